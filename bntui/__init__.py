@@ -1,0 +1,3 @@
+"""bntui — a terminal laboratory for Batch Normalization."""
+
+__version__ = "0.1.0"
