@@ -1,0 +1,185 @@
+"""Writers for metrics (JSONL / CSV), events and models (.npz): all atomic.
+
+A file is written under a temporary name in the target's directory and renamed into
+place when complete, so an interrupted run never leaves a half-written file: rows that
+were finished are kept, the rest never appear. Existing files are not overwritten unless
+``force`` is given.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+class ExportError(OSError):
+    """A file that cannot be written; the message is one line for the user."""
+
+
+def check_target(path: str | Path, *, force: bool = False) -> Path:
+    """Refuse to overwrite an existing file (without force) or to write into a missing dir."""
+    p = Path(path)
+    if p.exists() and not force:
+        raise ExportError(f"{p} exists; use --force to overwrite it")
+    if p.is_dir():
+        raise ExportError(f"{p} is a directory")
+    parent = p.parent if str(p.parent) else Path(".")
+    if not parent.is_dir():
+        raise ExportError(f"{parent}: no such directory")
+    if not os.access(parent, os.W_OK):
+        raise ExportError(f"{parent}: not writable")
+    return p
+
+
+def dumps_record(record: dict[str, Any]) -> str:
+    """One JSON line; key order as built, no whitespace, NaN written as null."""
+    return json.dumps(_clean(record), separators=(",", ":"), ensure_ascii=False)
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if value == value and abs(value) != float("inf") else None
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    return value
+
+
+class AtomicWriter:
+    """A text file filled bit by bit and moved into place on ``close()``.
+
+    Use as a context manager: on success or KeyboardInterrupt the rows written so far are
+    kept (renamed into place); on any other error the temporary file is removed.
+    """
+
+    def __init__(self, path: str | Path, *, force: bool = False) -> None:
+        self.path = check_target(path, force=force)
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent or ".")
+        except OSError as exc:
+            raise ExportError(f"{self.path}: cannot write ({exc.strerror})") from None
+        self._tmp = Path(tmp)
+        self._fh: io.TextIOWrapper = os.fdopen(fd, "w", encoding="utf-8", newline="")
+
+    def write(self, text: str) -> None:
+        try:
+            self._fh.write(text)
+        except OSError as exc:
+            self.discard()
+            raise ExportError(f"{self.path}: cannot write ({exc.strerror})") from None
+
+    def close(self) -> None:
+        if self._fh.closed:
+            return
+        try:
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
+            self._fh.close()
+            os.replace(self._tmp, self.path)
+        except OSError as exc:
+            self.discard()
+            raise ExportError(f"{self.path}: cannot write ({exc.strerror})") from None
+
+    def discard(self) -> None:
+        if not self._fh.closed:
+            self._fh.close()
+        self._tmp.unlink(missing_ok=True)
+
+    def __enter__(self) -> AtomicWriter:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None or issubclass(exc_type, KeyboardInterrupt):
+            self.close()
+        else:
+            self.discard()
+
+
+def write_text(path: str | Path, text: str, *, force: bool = False) -> Path:
+    with AtomicWriter(path, force=force) as w:
+        w.write(text)
+    return Path(path)
+
+
+# The CSV columns of a metrics record; per-layer statistics become L<i>.<key> columns.
+CSV_BASE = ("step", "epoch", "lr", "loss", "acc", "val_loss", "val_acc", "events")
+
+
+def flatten_record(record: dict[str, Any]) -> dict[str, Any]:
+    row = {k: record[k] for k in CSV_BASE if k in record}
+    if "events" in row:
+        row["events"] = "; ".join(row["events"])
+    for i, layer in enumerate(record.get("layers", ()), start=1):
+        for key, value in layer.items():
+            row[f"L{i}.{key}"] = value
+    return row
+
+
+class MetricsWriter:
+    """Streams step records to .jsonl or .csv (chosen by the file's suffix)."""
+
+    def __init__(self, path: str | Path, *, force: bool = False) -> None:
+        self.path = Path(path)
+        self.kind = "csv" if self.path.suffix.lower() == ".csv" else "jsonl"
+        self._out = AtomicWriter(self.path, force=force)
+        self._rows: list[dict[str, Any]] = []  # CSV needs every column before writing
+
+    def write(self, record: dict[str, Any]) -> None:
+        if self.kind == "jsonl":
+            self._out.write(dumps_record(record) + "\n")
+        else:
+            self._rows.append(flatten_record(record))
+
+    def write_many(self, records: Iterable[dict[str, Any]]) -> None:
+        for r in records:
+            self.write(r)
+
+    def close(self) -> None:
+        if self.kind == "csv":
+            columns: dict[str, None] = {}
+            for row in self._rows:
+                columns.update(dict.fromkeys(row))
+            buf = io.StringIO()
+            w = csv.DictWriter(buf, fieldnames=list(columns), lineterminator="\n")
+            w.writeheader()
+            w.writerows(_clean(r) for r in self._rows)
+            self._out.write(buf.getvalue())
+        self._out.close()
+
+    def discard(self) -> None:
+        self._out.discard()
+
+    def __enter__(self) -> MetricsWriter:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None or issubclass(exc_type, KeyboardInterrupt):
+            self.close()
+        else:
+            self.discard()
+
+
+def save_model(path: str | Path, arrays: dict[str, np.ndarray], *, force: bool = False) -> Path:
+    """Write named arrays to an .npz atomically (plain arrays only: loadable without pickle)."""
+    p = check_target(path, force=force)
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".npz", dir=p.parent or ".")
+    os.close(fd)
+    try:
+        np.savez(tmp, **arrays)
+        os.replace(tmp, p)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise ExportError(f"{p}: cannot write ({exc.strerror})") from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return p

@@ -1,0 +1,1 @@
+"""Replay scripts: lessons as TOML, played live, recorded from a session, run headless."""

@@ -1,0 +1,394 @@
+"""A training session: config + network + data + optimizer, stepped one batch at a time.
+
+The Session is single-threaded by design: whoever owns it (the runner thread, a headless
+run, a test) calls ``step()`` and ``apply()``; every command therefore lands between two
+steps. The session is its initial config plus the log of (step, command): replaying that
+log gives byte-identical metrics.
+
+All randomness derives from ``SeedSequence(config.seed)``, spawned into separate streams
+(data, batch order, init, dropout, new layers) so that, for example, toggling BN does not
+change which samples the next batch holds.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from bntui.commands import (
+    DROPOUT_CYCLE,
+    INIT_CYCLE,
+    Command,
+    CommandError,
+    cycle,
+    parse,
+    resolve_number,
+)
+from bntui.config import (
+    ACTIVATIONS,
+    BN_POSITIONS,
+    DATASETS,
+    OPTIMIZERS,
+    Config,
+    ConfigError,
+)
+from bntui.data import load_dataset
+from bntui.metrics import History, _round, layer_stats
+from bntui.nn import MLP, make_optimizer
+from bntui.nn.optim import apply_max_norm
+
+STREAMS = ("data", "order", "init", "dropout", "layers")
+SWITCHABLE_DATASETS = DATASETS[:-1]
+DIVERGED_HINT = "loss is not finite: try l (lower lr), b (BN on) or r (reset weights)"
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something that changed the experiment (or a label), at a step boundary."""
+
+    step: int
+    command: str  # the command as given, e.g. "lr *2"; "" for events the session raises itself
+    text: str  # what happened, for charts and the event log, e.g. "lr 0.1 → 0.2"
+    kind: str  # the verb, or "diverged", "early-stop", "error"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"step": self.step, "command": self.command, "text": self.text, "kind": self.kind}
+
+
+def _streams(seed: int) -> dict[str, np.random.Generator]:
+    children = np.random.SeedSequence(seed).spawn(len(STREAMS))
+    return {name: np.random.default_rng(s) for name, s in zip(STREAMS, children, strict=True)}
+
+
+class Session:
+    """Owns the network, the data and the optimizer; trains one batch per ``step()``."""
+
+    def __init__(self, config: Config, *, history_capacity: int = 1024) -> None:
+        self.initial_config = config
+        self.config = config
+        self.history = History(history_capacity)
+        self.log: list[tuple[int, str]] = []  # (step, command) — replays the session
+        self.events: list[Event] = []
+        self.step_count = 0
+        self.epoch = 0
+        self.diverged = False
+        self.stopped_early = False
+        self.last_record: dict[str, Any] | None = None
+        self.last_val: tuple[float, float] | None = None
+        self._since_last_step: list[str] = []  # commands applied since the last step
+        self._best_val = math.inf
+        self._evals_since_best = 0
+        self._rng = _streams(config.seed)
+        self.data = load_dataset(config, self._rng["data"])
+        self._order = np.arange(0)
+        self._pos = 0
+        self.model = self._build_model()
+        self.optimizer = make_optimizer(config.optimizer, config.lr, momentum=config.momentum)
+
+    # ------------------------------------------------------------------ building
+    @property
+    def dtype(self) -> type:
+        return np.float64 if self.config.dtype == "float64" else np.float32
+
+    def _build_model(self) -> MLP:
+        c = self.config
+        return MLP(
+            self.data.input_dim,
+            self.data.n_classes,
+            depth=c.depth,
+            width=c.width,
+            activation=c.activation,
+            bn=c.bn,
+            bn_position=c.bn_position,
+            bn_momentum=c.bn_momentum,
+            dropout=c.dropout,
+            init=c.init,
+            dtype=self.dtype,
+            weight_decay=c.weight_decay,
+            l1=c.l1,
+            rng=self._rng["init"],
+            dropout_rng=self._rng["dropout"],
+        )
+
+    # ------------------------------------------------------------------ training
+    def _next_batch(self) -> np.ndarray:
+        n = self.data.x_train.shape[0]
+        bs = min(self.config.batch_size, n)
+        if self._pos + bs > self._order.size:
+            if self._order.size:
+                self.epoch += 1
+            self._order = self._rng["order"].permutation(n)
+            self._pos = 0
+        idx = self._order[self._pos : self._pos + bs]
+        self._pos += bs
+        return idx
+
+    def step(self) -> dict[str, Any]:
+        """Train on one batch and return the step's metrics record."""
+        c = self.config
+        idx = self._next_batch()
+        x, y = self.data.x_train[idx], self.data.y_train[idx]
+        stats_now = (self.step_count + 1) % c.stats_every == 0
+        w_before = [b.linear.W.data.copy() for b in self.model.blocks] if stats_now else None
+        with np.errstate(all="ignore"):
+            loss, logits = self.model.loss(x, y, train=True)
+            self.model.backward()
+            self.optimizer.step(self.model.parameters())
+            if c.max_norm is not None:
+                for block in self.model.blocks:
+                    apply_max_norm(block.linear.W.data, c.max_norm)
+                apply_max_norm(self.model.head.W.data, c.max_norm)
+        self.step_count += 1
+        acc = float(np.mean(np.argmax(logits, axis=1) == y))
+        record: dict[str, Any] = {
+            "step": self.step_count,
+            "epoch": self.epoch,
+            "lr": _round(c.lr),
+            "loss": _round(loss),
+            "acc": _round(acc),
+        }
+        if not math.isfinite(loss):
+            self.diverged = True
+            self._event("", "diverged: " + DIVERGED_HINT, "diverged")
+        if stats_now and not self.diverged:
+            with np.errstate(all="ignore"):
+                record["layers"] = [
+                    layer_stats(b, c.activation, wb)
+                    for b, wb in zip(self.model.blocks, w_before or [], strict=True)
+                ]
+        if self.step_count % c.eval_every == 0 and not self.diverged:
+            val_loss, val_acc = self.evaluate()
+            record["val_loss"], record["val_acc"] = val_loss, val_acc
+            self._early_stopping(val_loss)
+        if self._since_last_step:
+            record["events"], self._since_last_step = self._since_last_step, []
+        self.history.add_record(record)
+        self.last_record = record
+        return record
+
+    def run(self, steps: int, *, until: Callable[[Session], bool] | None = None) -> None:
+        """Train ``steps`` steps (or until diverged/stopped early, or ``until`` says so)."""
+        for _ in range(steps):
+            if self.diverged or self.stopped_early or (until is not None and until(self)):
+                return
+            self.step()
+
+    def evaluate(self) -> tuple[float, float]:
+        """Validation loss and accuracy in eval mode (BN running statistics, no dropout)."""
+        with np.errstate(all="ignore"):
+            losses, correct, n = 0.0, 0, self.data.x_val.shape[0]
+            for start in range(0, n, 4096):
+                xv = self.data.x_val[start : start + 4096]
+                yv = self.data.y_val[start : start + 4096]
+                logits = self.model.forward(xv, train=False)
+                shifted = logits - logits.max(axis=1, keepdims=True)
+                logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+                losses += float(-logp[np.arange(yv.size), yv].sum())
+                correct += int(np.count_nonzero(np.argmax(logits, axis=1) == yv))
+        result = (_round(losses / max(n, 1)), _round(correct / max(n, 1)))
+        self.last_val = result
+        return result
+
+    def _early_stopping(self, val_loss: float) -> None:
+        if self.config.patience is None:
+            return
+        if val_loss < self._best_val - 1e-9:
+            self._best_val, self._evals_since_best = val_loss, 0
+            return
+        self._evals_since_best += 1
+        if self._evals_since_best >= self.config.patience:
+            self.stopped_early = True
+            self._event(
+                "",
+                f"early stop: val loss has not improved for {self.config.patience} evaluations "
+                f"(best {self._best_val:.4g})",
+                "early-stop",
+            )
+
+    # ------------------------------------------------------------------ commands
+    def apply(self, command: Command | str) -> Event:
+        """Apply a command now (between steps), log it, and return the event it makes.
+
+        Raises CommandError (nothing changes) if it cannot be parsed or does not fit.
+        """
+        cmd = parse(command) if isinstance(command, str) else command
+        handler = getattr(self, "_do_" + cmd.verb.replace("-", "_"))
+        try:
+            text = handler(cmd.arg)
+        except ConfigError as exc:
+            raise CommandError(f"{cmd}: {exc}") from None
+        self.log.append((self.step_count, str(cmd)))
+        self._since_last_step.append(str(cmd))
+        return self._event(str(cmd), text, cmd.verb)
+
+    def apply_all(self, commands: Iterable[Command | str]) -> list[Event]:
+        return [self.apply(c) for c in commands]
+
+    def _event(self, command: str, text: str, kind: str) -> Event:
+        event = Event(self.step_count, command, text, kind)
+        self.events.append(event)
+        return event
+
+    def _set(self, **changes: Any) -> Config:
+        old = self.config
+        self.config = old.replace(**changes)  # validates: raises ConfigError, nothing changed
+        return old
+
+    def _reset_state(self, params: Iterable) -> None:
+        self.optimizer.reset(list(params))
+
+    def _do_bn(self, arg: str) -> str:
+        on = not self.config.bn if arg == "toggle" else arg == "on"
+        self._set(bn=on)
+        self._reset_state(self.model.set_bn(on))
+        return f"BN {'on' if on else 'off'}"
+
+    def _do_bn_position(self, arg: str) -> str:
+        pos = cycle(BN_POSITIONS, self.config.bn_position, "next") if arg == "toggle" else arg
+        self._set(bn_position=pos)
+        self._reset_state(self.model.set_bn_position(pos))
+        return f"BN {pos} the activation"
+
+    def _do_activation(self, arg: str) -> str:
+        name = cycle(ACTIVATIONS, self.config.activation, arg) if arg in ("next", "prev") else arg
+        old = self._set(activation=name).activation
+        self.model.set_activation(name)
+        return f"activation {old} → {name}"
+
+    def _do_depth(self, arg: str) -> str:
+        old = self.config.depth
+        new = int(resolve_number(arg, old))
+        self._set(depth=new)
+        changed: list = []
+        while self.model.depth < new:
+            changed += self.model.add_layer(self._rng["layers"])
+        while self.model.depth > new:
+            changed += self.model.remove_layer()
+        self._reset_state(changed)
+        return f"depth {old} → {new}"
+
+    def _do_width(self, arg: str) -> str:
+        old = self.config.width
+        new = max(1, round(resolve_number(arg, old)))
+        self._set(width=new)
+        self._reset_state(self.model.set_width(new, self._rng["layers"]))
+        return f"width {old} → {new}"
+
+    def _do_lr(self, arg: str) -> str:
+        old = self.config.lr
+        new = float(f"{resolve_number(arg, old):.6g}")
+        if not new > 0:
+            raise CommandError("lr must be greater than 0")
+        self._set(lr=new)
+        self.optimizer.lr = new
+        return f"lr {old:g} → {new:g}"
+
+    def _do_optimizer(self, arg: str) -> str:
+        name = cycle(OPTIMIZERS, self.config.optimizer, arg) if arg in ("next", "prev") else arg
+        old = self._set(optimizer=name).optimizer
+        self.optimizer = make_optimizer(name, self.config.lr, momentum=self.config.momentum)
+        return f"optimizer {old} → {name}"
+
+    def _do_init(self, arg: str) -> str:
+        spec = cycle(INIT_CYCLE, self.config.init, arg) if arg in ("next", "prev") else arg
+        self._set(init=spec)
+        self._reset_state(self.model.reinit(spec, self._rng["init"]))
+        self.optimizer.reset()
+        return f"init {spec}: fresh weights"
+
+    def _do_weight_decay(self, arg: str) -> str:
+        old = self.config.weight_decay
+        self._set(weight_decay=resolve_number(arg, old))
+        self.model.weight_decay = self.config.weight_decay
+        return f"weight decay {old:g} → {self.config.weight_decay:g}"
+
+    def _do_l1(self, arg: str) -> str:
+        old = self.config.l1
+        self._set(l1=resolve_number(arg, old))
+        self.model.l1 = self.config.l1
+        return f"L1 {old:g} → {self.config.l1:g}"
+
+    def _do_max_norm(self, arg: str) -> str:
+        old = self.config.max_norm
+        new = None if arg == "off" else resolve_number(arg, old or 1.0)
+        self._set(max_norm=new)
+        return f"max-norm {old or 'off'} → {new or 'off'}"
+
+    def _do_dropout(self, arg: str) -> str:
+        old = self.config.dropout
+        if arg in ("next", "prev"):
+            new = cycle(DROPOUT_CYCLE, old, arg)
+        else:
+            new = resolve_number(arg, old)
+        self._set(dropout=new)
+        self._reset_state(self.model.set_dropout(new))
+        return f"dropout {old:g} → {new:g}"
+
+    def _do_batch_size(self, arg: str) -> str:
+        old = self.config.batch_size
+        self._set(batch_size=max(1, round(resolve_number(arg, old))))
+        return f"batch size {old} → {self.config.batch_size}"
+
+    def _do_dataset(self, arg: str) -> str:
+        current = self.config.dataset
+        name = cycle(SWITCHABLE_DATASETS, current, arg) if arg in ("next", "prev") else arg
+        candidate = self.config.replace(dataset=name, data=None)
+        data = load_dataset(candidate, self._rng["data"])
+        self.config = candidate
+        self.data = data
+        self._order, self._pos = np.arange(0), 0
+        self._reset_state(self.model.set_io(data.input_dim, data.n_classes, self._rng["layers"]))
+        return f"data {current} → {name}"
+
+    def _do_seed(self, arg: str) -> str:
+        self._set(seed=int(arg))
+        self._rng = _streams(self.config.seed)
+        self.data = load_dataset(self.config, self._rng["data"])
+        self._order, self._pos = np.arange(0), 0
+        self.model = self._build_model()
+        self.optimizer = make_optimizer(
+            self.config.optimizer, self.config.lr, momentum=self.config.momentum
+        )
+        self.diverged = False
+        return f"seed {arg}: fresh data, weights and batch order"
+
+    def _do_reset(self, arg: str) -> str:
+        self._reset_state(self.model.reinit(self.config.init, self._rng["init"]))
+        self.optimizer.reset()
+        self.diverged = False
+        self.stopped_early = False
+        self._best_val, self._evals_since_best = math.inf, 0
+        return "reset: fresh weights"
+
+    def _do_mark(self, arg: str) -> str:
+        return arg
+
+    def _do_caption(self, arg: str) -> str:
+        return arg
+
+    # ------------------------------------------------------------------ views
+    def decision_grid(self, cells_x: int, cells_y: int, *, margin: float = 0.1) -> dict[str, Any]:
+        """Class probabilities over a grid covering the 2-D training data (eval mode)."""
+        if not self.data.is_2d:
+            raise CommandError("the decision boundary needs 2-D data")
+        x = self.data.x_train
+        lo, hi = x.min(axis=0), x.max(axis=0)
+        pad = (hi - lo) * margin
+        lo, hi = lo - pad, hi + pad
+        gx = np.linspace(lo[0], hi[0], cells_x, dtype=self.dtype)
+        gy = np.linspace(hi[1], lo[1], cells_y, dtype=self.dtype)  # top row = largest y
+        xx, yy = np.meshgrid(gx, gy)
+        grid = np.stack([xx.ravel(), yy.ravel()], axis=1)
+        with np.errstate(all="ignore"):
+            proba = self.model.predict_proba(grid)
+        return {
+            "proba": proba.reshape(cells_y, cells_x, -1),
+            "lo": lo,
+            "hi": hi,
+            "points": x,
+            "labels": self.data.y_train,
+        }
