@@ -1,0 +1,220 @@
+"""Stateless building blocks: batch normalization, activations, softmax cross-entropy.
+
+Every function works on float32 or float64 arrays and returns the same dtype: constants
+are Python floats (NumPy 2 keeps ``float32_array * 0.5`` in float32, while
+``float32_array * np.float64(0.5)`` silently becomes float64).
+
+Shapes: ``x`` is ``(N, D)``: N samples in the batch, D features.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+
+from bntui.nn.errors import NNError
+
+# --------------------------------------------------------------------------- batch norm
+
+
+class BNCache(NamedTuple):
+    """What ``batchnorm_backward`` needs, plus the batch statistics (for running averages)."""
+
+    xhat: np.ndarray  # normalized input, (N, D)
+    gamma: np.ndarray  # scale, (D,)
+    invstd: np.ndarray  # 1 / sqrt(var + eps), (D,)
+    mean: np.ndarray  # batch mean, (D,)
+    var: np.ndarray  # biased batch variance, (D,)
+
+
+def batchnorm_forward(
+    x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float = 1e-5
+) -> tuple[np.ndarray, BNCache]:
+    """Train-mode batch normalization (Ioffe & Szegedy 2015, Algorithm 1).
+
+    The seed report's function: normalize each feature with the mean and the *biased*
+    variance of this batch, then scale by ``gamma`` and shift by ``beta``.
+    """
+    if x.ndim != 2 or gamma.shape != (x.shape[1],) or beta.shape != (x.shape[1],):
+        raise NNError(
+            f"batchnorm_forward: x must be (N, D) with gamma, beta of shape (D,); "
+            f"got x {x.shape}, gamma {gamma.shape}, beta {beta.shape}"
+        )
+    if x.shape[0] < 1:
+        raise NNError("batchnorm_forward: the batch is empty")
+    n = x.shape[0]
+    mean = 1.0 / n * x.sum(axis=0)  # mu_B = 1/N sum_i x_i
+    xc = x - mean  # x_i - mu_B
+    var = 1.0 / n * (xc * xc).sum(axis=0)  # sigma_B^2 = 1/N sum_i (x_i - mu_B)^2 (biased)
+    invstd = 1.0 / np.sqrt(var + float(eps))  # 1 / sqrt(sigma_B^2 + eps)
+    xhat = xc  # reuse the buffer: xhat = (x - mu_B) / sqrt(sigma_B^2 + eps)
+    xhat *= invstd
+    out = xhat * gamma  # y = gamma * xhat + beta
+    out += beta
+    return out, BNCache(xhat, gamma, invstd, mean, var)
+
+
+def batchnorm_backward(
+    dout: np.ndarray, cache: BNCache
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Gradients of train-mode batch normalization: ``(dx, dgamma, dbeta)``.
+
+    The fused form (the batch mean and variance depend on every x_i, which gives the
+    two correction terms):
+        dx = gamma * invstd / N * (N * dout - sum(dout) - xhat * sum(dout * xhat))
+    """
+    xhat, gamma, invstd = cache.xhat, cache.gamma, cache.invstd
+    if dout.shape != xhat.shape:
+        raise NNError(f"batchnorm_backward: dout has shape {dout.shape}, expected {xhat.shape}")
+    n = dout.shape[0]
+    dbeta = dout.sum(axis=0)  # dL/dbeta = sum_i dout_i
+    dgamma = (dout * xhat).sum(axis=0)  # dL/dgamma = sum_i dout_i * xhat_i
+    dx = dout * float(n)  # N * dout
+    dx -= dbeta  # - sum(dout)
+    dx -= xhat * dgamma  # - xhat * sum(dout * xhat)
+    dx *= gamma * invstd / float(n)  # * gamma * invstd / N
+    return dx, dgamma, dbeta
+
+
+def batchnorm_eval_forward(
+    x: np.ndarray,
+    gamma: np.ndarray,
+    beta: np.ndarray,
+    running_mean: np.ndarray,
+    running_var: np.ndarray,
+    eps: float = 1e-5,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Eval-mode batch normalization with fixed statistics: ``(out, xhat, invstd)``.
+
+    Each sample is normalized on its own: the output does not depend on the batch.
+    """
+    invstd = 1.0 / np.sqrt(running_var + float(eps))  # 1 / sqrt(running_var + eps)
+    xhat = x - running_mean  # xhat = (x - running_mean) * invstd
+    xhat *= invstd
+    out = xhat * gamma  # y = gamma * xhat + beta
+    out += beta
+    return out, xhat, invstd
+
+
+# --------------------------------------------------------------------------- activations
+# Each pair: forward(x) -> out, backward(dout, x, out) -> dx. Backward receives both the
+# input and the output so each derivative can use whichever is cheaper.
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    """1 / (1 + exp(-x)), computed without overflow for any finite x."""
+    e = np.exp(-np.abs(x))  # exp(-|x|) is in (0, 1]: never overflows
+    out = 1.0 / (1.0 + e)  # sigmoid(|x|)
+    # for x < 0: sigmoid(x) = exp(x) / (1 + exp(x)) = e * sigmoid(|x|)
+    np.multiply(out, e, out=out, where=x < 0)
+    return out
+
+
+def sigmoid_backward(dout: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """d sigmoid / dx = s * (1 - s)."""
+    return dout * out * (1.0 - out)
+
+
+def tanh_backward(dout: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """d tanh / dx = 1 - tanh(x)^2."""
+    return dout * (1.0 - out * out)
+
+
+def relu(x: np.ndarray) -> np.ndarray:
+    """max(x, 0)."""
+    return np.maximum(x, 0.0)
+
+
+def relu_backward(dout: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """d relu / dx = 1 where x > 0, else 0 (0 at the kink, as PyTorch)."""
+    return np.where(x > 0, dout, 0.0)
+
+
+def leaky_relu(x: np.ndarray, slope: float = 0.01) -> np.ndarray:
+    """x where x > 0, slope * x elsewhere."""
+    return np.where(x > 0, x, x * float(slope))
+
+
+def leaky_relu_backward(dout: np.ndarray, x: np.ndarray, slope: float = 0.01) -> np.ndarray:
+    """d / dx = 1 where x > 0, slope elsewhere."""
+    return np.where(x > 0, dout, dout * float(slope))
+
+
+def elu(x: np.ndarray, alpha: float = 1.0) -> np.ndarray:
+    """x where x > 0, alpha * (exp(x) - 1) elsewhere."""
+    # expm1 on min(x, 0): exact near 0 and no overflow for large positive x
+    return np.where(x > 0, x, float(alpha) * np.expm1(np.minimum(x, 0.0)))
+
+
+def elu_backward(
+    dout: np.ndarray, x: np.ndarray, out: np.ndarray, alpha: float = 1.0
+) -> np.ndarray:
+    """d / dx = 1 where x > 0, alpha * exp(x) = out + alpha elsewhere."""
+    return np.where(x > 0, dout, dout * (out + float(alpha)))
+
+
+_GELU_C = math.sqrt(2.0 / math.pi)  # sqrt(2/pi)
+_GELU_K = 0.044715
+
+
+def gelu(x: np.ndarray) -> np.ndarray:
+    """GELU, tanh approximation (PyTorch ``approximate='tanh'``).
+
+    gelu(x) = 0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3)))
+    """
+    t = np.tanh(_GELU_C * (x + _GELU_K * x * x * x))
+    return 0.5 * x * (1.0 + t)
+
+
+def gelu_backward(dout: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """d gelu / dx = 0.5 (1 + t) + 0.5 x (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2)."""
+    x2 = x * x
+    t = np.tanh(_GELU_C * x * (1.0 + _GELU_K * x2))  # t = tanh(u), u = c (x + k x^3)
+    du = _GELU_C * (1.0 + 3.0 * _GELU_K * x2)  # du/dx
+    return dout * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * du)
+
+
+# --------------------------------------------------------------------------- softmax / loss
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise softmax; the row maximum is subtracted first so exp never overflows."""
+    z = logits - logits.max(axis=-1, keepdims=True)  # exp(z) <= 1
+    e = np.exp(z)
+    e /= e.sum(axis=-1, keepdims=True)  # p_k = exp(z_k) / sum_j exp(z_j)
+    return e
+
+
+def softmax_cross_entropy(logits: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+    """Mean cross-entropy of softmax(logits) against integer labels: ``(loss, dlogits)``.
+
+    loss = -1/N sum_i log p_{i, y_i};  dlogits = (p - onehot(y)) / N.
+    Finite for any finite logits (log-sum-exp with the row maximum subtracted).
+    """
+    if logits.ndim != 2 or logits.shape[0] < 1:
+        raise NNError(
+            f"softmax_cross_entropy: logits must be (N, K) with N >= 1, got {logits.shape}"
+        )
+    n, k = logits.shape
+    y = np.asarray(y)
+    if y.shape != (n,):
+        raise NNError(f"softmax_cross_entropy: labels must have shape ({n},), got {y.shape}")
+    if not np.issubdtype(y.dtype, np.integer):
+        raise NNError(f"softmax_cross_entropy: labels must be integers, got dtype {y.dtype}")
+    if y.min() < 0 or y.max() >= k:
+        raise NNError(
+            f"softmax_cross_entropy: labels must be in 0..{k - 1}, got values {y.min()}..{y.max()}"
+        )
+    z = logits - logits.max(axis=1, keepdims=True)  # shift: log-softmax is unchanged
+    e = np.exp(z)
+    s = e.sum(axis=1, keepdims=True)  # >= 1, so log(s) is finite
+    rows = np.arange(n)
+    # log p_{i,y_i} = z_{i,y_i} - log sum_j exp(z_ij)
+    loss = -float(np.mean(z[rows, y] - np.log(s[:, 0])))
+    dlogits = e
+    dlogits /= s  # p = softmax(logits)
+    dlogits[rows, y] -= 1.0  # p - onehot(y)
+    dlogits /= float(n)  # the loss is a mean over the batch
+    return loss, dlogits
