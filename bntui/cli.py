@@ -305,6 +305,7 @@ def config_toml(config: Config) -> str:
 def print_summary(session, elapsed: float, *, interrupted: bool, metrics: str | None) -> None:
     import math
 
+    from rich import box
     from rich.console import Console
     from rich.table import Table
 
@@ -343,27 +344,23 @@ def print_summary(session, elapsed: float, *, interrupted: bool, metrics: str | 
     console.print(head)
     layers = _last_layer_stats(session)
     if layers:
-        t = Table(title="hidden layers (last statistics)", title_justify="left")
-        for col in (
-            "layer",
-            "act-in μ",
-            "σ",
-            "p15/p50/p85",
-            "|∇W|",
-            "grad:data",
-            "upd log10",
-            "sat/dead",
-        ):
-            t.add_column(col, justify="right")
+        t = Table(
+            title="hidden layers: activation input, weight gradients (last statistics)",
+            title_justify="left",
+            box=box.SIMPLE_HEAD,
+            pad_edge=False,
+        )
+        for col in ("layer", "μ", "σ", "p15 / p50 / p85", "|∇W|", "∇W:W", "upd", "sat"):
+            t.add_column(col, justify="right", no_wrap=True)
         for i, s in enumerate(layers, start=1):
             t.add_row(
                 f"L{i}",
-                f"{s['mean']:+.3f}",
-                f"{s['std']:.3f}",
-                f"{s['p15']:+.2f}/{s['p50']:+.2f}/{s['p85']:+.2f}",
-                f"{s['grad_norm']:.2e}",
-                f"{s['grad_data']:.2e}",
-                f"{s['update']:+.2f}",
+                f"{s['mean']:+.2f}",
+                f"{s['std']:.2f}",
+                f"{s['p15']:+.2f} {s['p50']:+.2f} {s['p85']:+.2f}",
+                f"{s['grad_norm']:.1e}",
+                f"{s['grad_data']:.1e}",
+                f"{s['update']:+.1f}",
                 "–" if math.isnan(s["sat"]) else f"{s['sat']:.0%}",
             )
         console.print(t)

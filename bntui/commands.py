@@ -187,7 +187,7 @@ def parse(text: str) -> Command:
     if verb not in VOCABULARY:
         import difflib
 
-        close = difflib.get_close_matches(verb, list(VOCABULARY), n=1)
+        close = difflib.get_close_matches(verb, list(VOCABULARY), n=1, cutoff=0.5)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise CommandError(f"unknown command {head!r}{hint}; try 'help'")
     check = VOCABULARY[verb][0]

@@ -1,0 +1,115 @@
+"""The command line: headless runs, outputs, and one-line errors with exit status 2."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from bntui.cli import main
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_run_prints_a_summary(capsys):
+    code, out, _ = run(capsys, "run", "--steps", "300", "--quiet")
+    assert code == 0
+    assert "done after 300 steps" in out
+    assert "val" in out and "L4" in out
+
+
+def test_two_runs_write_identical_metrics(tmp_path, capsys):
+    args = ["run", "--steps", "300", "--quiet", "--dropout", "0.1", "--do", "100:bn toggle"]
+    a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    assert run(capsys, *args, "--metrics", str(a))[0] == 0
+    assert run(capsys, *args, "--metrics", str(b))[0] == 0
+    assert a.read_bytes() == b.read_bytes()
+    rows = [json.loads(line) for line in a.read_text().splitlines()]
+    assert len(rows) == 300
+    assert rows[100]["events"] == ["bn toggle"]
+    assert "time" not in json.dumps(rows[0])
+
+
+def test_metrics_csv_and_model(tmp_path, capsys):
+    csv_path, model = tmp_path / "m.csv", tmp_path / "m.npz"
+    code, _, _ = run(capsys, "run", "--steps", "60", "--quiet", "--metrics", str(csv_path),
+                     "--save-model", str(model))  # fmt: skip
+    assert code == 0
+    header = csv_path.read_text().splitlines()[0].split(",")
+    assert header[:5] == ["step", "epoch", "lr", "loss", "acc"] and "L1.grad_norm" in header
+    with np.load(model, allow_pickle=False) as z:
+        assert z["L1.W"].shape == (2, 32) and "L1.running_var" in z.files
+        assert "depth = 4" in str(z["config_toml"])
+
+
+def test_existing_output_is_not_overwritten(tmp_path, capsys):
+    target = tmp_path / "keep.jsonl"
+    target.write_text("mine\n")
+    code, _, err = run(capsys, "run", "--steps", "10", "--quiet", "--metrics", str(target))
+    assert code == 2 and "--force" in err
+    assert target.read_text() == "mine\n"
+    assert run(capsys, "run", "--steps", "10", "--quiet", "--metrics", str(target), "--force")[0] == 0
+    assert target.read_text().count("\n") == 10
+
+
+def test_config_file_and_flags(tmp_path, capsys):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[config]\nactivation = "tanh"\ndepth = 2\n')
+    code, out, _ = run(capsys, "run", "--config", str(cfg), "--depth", "3", "--steps", "20", "--quiet")
+    assert code == 0 and "depth 3" in out and "tanh" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["run", "--activation", "foo"], "unknown activation 'foo'"),
+        (["run", "--lr", "0"], "lr must be greater than 0"),
+        (["run", "--lr", "abc"], "lr must be a number"),
+        (["run", "--depth", "33"], "depth must be in 0..32"),
+        (["run", "--width", "0"], "width must be in 1..1024"),
+        (["run", "--width", "2000"], "width must be in 1..1024"),
+        (["run", "--data", "/no/such.csv", "--target", "y"], "no such file"),
+        (["run", "--config", "/no/such.toml"], "no such file"),
+        (["run", "--do", "abc"], "--do expects STEP:COMMAND"),
+        (["run", "--do", "5:bn maybe"], "bn: expected one of"),
+        (["run", "--bogus"], "unrecognized arguments"),
+        (["--fps", "0"], "--fps must be in 1..30"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(argv, message, capsys):
+    code, _, err = run(capsys, *argv)
+    assert code == 2
+    assert err.startswith("bntui: error: ") and message in err
+    assert err.count("\n") == 1
+
+
+def test_non_numeric_csv_target_is_an_error(tmp_path, capsys):
+    path = tmp_path / "t.csv"
+    rows = ["a,b,y"] + [f"{i},{i * 2},{i * 0.37}" for i in range(120)]
+    path.write_text("\n".join(rows) + "\n")
+    code, _, err = run(capsys, "run", "--data", str(path), "--target", "y", "--steps", "5")
+    assert code == 2 and err.startswith("bntui: error: ") and "t.csv" in err
+
+
+def test_cli_subprocess_prints_no_traceback():
+    out = subprocess.run(
+        [sys.executable, "-m", "bntui.cli", "run", "--activation", "nope"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert out.returncode == 2
+    assert "Traceback" not in out.stderr
+    assert out.stderr.strip().startswith("bntui: error:")
+
+
+def test_version_and_help(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0 and "bntui 0.1.0" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    assert "--no-bn" in capsys.readouterr().out
