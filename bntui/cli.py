@@ -120,7 +120,7 @@ def build_parser() -> Parser:
         help="apply a command at a step, e.g. --do 500:'bn off' (repeatable)",
     )
     run.add_argument("--force", action="store_true", help="overwrite existing output files")
-    run.add_argument("--quiet", action="store_true", help="no progress bar, summary only")
+    run.add_argument("-q", "--quiet", action="store_true", help="no progress bar, summary only")
     add_config_flags(run)
 
     data = sub.add_parser("data", help="datasets: download MNIST-family files")

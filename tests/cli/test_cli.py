@@ -53,14 +53,15 @@ def test_existing_output_is_not_overwritten(tmp_path, capsys):
     code, _, err = run(capsys, "run", "--steps", "10", "--quiet", "--metrics", str(target))
     assert code == 2 and "--force" in err
     assert target.read_text() == "mine\n"
-    assert run(capsys, "run", "--steps", "10", "--quiet", "--metrics", str(target), "--force")[0] == 0
+    again = run(capsys, "run", "--steps", "10", "--quiet", "--metrics", str(target), "--force")
+    assert again[0] == 0
     assert target.read_text().count("\n") == 10
 
 
 def test_config_file_and_flags(tmp_path, capsys):
     cfg = tmp_path / "c.toml"
     cfg.write_text('[config]\nactivation = "tanh"\ndepth = 2\n')
-    code, out, _ = run(capsys, "run", "--config", str(cfg), "--depth", "3", "--steps", "20", "--quiet")
+    code, out, _ = run(capsys, "run", "--config", str(cfg), "--depth", "3", "--steps", "20", "-q")
     assert code == 0 and "depth 3" in out and "tanh" in out
 
 

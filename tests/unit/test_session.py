@@ -111,7 +111,8 @@ def test_structural_commands_change_the_network():
     s.apply("dataset moons")
     assert s.data.n_classes == 2 and s.model.head.W.data.shape[1] == 2
     record = s.step()
-    assert record["events"] == ["bn off", "depth +1", "width 48", "activation prev", "dataset moons"]
+    applied = ["bn off", "depth +1", "width 48", "activation prev", "dataset moons"]
+    assert record["events"] == applied
     assert [e.kind for e in s.events] == ["bn", "depth", "width", "activation", "dataset"]
     assert s.log[0] == (1, "bn off")
 
