@@ -1,0 +1,167 @@
+"""Optimizers (SGD, momentum, Adam) and the max-norm constraint.
+
+State is keyed by the ``Parameter`` object itself (weakly: a parameter dropped from the
+network takes its state with it). A parameter that survives a structural change keeps
+its state; a new one starts fresh; ``reset`` drops state on demand.
+"""
+
+from __future__ import annotations
+
+import math
+import weakref
+
+import numpy as np
+
+from bntui.nn.errors import NNError
+from bntui.nn.layers import Parameter
+
+
+def _check_lr(lr: float) -> float:
+    try:
+        value = float(lr)
+    except (TypeError, ValueError):
+        raise NNError(f"learning rate must be a number, got {lr!r}") from None
+    if not (math.isfinite(value) and value > 0.0):
+        raise NNError(f"learning rate must be a finite number > 0, got {lr!r}")
+    return value
+
+
+class Optimizer:
+    """Base class: a learning rate and per-parameter state."""
+
+    name = "base"
+
+    def __init__(self, lr: float) -> None:
+        self.lr = lr
+        self.state: weakref.WeakKeyDictionary[Parameter, dict] = weakref.WeakKeyDictionary()
+
+    @property
+    def lr(self) -> float:
+        return self._lr
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        # stored as a Python float: multiplying float32 arrays by it stays float32
+        self._lr = _check_lr(value)
+
+    def _state(self, p: Parameter) -> dict:
+        """The state of ``p``; fresh if missing or if the parameter changed shape/dtype."""
+        st = self.state.get(p)
+        if st is None or st.get("_shape") != (p.data.shape, p.data.dtype):
+            st = {"_shape": (p.data.shape, p.data.dtype)}
+            self.state[p] = st
+        return st
+
+    def step(self, params: list[Parameter]) -> None:
+        """Update every parameter in place from its ``.grad``."""
+        for p in params:
+            self._update(p)
+
+    def _update(self, p: Parameter) -> None:
+        raise NotImplementedError
+
+    def reset(self, params: list[Parameter] | None = None) -> None:
+        """Forget the state of these parameters (all when None)."""
+        if params is None:
+            self.state.clear()
+            return
+        for p in params:
+            self.state.pop(p, None)
+
+
+class SGD(Optimizer):
+    """w <- w - lr * g."""
+
+    name = "sgd"
+
+    def _update(self, p: Parameter) -> None:
+        p.data -= self.lr * p.grad
+
+
+class Momentum(Optimizer):
+    """SGD with momentum, PyTorch form: v <- mu v + g;  w <- w - lr v.
+
+    With a constant lr this equals the DLFS form (v <- mu v - lr g; w <- w + v) up to the
+    factor lr in v; in this form a new lr takes effect at once.
+    """
+
+    name = "momentum"
+
+    def __init__(self, lr: float, momentum: float = 0.9) -> None:
+        super().__init__(lr)
+        if not (isinstance(momentum, int | float | np.floating) and 0.0 <= momentum < 1.0):
+            raise NNError(f"momentum must be in [0, 1), got {momentum!r}")
+        self.momentum = float(momentum)
+
+    def _update(self, p: Parameter) -> None:
+        st = self._state(p)
+        v = st.get("v")
+        if v is None:
+            v = st["v"] = p.grad.copy()  # first step: v = g (PyTorch)
+        else:
+            v *= self.momentum  # v = mu v + g
+            v += p.grad
+        p.data -= self.lr * v
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba 2015) with bias correction and a step count per parameter.
+
+    m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2;  t <- t + 1
+    w <- w - lr * m_hat / (sqrt(v_hat) + eps),  m_hat = m / (1 - b1^t), v_hat = v / (1 - b2^t)
+    """
+
+    name = "adam"
+
+    def __init__(
+        self, lr: float, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8
+    ) -> None:
+        super().__init__(lr)
+        self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
+
+    def _update(self, p: Parameter) -> None:
+        st = self._state(p)
+        if "m" not in st:
+            st["m"] = np.zeros_like(p.data)
+            st["v"] = np.zeros_like(p.data)
+            st["t"] = 0
+        m, v = st["m"], st["v"]
+        st["t"] = t = st["t"] + 1
+        b1, b2 = self.beta1, self.beta2
+        m *= b1  # m = b1 m + (1 - b1) g
+        m += (1.0 - b1) * p.grad
+        v *= b2  # v = b2 v + (1 - b2) g^2
+        v += (1.0 - b2) * (p.grad * p.grad)
+        bc1 = 1.0 - b1**t  # bias corrections (Python floats)
+        bc2 = 1.0 - b2**t
+        denom = np.sqrt(v)  # sqrt(v_hat) + eps = sqrt(v) / sqrt(bc2) + eps
+        denom *= 1.0 / math.sqrt(bc2)
+        denom += self.eps
+        p.data -= (self.lr / bc1) * m / denom  # lr * m_hat / (sqrt(v_hat) + eps)
+
+
+OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD, "momentum": Momentum, "adam": Adam}
+
+
+def make_optimizer(name: str, lr: float, *, momentum: float = 0.9) -> Optimizer:
+    """An optimizer by name: "sgd", "momentum" (uses ``momentum``) or "adam"."""
+    if name == "sgd":
+        return SGD(lr)
+    if name == "momentum":
+        return Momentum(lr, momentum)
+    if name == "adam":
+        return Adam(lr)
+    raise NNError(f"unknown optimizer {name!r}; choose from {', '.join(OPTIMIZERS)}")
+
+
+def apply_max_norm(W: np.ndarray | Parameter, c: float) -> None:
+    """Rescale, in place, each column of W (one unit's incoming weights) to norm <= c."""
+    data = W.data if isinstance(W, Parameter) else W
+    if not isinstance(data, np.ndarray) or data.ndim != 2:
+        raise NNError("apply_max_norm: W must be a 2-D weight matrix")
+    if not (math.isfinite(c) and c > 0):
+        raise NNError(f"apply_max_norm: c must be a finite number > 0, got {c}")
+    norms = np.sqrt(np.sum(data * data, axis=0))  # ||w_j|| per column j
+    # scale_j = min(1, c / ||w_j||); the tiny floor avoids 0/0 for an all-zero column
+    scale = np.minimum(1.0, float(c) / np.maximum(norms, np.finfo(data.dtype).tiny))
+    data *= scale
