@@ -1,0 +1,394 @@
+"""Play a script without a screen: train as fast as possible, check ``expect``, write files.
+
+``run_script(script)`` trains a fresh Session, applying each event's commands at its step
+boundary (``do`` first, then the caption, as ``caption TEXT``), and measures the event's
+``expect`` checks before its commands apply. ``write_outputs(result, out_dir)`` writes
+``metrics.jsonl`` (byte-identical across runs: no wall-clock fields), ``events.jsonl`` and
+``report.md``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bntui.commands import CommandError
+from bntui.config import Config
+from bntui.export import ExportError, MetricsWriter, check_target, dumps_record, write_text
+from bntui.replay.script import RECORD_METRICS, Check, Script, ScriptError, ScriptEvent
+from bntui.session import Session
+
+FIGURE_METRICS = ("loss", "acc", "val_loss", "val_acc")
+PENDING = "pending (needs the TUI)"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One ``expect`` check as measured."""
+
+    event: ScriptEvent
+    check: Check
+    measured: float | None  # None: never measured (not reached, layer missing)
+    passed: bool
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Metrics averaged over the ``window`` steps before an event (or the run's end)."""
+
+    label: str  # "event 3" or "end"
+    step: int
+    setup: str  # the experiment's settings at that point, e.g. "BN off · sigmoid · lr 0.1"
+    values: dict[str, float | None]
+    grad_norms: tuple[float | None, ...]  # per hidden layer
+
+
+@dataclass
+class ReplayResult:
+    """Everything a headless replay produced."""
+
+    script: Script
+    session: Session
+    steps: int  # steps planned (the lesson's, or the --steps cap)
+    records: list[dict[str, Any]] = field(default_factory=list)
+    checks: list[CheckResult] = field(default_factory=list)
+    figures: list[Figures] = field(default_factory=list)
+    skipped: list[ScriptEvent] = field(default_factory=list)
+    screenshots: list[tuple[ScriptEvent, str]] = field(default_factory=list)  # (event, status)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return all(c.passed for c in self.checks)
+
+    @property
+    def failed(self) -> list[CheckResult]:
+        return [c for c in self.checks if not c.passed]
+
+
+# ---------------------------------------------------------------------- measuring
+def metric_value(record: dict[str, Any], name: str) -> float | None:
+    """A metric of one step record: ``val_acc`` or ``L2.grad_norm`` (None if absent)."""
+    if name in RECORD_METRICS:
+        value = record.get(name)
+    else:
+        layer, key = name[1:].split(".", 1)
+        layers = record.get("layers")
+        i = int(layer) - 1
+        value = layers[i].get(key) if layers and i < len(layers) else None
+    return None if value is None else float(value)
+
+
+def measure(records: list[dict[str, Any]], name: str, step: int, window: int) -> float | None:
+    """Mean of a metric over the records of steps ``(step - window, step]``.
+
+    Falls back to the last value measured before the window (a metric measured rarely);
+    None when it was never measured. Non-finite values make the mean NaN (a diverged run).
+    """
+    values: list[float] = []
+    latest: float | None = None
+    for record in reversed(records):
+        s = record["step"]
+        if s > step:
+            continue
+        value = metric_value(record, name)
+        if value is None:
+            continue
+        if s > step - window:
+            values.append(value)
+        else:
+            latest = value
+            break
+    if not values:
+        return latest
+    if not all(math.isfinite(v) for v in values):
+        return math.nan
+    return math.fsum(values) / len(values)  # the window's mean
+
+
+def measure_check(records: list[dict[str, Any]], check: Check, step: int, window: int):
+    """The value a check compares: a metric's window mean, or a ratio of two such means."""
+    values = [measure(records, t, step, window) for t in check.terms]
+    if any(v is None for v in values):
+        missing = next(t for t, v in zip(check.terms, values, strict=True) if v is None)
+        return None, f"{missing} not measured by step {step}"
+    if len(values) == 1:
+        return values[0], ""
+    num, den = values
+    if den == 0:
+        return math.nan, "division by zero"
+    return num / den, ""  # ratio of the two window means
+
+
+def setup_text(config: Config) -> str:
+    """The settings that lessons change, in one short line."""
+    bn = f"BN {config.bn_position}" if config.bn else "BN off"
+    parts = [
+        bn,
+        config.activation,
+        f"depth {config.depth}",
+        f"lr {config.lr:g}",
+        f"init {config.init}",
+        config.optimizer,
+    ]
+    if config.dropout:
+        parts.append(f"dropout {config.dropout:g}")
+    if config.weight_decay:
+        parts.append(f"wd {config.weight_decay:g}")
+    if config.batch_size != Config().batch_size:
+        parts.append(f"batch {config.batch_size}")
+    return " · ".join(parts)
+
+
+def _figures(label: str, session: Session, records, step: int, window: int) -> Figures:
+    values = {m: measure(records, m, step, window) for m in FIGURE_METRICS}
+    grads = tuple(
+        measure(records, f"L{i}.grad_norm", step, window) for i in range(1, session.model.depth + 1)
+    )
+    return Figures(label, step, setup_text(session.config), values, grads)
+
+
+# ---------------------------------------------------------------------- screenshots
+def tui_available() -> bool:
+    """True when the TUI module can render screenshots (``BntuiApp`` importable)."""
+    try:
+        module = importlib.import_module("bntui.tui.app")
+    except Exception:  # not written yet, or broken: screenshots stay pending
+        return False
+    return hasattr(module, "BntuiApp")
+
+
+def render_screenshot(script: Script, event: ScriptEvent, path: Path) -> str:
+    """Render the TUI as it looks at ``event`` (after its commands) into ``path`` (SVG).
+
+    The seam for phase 2: builds ``BntuiApp(config, threaded=False)``, replays the script's
+    schedule synchronously up to the event's step and saves a screenshot with a Pilot at
+    100×30. Returns a status line for the report ("written", "pending …", "failed: …").
+    """
+    if not tui_available():
+        return PENDING
+    import asyncio
+
+    from bntui.tui.app import BntuiApp
+
+    async def shoot() -> None:
+        app = BntuiApp(script.config, threaded=False)
+        async with app.run_test(size=(100, 30)) as pilot:
+            runner = app.runner
+            runner.schedule = [(at, cmd) for at, cmd in script.schedule() if at <= event.at]
+            if event.at:
+                runner.step(event.at)
+            while runner.schedule:  # the event's own commands (and any at its step)
+                runner.send(runner.schedule.pop(0)[1])
+            await pilot.pause()
+            svg = app.export_screenshot(title=script.title)
+            write_text(path, svg, force=True)
+
+    try:
+        asyncio.run(shoot())
+    except Exception as exc:  # the TUI is still being built: report, don't crash the lesson
+        return f"failed: {type(exc).__name__}: {exc}"
+    return "written"
+
+
+# ---------------------------------------------------------------------- running
+def run_script(
+    script: Script,
+    *,
+    steps: int | None = None,
+    on_record: Callable[[dict[str, Any]], None] | None = None,
+    screenshot_dir: Path | None = None,
+) -> ReplayResult:
+    """Train the script's lesson headless (``steps`` caps it) and measure every check."""
+    total = script.config.steps if steps is None else min(steps, script.config.steps)
+    session = Session(script.config)
+    result = ReplayResult(script, session, total)
+    records = result.records
+    pending = list(script.events)
+    for event in pending[:]:
+        if event.at > total:
+            pending.remove(event)
+            result.skipped.append(event)
+    if result.skipped:
+        first = result.skipped[0]
+        result.notes.append(
+            f"--steps {total}: {len(result.skipped)} event(s) from step {first.at} on skipped"
+        )
+    stop_note = ""
+    while True:
+        s = session.step_count
+        while pending and pending[0].at == s:
+            _apply_event(result, pending.pop(0), screenshot_dir)
+        if s >= total:
+            break
+        if session.diverged or session.stopped_early:
+            what = "diverged" if session.diverged else "stopped early"
+            stop_note = f"training {what} at step {s}; the rest of the lesson was not played"
+            break
+        record = session.step()
+        records.append(record)
+        if on_record is not None:
+            on_record(record)
+    if stop_note:
+        result.notes.append(stop_note)
+        for event in pending:
+            for check in event.expect:
+                result.checks.append(CheckResult(event, check, None, False, "not reached"))
+        result.skipped += pending
+    end = session.step_count
+    result.figures.append(_figures("end", session, records, end, 100))
+    return result
+
+
+def _apply_event(result: ReplayResult, event: ScriptEvent, screenshot_dir: Path | None) -> None:
+    session, records = result.session, result.records
+    step = session.step_count
+    for check in event.expect:
+        value, note = measure_check(records, check, step, event.window)
+        result.checks.append(CheckResult(event, check, value, check.holds(value), note))
+    if step > 0:
+        result.figures.append(
+            _figures(f"event {event.index}", session, records, step, event.window)
+        )
+    for command in event.commands():
+        try:
+            session.apply(command)
+        except CommandError as exc:
+            raise ScriptError(f"{result.script.where(event)}: {exc}") from None
+    if event.screenshot:
+        if screenshot_dir is None:
+            status = "not rendered (no --out directory)"
+        else:
+            status = render_screenshot(result.script, event, screenshot_dir / event.screenshot)
+        result.screenshots.append((event, status))
+
+
+# ---------------------------------------------------------------------- files
+def write_outputs(result: ReplayResult, out_dir: str | Path, *, force: bool = False) -> list[Path]:
+    """Write metrics.jsonl, events.jsonl and report.md into ``out_dir`` (created if needed)."""
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise ExportError(f"{out}: exists and is not a directory")
+    targets = [out / "metrics.jsonl", out / "events.jsonl", out / "report.md"]
+    if out.is_dir():
+        for t in targets:
+            check_target(t, force=force)
+    else:
+        try:
+            out.mkdir(parents=True)
+        except OSError as exc:
+            raise ExportError(f"{out}: cannot create ({exc.strerror or exc})") from None
+    with MetricsWriter(targets[0], force=force) as writer:
+        writer.write_many(result.records)
+    events = "".join(dumps_record(e.to_dict()) + "\n" for e in result.session.events)
+    write_text(targets[1], events, force=force)
+    write_text(targets[2], report_markdown(result), force=force)
+    return targets
+
+
+def _fmt(value: float | None, digits: int = 4) -> str:
+    if value is None:
+        return "–"
+    if math.isnan(value):
+        return "NaN"
+    if value != 0 and (abs(value) < 1e-3 or abs(value) >= 1e4):
+        return f"{value:.2e}"
+    return f"{value:.{digits}g}"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def report_markdown(result: ReplayResult) -> str:
+    """The lesson's report: description, timeline of captions, figures, checks, screenshots."""
+    script, session = result.script, result.session
+    lines = [f"# {script.title}", ""]
+    if script.description:
+        lines += [script.description, ""]
+    changed = script.config.to_dict(only_changed=True)
+    settings = ", ".join(f"`{k} = {v!r}`" for k, v in changed.items()) or "defaults"
+    lines += [
+        f"Script: `{script.source}`  ",
+        f"Settings: {settings}  ",
+        f"Played: {session.step_count:,} of {result.steps:,} steps, seed {script.config.seed}",
+        "",
+        "## Timeline",
+        "",
+        "| step | commands | caption |",
+        "|---:|---|---|",
+    ]
+    played = [e for e in script.events if e not in result.skipped]
+    for e in played:
+        lines.append(f"| {e.at:,} | {_cell(', '.join(e.do)) or '–'} | {_cell(e.caption or '')} |")
+    for e in result.skipped:
+        do = _cell(", ".join(e.do))
+        lines.append(f"| {e.at:,} | (skipped) {do} | {_cell(e.caption or '')} |")
+    depth = max((len(f.grad_norms) for f in result.figures), default=0)
+    grad_cols = "".join(f" \\|∇W\\| L{i} |" for i in range(1, depth + 1))
+    lines += [
+        "",
+        "## Figures",
+        "",
+        "Means over the steps before each event (its `window`, 100 by default); train loss/acc",
+        "are per batch, val loss/acc from the evaluations (eval mode) in that window.",
+        "",
+        "| at | step | setup | loss | acc | val loss | val acc |" + grad_cols,
+        "|---|---:|---|---:|---:|---:|---:|" + "---:|" * depth,
+    ]
+    for f in result.figures:
+        v = f.values
+        grads = "".join(f" {_fmt(g, 3)} |" for g in f.grad_norms)
+        grads += " |" * (depth - len(f.grad_norms))
+        lines.append(
+            f"| {f.label} | {f.step:,} | {_cell(f.setup)} | {_fmt(v['loss'])} | {_fmt(v['acc'])} "
+            f"| {_fmt(v['val_loss'])} | {_fmt(v['val_acc'])} |" + grads
+        )
+    lines += _layer_table(result)
+    lines += ["", "## Checks", ""]
+    if result.checks:
+        lines += ["| event | step | check | measured | result |", "|---|---:|---|---:|---|"]
+        for c in result.checks:
+            verdict = "pass" if c.passed else "**FAIL**"
+            note = f" ({c.note})" if c.note else ""
+            lines.append(
+                f"| {c.event.index} | {c.event.at:,} | `{_cell(str(c.check))}` "
+                f"| {_fmt(c.measured)} | {verdict}{note} |"
+            )
+        passed = sum(c.passed for c in result.checks)
+        lines += ["", f"{passed} of {len(result.checks)} checks passed."]
+    else:
+        lines.append("No checks in this script.")
+    if result.screenshots:
+        lines += ["", "## Screenshots", ""]
+        for e, status in result.screenshots:
+            lines.append(f"- `{e.screenshot}` (event {e.index}, step {e.at:,}): {status}")
+    if result.notes:
+        lines += ["", "## Notes", ""]
+        lines += [f"- {n}" for n in result.notes]
+    return "\n".join(lines) + "\n"
+
+
+def _layer_table(result: ReplayResult) -> list[str]:
+    last = next((r for r in reversed(result.records) if r.get("layers")), None)
+    if last is None:
+        return []
+    out = [
+        "",
+        f"### Hidden layers at step {last['step']:,}",
+        "",
+        "| layer | act-in μ | σ | p15 | p50 | p85 | \\|∇W\\| | upd log10 | sat/dead |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for i, s in enumerate(last["layers"], start=1):
+        out.append(
+            f"| L{i} | {_fmt(s['mean'], 3)} | {_fmt(s['std'], 3)} | {_fmt(s['p15'], 3)} "
+            f"| {_fmt(s['p50'], 3)} | {_fmt(s['p85'], 3)} | {_fmt(s['grad_norm'], 3)} "
+            f"| {_fmt(s['update'], 3)} | {_fmt(s['sat'], 2)} |"
+        )
+    return out
