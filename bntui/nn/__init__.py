@@ -1,0 +1,60 @@
+"""bntui.nn: a small NumPy deep-learning engine for studying batch normalization.
+
+Pure NumPy (no UI imports), float32 by default and float64 for gradient checks.
+"""
+
+from bntui.nn.errors import NNError
+from bntui.nn.functional import (
+    batchnorm_backward,
+    batchnorm_forward,
+    softmax,
+    softmax_cross_entropy,
+)
+from bntui.nn.gradient import numerical_gradient, rel_error
+from bntui.nn.init import init_weight
+from bntui.nn.layers import (
+    ACTIVATIONS,
+    ELU,
+    GELU,
+    BatchNorm1d,
+    Dropout,
+    Identity,
+    LeakyReLU,
+    Linear,
+    Parameter,
+    ReLU,
+    Sigmoid,
+    Tanh,
+    make_activation,
+)
+from bntui.nn.network import MLP, Block
+from bntui.nn.optim import Optimizer, apply_max_norm, make_optimizer
+
+__all__ = [
+    "ACTIVATIONS",
+    "ELU",
+    "GELU",
+    "MLP",
+    "BatchNorm1d",
+    "Block",
+    "Dropout",
+    "Identity",
+    "LeakyReLU",
+    "Linear",
+    "NNError",
+    "Optimizer",
+    "Parameter",
+    "ReLU",
+    "Sigmoid",
+    "Tanh",
+    "apply_max_norm",
+    "batchnorm_backward",
+    "batchnorm_forward",
+    "init_weight",
+    "make_activation",
+    "make_optimizer",
+    "numerical_gradient",
+    "rel_error",
+    "softmax",
+    "softmax_cross_entropy",
+]
