@@ -241,8 +241,19 @@ def run_script(
                 result.checks.append(CheckResult(event, check, None, False, "not reached"))
         result.skipped += pending
     end = session.step_count
-    result.figures.append(_figures("end", session, records, end, 100))
+    if not result.figures or result.figures[-1].step != end:
+        result.figures.append(_figures("end", session, records, end, 100))
     return result
+
+
+def _add_figures(result: ReplayResult, figures: Figures) -> None:
+    """Append, merging with the previous row when two events share a step."""
+    last = result.figures[-1] if result.figures else None
+    if last is not None and last.step == figures.step:
+        label = last.label + ", " + figures.label.removeprefix("event ")
+        result.figures[-1] = Figures(label, last.step, last.setup, last.values, last.grad_norms)
+    else:
+        result.figures.append(figures)
 
 
 def _apply_event(result: ReplayResult, event: ScriptEvent, screenshot_dir: Path | None) -> None:
@@ -252,9 +263,7 @@ def _apply_event(result: ReplayResult, event: ScriptEvent, screenshot_dir: Path 
         value, note = measure_check(records, check, step, event.window)
         result.checks.append(CheckResult(event, check, value, check.holds(value), note))
     if step > 0:
-        result.figures.append(
-            _figures(f"event {event.index}", session, records, step, event.window)
-        )
+        _add_figures(result, _figures(f"event {event.index}", session, records, step, event.window))
     for command in event.commands():
         try:
             session.apply(command)

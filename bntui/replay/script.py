@@ -44,7 +44,7 @@ EVENT_KEYS = ("at", "do", "caption", "screenshot", "pause", "window", "expect")
 RECORD_METRICS = ("loss", "acc", "val_loss", "val_acc", "lr", "epoch")
 OPERATORS = (">=", "<=", "==", "!=", ">", "<")
 DEFAULT_WINDOW = 100
-_LAYER_METRIC = re.compile(r"^L(\d+)\.([a-z_]+)$")
+_LAYER_METRIC = re.compile(r"^L(\d+)\.([a-z_0-9]+)$")
 _CHECK = re.compile(r"^\s*(>=|<=|==|!=|>|<)\s*(\S+)\s*$")
 
 
