@@ -36,7 +36,8 @@ from bntui.config import (
     Config,
     ConfigError,
 )
-from bntui.data import load_dataset
+from bntui.data import DataError, load_dataset
+from bntui.data.download import CHECKSUMS, is_downloaded
 from bntui.metrics import History, _round, layer_stats
 from bntui.nn import MLP, make_optimizer
 from bntui.nn.optim import apply_max_norm
@@ -219,7 +220,7 @@ class Session:
         handler = getattr(self, "_do_" + cmd.verb.replace("-", "_"))
         try:
             text = handler(cmd.arg)
-        except ConfigError as exc:
+        except (ConfigError, DataError) as exc:  # e.g. "dataset mnist" before downloading it
             raise CommandError(f"{cmd}: {exc}") from None
         self.log.append((self.step_count, str(cmd)))
         self._since_last_step.append(str(cmd))
@@ -335,7 +336,12 @@ class Session:
 
     def _do_dataset(self, arg: str) -> str:
         current = self.config.dataset
-        name = cycle(SWITCHABLE_DATASETS, current, arg) if arg in ("next", "prev") else arg
+        if arg in ("next", "prev"):
+            # cycle over the sets that can load now: skip downloadable ones not yet fetched
+            usable = tuple(d for d in SWITCHABLE_DATASETS if d not in CHECKSUMS or is_downloaded(d))
+            name = cycle(usable, current, arg)
+        else:
+            name = arg
         candidate = self.config.replace(dataset=name, data=None)
         data = load_dataset(candidate, self._rng["data"])
         self.config = candidate

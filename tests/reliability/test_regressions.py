@@ -1,0 +1,34 @@
+"""Bugs the reliability suites found, each pinned by a test named after it."""
+
+from __future__ import annotations
+
+import pytest
+
+from bntui.commands import CommandError
+from bntui.config import Config
+from bntui.session import Session
+
+TINY = Config(samples=200, depth=2, width=8, batch_size=16)
+
+
+def test_regression_dataset_prev_wraps_into_undownloaded_mnist():
+    """`dataset prev` from spiral wrapped to fashion-mnist and let a DataError escape."""
+    s = Session(TINY)
+    event = s.apply("dataset prev")
+    assert s.config.dataset == "blobs" and event.kind == "dataset"
+    s.step()
+
+
+def test_regression_dataset_next_cycles_back_without_downloads():
+    """`dataset next` from blobs must not get stuck on mnist when it is not downloaded."""
+    s = Session(TINY.replace(dataset="blobs"))
+    s.apply("dataset next")
+    assert s.config.dataset == "spiral"
+
+
+def test_regression_dataset_mnist_not_downloaded_is_a_command_error():
+    s = Session(TINY)
+    before = s.config
+    with pytest.raises(CommandError, match="not downloaded"):
+        s.apply("dataset mnist")
+    assert s.config == before and s.log == []
