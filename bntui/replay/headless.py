@@ -61,6 +61,7 @@ class ReplayResult:
     skipped: list[ScriptEvent] = field(default_factory=list)
     screenshots: list[tuple[ScriptEvent, str]] = field(default_factory=list)  # (event, status)
     notes: list[str] = field(default_factory=list)
+    since: int = 0  # step of the last event that changed the experiment (``do``)
 
     @property
     def passed(self) -> bool:
@@ -84,9 +85,12 @@ def metric_value(record: dict[str, Any], name: str) -> float | None:
     return None if value is None else float(value)
 
 
-def measure(records: list[dict[str, Any]], name: str, step: int, window: int) -> float | None:
-    """Mean of a metric over the records of steps ``(step - window, step]``.
+def measure(
+    records: list[dict[str, Any]], name: str, step: int, window: int, since: int = 0
+) -> float | None:
+    """Mean of a metric over the records of steps ``(max(step - window, since), step]``.
 
+    ``since`` is the step of the last change to the experiment: nothing before it counts.
     Falls back to the last value measured before the window (a metric measured rarely);
     None when it was never measured. Non-finite values make the mean NaN (a diverged run).
     """
@@ -96,6 +100,8 @@ def measure(records: list[dict[str, Any]], name: str, step: int, window: int) ->
         s = record["step"]
         if s > step:
             continue
+        if s <= since:
+            break
         value = metric_value(record, name)
         if value is None:
             continue
@@ -111,9 +117,11 @@ def measure(records: list[dict[str, Any]], name: str, step: int, window: int) ->
     return math.fsum(values) / len(values)  # the window's mean
 
 
-def measure_check(records: list[dict[str, Any]], check: Check, step: int, window: int):
+def measure_check(
+    records: list[dict[str, Any]], check: Check, step: int, window: int, since: int = 0
+) -> tuple[float | None, str]:
     """The value a check compares: a metric's window mean, or a ratio of two such means."""
-    values = [measure(records, t, step, window) for t in check.terms]
+    values = [measure(records, t, step, window, since) for t in check.terms]
     if any(v is None for v in values):
         missing = next(t for t, v in zip(check.terms, values, strict=True) if v is None)
         return None, f"{missing} not measured by step {step}"
@@ -145,10 +153,11 @@ def setup_text(config: Config) -> str:
     return " · ".join(parts)
 
 
-def _figures(label: str, session: Session, records, step: int, window: int) -> Figures:
-    values = {m: measure(records, m, step, window) for m in FIGURE_METRICS}
+def _figures(label: str, session: Session, records, step: int, window: int, since: int) -> Figures:
+    values = {m: measure(records, m, step, window, since) for m in FIGURE_METRICS}
     grads = tuple(
-        measure(records, f"L{i}.grad_norm", step, window) for i in range(1, session.model.depth + 1)
+        measure(records, f"L{i}.grad_norm", step, window, since)
+        for i in range(1, session.model.depth + 1)
     )
     return Figures(label, step, setup_text(session.config), values, grads)
 
@@ -242,7 +251,7 @@ def run_script(
         result.skipped += pending
     end = session.step_count
     if not result.figures or result.figures[-1].step != end:
-        result.figures.append(_figures("end", session, records, end, 100))
+        result.figures.append(_figures("end", session, records, end, 100, result.since))
     return result
 
 
@@ -260,10 +269,13 @@ def _apply_event(result: ReplayResult, event: ScriptEvent, screenshot_dir: Path 
     session, records = result.session, result.records
     step = session.step_count
     for check in event.expect:
-        value, note = measure_check(records, check, step, event.window)
+        value, note = measure_check(records, check, step, event.window, result.since)
         result.checks.append(CheckResult(event, check, value, check.holds(value), note))
     if step > 0:
-        _add_figures(result, _figures(f"event {event.index}", session, records, step, event.window))
+        label = f"event {event.index}"
+        _add_figures(result, _figures(label, session, records, step, event.window, result.since))
+    if any(not c.startswith("mark ") for c in event.do):
+        result.since = step
     for command in event.commands():
         try:
             session.apply(command)
