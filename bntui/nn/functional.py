@@ -129,7 +129,7 @@ def relu(x: np.ndarray) -> np.ndarray:
 
 def relu_backward(dout: np.ndarray, x: np.ndarray) -> np.ndarray:
     """d relu / dx = 1 where x > 0, else 0 (0 at the kink, as PyTorch)."""
-    return np.where(x > 0, dout, 0.0)
+    return dout * (x > 0)  # the boolean mask multiplies as 0/1, keeping dout's dtype
 
 
 def leaky_relu(x: np.ndarray, slope: float = 0.01) -> np.ndarray:
