@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -230,3 +232,14 @@ def test_ce_bad_labels_raise() -> None:
         F.softmax_cross_entropy(logits, np.array([0, 1]))
     with pytest.raises(NNError, match="N >= 1"):
         F.softmax_cross_entropy(np.zeros((0, 4)), np.array([], int))
+
+
+def test_engine_imports_no_ui_library() -> None:
+    # DESIGN: bntui.nn is a teaching library; it must not pull in Textual or Rich
+    code = (
+        "import sys, bntui.nn; "
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')); "
+        "print(','.join(bad))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
