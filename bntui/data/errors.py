@@ -1,0 +1,8 @@
+"""The data package's error type."""
+
+from __future__ import annotations
+
+
+class DataError(ValueError):
+    """A dataset that cannot be loaded or made; the one-line message names the file,
+    and the line and column where that helps."""
