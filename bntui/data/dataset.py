@@ -1,0 +1,350 @@
+"""The Dataset record and ``load_dataset``: from a Config to train/validation arrays."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from bntui.data.download import CHECKSUMS, dataset_dir, is_downloaded
+from bntui.data.errors import DataError
+from bntui.data.idx import load_idx_dir
+from bntui.data.synthetic import GENERATORS, TWO_CLASS
+from bntui.data.tabular import read_table, standardize
+
+if TYPE_CHECKING:
+    from bntui.config import Config
+
+FASHION_CLASSES = (
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """Training and validation arrays plus what a reader needs to know about them.
+
+    ``x_*`` are float arrays ``(n, input_dim)`` (read-only), ``y_*`` int64 labels in
+    ``0..n_classes-1``; ``notes`` are human lines saying what was done to the data.
+    Compared by identity (arrays have no single truth value)."""
+
+    name: str
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    n_classes: int
+    feature_names: tuple[str, ...]
+    class_names: tuple[str, ...]
+    notes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        where = f"dataset {self.name!r}"
+        for part in ("train", "val"):
+            x, y = getattr(self, f"x_{part}"), getattr(self, f"y_{part}")
+            if x.ndim != 2 or y.ndim != 1 or len(x) != len(y):
+                raise DataError(f"{where}: x_{part} {x.shape} and y_{part} {y.shape} do not match")
+            if y.dtype != np.int64:
+                raise DataError(f"{where}: y_{part} must be int64, got {y.dtype}")
+            if len(y) and (y.min() < 0 or y.max() >= self.n_classes):
+                raise DataError(f"{where}: y_{part} has labels outside 0..{self.n_classes - 1}")
+            x.setflags(write=False)
+            y.setflags(write=False)
+        if self.x_val.shape[1] != self.x_train.shape[1]:
+            raise DataError(f"{where}: train and validation inputs differ in width")
+        if len(self.feature_names) != self.input_dim:
+            raise DataError(
+                f"{where}: {len(self.feature_names)} feature names for {self.input_dim} inputs"
+            )
+        if len(self.class_names) != self.n_classes:
+            raise DataError(
+                f"{where}: {len(self.class_names)} class names for {self.n_classes} classes"
+            )
+
+    @property
+    def input_dim(self) -> int:
+        """Inputs per sample."""
+        return int(self.x_train.shape[1])
+
+    @property
+    def is_2d(self) -> bool:
+        """True for plane data (a decision boundary can be drawn)."""
+        return self.input_dim == 2
+
+    @property
+    def n_train(self) -> int:
+        """Training samples."""
+        return len(self.y_train)
+
+    @property
+    def n_val(self) -> int:
+        """Validation samples."""
+        return len(self.y_val)
+
+
+def split_indices(
+    n: int, val_fraction: float, train_size: int | None, rng: np.random.Generator, label: str
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """(train indices, val indices, notes): a random permutation, the first
+    round(n·val_fraction) (at least 1) for validation, then at most train_size to train."""
+    if not 0.0 < val_fraction < 1.0:
+        raise DataError(f"{label}: val-fraction must be between 0 and 1, got {val_fraction}")
+    n_val = max(1, round(n * val_fraction))
+    n_train = n - n_val
+    if n_train < 1:
+        raise DataError(f"{label}: {n} samples are too few to split off a validation set")
+    perm = rng.permutation(n)
+    val, train = perm[:n_val], perm[n_val:]
+    notes = [f"split: {n_train} train / {n_val} validation (val-fraction {val_fraction:g})"]
+    train, more = _subset(train, train_size, label)
+    return train, val, notes + more
+
+
+def _subset(train: np.ndarray, train_size: int | None, label: str) -> tuple[np.ndarray, list[str]]:
+    if train_size is None:
+        return train, []
+    if train_size > len(train):
+        raise DataError(
+            f"{label}: train-size {train_size} is larger than the "
+            f"{len(train)} training samples available"
+        )
+    if train_size < 1:
+        raise DataError(f"{label}: train-size must be at least 1, got {train_size}")
+    return train[:train_size], [f"train-size: kept {train_size} of {len(train)} training samples"]
+
+
+def _label_map(y: np.ndarray, label: str) -> tuple[np.ndarray, tuple[str, ...], list[str]]:
+    """(sorted distinct label values, class names, notes) for stored labels.
+
+    Labels that are already 0..K-1 are kept; others are mapped in sorted order."""
+    if y.dtype.kind == "f":
+        if not np.all(np.isfinite(y)) or not np.all(y == np.round(y)):
+            raise DataError(f"{label}: labels y must be whole numbers")
+    elif y.dtype.kind not in "iub":
+        raise DataError(f"{label}: labels y must be integers, got dtype {y.dtype}")
+    values = np.unique(y)
+    if len(values) < 2:
+        raise DataError(f"{label}: labels y hold a single class; nothing to classify")
+    names = tuple(str(int(v)) for v in values)
+    if np.array_equal(values, np.arange(len(values))):
+        return values, names, []
+    return values, names, [f"labels {', '.join(names)} mapped to classes 0..{len(values) - 1}"]
+
+
+def _apply(values: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Each label's rank among the sorted distinct values: the class index 0..K-1."""
+    return np.searchsorted(values, y).astype(np.int64)
+
+
+def _floats(x: np.ndarray, dtype: np.dtype, label: str) -> np.ndarray:
+    """(n, ...) stored samples -> (n, d) floats; uint8 images scaled to [0, 1]."""
+    flat = x.reshape(len(x), -1)
+    if flat.dtype == np.uint8:
+        out = flat.astype(dtype)
+        out /= dtype.type(255)  # x / 255 (DLFS normalize=True), in place: MNIST is big
+        return out
+    if flat.dtype.kind not in "iuf":
+        raise DataError(f"{label}: inputs x must be numbers, got dtype {x.dtype}")
+    out = flat.astype(dtype)
+    if not np.all(np.isfinite(out)):
+        raise DataError(f"{label}: inputs x contain NaN or infinite values")
+    return out
+
+
+def _input_notes(x: np.ndarray) -> list[str]:
+    notes = []
+    if x.ndim > 2:
+        notes.append(f"inputs of shape {x.shape[1:]} flattened to {int(np.prod(x.shape[1:]))}")
+    if x.dtype == np.uint8:
+        notes.append("pixels scaled from 0..255 to [0, 1]")
+    else:
+        notes.append("inputs used as stored (not rescaled)")
+    return notes
+
+
+def _stored(
+    name: str,
+    x: np.ndarray,
+    y: np.ndarray,
+    x_test: np.ndarray | None,
+    y_test: np.ndarray | None,
+    config: Config,
+    rng: np.random.Generator,
+    class_names: tuple[str, ...] | None = None,
+) -> Dataset:
+    """A Dataset from stored arrays: the test split as validation if there is one.
+
+    Rows are picked in the stored dtype first, so only the kept rows become floats."""
+    dtype = np.dtype(config.dtype)
+    if len(x) != len(y):
+        raise DataError(f"{name}: {len(x)} inputs but {len(y)} labels")
+    notes = _input_notes(x)
+    if x_test is None or y_test is None:
+        values, names, label_notes = _label_map(y, name)
+        train, val, split_notes = split_indices(
+            len(y), config.val_fraction, config.train_size, rng, name
+        )
+        x_tr, y_tr, x_va, y_va = x[train], y[train], x[val], y[val]
+    else:
+        values, names, label_notes = _label_map(np.concatenate([y, y_test]), name)
+        train, more = _subset(rng.permutation(len(y)), config.train_size, name)
+        x_tr, y_tr, x_va, y_va = x[train], y[train], x_test, y_test
+        split_notes = [
+            f"split: the source's {len(y)} training and {len(y_test)} test samples "
+            "(test used for validation)",
+            *more,
+        ]
+    if class_names is not None and len(class_names) == len(names) and not label_notes:
+        names = class_names
+    x_tr, x_va = _floats(x_tr, dtype, name), _floats(x_va, dtype, name)
+    d = x_tr.shape[1]
+    return Dataset(
+        name,
+        x_tr,
+        _apply(values, y_tr),
+        x_va,
+        _apply(values, y_va),
+        len(names),
+        tuple(f"x{i + 1}" for i in range(d)),
+        names,
+        tuple(notes + label_notes + split_notes),
+    )
+
+
+def _synthetic(config: Config, rng: np.random.Generator) -> Dataset:
+    name = config.dataset
+    x, y = GENERATORS[name](config.samples, config.classes, config.noise, rng)
+    k = int(y.max()) + 1
+    notes = [f"{name}: {k} classes, {len(y)} points, noise {config.noise:g}"]
+    if name in TWO_CLASS and config.classes != 2:
+        notes.append(f"{name} always has 2 classes; classes {config.classes} ignored")
+    train, val, split_notes = split_indices(
+        len(y), config.val_fraction, config.train_size, rng, name
+    )
+    dtype = np.dtype(config.dtype)
+    return Dataset(
+        name,
+        x[train].astype(dtype),
+        y[train],
+        x[val].astype(dtype),
+        y[val],
+        k,
+        ("x1", "x2"),
+        tuple(str(i) for i in range(k)),
+        tuple(notes + split_notes),
+    )
+
+
+def _csv(path: Path, config: Config, rng: np.random.Generator) -> Dataset:
+    label = str(config.data)
+    table = read_table(path, config.target or "", config.features)
+    train, val, split_notes = split_indices(
+        len(table.y), config.val_fraction, config.train_size, rng, label
+    )
+    x, scale_notes = standardize(table, fit_rows=train)  # statistics of training rows only
+    dtype = np.dtype(config.dtype)
+    return Dataset(
+        path.name,
+        x[train].astype(dtype),
+        table.y[train],
+        x[val].astype(dtype),
+        table.y[val],
+        len(table.class_names),
+        table.feature_names,
+        table.class_names,
+        tuple(
+            [
+                *table.notes,
+                *scale_notes,
+                "standardization statistics come from the training rows",
+                *split_notes,
+            ]
+        ),
+    )
+
+
+def _npz(path: Path, config: Config, rng: np.random.Generator) -> Dataset:
+    label = str(config.data)
+    try:
+        with path.open("rb") as fh:
+            magic = fh.read(4)
+    except OSError as exc:
+        raise DataError(f"{label}: cannot read ({exc.strerror or exc})") from None
+    if magic != b"PK\x03\x04":  # an .npz is a zip archive
+        raise DataError(f"{label}: not a readable .npz file (not a zip archive)")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            keys = set(archive.files)
+            if not {"x", "y"} <= keys:
+                raise DataError(
+                    f"{label}: needs arrays 'x' and 'y', found {', '.join(sorted(keys)) or 'none'}"
+                )
+            x, y = archive["x"], archive["y"]
+    except DataError:
+        raise
+    except ValueError as exc:
+        if "pickle" in str(exc):
+            raise DataError(
+                f"{label}: holds a pickled object array; bntui never loads pickles "
+                "(save plain numeric arrays)"
+            ) from None
+        raise DataError(f"{label}: not a readable .npz file ({exc})") from None
+    except (OSError, EOFError) as exc:
+        raise DataError(f"{label}: not a readable .npz file ({exc})") from None
+    notes = []
+    if x.ndim == 1:
+        x = x[:, None]
+        notes.append("x is 1-D: one input per sample")
+    if y.ndim == 2 and y.shape[1] > 1 and np.all((y == 0) | (y == 1)) and np.all(y.sum(1) == 1):
+        y = y.argmax(axis=1)  # one-hot rows -> the index of their 1
+        notes.append("y is one-hot: each row's 1 gives its class")
+    elif y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim != 1 or len(y) != len(x):
+        raise DataError(f"{label}: x has {len(x)} samples but y has shape {y.shape}")
+    d = _stored(path.name, x, y, None, None, config, rng)
+    return dataclasses.replace(d, notes=tuple(notes) + d.notes) if notes else d
+
+
+def _cached(name: str, config: Config, rng: np.random.Generator) -> Dataset:
+    if not is_downloaded(name):
+        raise DataError(f"{name} is not downloaded; run: bntui data download {name}")
+    x, y, x_test, y_test = load_idx_dir(dataset_dir(name))
+    names = FASHION_CLASSES if name == "fashion-mnist" else None
+    return _stored(name, x, y, x_test, y_test, config, rng, names)
+
+
+def load_dataset(config: Config, rng: np.random.Generator) -> Dataset:
+    """The Dataset a Config asks for; all randomness (generation, shuffle, split) from rng.
+
+    ``config.data`` (a .csv, an .npz or a directory of IDX files) wins over
+    ``config.dataset``; otherwise the synthetic sets are generated and mnist and
+    fashion-mnist are read from the download cache."""
+    if config.data is not None:
+        path = Path(config.data).expanduser()
+        if (config.target is not None or config.features is not None) and (
+            path.is_dir() or path.suffix.lower() != ".csv"
+        ):
+            raise DataError(f"{config.data}: --target and --features apply to CSV files only")
+        if path.is_dir():
+            x, y, x_test, y_test = load_idx_dir(path)
+            return _stored(path.name, x, y, x_test, y_test, config, rng)
+        if not path.exists():
+            raise DataError(f"{config.data}: no such file or directory")
+        suffix = path.suffix.lower()
+        if suffix == ".csv":
+            return _csv(path, config, rng)
+        if suffix == ".npz":
+            return _npz(path, config, rng)
+        raise DataError(
+            f"{config.data}: unknown kind of data file (use .csv, .npz or a directory of IDX files)"
+        )
+    if config.dataset in GENERATORS:
+        return _synthetic(config, rng)
+    if config.dataset in CHECKSUMS:
+        return _cached(config.dataset, config, rng)
+    raise DataError(f"dataset {config.dataset!r} needs --data PATH")
