@@ -34,7 +34,12 @@ class Parser(argparse.ArgumentParser):
     """argparse that reports errors in one line (``bntui: error: …``) with exit status 2."""
 
     def error(self, message: str) -> NoReturn:
-        raise UsageError(message)
+        raise UsageError(one_line(message))
+
+
+def one_line(text: str) -> str:
+    """Escape newlines and other control characters so a message stays on one line."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in str(text))
 
 
 def add_config_flags(p: argparse.ArgumentParser) -> None:
@@ -171,13 +176,15 @@ def report(exc: Exception) -> int:
     from bntui.export import ExportError
 
     if isinstance(exc, UsageError | ConfigError | CommandError | DataError | ExportError):
-        print(f"bntui: error: {exc}", file=sys.stderr)
+        print(f"bntui: error: {one_line(exc)}", file=sys.stderr)
         return 2
     if isinstance(exc, OSError):
-        print(f"bntui: error: {exc.strerror or exc}", file=sys.stderr)
+        where = f"{exc.filename}: " if exc.filename and exc.strerror else ""
+        print(f"bntui: error: {one_line(where + (exc.strerror or str(exc)))}", file=sys.stderr)
         return 2
     print(
-        f"bntui: internal error: {type(exc).__name__}: {exc} (--debug shows more)", file=sys.stderr
+        f"bntui: internal error: {type(exc).__name__}: {one_line(exc)} (--debug shows more)",
+        file=sys.stderr,
     )
     return 1
 

@@ -32,3 +32,13 @@ def test_regression_dataset_mnist_not_downloaded_is_a_command_error():
     with pytest.raises(CommandError, match="not downloaded"):
         s.apply("dataset mnist")
     assert s.config == before and s.log == []
+
+
+def test_regression_usage_error_with_newline_argument(capsys):
+    """An argument holding a newline made `bntui: error: …` span two lines."""
+    from bntui.cli import main
+
+    code = main(["run", "\n", "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1 and err.startswith("bntui: error: unrecognized arguments: \\n")
