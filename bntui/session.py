@@ -40,6 +40,7 @@ from bntui.data import DataError, load_dataset
 from bntui.data.download import CHECKSUMS, is_downloaded
 from bntui.metrics import History, _round, layer_stats
 from bntui.nn import MLP, make_optimizer
+from bntui.nn.functional import softmax_cross_entropy
 from bntui.nn.optim import apply_max_norm
 
 STREAMS = ("data", "order", "init", "dropout", "layers")
@@ -186,9 +187,7 @@ class Session:
                 xv = self.data.x_val[start : start + 4096]
                 yv = self.data.y_val[start : start + 4096]
                 logits = self.model.forward(xv, train=False)
-                shifted = logits - logits.max(axis=1, keepdims=True)
-                logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-                losses += float(-logp[np.arange(yv.size), yv].sum())
+                losses += softmax_cross_entropy(logits, yv)[0] * yv.size
                 correct += int(np.count_nonzero(np.argmax(logits, axis=1) == yv))
         result = (_round(losses / max(n, 1)), _round(correct / max(n, 1)))
         self.last_val = result
