@@ -74,6 +74,8 @@ class Runner:
         self._thread: threading.Thread | None = None
         self._rate = 0.0
         self._rate_mark = (time.perf_counter(), session.step_count)
+        self._readers = 0  # threads waiting in read()/snapshot(): the worker yields the lock
+        self._readers_lock = threading.Lock()
         self.on_event: Callable[[Event], None] | None = None  # called on the worker thread
 
     # ------------------------------------------------------------------ control
@@ -130,13 +132,16 @@ class Runner:
                 self._handle(kind, value)
 
     # ------------------------------------------------------------------ reading
+    def _locked(self) -> _ReaderLock:
+        return _ReaderLock(self)
+
     def read(self, fn: Callable[[Session], T]) -> T:
         """Run ``fn(session)`` under the lock (keep it short: training waits)."""
-        with self.lock:
+        with self._locked():
             return fn(self.session)
 
     def snapshot(self) -> Snapshot:
-        with self.lock:
+        with self._locked():
             s = self.session
             last = s.last_record or {}
             return Snapshot(
@@ -233,7 +238,9 @@ class Runner:
                     self._wake.wait(delay)
                     self._wake.clear()
             else:
-                time.sleep(0)  # let the UI thread take the GIL
+                # The lock is not fair: without a real pause the worker takes it back before
+                # a waiting reader (the UI) wakes up, and the UI starves.
+                time.sleep(0.001 if self._readers else 0)
 
     def _update_rate(self, force: bool = False) -> None:
         now = time.perf_counter()
@@ -247,3 +254,21 @@ class Runner:
     @property
     def trace(self) -> str | None:
         return getattr(self, "_trace", None)
+
+
+class _ReaderLock:
+    """The runner's lock, counted while a reader waits so the worker can step aside."""
+
+    def __init__(self, runner: Runner) -> None:
+        self.runner = runner
+
+    def __enter__(self) -> None:
+        r = self.runner
+        with r._readers_lock:
+            r._readers += 1
+        r.lock.acquire()
+        with r._readers_lock:
+            r._readers -= 1
+
+    def __exit__(self, *exc: object) -> None:
+        self.runner.lock.release()

@@ -1,0 +1,404 @@
+"""The live laboratory: a Textual app over a Runner that trains on its own thread.
+
+The UI never touches the Session directly: keys become vocabulary commands sent to the
+runner; a timer at ``fps`` pulls a ``Frame`` through ``runner.read`` and each panel
+redraws only if its own key changed. ``threaded=False`` gives a synchronous app for tests
+(nothing trains unless ``n`` is pressed or ``app.runner.step(k)`` is called).
+"""
+
+from __future__ import annotations
+
+import os
+from functools import partial
+from pathlib import Path
+from typing import Any, ClassVar
+
+from textual import events
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.containers import Grid, Horizontal
+from textual.widgets import ContentSwitcher, Footer, Input, Static
+
+from bntui.commands import CommandError, parse
+from bntui.config import Config
+from bntui.runner import RUNNING, Runner, Snapshot
+from bntui.session import Session
+from bntui.tui.frame import Frame, Needs, collect
+from bntui.tui.panels.bars import StatusBar, TextBar
+from bntui.tui.panels.charts import BandsChart, LossChart
+from bntui.tui.panels.layers import DriftPanel, GradPanel
+from bntui.tui.panels.views import DecisionView, EventLog, HistogramView
+from bntui.tui.screens.help import HelpScreen
+
+MIN_WIDTH, MIN_HEIGHT = 80, 24
+WIDE = 140  # from this width the main view gets an event log column
+VIEWS = ("main", "decision", "hist", "log")
+VIEW_NAMES = {"main": "main", "decision": "decision", "hist": "histograms", "log": "events"}
+
+PALETTE: list[tuple[str, str, str]] = [
+    ("Toggle BN (b)", "send('bn toggle')", "batch normalization on/off"),
+    ("BN before/after the activation (B)", "send('bn-position toggle')", ""),
+    ("Next activation (a)", "send('activation next')", ""),
+    ("Previous activation (A)", "send('activation prev')", ""),
+    ("Deeper: depth +1 (+)", "send('depth +1')", ""),
+    ("Shallower: depth -1 (-)", "send('depth -1')", ""),
+    ("Narrower: width /2 (w)", "send('width /2')", ""),
+    ("Wider: width *2 (W)", "send('width *2')", ""),
+    ("Halve the learning rate (l)", "send('lr /2')", ""),
+    ("Double the learning rate (L)", "send('lr *2')", ""),
+    ("Next init (i)", "send('init next')", "re-initializes the weights"),
+    ("Next optimizer (o)", "send('optimizer next')", ""),
+    ("Next dropout (p)", "send('dropout next')", ""),
+    ("Next dataset (d)", "send('dataset next')", ""),
+    ("Reset weights (r)", "send('reset')", ""),
+    ("Pause / resume (space)", "pause", ""),
+    ("One step (n)", "step", ""),
+    ("Log / linear loss axis (y)", "log_y", ""),
+    ("View: main (1)", "view('main')", ""),
+    ("View: decision boundary (2)", "view('decision')", ""),
+    ("View: activation histograms (3)", "view('hist')", ""),
+    ("View: event log (4)", "view('log')", ""),
+    ("Screenshot SVG (s)", "screenshot", ""),
+    ("Save session as replay script (ctrl+s)", "record", ""),
+    ("Type a command (:)", "command_line", "any command of the vocabulary"),
+    ("Help (?)", "help", ""),
+]
+
+
+class BntuiCommands(Provider):
+    """Command palette entries: every key's action, by name."""
+
+    async def discover(self) -> Hits:
+        for title, action, help_text in PALETTE:
+            yield DiscoveryHit(title, partial(self._run, action), help=help_text or None)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, action, _help in PALETTE:
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, matcher.highlight(title), partial(self._run, action), help=None)
+
+    async def _run(self, action: str) -> None:
+        await self.app.run_action(action)
+
+
+class BntuiApp(App[int]):
+    """Train a small MLP live and watch what BN changes."""
+
+    TITLE = "bntui"
+    CSS_PATH = "app.tcss"
+    COMMANDS: ClassVar = App.COMMANDS | {BntuiCommands}
+    ENABLE_COMMAND_PALETTE = True
+    AUTO_FOCUS = None  # keys go to the app; the command line takes focus only on ":"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("b", "send('bn toggle')", "BN"),
+        Binding("B", "send('bn-position toggle')", "BN pos", show=False),
+        Binding("a", "send('activation next')", "act"),
+        Binding("A", "send('activation prev')", "act−", show=False),
+        Binding("plus", "send('depth +1')", "depth+", key_display="+"),
+        Binding("minus", "send('depth -1')", "depth−", key_display="-"),
+        Binding("w", "send('width /2')", "width÷2", show=False),
+        Binding("W", "send('width *2')", "width×2", show=False),
+        Binding("l", "send('lr /2')", "lr÷2"),
+        Binding("L", "send('lr *2')", "lr×2", show=False),
+        Binding("i", "send('init next')", "init", show=False),
+        Binding("o", "send('optimizer next')", "opt", show=False),
+        Binding("p", "send('dropout next')", "dropout", show=False),
+        Binding("d", "send('dataset next')", "data", show=False),
+        Binding("r", "send('reset')", "reset", show=False),
+        Binding("space", "pause", "pause"),
+        Binding("n", "step", "step"),
+        Binding("up", "select(-1)", "layer↑", show=False),
+        Binding("down", "select(1)", "layer↓", show=False),
+        Binding("y", "log_y", "log-y", show=False),
+        Binding("1", "view('main')", "main", show=False),
+        Binding("2", "view('decision')", "boundary", show=False),
+        Binding("3", "view('hist')", "hist", show=False),
+        Binding("4", "view('log')", "log", show=False),
+        Binding("s", "screenshot", "svg", show=False),
+        Binding("ctrl+s", "record", "save script", show=False),
+        Binding("colon", "command_line", "cmd", key_display=":"),
+        Binding("question_mark", "help", "help", key_display="?"),
+        Binding("q,ctrl+q", "quit", "quit", priority=True),
+    ]
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        fps: float = 2,
+        ascii: bool = False,
+        threaded: bool = True,
+        paused: bool = False,
+        record: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.animation_level = "none"  # no animations: slow links, honest screenshots
+        self.config = config
+        self.fps = min(max(float(fps), 1.0), 30.0)
+        self.ascii = ascii
+        self.threaded = threaded
+        self.record_path = record
+        self.runner = Runner(Session(config), threaded=threaded, paused=paused)
+        self.view = "main"
+        self.selected = 1
+        self.log_y = False
+        self.app_message: str | None = None
+        self.frames = 0  # frames pulled (a frame = one read under the lock)
+        self._seen: tuple | None = None
+        self._too_small = False
+        if ascii:
+            self.add_class("ascii")
+
+    # ------------------------------------------------------------------ layout
+    def compose(self) -> ComposeResult:
+        a = self.ascii
+        yield StatusBar(ascii=a, id="status")
+        yield TextBar(id="caption")
+        with ContentSwitcher(initial="main", id="views"):
+            with Horizontal(id="main"):
+                with Grid(id="grid"):
+                    yield LossChart(ascii=a, id="loss")
+                    yield DriftPanel(ascii=a, id="drift")
+                    yield GradPanel(ascii=a, id="grads")
+                    yield BandsChart(ascii=a, id="bands")
+                yield EventLog(ascii=a, id="side-log")
+            yield DecisionView(ascii=a, mono=self.no_color, id="decision")
+            yield HistogramView(ascii=a, id="hist")
+            yield EventLog(ascii=a, id="log")
+        yield Static(
+            f"terminal too small (need {MIN_WIDTH}×{MIN_HEIGHT}) — enlarge it, or q to quit",
+            id="too-small",
+        )
+        yield TextBar(id="message")
+        yield Input(placeholder="command, e.g. lr 0.05 · bn off · depth 6", id="cmd")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        cmd = self.query_one("#cmd", Input)
+        cmd.cursor_blink = False
+        cmd.display = False
+        self.query_one("#loss").border_title = (
+            "Loss · train ⣿ / val •" if not self.ascii else ("Loss - train . / val x")
+        )
+        self._check_size()
+        self.runner.start()
+        self.set_interval(1 / self.fps, self.pull, name="pull")
+        self.pull()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._check_size()
+        self._seen = None
+        self.call_after_refresh(self.pull)
+
+    def _check_size(self) -> None:
+        w, h = self.size
+        small = w < MIN_WIDTH or h < MIN_HEIGHT
+        self._too_small = small
+        self.screen.set_class(small, "too-small")
+        self.screen.set_class(w >= WIDE, "wide")
+
+    # ------------------------------------------------------------------ data flow
+    def needs(self) -> Needs:
+        """What the visible panels want, sized to their current widths."""
+        if self._too_small:
+            return Needs()
+        if self.view == "main":
+            loss = self.query_one("#loss", LossChart)
+            bands = self.query_one("#bands", BandsChart)
+            drift = self.query_one("#drift", DriftPanel)
+            return Needs(
+                loss_points=loss.points,
+                spark_points=drift.spark_width(),
+                band_points=bands.points,
+                selected=self.selected,
+            )
+        if self.view == "decision":
+            return Needs(decision=self.query_one("#decision", DecisionView).grid_size())
+        if self.view == "hist":
+            depth = self.runner.read(lambda s: s.config.depth)
+            return Needs(hist_bins=self.query_one("#hist", HistogramView).layout_for(depth)[0])
+        return Needs()
+
+    def pull(self) -> None:
+        """One frame: snapshot, and if anything changed, copy data and redraw what changed."""
+        snap = self.runner.snapshot()
+        show_rate = self.threaded and snap.state == RUNNING
+        self.query_one("#status", StatusBar).show(
+            snap, view=VIEW_NAMES[self.view], show_rate=show_rate
+        )
+        self._show_bars(snap)
+        seen = (snap.version, self.view, self.selected, self.log_y, self.size)
+        if seen == self._seen:
+            return
+        self._seen = seen
+        depth = snap.config.depth
+        self.selected = min(max(self.selected, 1), max(depth, 1))
+        needs = self.needs()
+        if self._too_small:
+            return
+        frame: Frame = self.runner.read(lambda s: collect(s, needs))
+        self.frames += 1
+        events = snap.events
+        if self.view == "main":
+            self.query_one("#loss", LossChart).show(frame, events, log_y=self.log_y)
+            self.query_one("#drift", DriftPanel).show(frame, self.selected)
+            self.query_one("#grads", GradPanel).show(frame, self.selected)
+            self.query_one("#bands", BandsChart).show(frame, events, self.selected)
+            if self.size.width >= WIDE:
+                self.query_one("#side-log", EventLog).show(events)
+        elif self.view == "decision":
+            self.query_one("#decision", DecisionView).show(frame)
+        elif self.view == "hist":
+            self.query_one("#hist", HistogramView).show(frame)
+        else:
+            self.query_one("#log", EventLog).show(events)
+
+    def _show_bars(self, snap: Snapshot) -> None:
+        caption = next((e.text for e in reversed(snap.events) if e.kind == "caption"), None)
+        self.query_one("#caption", TextBar).say(caption, "bold")
+        message = snap.message or self.app_message
+        style = "bold red" if snap.state in ("diverged", "crashed") else "yellow"
+        self.query_one("#message", TextBar).say(message, style)
+
+    def refresh_now(self) -> None:
+        """Pull at once (after a key), instead of waiting for the timer."""
+        self.pull()
+
+    # ------------------------------------------------------------------ actions
+    def action_send(self, text: str) -> None:
+        """Send one vocabulary command to the runner."""
+        self.app_message = None
+        self.runner.send(text)
+        self.refresh_now()
+
+    def action_pause(self) -> None:
+        self.runner.toggle_pause()
+        self.refresh_now()
+
+    def action_step(self) -> None:
+        if self.runner.threaded and not self.runner.paused:
+            self.app_message = "n steps while paused: press space first"
+        else:
+            self.app_message = None
+            self.runner.step(1)
+        self.refresh_now()
+
+    def action_select(self, delta: int) -> None:
+        depth = self.runner.read(lambda s: s.config.depth)
+        self.selected = min(max(self.selected + int(delta), 1), max(depth, 1))
+        self.refresh_now()
+
+    def action_log_y(self) -> None:
+        self.log_y = not self.log_y
+        self.refresh_now()
+
+    def action_view(self, name: str) -> None:
+        if name not in VIEWS:
+            return
+        self.view = name
+        self.query_one("#views", ContentSwitcher).current = name
+        self._seen = None
+        self.call_after_refresh(self.pull)  # sizes of the newly shown view are known then
+        self.refresh_now()
+
+    def action_screenshot(self) -> None:
+        step = self.runner.read(lambda s: s.step_count)
+        name = f"bntui-{step}.svg"
+        try:
+            path = self.save_screenshot(filename=name, path=os.getcwd())
+        except OSError as exc:
+            self.app_message = f"screenshot failed: {exc.strerror or exc}"
+        else:
+            self.app_message = f"screenshot saved: {path}"
+        self.refresh_now()
+
+    def action_record(self) -> None:
+        """Save the session so far as a replay script (the --record file)."""
+        path = self.record_path or "bntui-session.toml"
+        self.app_message = self._save_recording(path)
+        self.refresh_now()
+
+    def _save_recording(self, path: str) -> str:
+        try:
+            from bntui.replay.recorder import save_recording
+        except ImportError:
+            return "recording needs bntui.replay.recorder (not available in this build)"
+        try:
+            self.runner.read(lambda s: save_recording(s, path, force=True))
+        except (OSError, ValueError) as exc:
+            return f"could not save {path}: {exc}"
+        return f"session saved: {Path(path).resolve()}"
+
+    def action_command_line(self) -> None:
+        cmd = self.query_one("#cmd", Input)
+        cmd.value = ""
+        cmd.display = True
+        cmd.focus()
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    async def action_quit(self) -> None:
+        self.runner.stop(timeout=1.0)
+        if self.record_path:
+            self._save_recording(self.record_path)
+        self.exit(0)
+
+    # ------------------------------------------------------------------ command line
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        text = event.value.strip()
+        if not text:
+            self._close_command_line()
+            return
+        try:
+            cmd = parse(text)
+        except CommandError as exc:
+            self.app_message = f"✖ {exc}" if not self.ascii else f"error: {exc}"
+            self.refresh_now()
+            return  # keep the line open to fix it; Enter on empty or Esc closes
+        self._close_command_line()
+        self.action_send(str(cmd))
+
+    def on_key(self, event: events.Key) -> None:
+        cmd = self.query_one("#cmd", Input)
+        if event.key == "escape" and cmd.display:
+            event.stop()
+            self._close_command_line()
+
+    def _close_command_line(self) -> None:
+        cmd = self.query_one("#cmd", Input)
+        cmd.value = ""
+        cmd.display = False
+        self.set_focus(None)
+        self.app_message = None
+        self.refresh_now()
+
+    def on_unmount(self) -> None:
+        self.runner.stop(timeout=1.0)
+
+
+def run_app(config: Config, args: Any) -> int:
+    """Entry point for ``bntui`` / ``bntui tui``: run the app, return the exit status."""
+    fps = float(getattr(args, "fps", 2.0) or 2.0)
+    if not 1 <= fps <= 30:
+        from bntui.config import ConfigError
+
+        raise ConfigError(f"fps must be in 1..30, got {fps:g}")
+    app = BntuiApp(
+        config,
+        fps=fps,
+        ascii=bool(getattr(args, "ascii", False)),
+        threaded=True,
+        paused=bool(getattr(args, "paused", False)),
+        record=getattr(args, "record", None),
+    )
+    result = app.run()
+    if app.runner.error and getattr(args, "debug", False) and app.runner.trace:
+        import sys
+
+        print(app.runner.trace, file=sys.stderr)
+    return int(result or 0)

@@ -1,0 +1,85 @@
+"""One-line bars: the status line, the caption and the message line."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from bntui.runner import CRASHED, DIVERGED, PAUSED, RUNNING, STOPPED, Snapshot
+from bntui.tui.render import fmt_rate
+
+STATE_GLYPH = {RUNNING: "▶", PAUSED: "‖", DIVERGED: "✖", CRASHED: "✖", STOPPED: "■"}
+STATE_ASCII = {RUNNING: ">", PAUSED: "||", DIVERGED: "X", CRASHED: "X", STOPPED: "#"}
+STATE_STYLE = {
+    RUNNING: "bold green",
+    PAUSED: "bold yellow",
+    DIVERGED: "bold red",
+    CRASHED: "bold red",
+    STOPPED: "bold",
+}
+
+
+def status_text(snap: Snapshot, *, view: str, show_rate: bool, ascii: bool) -> Text:
+    """State, epoch, rate, then the exact `key:value` tokens of the experiment."""
+    c = snap.config
+    glyph = (STATE_ASCII if ascii else STATE_GLYPH)[snap.state]
+    t = Text()
+    t.append(f"{glyph} {snap.state}", style=STATE_STYLE[snap.state])
+    t.append(f" ep:{snap.epoch} ")
+    t.append(fmt_rate(snap.steps_per_sec) if show_rate else "–", style="dim")
+    t.append(f" [{view}] ", style="dim")
+    t.append(f"step:{snap.step} ", style="bold")
+    t.append(f"BN:{'on' if c.bn else 'off'}", style="bold green" if c.bn else "bold yellow")
+    tokens = [
+        f"pos:{c.bn_position}",
+        f"act:{c.activation}",
+        f"depth:{c.depth}",
+        f"width:{c.width}",
+        f"lr:{c.lr:g}",
+        f"opt:{c.optimizer}",
+        f"init:{c.init}",
+        f"data:{c.dataset}",
+    ]
+    if c.dropout:
+        tokens.append(f"drop:{c.dropout:g}")
+    for tok in tokens:
+        t.append(" " + tok)
+    return t
+
+
+class StatusBar(Static):
+    """The top line(s): wraps to two lines at 80 columns, never splits a token."""
+
+    def __init__(self, *, ascii: bool = False, id: str | None = None) -> None:
+        super().__init__("", id=id)
+        self.ascii = ascii
+        self._key: object = None
+
+    def show(self, snap: Snapshot, *, view: str, show_rate: bool) -> None:
+        rate = round(snap.steps_per_sec, -1) if show_rate else None
+        key = (snap.state, snap.step, snap.epoch, rate, view, snap.config)
+        if key == self._key:
+            return
+        self._key = key
+        self.set_class(snap.state in (DIVERGED, CRASHED), "alarm")
+        self.update(status_text(snap, view=view, show_rate=show_rate, ascii=self.ascii))
+
+
+class TextBar(Static):
+    """A one-line bar hidden while it has nothing to say."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__("", id=id)
+        self._text: str | None = None
+        self.display = False
+
+    def say(self, text: str | None, style: str = "") -> None:
+        if text == self._text:
+            return
+        self._text = text
+        self.display = bool(text)
+        self.update(Text(text or "", style=style))
+
+    @property
+    def text(self) -> str | None:
+        return self._text

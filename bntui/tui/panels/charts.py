@@ -1,0 +1,179 @@
+"""Line charts (textual-plotext): loss/accuracy and a layer's percentile bands.
+
+Each chart draws already-downsampled series (about two points per column) and a vertical
+marker with a short label at every event, so redraw cost does not grow with history.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from rich.text import Text
+from textual_plotext import PlotextPlot
+
+from bntui.metrics import SeriesView
+from bntui.session import Event
+from bntui.tui.frame import Frame
+from bntui.tui.render import fmt_num, fmt_signed
+
+# box-drawing → ASCII, for --ascii (plotext draws its frame and ticks with these)
+ASCII_TABLE = str.maketrans("┌┐└┘─│┤├┬┴┼•⢄⣀⡀⠉", "++++-||++++*....")
+UNMARKED = ("caption",)  # event kinds that are not changes: log only, no chart marker
+
+
+def event_label(event: Event) -> str:
+    """A short chart label: 'BN off', 'depth 5', 'lr 0.2', 'NaN'."""
+    if event.kind == "diverged":
+        return "NaN"
+    if event.kind == "early-stop":
+        return "stop"
+    text = event.text
+    if "→" in text:
+        head = text.split(" ", 1)[0]
+        text = f"{head} {text.rsplit('→', 1)[1].strip()}"
+    text = text.split(":", 1)[0] if event.kind in ("init", "seed", "reset") else text
+    return text[:14]
+
+
+def _finite(view: SeriesView | None, *, positive: bool = False) -> tuple[list, list]:
+    if view is None or not len(view):
+        return [], []
+    y = view.mean
+    ok = np.isfinite(y) & (y > 0) if positive else np.isfinite(y)
+    return view.step[ok].tolist(), y[ok].tolist()
+
+
+class Chart(PlotextPlot):
+    """A PlotextPlot that redraws only when its data key changes; ASCII-able."""
+
+    def __init__(self, *, ascii: bool = False, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.ascii = ascii
+        self._key: object = None
+
+    def render(self) -> Text:
+        text = super().render()
+        if self.ascii and isinstance(text, Text):
+            text.plain = text.plain.translate(ASCII_TABLE)
+        return text
+
+    @property
+    def points(self) -> int:
+        """How many points a series may bring: about two per plot column."""
+        return max(8, 2 * max(self.size.width - 8, 4))
+
+    def changed(self, key: object) -> bool:
+        if key == self._key:
+            return False
+        self._key = key
+        return True
+
+    def _int_xticks(self, x0: float, x1: float) -> None:
+        """Whole-number step ticks (plotext would print 1662.5)."""
+        n = max(2, min(5, (self.size.width - 8) // 9))
+        ticks = sorted({math.floor(x0 + (x1 - x0) * i / (n - 1) + 0.5) for i in range(n)})
+        self.plt.xticks(ticks, [f"{t / 1000:g}k" if t >= 10000 else str(t) for t in ticks])
+
+    def _markers(
+        self, events: Sequence[Event], x0: float, x1: float, y_top: float, width: int
+    ) -> None:
+        """Vertical lines at events in [x0, x1], labels where they do not overlap."""
+        p = self.plt
+        span = max(x1 - x0, 1.0)
+        taken_until = math.inf
+        for e in reversed(events):  # newest first: it wins the label space
+            if e.kind in UNMARKED or not (x0 <= e.step <= x1):
+                continue
+            color = "red" if e.kind in ("diverged", "error") else "orange"
+            p.vline(e.step, color)
+            label = event_label(e)
+            col = (e.step - x0) / span * width
+            if col + len(label) + 1 < taken_until:
+                p.text(label, x=e.step, y=y_top, color=color, alignment="left")
+                taken_until = col
+
+
+class LossChart(Chart):
+    """Train loss (line) and validation loss (points) over steps, optional log-y."""
+
+    def show(self, frame: Frame, events: Sequence[Event], *, log_y: bool) -> None:
+        size = (self.size.width, self.size.height)
+        last_event = events[-1] if events else None
+        train, val = frame.loss.get("loss"), frame.loss.get("val_loss")
+        key = (frame.step, len(events), last_event, log_y, size, len(train or ()))
+        acc, val_acc = frame.loss.get("acc"), frame.loss.get("val_acc")
+        self.border_subtitle = _subtitle(train, val, acc, val_acc, log_y)
+        if not self.changed(key):
+            return
+        p = self.plt
+        p.clear_figure()
+        tx, ty = _finite(train, positive=log_y)
+        vx, vy = _finite(val, positive=log_y)
+        if tx:
+            p.plot(tx, ty, marker="." if self.ascii else "braille", color="cyan")
+        if vx:
+            p.scatter(vx, vy, marker="x" if self.ascii else "•", color="magenta")
+        if log_y:
+            p.yscale("log")
+        ys = ty + vy
+        if ys:
+            x0 = min(tx[0] if tx else vx[0], vx[0] if vx else tx[0])
+            x1 = max(frame.step, tx[-1] if tx else 0)
+            self._markers(events, x0, x1, max(ys), max(self.size.width - 8, 1))
+            p.xlim(x0, max(x1, x0 + 1))
+            self._int_xticks(x0, max(x1, x0 + 1))
+        self.refresh()
+
+
+def _subtitle(train, val, acc, val_acc, log_y: bool) -> str:
+    def last(v: SeriesView | None) -> float | None:
+        return float(v.last[-1]) if v is not None and len(v) else None
+
+    def pct(x: float | None) -> str:
+        return "–" if x is None or not math.isfinite(x) else f"{100 * x:.0f}%"
+
+    parts = [
+        f"loss {fmt_num(last(train))}",
+        f"val {fmt_num(last(val))}",
+        f"acc {pct(last(acc))}/{pct(last(val_acc))}",
+    ]
+    return " ".join(parts) + (" · log" if log_y else "")
+
+
+class BandsChart(Chart):
+    """The selected layer's activation-input p15 / p50 / p85 over steps (BN paper fig. 1)."""
+
+    def show(self, frame: Frame, events: Sequence[Event], selected: int) -> None:
+        size = (self.size.width, self.size.height)
+        layer = next((la for la in frame.layers if la.index == selected), None)
+        bands = layer.bands if layer is not None else {}
+        n = len(bands.get("p50") or ())
+        key = (frame.step, selected, len(events), size, n, frame.bn)
+        self.border_title = f"L{selected} · act input p15 / p50 / p85"
+        if layer is not None and frame.bn:
+            lm, ls = layer.last.get("pre_mean"), layer.last.get("pre_std")
+            self.border_subtitle = f"pre-BN μ{fmt_signed(lm)} σ{fmt_num(ls)}"
+        elif layer is not None:
+            self.border_subtitle = "no BN"
+        else:
+            self.border_subtitle = "no hidden layer"
+        if not self.changed(key):
+            return
+        p = self.plt
+        p.clear_figure()
+        styles = (("p15", "blue", "-"), ("p50", "green", "*"), ("p85", "blue", "-"))
+        ys: list[float] = []
+        xs: list[float] = []
+        for name, color, ascii_marker in styles:
+            x, y = _finite(bands.get(name))
+            if x:
+                marker = ascii_marker if self.ascii else "braille"  # order tells them apart
+                p.plot(x, y, marker=marker, color=color)
+                xs += x
+                ys += y
+        if ys:
+            self._markers(events, min(xs), max(xs), max(ys), max(self.size.width - 8, 1))
+            self._int_xticks(min(xs), max(xs))
+        self.refresh()

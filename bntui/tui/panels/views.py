@@ -1,0 +1,128 @@
+"""Whole-area views: decision boundary, activation histograms, event log."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.text import Text
+from textual.widgets import Static
+
+from bntui.session import Event
+from bntui.tui.frame import Frame
+from bntui.tui.render import CLASS_GLYPHS, CLASS_RGB, decision_map, fmt_num, histogram_rows
+
+KIND_GLYPH = {"diverged": "✖", "error": "✖", "caption": "»", "mark": "◆", "early-stop": "■"}
+
+
+class KeyedStatic(Static):
+    """A Static that redraws only when its key changes."""
+
+    def __init__(self, *, ascii: bool = False, mono: bool = False, id: str | None = None) -> None:
+        super().__init__("", id=id)
+        self.ascii = ascii
+        self.mono = mono or ascii
+        self._key: object = None
+
+    def changed(self, key: object) -> bool:
+        if key == self._key:
+            return False
+        self._key = key
+        return True
+
+
+class DecisionView(KeyedStatic):
+    """The classifier over the plane (half-block heat map) with the training points."""
+
+    def grid_size(self) -> tuple[int, int]:
+        """(cols, pixel rows) to ask session.decision_grid for: 1 row left for the legend."""
+        w, h = self.content_size.width, self.content_size.height
+        return max(w, 4), max(2 * (h - 1), 2)
+
+    def show(self, frame: Frame) -> None:
+        self.border_title = f"Decision boundary · step {frame.step}"
+        if not self.changed((frame.step, self.content_size, frame.decision_error)):
+            return
+        if frame.decision is None:
+            self.update(frame.decision_error or "no decision map yet")
+            return
+        d = frame.decision
+        text = decision_map(d["proba"], d["points"], d["labels"], d["lo"], d["hi"], mono=self.mono)
+        n_classes = d["proba"].shape[2]
+        legend = Text("\n")
+        for c in range(n_classes):
+            style = "bold" if self.mono else f"bold rgb{CLASS_RGB[c % 10]}"
+            legend.append(f" {CLASS_GLYPHS[c % 10]} class {c} ", style=style)
+        legend.append(" (glyph = training point; shade = prediction)", style="dim")
+        self.update(text + legend)
+
+
+class HistogramView(KeyedStatic):
+    """Histograms of each hidden layer's activation outputs, side by side (DLFS 6-10..6-14)."""
+
+    def layout_for(self, depth: int) -> tuple[int, int, int]:
+        """(bins, per_row, bar_height) that fit ``depth`` histograms in the view."""
+        w, h = self.content_size.width, self.content_size.height
+        depth = max(depth, 1)
+        per_row = max(1, min(depth, w // 18))
+        rows = -(-depth // per_row)
+        bins = max(w // per_row - 2, 8)
+        bar_h = max((h - rows * 3) // rows, 1)
+        return bins, per_row, bar_h
+
+    def show(self, frame: Frame) -> None:
+        self.border_title = f"Activation histograms · {frame.activation} · step {frame.step}"
+        key = (frame.step, frame.depth, frame.activation, self.content_size)
+        if not self.changed(key):
+            return
+        if not frame.histograms:
+            self.update("no activations yet: step once (n) or depth 0")
+            return
+        bins, per_row, bar_h = self.layout_for(len(frame.histograms))
+        out = Text(no_wrap=True, overflow="crop")
+        first = True
+        for start in range(0, len(frame.histograms), per_row):
+            chunk = frame.histograms[start : start + per_row]
+            blocks = []
+            for hist in chunk:
+                rows = histogram_rows(hist.counts[:bins], bar_h, ascii=self.ascii)
+                head = f"L{hist.index} μ{fmt_num(hist.mean)} σ{fmt_num(hist.std)}"
+                foot = f"{fmt_num(hist.lo)}".ljust(bins // 2) + f"{fmt_num(hist.hi)}".rjust(
+                    bins - bins // 2
+                )
+                blocks.append([head[:bins].ljust(bins), *rows, foot[:bins]])
+            for line_no in range(bar_h + 2):
+                if not first:
+                    out.append("\n")
+                first = False
+                for b, block in enumerate(blocks):
+                    style = "green" if 0 < line_no <= bar_h else ("bold" if line_no == 0 else "dim")
+                    out.append(("  " if b else "") + block[line_no], style=style)
+            out.append("\n")
+        self.update(out)
+
+
+class EventLog(KeyedStatic):
+    """Every change as a line, newest at the bottom: step, glyph, what happened."""
+
+    def show(self, events: Sequence[Event]) -> None:
+        height = max(self.content_size.height, 1)
+        key = (len(events), events[-1] if events else None, self.content_size)
+        self.border_title = f"Events ({len(events)})"
+        if not self.changed(key):
+            return
+        if not events:
+            self.update(Text("no events yet: every key that changes the net logs here", "dim"))
+            return
+        out = Text(no_wrap=True, overflow="ellipsis")
+        for n, e in enumerate(events[-height:]):
+            if n:
+                out.append("\n")
+            glyph = KIND_GLYPH.get(e.kind, "#" if self.ascii else "•")
+            if self.ascii and not glyph.isascii():
+                glyph = "!" if e.kind in ("diverged", "error") else ">"
+            style = {"diverged": "bold red", "error": "bold red", "caption": "italic"}.get(
+                e.kind, ""
+            )
+            out.append(f"{e.step:>7} ", style="dim")
+            out.append(f"{glyph} {e.text}", style=style)
+        self.update(out)
