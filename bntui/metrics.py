@@ -41,34 +41,50 @@ def _round(x: float) -> float:
     return float(f"{x:.6g}") if math.isfinite(x) else x
 
 
+def _mean_std(a: np.ndarray) -> tuple[float, float]:
+    """Mean and population std of all entries of ``a``, in two passes.
+
+    mean = sum(x) / n;  std = sqrt(sum((x - mean)^2) / n). Three small array operations
+    (``ndarray.std`` takes a dozen), and centring first avoids the cancellation of
+    E[x^2] - E[x]^2.
+    """
+    flat = a.reshape(-1)
+    n = flat.size
+    mean = float(flat.sum()) / n
+    d = flat - mean  # a Python float keeps float32 arrays float32
+    return mean, math.sqrt(float(np.vdot(d, d)) / n)
+
+
 def layer_stats(block, activation: str, w_before: np.ndarray | None) -> dict[str, float]:
     """Statistics of one hidden block after a training step (taps set by the forward pass).
 
     Pooled over every unit of the layer and every sample of the batch.
     """
-    z = block.z
     a_in = block.act_in
     flat = a_in.reshape(-1)
     n = flat.size
-    # percentiles by partial sort (O(n)) instead of np.percentile (sorts, interpolates)
+    # percentiles as order statistics (nearest rank): one sort is cheaper than a
+    # multi-k partition (NumPy's float sort is vectorized)
     ks = [min(n - 1, int(q * (n - 1) + 0.5)) for q in (0.15, 0.5, 0.85)]
-    part = np.partition(flat, ks)
-    mean = float(flat.mean())
+    srt = np.sort(flat)
+    pre_mean, pre_std = _mean_std(block.z)
+    mean, std = _mean_std(flat)
     w = block.linear.W
     wd = w.data
-    w_std = float(wd.std())
     g = w.grad
+    w_std = _mean_std(wd)[1]
+    gd = float(np.vdot(g, g))
     out: dict[str, float] = {
-        "pre_mean": float(z.mean()),
-        "pre_std": float(z.std()),
+        "pre_mean": pre_mean,
+        "pre_std": pre_std,
         "mean": mean,
-        "std": float(flat.std()),
-        "p15": float(part[ks[0]]),
-        "p50": float(part[ks[1]]),
-        "p85": float(part[ks[2]]),
+        "std": std,
+        "p15": float(srt[ks[0]]),
+        "p50": float(srt[ks[1]]),
+        "p85": float(srt[ks[2]]),
         "sat": math.nan,
-        "grad_norm": float(np.sqrt(np.vdot(g, g))),
-        "grad_data": float(g.std()) / w_std if w_std > 0 else math.nan,
+        "grad_norm": math.sqrt(gd),  # ||dL/dW||_F
+        "grad_data": _mean_std(g)[1] / w_std if w_std > 0 else math.nan,
         "update": math.nan,
         "gamma": math.nan,
         "beta": math.nan,
@@ -79,13 +95,14 @@ def layer_stats(block, activation: str, w_before: np.ndarray | None) -> dict[str
         out["sat"] = float(np.count_nonzero((a_out <= lo) | (a_out >= hi))) / a_out.size
     elif activation in CAN_DIE:
         # a unit is dead on this batch when its input is <= 0 for every sample
-        out["sat"] = float(np.count_nonzero((a_in > 0).any(axis=0) == 0)) / a_in.shape[1]
+        out["sat"] = float(np.count_nonzero(a_in.max(axis=0) <= 0)) / a_in.shape[1]
     if w_before is not None and w_std > 0:
-        du = float((wd - w_before).std())
+        du = _mean_std(wd - w_before)[1]
         out["update"] = math.log10(du / w_std) if du > 0 else -math.inf
     if block.bn is not None:
-        out["gamma"] = float(block.bn.gamma.data.mean())
-        out["beta"] = float(block.bn.beta.data.mean())
+        gamma, beta = block.bn.gamma.data, block.bn.beta.data
+        out["gamma"] = float(gamma.sum()) / gamma.size
+        out["beta"] = float(beta.sum()) / beta.size
     return {k: _round(v) for k, v in out.items()}
 
 
@@ -104,16 +121,34 @@ class SeriesView:
 
 
 class Series:
-    """A bounded series of (step, value) points merged into min/max/sum/last buckets."""
+    """A bounded series of (step, value) points merged into min/max/sum/last buckets.
 
-    __slots__ = ("_hi", "_last", "_lo", "_n", "_step", "_sum", "capacity", "count", "width")
+    Closed buckets live in fixed NumPy arrays; the open bucket (still taking points) is
+    kept in plain Python numbers, so an append is a few float operations and touches the
+    arrays only when a bucket closes.
+    """
+
+    __slots__ = (
+        "_closed",
+        "_hi",
+        "_last",
+        "_lo",
+        "_n",
+        "_o",
+        "_step",
+        "_sum",
+        "capacity",
+        "width",
+    )
 
     def __init__(self, capacity: int = 1024) -> None:
         if capacity < 2 or capacity % 2:
             raise ValueError("capacity must be an even number >= 2")
         self.capacity = capacity
         self.width = 1  # raw points per full bucket
-        self.count = 0  # buckets in use
+        self._closed = 0  # closed buckets in the arrays
+        # the open bucket: [step, lo, hi, sum, last, n] (n == 0: no open bucket)
+        self._o: list = [0, 0.0, 0.0, 0.0, 0.0, 0]
         self._step = np.zeros(capacity, np.int64)
         self._lo = np.zeros(capacity)
         self._hi = np.zeros(capacity)
@@ -121,24 +156,37 @@ class Series:
         self._last = np.zeros(capacity)
         self._n = np.zeros(capacity, np.int64)
 
+    @property
+    def count(self) -> int:
+        """Buckets in use (the open one included)."""
+        return self._closed + (1 if self._o[5] else 0)
+
     def append(self, step: int, value: float) -> None:
         """Add one point; NaN/inf are kept as they are (a diverged run shows as a gap)."""
-        i = self.count - 1
-        if i >= 0 and self._n[i] < self.width:
-            self._step[i] = step
-            self._lo[i] = min(self._lo[i], value)
-            self._hi[i] = max(self._hi[i], value)
-            self._sum[i] += value
-            self._last[i] = value
-            self._n[i] += 1
-            return
-        if self.count == self.capacity:
-            self._merge_pairs()
-        i = self.count
-        self._step[i] = step
-        self._lo[i] = self._hi[i] = self._sum[i] = self._last[i] = value
-        self._n[i] = 1
-        self.count += 1
+        o = self._o
+        if o[5]:  # the open bucket takes it: min/max as the builtins (NaN never replaces)
+            o[0] = step
+            if value < o[1]:
+                o[1] = value
+            if value > o[2]:
+                o[2] = value
+            o[3] += value
+            o[4] = value
+            o[5] += 1
+        else:
+            if self._closed == self.capacity:
+                self._merge_pairs()
+            self._o = o = [step, value, value, value, value, 1]
+        if o[5] >= self.width:
+            self._close()
+
+    def _close(self) -> None:
+        i = self._closed
+        o = self._o
+        self._step[i], self._lo[i], self._hi[i] = o[0], o[1], o[2]
+        self._sum[i], self._last[i], self._n[i] = o[3], o[4], o[5]
+        self._closed = i + 1
+        o[5] = 0
 
     def _merge_pairs(self) -> None:
         h = self.capacity // 2
@@ -148,14 +196,27 @@ class Series:
         self._sum[:h] = self._sum[0::2] + self._sum[1::2]
         self._last[:h] = self._last[1::2]
         self._n[:h] = self._n[0::2] + self._n[1::2]
-        self.count = h
+        self._closed = h
         self.width *= 2
+
+    def _arrays(self) -> tuple[np.ndarray, ...]:
+        """Copies of (step, lo, hi, sum, last, n), the open bucket appended."""
+        c = self._closed
+        arrays = (self._step, self._lo, self._hi, self._sum, self._last, self._n)
+        if not self._o[5]:
+            return tuple(a[:c].copy() for a in arrays)
+        out = []
+        for a, v in zip(arrays, self._o, strict=True):
+            b = np.empty(c + 1, a.dtype)
+            b[:c] = a[:c]
+            b[c] = v
+            out.append(b)
+        return tuple(out)
 
     def view(self, max_points: int | None = None) -> SeriesView:
         """A copy with at most ``max_points`` buckets (merged further in equal groups)."""
-        c = self.count
-        step, lo, hi = self._step[:c], self._lo[:c], self._hi[:c]
-        total, last, n = self._sum[:c], self._last[:c], self._n[:c]
+        step, lo, hi, total, last, n = self._arrays()
+        c = step.size
         if max_points is not None and max_points > 0 and c > max_points:
             group = -(-c // max_points)  # ceil
             edges = np.arange(0, c, group)
@@ -167,7 +228,7 @@ class Series:
             n = np.add.reduceat(n, edges)
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = total / np.maximum(n, 1)
-        return SeriesView(step.copy(), lo.copy(), hi.copy(), mean, last.copy())
+        return SeriesView(step, lo, hi, mean, last)
 
     @property
     def nbytes(self) -> int:
