@@ -302,7 +302,6 @@ class BntuiApp(App[int]):
         self.query_one("#views", ContentSwitcher).current = name
         self._seen = None
         self.call_after_refresh(self.pull)  # sizes of the newly shown view are known then
-        self.refresh_now()
 
     def action_screenshot(self) -> None:
         step = self.runner.read(lambda s: s.step_count)

@@ -172,7 +172,10 @@ def _histograms(session: Any, bins: int) -> list[Histogram]:
             hi = lo + 1.0
     result = []
     for (i, a), fa in zip(outs, finite, strict=True):
-        counts, _ = np.histogram(np.clip(fa, lo, hi), bins=bins, range=(lo, hi))
+        # ReLU: the exact zeros (often half) would flatten everything else; they are
+        # reported as a fraction instead
+        shown = fa[fa != 0] if act == "relu" else fa
+        counts, _ = np.histogram(np.clip(shown, lo, hi), bins=bins, range=(lo, hi))
         result.append(
             Histogram(
                 index=i,

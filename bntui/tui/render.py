@@ -10,6 +10,7 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
+from rich.color import Color
 from rich.style import Style
 from rich.text import Text
 
@@ -205,10 +206,10 @@ def decision_map(
             cb = _blend(CLASS_RGB[int(pred[bot, c]) % 10], bg, float(strength[bot, c]))
             if mark is not None:
                 fg = CLASS_RGB[mark % 10]
-                style = Style.parse(f"bold rgb{fg} on rgb{_mid(ct, cb)}")
+                style = Style(bold=True, color=_rgb(fg), bgcolor=_rgb(_mid(ct, cb)))
                 text.append(CLASS_GLYPHS[mark % 10], style)
             else:
-                text.append("▀", Style.parse(f"rgb{ct} on rgb{cb}"))
+                text.append("▀", Style(color=_rgb(ct), bgcolor=_rgb(cb)))
         if r < rows - 1:
             text.append("\n")
     return text
@@ -216,3 +217,7 @@ def decision_map(
 
 def _mid(a: tuple[int, int, int], b: tuple[int, int, int]) -> tuple[int, int, int]:
     return tuple((x + y) // 2 for x, y in zip(a, b, strict=True))  # type: ignore[return-value]
+
+
+def _rgb(c: tuple[int, int, int]) -> Color:
+    return Color.from_rgb(*c)

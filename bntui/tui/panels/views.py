@@ -50,7 +50,8 @@ class DecisionView(KeyedStatic):
         n_classes = d["proba"].shape[2]
         legend = Text("\n")
         for c in range(n_classes):
-            style = "bold" if self.mono else f"bold rgb{CLASS_RGB[c % 10]}"
+            r, g, b = CLASS_RGB[c % 10]
+            style = "bold" if self.mono else f"bold rgb({r},{g},{b})"
             legend.append(f" {CLASS_GLYPHS[c % 10]} class {c} ", style=style)
         legend.append(" (glyph = training point; shade = prediction)", style="dim")
         self.update(text + legend)
@@ -86,6 +87,8 @@ class HistogramView(KeyedStatic):
             for hist in chunk:
                 rows = histogram_rows(hist.counts[:bins], bar_h, ascii=self.ascii)
                 head = f"L{hist.index} μ{fmt_num(hist.mean)} σ{fmt_num(hist.std)}"
+                if frame.activation == "relu":
+                    head += f" 0s:{100 * hist.zeros:.0f}%"
                 foot = f"{fmt_num(hist.lo)}".ljust(bins // 2) + f"{fmt_num(hist.hi)}".rjust(
                     bins - bins // 2
                 )

@@ -1,0 +1,183 @@
+"""Every key binding and the `:` command line, each checked against the session state."""
+
+from __future__ import annotations
+
+import time
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from textual.widgets import ContentSwitcher, Input
+
+from bntui.commands import DROPOUT_CYCLE, INIT_CYCLE, cycle
+from bntui.config import ACTIVATIONS, OPTIMIZERS, Config
+from bntui.session import SWITCHABLE_DATASETS
+from bntui.tui.app import BntuiApp
+from bntui.tui.screens.help import HelpScreen
+
+SMALL = Config(samples=300, depth=3, width=16, seed=0)  # as conftest's
+
+# key -> (what it should do to the config: old config -> expected {field: value})
+CONFIG_KEYS = {
+    "b": lambda c: {"bn": not c.bn},
+    "B": lambda c: {"bn_position": "after" if c.bn_position == "before" else "before"},
+    "a": lambda c: {"activation": cycle(ACTIVATIONS, c.activation, "next")},
+    "A": lambda c: {"activation": cycle(ACTIVATIONS, c.activation, "prev")},
+    "plus": lambda c: {"depth": c.depth + 1},
+    "minus": lambda c: {"depth": c.depth - 1},
+    "w": lambda c: {"width": c.width // 2},
+    "W": lambda c: {"width": c.width * 2},
+    "l": lambda c: {"lr": c.lr / 2},
+    "L": lambda c: {"lr": c.lr * 2},
+    "i": lambda c: {"init": cycle(INIT_CYCLE, c.init, "next")},
+    "o": lambda c: {"optimizer": cycle(OPTIMIZERS, c.optimizer, "next")},
+    "p": lambda c: {"dropout": cycle(DROPOUT_CYCLE, c.dropout, "next")},
+    "d": lambda c: {"dataset": cycle(SWITCHABLE_DATASETS, c.dataset, "next")},
+}
+
+
+def config_of(app: BntuiApp):
+    return app.runner.read(lambda s: s.config)
+
+
+@pytest.mark.parametrize("key", list(CONFIG_KEYS))
+async def test_config_keys(key: str, make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.runner.step(3)
+        before = config_of(app)
+        await pilot.press(key)
+        await pilot.pause()
+        after = config_of(app)
+        for name, want in CONFIG_KEYS[key](before).items():
+            assert getattr(after, name) == pytest.approx(want), name
+        # an event for the chart and the log, and the net still trains afterwards
+        events = app.runner.read(lambda s: list(s.events))
+        assert events and events[-1].step == 3
+        await pilot.press("n")
+        assert app.runner.read(lambda s: s.step_count) == 4
+
+
+async def test_reset_key_draws_fresh_weights(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.runner.step(20)
+        w0 = app.runner.read(lambda s: s.model.blocks[0].linear.W.data.copy())
+        await pilot.press("r")
+        w1 = app.runner.read(lambda s: s.model.blocks[0].linear.W.data.copy())
+        assert not np.allclose(w0, w1)
+        assert app.runner.read(lambda s: s.events[-1].kind) == "reset"
+
+
+async def test_pause_step_select_logy_and_views(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert app.runner.paused  # synchronous apps start paused
+        await pilot.press("space")
+        assert not app.runner.paused
+        await pilot.press("space")
+        assert app.runner.paused
+        await pilot.press("n", "n", "n")
+        assert app.runner.read(lambda s: s.step_count) == 3
+        assert app.selected == 1
+        await pilot.press("down", "down", "down")  # clamped at depth 3
+        assert app.selected == 3
+        await pilot.press("up")
+        assert app.selected == 2
+        await pilot.press("y")
+        assert app.log_y is True
+        await pilot.press("y")
+        assert app.log_y is False
+        switcher = app.query_one("#views", ContentSwitcher)
+        for key, view in (("2", "decision"), ("3", "hist"), ("4", "log"), ("1", "main")):
+            await pilot.press(key)
+            await pilot.pause()
+            assert app.view == view and switcher.current == view
+
+
+async def test_screenshot_key_writes_svg(tmp_path: Path, monkeypatch, make_app) -> None:
+    monkeypatch.chdir(tmp_path)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.runner.step(7)
+        await pilot.press("s")
+        target = tmp_path / "bntui-7.svg"
+        assert target.exists() and target.read_text().lstrip().startswith("<svg")
+        assert str(target) in (app.app_message or "")
+
+
+async def test_record_key_writes_replay_script(tmp_path: Path, make_app) -> None:
+    out = tmp_path / "session.toml"
+    app = make_app(record=str(out))
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.runner.step(5)
+        await pilot.press("b")
+        app.runner.step(5)
+        await pilot.press("ctrl+s")
+        script = tomllib.loads(out.read_text())
+        assert script["event"] == [{"at": 5, "do": ["bn toggle"]}]
+        assert script["config"]["depth"] == SMALL.depth
+
+
+async def test_command_line_runs_reports_and_closes(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        cmd = app.query_one("#cmd", Input)
+        assert not cmd.display
+        await pilot.press("colon")
+        assert cmd.display and cmd.has_focus
+        await pilot.press(*"lr 0.05", "enter")
+        assert config_of(app).lr == pytest.approx(0.05)
+        assert not cmd.display
+        # a bad command: one-line error, the line stays open to fix it
+        await pilot.press("colon", *"depth banana", "enter")
+        assert cmd.display
+        assert "depth" in app.query_one("#message").text and "\n" not in app.app_message
+        assert config_of(app).depth == SMALL.depth
+        # Enter on an empty line closes it (Escape may arrive late over SSH)
+        cmd.value = ""
+        await pilot.press("enter")
+        assert not cmd.display
+        # Escape closes it too, and keys go back to the app afterwards
+        await pilot.press("colon", "b", "escape")
+        assert not cmd.display and config_of(app).bn is SMALL.bn
+        await pilot.press("b")
+        assert config_of(app).bn is (not SMALL.bn)
+
+
+async def test_help_screen_opens_and_closes(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+        await pilot.press("question_mark")
+        await pilot.press("enter")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_command_palette_runs_an_action(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"Toggle BN")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert config_of(app).bn is (not SMALL.bn)
+
+
+@pytest.mark.parametrize("key", ["q", "ctrl+q"])
+async def test_quit_within_a_second_while_training(key: str) -> None:
+    app = BntuiApp(SMALL, threaded=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.3)
+        assert app.runner.alive
+        t0 = time.perf_counter()
+        await pilot.press(key)
+        assert time.perf_counter() - t0 < 1.0
+        assert not app.runner.alive
+    assert app.return_value == 0
