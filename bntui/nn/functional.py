@@ -71,10 +71,11 @@ def batchnorm_backward(
     n = dout.shape[0]
     dbeta = dout.sum(axis=0)  # dL/dbeta = sum_i dout_i
     dgamma = (dout * xhat).sum(axis=0)  # dL/dgamma = sum_i dout_i * xhat_i
-    dx = dout * float(n)  # N * dout
-    dx -= dbeta  # - sum(dout)
-    dx -= xhat * dgamma  # - xhat * sum(dout * xhat)
-    dx *= gamma * invstd / float(n)  # * gamma * invstd / N
+    # the same formula with the 1/N moved onto the (D,) sums: 4 passes over (N, D), not 6
+    dx = xhat * (dgamma * (-1.0 / n))  # - xhat * sum(dout * xhat) / N
+    dx += dout  # + dout
+    dx -= dbeta * (1.0 / n)  # - sum(dout) / N
+    dx *= gamma * invstd  # * gamma * invstd
     return dx, dgamma, dbeta
 
 
@@ -207,14 +208,13 @@ def softmax_cross_entropy(logits: np.ndarray, y: np.ndarray) -> tuple[float, np.
         raise NNError(
             f"softmax_cross_entropy: labels must be in 0..{k - 1}, got values {y.min()}..{y.max()}"
         )
+    flat_idx = np.arange(0, n * k, k) + y  # position of (i, y_i) in the flattened (N, K) array
     z = logits - logits.max(axis=1, keepdims=True)  # shift: log-softmax is unchanged
     e = np.exp(z)
     s = e.sum(axis=1, keepdims=True)  # >= 1, so log(s) is finite
-    rows = np.arange(n)
-    # log p_{i,y_i} = z_{i,y_i} - log sum_j exp(z_ij)
-    loss = -float(np.mean(z[rows, y] - np.log(s[:, 0])))
+    # loss = -1/N sum_i log p_{i,y_i},  log p_{i,y_i} = z_{i,y_i} - log sum_j exp(z_ij)
+    loss = float(np.log(s).sum() - z.reshape(-1)[flat_idx].sum()) / n
     dlogits = e
-    dlogits /= s  # p = softmax(logits)
-    dlogits[rows, y] -= 1.0  # p - onehot(y)
-    dlogits /= float(n)  # the loss is a mean over the batch
+    dlogits *= 1.0 / (s * n)  # p / N,  p = softmax(logits)
+    dlogits.reshape(-1)[flat_idx] -= 1.0 / n  # (p - onehot(y)) / N: the loss is a batch mean
     return loss, dlogits
