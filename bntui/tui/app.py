@@ -18,6 +18,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Grid, Horizontal
+from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, Input, Static
 
 from bntui.commands import CommandError, parse
@@ -82,6 +83,13 @@ class BntuiCommands(Provider):
 
     async def _run(self, action: str) -> None:
         await self.app.run_action(action)
+
+
+class MainScreen(Screen):
+    """The default screen; tells the app when the terminal is resized."""
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.app.terminal_resized()  # type: ignore[attr-defined]
 
 
 class BntuiApp(App[int]):
@@ -188,7 +196,12 @@ class BntuiApp(App[int]):
         self.set_interval(1 / self.fps, self.pull, name="pull")
         self.pull()
 
-    def on_resize(self, event: events.Resize) -> None:
+    def get_default_screen(self) -> Screen:
+        self.main_screen = MainScreen(id="_default")
+        return self.main_screen
+
+    def terminal_resized(self) -> None:
+        """Show the 'too small' note or the panels; redraw everything at the new size."""
         self._check_size()
         self._seen = None
         self.call_after_refresh(self.pull)
@@ -197,8 +210,8 @@ class BntuiApp(App[int]):
         w, h = self.size
         small = w < MIN_WIDTH or h < MIN_HEIGHT
         self._too_small = small
-        self.screen.set_class(small, "too-small")
-        self.screen.set_class(w >= WIDE, "wide")
+        self.main_screen.set_class(small, "too-small")
+        self.main_screen.set_class(w >= WIDE, "wide")
 
     # ------------------------------------------------------------------ data flow
     def needs(self) -> Needs:

@@ -90,9 +90,12 @@ class Chart(PlotextPlot):
             p.vline(e.step, color)
             label = event_label(e)
             col = (e.step - x0) / span * width
-            if col + len(label) + 1 < taken_until:
-                p.text(label, x=e.step, y=y_top, color=color, alignment="left")
-                taken_until = col
+            right = col + len(label) + 1 > width  # near the right edge: label to the left
+            start = col - len(label) if right else col
+            if start + len(label) + 1 < taken_until:
+                align = "right" if right else "left"
+                p.text(label, x=e.step, y=y_top, color=color, alignment=align)
+                taken_until = start
 
 
 class LossChart(Chart):
@@ -104,13 +107,19 @@ class LossChart(Chart):
         train, val = frame.loss.get("loss"), frame.loss.get("val_loss")
         key = (frame.step, len(events), last_event, log_y, size, len(train or ()))
         acc, val_acc = frame.loss.get("acc"), frame.loss.get("val_acc")
-        self.border_subtitle = _subtitle(train, val, acc, val_acc, log_y)
         if not self.changed(key):
             return
         p = self.plt
         p.clear_figure()
-        tx, ty = _finite(train, positive=log_y)
-        vx, vy = _finite(val, positive=log_y)
+        tx, ty = _finite(train)
+        vx, vy = _finite(val)
+        # a blow-up before NaN spans decades: a linear axis would flatten everything else
+        pos = [y for y in ty + vy if y > 0]
+        auto_log = bool(pos) and max(pos) / min(pos) > 1e3
+        log_y = log_y or auto_log
+        if log_y:
+            tx, ty = _finite(train, positive=True)
+            vx, vy = _finite(val, positive=True)
         if tx:
             p.plot(tx, ty, marker="." if self.ascii else "braille", color="cyan")
         if vx:
@@ -124,6 +133,7 @@ class LossChart(Chart):
             self._markers(events, x0, x1, max(ys), max(self.size.width - 8, 1))
             p.xlim(x0, max(x1, x0 + 1))
             self._int_xticks(x0, max(x1, x0 + 1))
+        self.border_subtitle = _subtitle(train, val, acc, val_acc, log_y)
         self.refresh()
 
 
@@ -174,6 +184,8 @@ class BandsChart(Chart):
                 xs += x
                 ys += y
         if ys:
-            self._markers(events, min(xs), max(xs), max(ys), max(self.size.width - 8, 1))
-            self._int_xticks(min(xs), max(xs))
+            x0, x1 = min(xs), max(max(xs), min(xs) + 1)
+            self._markers(events, x0, x1, max(ys), max(self.size.width - 8, 1))
+            p.xlim(x0, x1)
+            self._int_xticks(x0, x1)
         self.refresh()

@@ -1,0 +1,78 @@
+"""Snapshots (fixed seed, synchronous stepping, fixed sizes): main, views, help, states.
+
+Nothing in them depends on time: synchronous apps show steps/s as '–' and the pull
+timer only redraws what the (unchanging) session already holds.
+"""
+
+from __future__ import annotations
+
+from bntui.config import Config
+from bntui.tui.app import BntuiApp
+
+DEFAULT = Config()  # the experiment `bntui` starts with: spiral, 4×32 ReLU, BN on
+
+
+def trained(steps: int = 200, *, config: Config = DEFAULT, keys: tuple[str, ...] = (), **kw):
+    """An app and a run_before that trains `steps` steps with `keys` pressed halfway."""
+    app = BntuiApp(config, threaded=False, **kw)
+
+    async def run_before(pilot) -> None:
+        app.runner.step(steps // 2)
+        await pilot.press(*keys)
+        app.runner.step(steps - steps // 2)
+        app.pull()
+        await pilot.pause()
+
+    return app, run_before
+
+
+def test_main_80x24(snap_compare) -> None:
+    app, before = trained(keys=("b",))
+    assert snap_compare(app, terminal_size=(80, 24), run_before=before)
+
+
+def test_main_160x48(snap_compare) -> None:
+    app, before = trained(keys=("b", "down"))
+    assert snap_compare(app, terminal_size=(160, 48), run_before=before)
+
+
+def test_help(snap_compare) -> None:
+    app, before = trained(20)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=before, press=["question_mark"])
+
+
+def test_decision_view(snap_compare) -> None:
+    app, before = trained(300)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=before, press=["2"])
+
+
+def test_histogram_view(snap_compare) -> None:
+    app, before = trained(100, config=DEFAULT.replace(activation="sigmoid", bn=False))
+    assert snap_compare(app, terminal_size=(80, 24), run_before=before, press=["3"])
+
+
+def test_event_log_view(snap_compare) -> None:
+    app, before = trained(100, keys=("plus", "l", "a", "colon", *"mark here", "enter"))
+    assert snap_compare(app, terminal_size=(80, 24), run_before=before, press=["4"])
+
+
+def test_paused_with_caption(snap_compare) -> None:
+    # a Korean caption: wide characters must keep the bar's width right
+    keys = ("colon", *"caption 배치 정규화를 켜면 분포가 안정된다", "enter")
+    app, before = trained(60, keys=keys)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=before)
+
+
+def test_diverged(snap_compare) -> None:
+    app, before = trained(60, keys=("colon", *"lr 1e6", "enter"))
+    assert snap_compare(app, terminal_size=(80, 24), run_before=before)
+
+
+def test_ascii(snap_compare) -> None:
+    app, before = trained(200, keys=("b",), ascii=True)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=before)
+
+
+def test_too_small(snap_compare) -> None:
+    app, before = trained(10)
+    assert snap_compare(app, terminal_size=(40, 10), run_before=before)
