@@ -6,6 +6,8 @@ same run (interleaved, so both sides share the machine's noise) and reported as 
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import math
 import os
@@ -13,7 +15,7 @@ import platform
 import statistics
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -84,6 +86,46 @@ def rate(step: Callable[[], Any], n: int) -> float:
     for _ in range(n):
         step()
     return n / (time.perf_counter() - t0)
+
+
+def interleaved(
+    sides: dict[str, tuple[Callable[[], Any], int]], rounds: int, offset: int = 0
+) -> dict[str, float]:
+    """Calls per second of each side, measured in ``rounds`` alternating chunks.
+
+    ``sides`` maps a name to (step function, calls in total); each round runs every side
+    for its share of calls, in turn, so a burst of load on this shared machine hits all
+    sides alike. The order rotates every round (and by ``offset``), so each side follows
+    each other side equally often (what one side leaves in the caches and the allocator
+    must not bias the next).
+    """
+    names = list(sides)
+    spent = dict.fromkeys(names, 0.0)
+    done = dict.fromkeys(names, 0)
+    for r in range(rounds):
+        k = (r + offset) % len(names)
+        for name in names[k:] + names[:k]:
+            step, total = sides[name]
+            n = max(1, total // rounds)
+            t0 = time.perf_counter()
+            for _ in range(n):
+                step()
+            spent[name] += time.perf_counter() - t0
+            done[name] += n
+    return {name: done[name] / spent[name] for name in sides}
+
+
+@contextlib.contextmanager
+def quiet_gc() -> Iterator[None]:
+    """Collect, then freeze what exists (torch, numpy, the sessions) out of the collector's
+    sight while measuring, so a full collection costs what the measured code made, not
+    what importing torch made; unfrozen afterwards."""
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def calibrate(step: Callable[[], Any], seconds: float, *, probe: int = 10) -> int:

@@ -36,9 +36,10 @@ import numpy as np
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import Row, calibrate, check, median, rate, rss_kib
+from common import Row, calibrate, check, interleaved, median, quiet_gc, rate, rss_kib
 
 NO_EVAL = 10**9  # eval_every beyond any benchmark run: no validation passes
+ROUNDS = 6  # alternating chunks per measurement (see common.interleaved)
 
 
 @dataclass(frozen=True)
@@ -224,7 +225,7 @@ def part_engine(nets: list[str], repeats: int, seconds: float) -> list[Row]:
             t = TorchTrainer(s) if torch_version else None
             cases.append((key, bn, s, t))
     results: dict[tuple[str, bool], dict[str, list[float]]] = {}
-    with _blas1():
+    with quiet_gc(), _blas1():
         sizes = {}
         for key, bn, s, t in cases:  # warm up and size each measurement
             for _ in range(20):
@@ -242,13 +243,10 @@ def part_engine(nets: list[str], repeats: int, seconds: float) -> list[Row]:
                 if t is None:
                     res["bntui"].append(rate(s.step, n_b))
                     continue
-                if r % 2 == 0:  # alternate who goes first, to share drift
-                    rb, rt = rate(s.step, n_b), rate(t.step, n_t)
-                else:
-                    rt, rb = rate(t.step, n_t), rate(s.step, n_b)
-                res["bntui"].append(rb)
-                res["torch"].append(rt)
-                res["ratio"].append(rb / rt)
+                got = interleaved({"bntui": (s.step, n_b), "torch": (t.step, n_t)}, ROUNDS, r % 2)
+                res["bntui"].append(got["bntui"])
+                res["torch"].append(got["torch"])
+                res["ratio"].append(got["bntui"] / got["torch"])
     rows = []
     for key, bn, s, _t in cases:
         res = results[key, bn]
@@ -294,7 +292,7 @@ def part_stats(nets: list[str], repeats: int, seconds: float) -> list[Row]:
         }
         cases.append((key, trio))
     rows = []
-    with _blas1():
+    with quiet_gc(), _blas1():
         sizes = {}
         for key, trio in cases:
             for s in trio.values():
@@ -302,17 +300,18 @@ def part_stats(nets: list[str], repeats: int, seconds: float) -> list[Row]:
                     s.step()
             # the same number of steps for all three (a multiple of the stride)
             n = calibrate(trio["none"].step, seconds)
-            sizes[key] = max(stride, n - n % stride)
+            # a multiple of stride x rounds, so every chunk holds whole strides
+            unit = stride * ROUNDS
+            sizes[key] = max(unit, n - n % unit)
         res: dict[str, dict[str, list[float]]] = {
             key: {"default": [], "every": [], "none": []} for key, _ in cases
         }
         for r in range(repeats):
             for key, trio in cases:
-                order = ["none", "default", "every"]
-                if r % 2:
-                    order.reverse()
-                for name in order:
-                    res[key][name].append(rate(trio[name].step, sizes[key]))
+                n = sizes[key]
+                got = interleaved({k: (sess.step, n) for k, sess in trio.items()}, ROUNDS, r % 2)
+                for name, value in got.items():
+                    res[key][name].append(value)
     for key, _trio in cases:
         d = res[key]
         paired = [a / b for a, b in zip(d["default"], d["none"], strict=True)]
