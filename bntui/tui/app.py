@@ -129,7 +129,8 @@ class BntuiApp(App[int]):
         Binding("ctrl+s", "record", "save script", show=False),
         Binding("colon", "command_line", "cmd", key_display=":"),
         Binding("question_mark", "help", "help", key_display="?"),
-        Binding("q,ctrl+q", "quit", "quit", priority=True),
+        Binding("q", "quit_key", "quit"),
+        Binding("ctrl+q", "quit", "quit", show=False, priority=True),
     ]
 
     def __init__(
@@ -185,10 +186,10 @@ class BntuiApp(App[int]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        cmd = self.query_one("#cmd", Input)
+        cmd = self.main_screen.query_one("#cmd", Input)
         cmd.cursor_blink = False
         cmd.display = False
-        self.query_one("#loss").border_title = (
+        self.main_screen.query_one("#loss").border_title = (
             "Loss · train ⣿ / val •" if not self.ascii else ("Loss - train . / val x")
         )
         self._check_size()
@@ -219,9 +220,9 @@ class BntuiApp(App[int]):
         if self._too_small:
             return Needs()
         if self.view == "main":
-            loss = self.query_one("#loss", LossChart)
-            bands = self.query_one("#bands", BandsChart)
-            drift = self.query_one("#drift", DriftPanel)
+            loss = self.main_screen.query_one("#loss", LossChart)
+            bands = self.main_screen.query_one("#bands", BandsChart)
+            drift = self.main_screen.query_one("#drift", DriftPanel)
             return Needs(
                 loss_points=loss.points,
                 spark_points=drift.spark_width(),
@@ -229,17 +230,20 @@ class BntuiApp(App[int]):
                 selected=self.selected,
             )
         if self.view == "decision":
-            return Needs(decision=self.query_one("#decision", DecisionView).grid_size())
+            return Needs(decision=self.main_screen.query_one("#decision", DecisionView).grid_size())
         if self.view == "hist":
             depth = self.runner.read(lambda s: s.config.depth)
-            return Needs(hist_bins=self.query_one("#hist", HistogramView).layout_for(depth)[0])
+            hist = self.main_screen.query_one("#hist", HistogramView)
+            return Needs(hist_bins=hist.layout_for(depth)[0])
         return Needs()
 
     def pull(self) -> None:
         """One frame: snapshot, and if anything changed, copy data and redraw what changed."""
+        if not self.main_screen.is_attached or not self.main_screen.query("#status"):
+            return  # shutting down
         snap = self.runner.snapshot()
         show_rate = self.threaded and snap.state == RUNNING
-        self.query_one("#status", StatusBar).show(
+        self.main_screen.query_one("#status", StatusBar).show(
             snap, view=VIEW_NAMES[self.view], show_rate=show_rate
         )
         self._show_bars(snap)
@@ -256,25 +260,25 @@ class BntuiApp(App[int]):
         self.frames += 1
         events = snap.events
         if self.view == "main":
-            self.query_one("#loss", LossChart).show(frame, events, log_y=self.log_y)
-            self.query_one("#drift", DriftPanel).show(frame, self.selected)
-            self.query_one("#grads", GradPanel).show(frame, self.selected)
-            self.query_one("#bands", BandsChart).show(frame, events, self.selected)
+            self.main_screen.query_one("#loss", LossChart).show(frame, events, log_y=self.log_y)
+            self.main_screen.query_one("#drift", DriftPanel).show(frame, self.selected)
+            self.main_screen.query_one("#grads", GradPanel).show(frame, self.selected)
+            self.main_screen.query_one("#bands", BandsChart).show(frame, events, self.selected)
             if self.size.width >= WIDE:
-                self.query_one("#side-log", EventLog).show(events)
+                self.main_screen.query_one("#side-log", EventLog).show(events)
         elif self.view == "decision":
-            self.query_one("#decision", DecisionView).show(frame)
+            self.main_screen.query_one("#decision", DecisionView).show(frame)
         elif self.view == "hist":
-            self.query_one("#hist", HistogramView).show(frame)
+            self.main_screen.query_one("#hist", HistogramView).show(frame)
         else:
-            self.query_one("#log", EventLog).show(events)
+            self.main_screen.query_one("#log", EventLog).show(events)
 
     def _show_bars(self, snap: Snapshot) -> None:
         caption = next((e.text for e in reversed(snap.events) if e.kind == "caption"), None)
-        self.query_one("#caption", TextBar).say(caption, "bold")
+        self.main_screen.query_one("#caption", TextBar).say(caption, "bold")
         message = snap.message or self.app_message
         style = "bold red" if snap.state in ("diverged", "crashed") else "yellow"
-        self.query_one("#message", TextBar).say(message, style)
+        self.main_screen.query_one("#message", TextBar).say(message, style)
 
     def refresh_now(self) -> None:
         """Pull at once (after a key), instead of waiting for the timer."""
@@ -312,7 +316,7 @@ class BntuiApp(App[int]):
         if name not in VIEWS:
             return
         self.view = name
-        self.query_one("#views", ContentSwitcher).current = name
+        self.main_screen.query_one("#views", ContentSwitcher).current = name
         self._seen = None
         self.call_after_refresh(self.pull)  # sizes of the newly shown view are known then
 
@@ -345,7 +349,7 @@ class BntuiApp(App[int]):
         return f"session saved: {Path(path).resolve()}"
 
     def action_command_line(self) -> None:
-        cmd = self.query_one("#cmd", Input)
+        cmd = self.main_screen.query_one("#cmd", Input)
         cmd.value = ""
         cmd.display = True
         cmd.focus()
@@ -353,6 +357,9 @@ class BntuiApp(App[int]):
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
+
+    async def action_quit_key(self) -> None:
+        await self.action_quit()
 
     async def action_quit(self) -> None:
         self.runner.stop(timeout=1.0)
@@ -375,14 +382,38 @@ class BntuiApp(App[int]):
         self._close_command_line()
         self.action_send(str(cmd))
 
-    def on_key(self, event: events.Key) -> None:
-        cmd = self.query_one("#cmd", Input)
-        if event.key == "escape" and cmd.display:
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """While the command line is open, keys are text, not actions (ctrl+q still quits)."""
+        if action in ("quit", "command_palette"):
+            return True
+        return not self._command_line_open()
+
+    def _command_line_open(self) -> bool:
+        try:
+            return bool(self.main_screen.query_one("#cmd", Input).display)
+        except Exception:  # before compose
+            return False
+
+    async def on_key(self, event: events.Key) -> None:
+        cmd = self.main_screen.query_one("#cmd", Input)
+        if not cmd.display:
+            return
+        if event.key == "escape":
             event.stop()
             self._close_command_line()
+        elif not cmd.has_focus:
+            # keys typed right after ":" can arrive before the Input has focus (fast typing,
+            # pasted text, SSH): they belong to the line, not to the app's bindings
+            event.stop()
+            if event.key == "enter":
+                await cmd.action_submit()
+            elif event.key == "backspace":
+                cmd.action_delete_left()
+            elif event.is_printable and event.character:
+                cmd.insert_text_at_cursor(event.character)
 
     def _close_command_line(self) -> None:
-        cmd = self.query_one("#cmd", Input)
+        cmd = self.main_screen.query_one("#cmd", Input)
         cmd.value = ""
         cmd.display = False
         self.set_focus(None)

@@ -74,14 +74,14 @@ def fixed(x: float | None, width: int, *, signed: bool = False) -> str:
         for decimals in (2, 1, 0):
             text = f"{x:{sign}.{decimals}f}"
             if len(text) <= width:
-                return text.replace("-", "−").rjust(width)
+                return text.rjust(width)
     for decimals in (1, 0):
         text = f"{x:{sign}.{decimals}e}".replace("e+0", "e").replace("e-0", "e-")
         if len(text) <= width:
-            return text.replace("-", "−", 1 if text[0] == "-" else 0).rjust(width)
+            return text.rjust(width)
     if abs(x) < 1:  # too small to print in the width: it is zero at this precision
-        return ((sign and ("+" if x > 0 else "−")) + "0").rjust(width)
-    return ("+" if x > 0 else "−").ljust(width, "9")[:width]
+        return ((sign and ("+" if x > 0 else "-")) + "0").rjust(width)
+    return ("+" if x > 0 else "-").ljust(width, "9")[:width]
 
 
 def fmt_rate(rate: float | None) -> str:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from textual import events
 from textual.widgets import ContentSwitcher, Input
 
 from bntui.commands import DROPOUT_CYCLE, INIT_CYCLE, cycle
@@ -181,3 +182,20 @@ async def test_quit_within_a_second_while_training(key: str) -> None:
         assert time.perf_counter() - t0 < 1.0
         assert not app.runner.alive
     assert app.return_value == 0
+
+
+async def test_command_line_text_is_never_taken_as_keys(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        # "q" and "b" inside a command are text: no quit, no BN toggle
+        await pilot.press("colon", *"caption q and b", "enter")
+        assert app.is_running and config_of(app).bn is SMALL.bn
+        assert app.runner.read(lambda s: s.events[-1].text) == "q and b"
+        # keys arriving before the Input has focus (fast typing over SSH) still go to it
+        app.action_command_line()
+        app.set_focus(None)
+        for ch in "lr 0.2":
+            app.post_message(events.Key("space" if ch == " " else ch, ch))
+        app.post_message(events.Key("enter", None))
+        await pilot.pause()
+        assert config_of(app).lr == pytest.approx(0.2) and config_of(app).bn is SMALL.bn

@@ -34,7 +34,7 @@ def test_fixed_keeps_width_and_meaning() -> None:
     for v in (0.0289, -12.3456, 1234.5, -98765.4, 1e-7, 0.0, float("nan")):
         assert len(fixed(v, 5, signed=True)) == 5
     assert fixed(1.414, 4) == "1.41"
-    assert fixed(-0.031, 5, signed=True) == "−0.03"
+    assert fixed(-0.031, 5, signed=True) == "-0.03"
     assert fixed(1e-7, 4) == "1e-7"  # a vanishing σ must not print as 0
 
 

@@ -74,7 +74,7 @@ class Chart(PlotextPlot):
         """Whole-number step ticks (plotext would print 1662.5)."""
         n = max(2, min(5, (self.size.width - 8) // 9))
         ticks = sorted({math.floor(x0 + (x1 - x0) * i / (n - 1) + 0.5) for i in range(n)})
-        self.plt.xticks(ticks, [f"{t / 1000:g}k" if t >= 10000 else str(t) for t in ticks])
+        self.plt.xticks(ticks, [f"{t / 1000:.3g}k" if t >= 10000 else str(t) for t in ticks])
 
     def _markers(
         self, events: Sequence[Event], x0: float, x1: float, y_top: float, width: int
