@@ -161,6 +161,11 @@ class Series:
         """Buckets in use (the open one included)."""
         return self._closed + (1 if self._o[5] else 0)
 
+    @property
+    def last(self) -> float:
+        """The newest value (NaN when empty)."""
+        return float(self._last[self.count - 1]) if self.count else math.nan
+
     def append(self, step: int, value: float) -> None:
         """Add one point; NaN/inf are kept as they are (a diverged run shows as a gap)."""
         o = self._o
@@ -177,6 +182,7 @@ class Series:
             if self._closed == self.capacity:
                 self._merge_pairs()
             self._o = o = [step, value, value, value, value, 1]
+        self._last[self._closed] = value  # _last[count - 1] is always the newest value
         if o[5] >= self.width:
             self._close()
 
