@@ -182,7 +182,9 @@ class BntuiApp(App[int]):
             id="too-small",
         )
         yield TextBar(id="message")
-        yield Input(placeholder="command, e.g. lr 0.05 · bn off · depth 6", id="cmd")
+        yield Input(
+            placeholder="command, e.g. lr 0.05 · bn off · depth 6", id="cmd", select_on_focus=False
+        )
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
