@@ -66,9 +66,10 @@ def _check_position(pos: str) -> str:
 class Block:
     """One hidden layer: Linear -> [BN] -> act -> [Dropout] (or Linear -> act -> BN).
 
-    After every forward pass the taps hold references (not copies) for statistics:
-    ``z`` the Linear output (pre-BN), ``act_in`` the activation's input, ``act_out`` its
-    output.
+    After every training forward pass the taps hold references (not copies) for
+    statistics: ``z`` the Linear output (pre-BN), ``act_in`` the activation's input,
+    ``act_out`` its output. Eval passes (validation, predictions) leave them alone, so they
+    always describe the last training batch.
     """
 
     def __init__(
@@ -89,24 +90,28 @@ class Block:
         self.z: np.ndarray | None = None
         self.act_in: np.ndarray | None = None
         self.act_out: np.ndarray | None = None
+        self.training = True
 
     def parameters(self) -> list[Parameter]:
         ps = self.linear.parameters()
         return ps + self.bn.parameters() if self.bn is not None else ps
 
     def set_training(self, train: bool) -> None:
+        self.training = train
         if self.bn is not None:
             self.bn.training = train
         if self.dropout is not None:
             self.dropout.training = train
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        h = self.z = self.linear.forward(x)
+        z = h = self.linear.forward(x)
         before = self.bn is not None and self.bn_position == "before"
         if before:
             h = self.bn.forward(h)  # type: ignore[union-attr]
-        self.act_in = h
-        h = self.act_out = self.act.forward(h)  # type: ignore[attr-defined]
+        act_in = h
+        h = self.act.forward(h)  # type: ignore[attr-defined]
+        if self.training:
+            self.z, self.act_in, self.act_out = z, act_in, h
         if self.bn is not None and not before:
             h = self.bn.forward(h)
         if self.dropout is not None:
@@ -337,7 +342,7 @@ class MLP:
     def predict_proba(self, x: np.ndarray, *, chunk: int = 8192) -> np.ndarray:
         """Class probabilities in eval mode, ``chunk`` rows at a time.
 
-        Overwrites the taps and the backward caches: call ``loss`` again before ``backward``.
+        Overwrites the backward caches (not the taps): call ``loss`` again before ``backward``.
         """
         self._dlogits = None
         parts = [

@@ -132,14 +132,8 @@ def collect(session: Any, needs: Needs) -> Frame:
 
 
 def _decision(session: Any, cols: int, pixel_rows: int) -> dict[str, Any]:
-    """session.decision_grid, keeping the blocks' taps (the grid pass would overwrite them)."""
-    blocks = session.model.blocks
-    taps = [(b.z, b.act_in, b.act_out) for b in blocks]
-    try:
-        grid = session.decision_grid(cols, pixel_rows)
-    finally:
-        for b, (z, a_in, a_out) in zip(blocks, taps, strict=True):
-            b.z, b.act_in, b.act_out = z, a_in, a_out
+    """session.decision_grid, copied out (eval passes leave the blocks' taps alone)."""
+    grid = session.decision_grid(cols, pixel_rows)
     return {
         "proba": np.array(grid["proba"], copy=True),
         "lo": np.array(grid["lo"], copy=True),

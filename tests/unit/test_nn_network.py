@@ -522,3 +522,16 @@ def test_bad_arguments() -> None:
         m.loss(np.ones((2, 3)), np.array([0, 3]))
     with pytest.raises(NNError, match="l1"):
         m.l1 = float("inf")
+
+
+def test_eval_passes_leave_the_taps_of_the_last_training_batch():
+    rng = np.random.default_rng(0)
+    net = MLP(2, 3, depth=2, width=8, rng=rng, dropout_rng=np.random.default_rng(1))
+    x = rng.normal(size=(16, 2)).astype(np.float32)
+    net.loss(x, rng.integers(0, 3, 16), train=True)
+    taps = [(b.z, b.act_in, b.act_out) for b in net.blocks]
+    net.predict_proba(rng.normal(size=(100, 2)).astype(np.float32))
+    net.forward(x[:4], train=False)
+    for b, (z, a_in, a_out) in zip(net.blocks, taps, strict=True):
+        assert b.z is z and b.act_in is a_in and b.act_out is a_out
+        assert b.z.shape == (16, 8)
