@@ -128,6 +128,12 @@ def run(args: argparse.Namespace) -> list[Row]:
                 rows += engine.part_stats(nets, repeats, seconds)
             elif part == 7:
                 rows += engine.part_rss(rss_steps)
+            elif part == 5 and 4 in parts:
+                continue  # measured with part 4, on the same terminal session
+            elif part == 4:
+                import ui
+
+                rows += ui.part_pty({4, 5} & set(parts), quick, repeats)
             else:
                 import ui
 
