@@ -79,7 +79,7 @@ def cmd_demos() -> int:
     table.add_column("what it shows")
     for name in lesson_names():
         script = load_script(name)
-        first = script.description.splitlines()[0] if script.description else ""
+        first = script.description.split(". ")[0].split("\n")[0].rstrip(".")
         table.add_row(name, script.title, f"{script.config.steps:,}", first)
     Console().print(table)
     return 0
@@ -134,16 +134,24 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 def replay_headless(args: argparse.Namespace, script, steps: int | None) -> int:
     from bntui.cli import model_arrays
-    from bntui.export import MetricsWriter, check_target, save_model
+    from bntui.export import ExportError, MetricsWriter, check_target, save_model
     from bntui.replay.headless import run_script, write_outputs
 
     # refuse to overwrite before training, not after
     out = Path(args.out) if args.out else None
-    if out is not None and out.is_dir():
+    if out is not None:
+        if out.exists() and not out.is_dir():
+            raise ExportError(f"{out}: exists and is not a directory")
         for name in ("metrics.jsonl", "events.jsonl", "report.md"):
-            check_target(out / name, force=args.force)
+            if (out / name).exists():
+                check_target(out / name, force=args.force)
     if args.save_model:
         check_target(args.save_model, force=args.force)
+    if out is not None:
+        try:
+            out.mkdir(parents=True, exist_ok=True)  # screenshots are written while playing
+        except OSError as exc:
+            raise ExportError(f"{out}: cannot create ({exc.strerror or exc})") from None
     writer = MetricsWriter(args.metrics, force=args.force) if args.metrics else None
     started = time.perf_counter()
     try:
@@ -212,28 +220,40 @@ def print_result(result, elapsed: float, *, out: Path | None, quiet: bool) -> No
 
 
 def replay_live(args: argparse.Namespace, script, steps: int | None) -> int:
-    """Play the lesson in the TUI (phase 2): a Runner schedule with paced steps."""
+    """Play the lesson in the TUI: the app's Runner gets the schedule and a steady pace."""
     from bntui.cli import UsageError
+    from bntui.replay.headless import tui_available
 
-    try:
-        from bntui.tui.app import run_app
-    except ImportError:
-        raise UsageError(
-            "live replay needs the TUI, which is not available yet; use --headless"
-        ) from None
+    if not tui_available():
+        raise UsageError("live replay needs the TUI, which is not available yet; use --headless")
     total = script.config.steps if steps is None else min(steps, script.config.steps)
     speed = args.speed if args.speed is not None else max(1.0, total / (LIVE_MINUTES * 60))
     if not 0 < speed <= 1_000_000:
         raise UsageError(f"--speed must be a positive number of steps per second, got {speed:g}")
     if not 1 <= args.fps <= 30:
         raise UsageError(f"--fps must be in 1..30, got {args.fps:g}")
-    # what the TUI reads from args for a replay (see bntui/tui/app.run_app)
-    args.script = script
-    args.schedule = script.schedule(total)
-    args.steps_per_second = speed
-    args.max_steps = total
-    args.pauses = [(e.at, e.pause) for e in script.events if e.pause and e.at <= total]
-    return run_app(script.config, args)
+    app = live_app(script, total, speed, args)
+    result = app.run()
+    return int(result or 0)
+
+
+def live_app(script, total: int, speed: float, args: argparse.Namespace):
+    """A BntuiApp whose Runner plays the script: schedule, pace and step limit set."""
+    from bntui.tui.app import BntuiApp
+
+    app = BntuiApp(
+        script.config,
+        fps=args.fps,
+        ascii=bool(getattr(args, "ascii", False)),
+        threaded=True,
+        paused=bool(getattr(args, "paused", False)),
+        record=getattr(args, "record", None),
+    )
+    runner = app.runner
+    runner.schedule = script.schedule(total)  # applied at step boundaries, in order
+    runner.steps_per_second = speed
+    runner.max_steps = total
+    return app
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -194,6 +194,8 @@ def render_screenshot(script: Script, event: ScriptEvent, path: Path) -> str:
                 runner.step(event.at)
             while runner.schedule:  # the event's own commands (and any at its step)
                 runner.send(runner.schedule.pop(0)[1])
+            if hasattr(app, "pull"):
+                app.pull()  # redraw now, not at the next frame tick
             await pilot.pause()
             svg = app.export_screenshot(title=script.title)
             write_text(path, svg, force=True)
