@@ -201,10 +201,24 @@ def dispatch(args: argparse.Namespace) -> int:
     return cmd_tui(args)
 
 
+def require_terminal() -> None:
+    """Refuse to start the live view without a usable terminal (piped, TERM=dumb)."""
+    import os
+
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UsageError("the live view needs a terminal; use `bntui run` for headless runs")
+    if os.environ.get("TERM", "") in ("dumb", "unknown"):
+        raise UsageError(
+            f"TERM={os.environ['TERM']} cannot show the live view; set TERM (e.g. "
+            "xterm-256color) or use `bntui run` for headless runs"
+        )
+
+
 def cmd_tui(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     if not 1 <= args.fps <= 30:
         raise UsageError(f"--fps must be in 1..30, got {args.fps:g}")
+    require_terminal()
     from bntui.tui.app import run_app
 
     return run_app(config, args)

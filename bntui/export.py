@@ -8,6 +8,7 @@ were finished are kept, the rest never appear. Existing files are not overwritte
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -90,8 +91,10 @@ class AtomicWriter:
             raise ExportError(f"{self.path}: cannot write ({exc.strerror})") from None
 
     def discard(self) -> None:
+        """Drop the temporary file; never raises (it runs while another error is reported)."""
         if not self._fh.closed:
-            self._fh.close()
+            with contextlib.suppress(OSError):  # close flushes: fails again on a full disk
+                self._fh.close()
         self._tmp.unlink(missing_ok=True)
 
     def __enter__(self) -> AtomicWriter:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import errno
+
 import pytest
 
 from bntui.commands import CommandError
 from bntui.config import Config
+from bntui.export import AtomicWriter, ExportError
 from bntui.session import Session
 
 TINY = Config(samples=200, depth=2, width=8, batch_size=16)
@@ -42,3 +45,26 @@ def test_regression_usage_error_with_newline_argument(capsys):
     err = capsys.readouterr().err
     assert code == 2
     assert err.count("\n") == 1 and err.startswith("bntui: error: unrecognized arguments: \\n")
+
+
+class _FullDisk:
+    """A file whose writes and flushes fail like a full disk (ENOSPC)."""
+
+    closed = False
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    def close(self) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")  # the flush in close
+
+
+def test_regression_full_disk_error_names_the_file(tmp_path):
+    """On a full disk, discard() re-flushed the buffer and a bare OSError hid the file name."""
+    w = AtomicWriter(tmp_path / "m.jsonl")
+    tmp = w._tmp
+    w._fh.close()
+    w._fh = _FullDisk()  # type: ignore[assignment]
+    with pytest.raises(ExportError, match=r"m\.jsonl: cannot write \(No space left"):
+        w.write("{}\n")
+    assert not tmp.exists() and not (tmp_path / "m.jsonl").exists()
