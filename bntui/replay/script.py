@@ -211,6 +211,22 @@ def _key_line(text: str, table: str, key: str) -> int | None:
     return header
 
 
+def _guilty_key(table: dict[str, Any], message: str) -> str | None:
+    """The [config] key a ConfigError message is about (to point at its line)."""
+    labels = {k: str(k).replace("_", "-") for k in table}
+    tests = (
+        lambda k: repr(k) in message,  # unknown setting 'foo'
+        lambda k: message.startswith(labels[k] + " "),  # depth must be in 0..32
+        lambda k: re.search(rf"(?<![\w-]){re.escape(labels[k])}(?![\w-])", message),
+        lambda k: repr(table[k]) in message,  # a value quoted in the message
+    )
+    for test in tests:
+        found = next((k for k in table if test(k)), None)
+        if found is not None:
+            return found
+    return None
+
+
 def _line_of_top_key(text: str, key: str) -> int | None:
     for i, line in enumerate(text.splitlines(), start=1):
         if line.strip().startswith("["):
@@ -259,9 +275,7 @@ def parse_script(text: str, source: str = "<script>") -> Script:
         config = Config.from_dict(table, where="[config]")
     except ConfigError as exc:
         message = str(exc)
-        bad = next((k for k in table if repr(k) in message), None) or next(
-            (k for k in table if message.startswith(k.replace("_", "-") + " ")), None
-        )
+        bad = _guilty_key(table, message)
         line = _key_line(text, "config", bad) if bad else _key_line(text, "config", "")
         text_ = message if message.startswith("[config]") else f"[config]: {message}"
         raise fail(text_, line) from None
