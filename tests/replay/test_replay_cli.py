@@ -170,3 +170,9 @@ def test_no_traceback_in_a_subprocess(tmp_path) -> None:
         f"bntui: error: {path}:1: event 1 (at 5): unknown command 'depht' "
         "(did you mean 'depth'?); try 'help'"
     )
+
+
+def test_live_replay_refuses_without_a_terminal(tmp_path, capsys) -> None:
+    # under pytest stdin/stdout are not a terminal: the live view must refuse, not hang
+    assert main(["replay", str(_script(tmp_path))]) == 2
+    assert "add --headless" in _one_error_line(capsys)
