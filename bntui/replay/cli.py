@@ -263,7 +263,34 @@ def live_app(script, total: int, speed: float, args: argparse.Namespace):
     runner.schedule = script.schedule(total)  # applied at step boundaries, in order
     runner.steps_per_second = speed
     runner.max_steps = total
+    hold_pauses(runner, script, total)
     return app
+
+
+def hold_pauses(runner, script, total: int) -> None:
+    """Make the runner hold still for an event's ``pause`` seconds after its last command."""
+    import threading
+
+    holds = {
+        (e.at, e.commands()[-1]): e.pause
+        for e in script.events
+        if e.pause and e.commands() and e.at <= total
+    }
+    if not holds:
+        return
+    previous = runner.on_event
+
+    def on_event(event) -> None:  # called on the worker thread, lock held: only post
+        if previous is not None:
+            previous(event)
+        seconds = holds.pop((event.step, event.command), None)
+        if seconds:
+            runner.pause(True)
+            timer = threading.Timer(seconds, runner.pause, args=(False,))
+            timer.daemon = True
+            timer.start()
+
+    runner.on_event = on_event
 
 
 if __name__ == "__main__":  # pragma: no cover

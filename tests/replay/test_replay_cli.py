@@ -176,3 +176,30 @@ def test_live_replay_refuses_without_a_terminal(tmp_path, capsys) -> None:
     # under pytest stdin/stdout are not a terminal: the live view must refuse, not hang
     assert main(["replay", str(_script(tmp_path))]) == 2
     assert "add --headless" in _one_error_line(capsys)
+
+
+def test_live_pause_holds_the_runner(tmp_path) -> None:
+    pytest.importorskip("bntui.tui.app")
+    import argparse
+    import time
+
+    from bntui.replay.cli import live_app
+    from bntui.replay.script import load_script
+
+    path = tmp_path / "p.toml"
+    path.write_text(
+        "[config]\nsteps = 20\ndepth = 1\nwidth = 4\nsamples = 100\n"
+        "[[event]]\nat = 2\ncaption = 'hold'\npause = 0.2\n",
+        encoding="utf-8",
+    )
+    args = argparse.Namespace(fps=2.0, ascii=False, paused=False, record=None)
+    runner = live_app(load_script(path), 20, 50.0, args).runner
+    runner.threaded = False  # drive it by hand; the worker thread is never started
+    runner.step(2)
+    assert not runner.paused
+    runner.step(1)  # the caption at step 2 is applied, then the runner holds
+    assert runner.paused and runner.session.log == [(2, "caption hold")]
+    deadline = time.monotonic() + 5
+    while runner.paused and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not runner.paused  # released after ~0.2 s
