@@ -385,6 +385,8 @@ def print_summary(session, elapsed: float, *, interrupted: bool, metrics: str | 
                 "–" if math.isnan(s["sat"]) else f"{s['sat']:.0%}",
             )
         console.print(t)
+    if session.warning():
+        console.print(f"[bold yellow]note:[/] {session.warning()}")
     if session.diverged:
         from bntui.session import DIVERGED_HINT
 

@@ -66,7 +66,7 @@ class Runner:
         self.lock = threading.RLock()
         self.version = 0
         self.error: str | None = None
-        self.message: str | None = None
+        self.message: str | None = session.warning()
         self._paused = paused or not threaded
         self._commands: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
         self._stop = threading.Event()
@@ -167,7 +167,7 @@ class Runner:
             except CommandError as exc:
                 self.message = str(exc)
             else:
-                self.message = DIVERGED_HINT if self.session.diverged else None
+                self.message = DIVERGED_HINT if self.session.diverged else self.session.warning()
                 if self.error is not None and event.kind in ("reset", "seed"):
                     self.error = None
                 if self.on_event is not None:

@@ -46,6 +46,10 @@ from bntui.nn.optim import apply_max_norm
 STREAMS = ("data", "order", "init", "dropout", "layers")
 SWITCHABLE_DATASETS = DATASETS[:-1]
 DIVERGED_HINT = "loss is not finite: try l (lower lr), b (BN on) or r (reset weights)"
+BN_BATCH_ONE_HINT = (
+    "BN with batch size 1: one sample has variance 0, so BN outputs β for every input "
+    "and training cannot use x (no NaN: ε keeps 1/√(σ²+ε) finite); use batch size ≥ 2"
+)
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,15 @@ class Session:
         self._pos = 0
         self.model = self._build_model()
         self.optimizer = make_optimizer(config.optimizer, config.lr, momentum=config.momentum)
+        if self.warning() is not None:
+            self._event("", self.warning() or "", "warning")
+
+    def warning(self) -> str | None:
+        """A standing note on a degenerate setup (for the status line), or None."""
+        c = self.config
+        if c.bn and min(c.batch_size, self.data.x_train.shape[0]) == 1:
+            return BN_BATCH_ONE_HINT
+        return None
 
     # ------------------------------------------------------------------ building
     @property
@@ -217,13 +230,17 @@ class Session:
         """
         cmd = parse(command) if isinstance(command, str) else command
         handler = getattr(self, "_do_" + cmd.verb.replace("-", "_"))
+        warned = self.warning()
         try:
             text = handler(cmd.arg)
         except (ConfigError, DataError) as exc:  # e.g. "dataset mnist" before downloading it
             raise CommandError(f"{cmd}: {exc}") from None
         self.log.append((self.step_count, str(cmd)))
         self._since_last_step.append(str(cmd))
-        return self._event(str(cmd), text, cmd.verb)
+        event = self._event(str(cmd), text, cmd.verb)
+        if self.warning() not in (None, warned):
+            self._event("", self.warning() or "", "warning")
+        return event
 
     def apply_all(self, commands: Iterable[Command | str]) -> list[Event]:
         return [self.apply(c) for c in commands]
