@@ -17,7 +17,7 @@ from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
-from textual.containers import Grid, Horizontal
+from textual.containers import Grid
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, Input, Static
 
@@ -30,10 +30,12 @@ from bntui.tui.panels.bars import StatusBar, TextBar
 from bntui.tui.panels.charts import BandsChart, LossChart
 from bntui.tui.panels.layers import DriftPanel, GradPanel
 from bntui.tui.panels.views import DecisionView, EventLog, HistogramView
+from bntui.tui.render import asciify
 from bntui.tui.screens.help import HelpScreen
 
 MIN_WIDTH, MIN_HEIGHT = 80, 24
 WIDE = 140  # from this width the main view gets an event log column
+MAP_WIDE = 150  # from this width (2-D data) the decision boundary sits beside the loss
 VIEWS = ("main", "decision", "hist", "log")
 VIEW_NAMES = {"main": "main", "decision": "decision", "hist": "histograms", "log": "events"}
 
@@ -104,13 +106,13 @@ class BntuiApp(App[int]):
         Binding("b", "send('bn toggle')", "BN"),
         Binding("B", "send('bn-position toggle')", "BN pos", show=False),
         Binding("a", "send('activation next')", "act"),
-        Binding("A", "send('activation prev')", "act−", show=False),
+        Binding("A", "send('activation prev')", "act-", show=False),
         Binding("plus", "send('depth +1')", "depth+", key_display="+"),
-        Binding("minus", "send('depth -1')", "depth−", key_display="-"),
-        Binding("w", "send('width /2')", "width÷2", show=False),
-        Binding("W", "send('width *2')", "width×2", show=False),
-        Binding("l", "send('lr /2')", "lr÷2"),
-        Binding("L", "send('lr *2')", "lr×2", show=False),
+        Binding("minus", "send('depth -1')", "depth-", key_display="-"),
+        Binding("w", "send('width /2')", "width/2", show=False),
+        Binding("W", "send('width *2')", "width*2", show=False),
+        Binding("l", "send('lr /2')", "lr/2"),
+        Binding("L", "send('lr *2')", "lr*2", show=False),
         Binding("i", "send('init next')", "init", show=False),
         Binding("o", "send('optimizer next')", "opt", show=False),
         Binding("p", "send('dropout next')", "dropout", show=False),
@@ -118,8 +120,8 @@ class BntuiApp(App[int]):
         Binding("r", "send('reset')", "reset", show=False),
         Binding("space", "pause", "pause"),
         Binding("n", "step", "step"),
-        Binding("up", "select(-1)", "layer↑", show=False),
-        Binding("down", "select(1)", "layer↓", show=False),
+        Binding("up", "select(-1)", "layer up", show=False),
+        Binding("down", "select(1)", "layer down", show=False),
         Binding("y", "log_y", "log-y", show=False),
         Binding("1", "view('main')", "main", show=False),
         Binding("2", "view('decision')", "boundary", show=False),
@@ -158,39 +160,43 @@ class BntuiApp(App[int]):
         self.frames = 0  # frames pulled (a frame = one read under the lock)
         self._seen: tuple | None = None
         self._too_small = False
+        self._dataset: str | None = None  # the side map is re-checked when the data changes
         if ascii:
             self.add_class("ascii")
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
         a = self.ascii
+        t = asciify if a else str
         yield StatusBar(ascii=a, id="status")
-        yield TextBar(id="caption")
+        yield TextBar(ascii=a, id="caption")
         with ContentSwitcher(initial="main", id="views"):
-            with Horizontal(id="main"):
-                with Grid(id="grid"):
-                    yield LossChart(ascii=a, id="loss")
-                    yield DriftPanel(ascii=a, id="drift")
-                    yield GradPanel(ascii=a, id="grads")
-                    yield BandsChart(ascii=a, id="bands")
+            # narrow: loss drift / grads bands; wide: loss [map] drift / grads log bands
+            with Grid(id="main"):
+                yield LossChart(ascii=a, id="loss")
+                yield DecisionView(ascii=a, mono=self.no_color, compact=True, id="side-map")
+                yield DriftPanel(ascii=a, id="drift")
+                yield GradPanel(ascii=a, id="grads")
                 yield EventLog(ascii=a, id="side-log")
+                yield BandsChart(ascii=a, id="bands")
             yield DecisionView(ascii=a, mono=self.no_color, id="decision")
             yield HistogramView(ascii=a, id="hist")
             yield EventLog(ascii=a, id="log")
         yield Static(
-            f"terminal too small (need {MIN_WIDTH}×{MIN_HEIGHT}) — enlarge it, or q to quit",
+            t(f"terminal too small (need {MIN_WIDTH}×{MIN_HEIGHT}) — enlarge it, or q to quit"),
             id="too-small",
         )
-        yield TextBar(id="message")
+        yield TextBar(ascii=a, id="message")
         yield Input(
-            placeholder="command, e.g. lr 0.05 · bn off · depth 6", id="cmd", select_on_focus=False
+            placeholder=t("command, e.g. lr 0.05 · bn off · depth 6"),
+            id="cmd",
+            select_on_focus=False,
         )
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
         cmd = self.main_screen.query_one("#cmd", Input)
         cmd.cursor_blink = False
-        cmd.display = False
         self.main_screen.query_one("#loss").border_title = (
             "Loss · train ⣿ / val •" if not self.ascii else ("Loss - train . / val x")
         )
@@ -215,21 +221,38 @@ class BntuiApp(App[int]):
         self._too_small = small
         self.main_screen.set_class(small, "too-small")
         self.main_screen.set_class(w >= WIDE, "wide")
+        self._check_map()
+
+    def _check_map(self) -> bool:
+        """Show the side decision map when wide and the data is 2-D; True if it changed."""
+        w = self.size.width
+        show = w >= MAP_WIDE and self.runner.read(lambda s: bool(s.data.is_2d))
+        changed = show != self.main_screen.has_class("map")
+        self.main_screen.set_class(show, "map")
+        return changed
 
     # ------------------------------------------------------------------ data flow
-    def needs(self) -> Needs:
+    def needs(self, snap: Snapshot) -> Needs:
         """What the visible panels want, sized to their current widths."""
         if self._too_small:
             return Needs()
         if self.view == "main":
-            loss = self.main_screen.query_one("#loss", LossChart)
-            bands = self.main_screen.query_one("#bands", BandsChart)
-            drift = self.main_screen.query_one("#drift", DriftPanel)
+            q = self.main_screen.query_one
+            loss, bands = q("#loss", LossChart), q("#bands", BandsChart)
+            drift, grads = q("#drift", DriftPanel), q("#grads", GradPanel)
+            depth, bn = snap.config.depth, snap.config.bn
+            side_map = q("#side-map", DecisionView)
             return Needs(
                 loss_points=loss.points,
-                spark_points=drift.spark_width(),
+                spark_points=drift.plan(depth, bn).spark,
                 band_points=bands.points,
+                # braille charts take two points per column, the ASCII band one
+                mini_points=(1 if self.ascii else 2) * drift.chart_width()
+                if drift.plan(depth, bn).chart_rows
+                else 0,
+                grad_points=grads.chart_width() if grads.chart_rows(depth) else 0,
                 selected=self.selected,
+                decision=side_map.grid_size() if self.main_screen.has_class("map") else None,
             )
         if self.view == "decision":
             return Needs(decision=self.main_screen.query_one("#decision", DecisionView).grid_size())
@@ -253,9 +276,15 @@ class BntuiApp(App[int]):
         if seen == self._seen:
             return
         self._seen = seen
+        if snap.config.dataset != self._dataset:
+            self._dataset = snap.config.dataset
+            if self._check_map():  # the side map came or went: pull again once laid out
+                self._seen = None
+                self.call_after_refresh(self.pull)
+                return
         depth = snap.config.depth
         self.selected = min(max(self.selected, 1), max(depth, 1))
-        needs = self.needs()
+        needs = self.needs(snap)
         if self._too_small:
             return
         frame: Frame = self.runner.read(lambda s: collect(s, needs))
@@ -268,6 +297,8 @@ class BntuiApp(App[int]):
             self.main_screen.query_one("#bands", BandsChart).show(frame, events, self.selected)
             if self.size.width >= WIDE:
                 self.main_screen.query_one("#side-log", EventLog).show(events)
+            if frame.decision is not None:
+                self.main_screen.query_one("#side-map", DecisionView).show(frame)
         elif self.view == "decision":
             self.main_screen.query_one("#decision", DecisionView).show(frame)
         elif self.view == "hist":
@@ -353,7 +384,7 @@ class BntuiApp(App[int]):
     def action_command_line(self) -> None:
         cmd = self.main_screen.query_one("#cmd", Input)
         cmd.value = ""
-        cmd.display = True
+        cmd.add_class("open")
         cmd.focus()
 
     def action_help(self) -> None:
@@ -392,13 +423,13 @@ class BntuiApp(App[int]):
 
     def _command_line_open(self) -> bool:
         try:
-            return bool(self.main_screen.query_one("#cmd", Input).display)
+            return self.main_screen.query_one("#cmd", Input).has_class("open")
         except Exception:  # before compose
             return False
 
     async def on_key(self, event: events.Key) -> None:
         cmd = self.main_screen.query_one("#cmd", Input)
-        if not cmd.display:
+        if not cmd.has_class("open"):
             return
         if event.key == "escape":
             event.stop()
@@ -417,7 +448,7 @@ class BntuiApp(App[int]):
     def _close_command_line(self) -> None:
         cmd = self.main_screen.query_one("#cmd", Input)
         cmd.value = ""
-        cmd.display = False
+        cmd.remove_class("open")
         self.set_focus(None)
         self.app_message = None
         self.refresh_now()

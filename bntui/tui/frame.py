@@ -43,6 +43,8 @@ class Needs:
     spark_points: int = 0  # points per drift sparkline
     band_points: int = 0  # points of the selected layer's percentile chart
     band_layers: str = "selected"  # "selected" or "all"
+    mini_points: int = 0  # points of every layer's small p15/p50/p85 chart (drift panel)
+    grad_points: int = 0  # points of every layer's |∇W| history (gradient panel)
     selected: int = 1  # 1-based layer index
     decision: tuple[int, int] | None = None  # (cols, pixel rows) when the map is visible
     hist_bins: int = 0  # 0 = histograms hidden
@@ -55,6 +57,8 @@ class LayerData:
     index: int
     spark: dict[str, SeriesView | None] = field(default_factory=dict)
     bands: dict[str, SeriesView | None] = field(default_factory=dict)
+    mini: dict[str, SeriesView | None] = field(default_factory=dict)
+    grad: SeriesView | None = None
     last: dict[str, float] = field(default_factory=dict)
 
 
@@ -87,10 +91,6 @@ class Frame:
     histograms: list[Histogram] = field(default_factory=list)
 
 
-def _last(view: SeriesView | None) -> float:
-    return float(view.last[-1]) if view is not None and len(view) else math.nan
-
-
 def collect(session: Any, needs: Needs) -> Frame:
     """Copy what ``needs`` asks for out of ``session`` (call under the runner's lock)."""
     h = session.history
@@ -114,9 +114,13 @@ def collect(session: Any, needs: Needs) -> Frame:
             layer.spark = {k: h.view(f"L{i}.{k}", needs.spark_points) for k in SPARK_KEYS}
         if needs.band_points and (needs.band_layers == "all" or i == needs.selected):
             layer.bands = {k: h.view(f"L{i}.{k}", needs.band_points) for k in BAND_KEYS}
+        if needs.mini_points:
+            layer.mini = {k: h.view(f"L{i}.{k}", needs.mini_points) for k in BAND_KEYS}
+        if needs.grad_points:
+            layer.grad = h.view(f"L{i}.grad_norm", needs.grad_points)
         for k in LAST_KEYS:
             s = h.series.get(f"L{i}.{k}")
-            layer.last[k] = float(s._last[s.count - 1]) if s is not None and s.count else math.nan
+            layer.last[k] = s.last if s is not None else math.nan
         frame.layers.append(layer)
     if needs.decision is not None:
         if not frame.is_2d:

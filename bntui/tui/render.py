@@ -36,6 +36,43 @@ CLASS_RGB = [
 CLASS_GLYPHS = "ox+*#%@&$="
 REGION_GLYPHS = ".:-~^'`,;!"
 
+# --ascii: every non-ASCII character the UI prints, mapped to a 7-bit equivalent (one table)
+ASCII_TEXT: dict[str, str] = {
+    "μ": "mu",
+    "σ": "sd",
+    "∇": "d",
+    "·": "-",
+    "÷": "/",
+    "×": "x",
+    "┆": "|",
+    "−": "-",
+    "–": "-",
+    "—": "-",
+    "→": "->",
+    "…": "...",
+    "▸": ">",
+    "▶": ">",
+    "‖": "||",
+    "✖": "X",
+    "■": "#",
+    "●": "o",
+    "•": "*",
+    "»": ">",
+    "◆": "*",
+    "↑": "^",
+    "↓": "v",
+    "←": "<-",
+    "⣿": ".",
+    "░": ":",
+    "━": "=",
+}
+_ASCII_TRANS = str.maketrans(ASCII_TEXT)
+
+
+def asciify(text: str) -> str:
+    """The 7-bit form of a UI string through the table (a user's Korean caption stays as is)."""
+    return text.translate(_ASCII_TRANS)
+
 
 def _nearest(x: float) -> int:
     """Round half up to an int (Python's round() would give a NumPy float for NumPy input)."""
@@ -141,18 +178,111 @@ def guide_strip(
 
 def histogram_rows(counts: np.ndarray, height: int, *, ascii: bool) -> list[str]:
     """Vertical bars, one column per bin, ``height`` rows, top row first (eighth steps)."""
+    top = float(counts.max()) if counts.size else 0.0
+    fracs = (counts / top) if top > 0 else np.zeros(counts.shape)
+    return _column_rows([float(f) for f in fracs], height, ascii=ascii)
+
+
+def _column_rows(fracs: Sequence[float], height: int, *, ascii: bool) -> list[str]:
+    """Columns filled to ``frac`` of ``height`` rows (eighth steps); NaN → '!' / '×' at the foot."""
     ramp = VBLOCKS_ASCII if ascii else VBLOCKS
     levels = len(ramp) - 1
-    top = float(counts.max()) if counts.size else 0.0
+    bad = "!" if ascii else "×"
     rows = []
-    scaled = (counts / top * height * levels) if top > 0 else np.zeros(counts.shape)
     for r in range(height - 1, -1, -1):  # r = rows below this one
         line = []
-        for s in scaled:
-            k = _nearest(s) - r * levels  # eighths left for this row
+        for f in fracs:
+            if not math.isfinite(f):
+                line.append(bad if r == 0 else " ")
+                continue
+            k = _nearest(min(max(f, 0.0), 1.0) * height * levels) - r * levels  # eighths left
             line.append(ramp[min(max(k, 0), levels)])
         rows.append("".join(line))
     return rows
+
+
+def area_rows(
+    values: Sequence[float], lo: float, hi: float, height: int, *, ascii: bool
+) -> list[str]:
+    """A tall sparkline: each value a column filled from ``lo`` up to it, top row first."""
+    span = hi - lo
+    # fraction of the height: linear between lo (empty) and hi (full)
+    fracs = [(v - lo) / span if span > 0 else 0.0 for v in values]
+    return _column_rows(fracs, height, ascii=ascii)
+
+
+# braille dot bits by (column, row) inside a 2×4 cell
+_BRAILLE_BITS = ((0x01, 0x02, 0x04, 0x40), (0x08, 0x10, 0x20, 0x80))
+
+
+def braille_lines(
+    series: Sequence[Sequence[float]], lo: float, hi: float, width: int, height: int
+) -> tuple[list[str], list[list[int]]]:
+    """Line charts of several series in braille (2×4 dots per cell), top row first.
+
+    Each series gives two points per cell column (x pixel = index); y pixels run from
+    ``lo`` (bottom) to ``hi`` (top); consecutive points are joined by a vertical run so a
+    line stays connected. Returns the rows and, per cell, the index of the last series
+    that drew in it (-1: empty), so callers can colour cells by series.
+    """
+    px_w, px_h = 2 * width, 4 * height
+    bits = [[0] * width for _ in range(height)]
+    owner = [[-1] * width for _ in range(height)]
+    span = (hi - lo) or 1.0
+
+    def ypx(v: float) -> int:
+        # value → pixel row counted from the top, clipped into the chart
+        return min(max(px_h - 1 - math.floor((v - lo) / span * px_h), 0), px_h - 1)
+
+    for k, values in enumerate(series):
+        prev: int | None = None
+        for x, v in enumerate(values[:px_w]):
+            if not math.isfinite(v):
+                prev = None
+                continue
+            y = ypx(v)
+            lo_y, hi_y = (y, y) if prev is None else (min(prev, y), max(prev, y))
+            for yy in range(lo_y, hi_y + 1):
+                r, c = yy // 4, x // 2
+                bits[r][c] |= _BRAILLE_BITS[x % 2][yy % 4]
+                owner[r][c] = k
+            prev = y
+    rows = ["".join(chr(0x2800 + b) if b else " " for b in line) for line in bits]
+    return rows, owner
+
+
+def band_rows(
+    p15: Sequence[float],
+    p50: Sequence[float],
+    p85: Sequence[float],
+    lo: float,
+    hi: float,
+    height: int,
+    *,
+    ascii: bool,
+) -> list[str]:
+    """Percentile bands over time: p15..p85 shaded, the median as a bar, top row first.
+
+    Row ``r`` (0 = bottom) covers values ``lo + [r, r+1) * (hi - lo) / height``; a column's
+    band fills every row its [p15, p85] interval touches, the median's row gets the bar.
+    """
+    shade, median = (":", "=") if ascii else ("░", "━")
+    bad = "!" if ascii else "×"
+    span = (hi - lo) or 1.0
+    grid = [[" "] * len(p50) for _ in range(height)]  # grid[r] with r = 0 at the bottom
+
+    def row(v: float) -> int:
+        # which row a value falls in, clipped to the chart
+        return min(max(math.floor((v - lo) / span * height), 0), height - 1)
+
+    for j, (a, m, b) in enumerate(zip(p15, p50, p85, strict=True)):
+        if not (math.isfinite(a) and math.isfinite(m) and math.isfinite(b)):
+            grid[0][j] = bad
+            continue
+        for r in range(row(min(a, b)), row(max(a, b)) + 1):
+            grid[r][j] = shade
+        grid[row(m)][j] = median
+    return ["".join(line) for line in reversed(grid)]
 
 
 def _blend(rgb: tuple[int, int, int], bg: tuple[int, int, int], t: float) -> tuple[int, int, int]:

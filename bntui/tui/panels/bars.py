@@ -6,7 +6,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from bntui.runner import CRASHED, DIVERGED, PAUSED, RUNNING, STOPPED, Snapshot
-from bntui.tui.render import fmt_rate
+from bntui.tui.render import asciify, fmt_rate
 
 STATE_GLYPH = {RUNNING: "▶", PAUSED: "‖", DIVERGED: "✖", CRASHED: "✖", STOPPED: "■"}
 STATE_ASCII = {RUNNING: ">", PAUSED: "||", DIVERGED: "X", CRASHED: "X", STOPPED: "#"}
@@ -20,16 +20,21 @@ STATE_STYLE = {
 
 
 def status_text(snap: Snapshot, *, view: str, show_rate: bool, ascii: bool) -> Text:
-    """State, epoch, rate, then the exact `key:value` tokens of the experiment."""
+    """State, step, rate, epoch, then the exact `key:value` tokens of the experiment.
+
+    The most useful tokens come first (at 80 columns the line wraps after ``width:``).
+    Separating spaces end a segment instead of starting the next one: SVG renderers such
+    as rsvg drop a text element's leading space, which glued "paused" to "ep:11".
+    """
     c = snap.config
     glyph = (STATE_ASCII if ascii else STATE_GLYPH)[snap.state]
     t = Text()
-    t.append(f"{glyph} {snap.state}", style=STATE_STYLE[snap.state])
-    t.append(f" ep:{snap.epoch} ")
-    t.append(fmt_rate(snap.steps_per_sec) if show_rate else "–", style="dim")
-    t.append(f" [{view}] ", style="dim")
+    t.append(f"{glyph} {snap.state} ", style=STATE_STYLE[snap.state])
     t.append(f"step:{snap.step} ", style="bold")
-    t.append(f"BN:{'on' if c.bn else 'off'}", style="bold green" if c.bn else "bold yellow")
+    rate = fmt_rate(snap.steps_per_sec) if show_rate else "–"
+    t.append((asciify(rate) if ascii else rate) + " ", style="dim")
+    t.append(f"ep:{snap.epoch} ")
+    t.append(f"BN:{'on' if c.bn else 'off'} ", style="bold green" if c.bn else "bold yellow")
     tokens = [
         f"pos:{c.bn_position}",
         f"act:{c.activation}",
@@ -42,8 +47,8 @@ def status_text(snap: Snapshot, *, view: str, show_rate: bool, ascii: bool) -> T
     ]
     if c.dropout:
         tokens.append(f"drop:{c.dropout:g}")
-    for tok in tokens:
-        t.append(" " + tok)
+    t.append(" ".join(tokens) + " ")
+    t.append(f"[{view}]", style="dim")
     return t
 
 
@@ -66,19 +71,20 @@ class StatusBar(Static):
 
 
 class TextBar(Static):
-    """A one-line bar hidden while it has nothing to say."""
+    """A one-line bar hidden while it has nothing to say (class ``empty``, see app.tcss)."""
 
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__("", id=id)
+    def __init__(self, *, ascii: bool = False, id: str | None = None) -> None:
+        super().__init__("", id=id, classes="empty")
+        self.ascii = ascii
         self._text: str | None = None
-        self.display = False
 
     def say(self, text: str | None, style: str = "") -> None:
         if text == self._text:
             return
         self._text = text
-        self.display = bool(text)
-        self.update(Text(text or "", style=style))
+        self.set_class(not text, "empty")
+        shown = asciify(text or "") if self.ascii else (text or "")
+        self.update(Text(shown, style=style))
 
     @property
     def text(self) -> str | None:

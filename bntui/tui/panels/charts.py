@@ -16,7 +16,7 @@ from textual_plotext import PlotextPlot
 from bntui.metrics import SeriesView
 from bntui.session import Event
 from bntui.tui.frame import Frame
-from bntui.tui.render import fmt_num, fmt_signed
+from bntui.tui.render import asciify, fmt_num, fmt_signed
 
 # box-drawing → ASCII, for --ascii (plotext draws its frame and ticks with these)
 ASCII_TABLE = str.maketrans("┌┐└┘─│┤├┬┴┼•⢄⣀⡀⠉", "++++-||++++*....")
@@ -52,6 +52,18 @@ class Chart(PlotextPlot):
         super().__init__(id=id)
         self.ascii = ascii
         self._key: object = None
+
+    def t(self, text: str) -> str:
+        """UI text as shown: 7-bit under --ascii."""
+        return asciify(text) if self.ascii else text
+
+    def new_figure(self) -> None:
+        """Clear the plot; axes left and below only (a right/top frame line would stand
+        against the panel border as a second bar)."""
+        p = self.plt
+        p.clear_figure()
+        p.xaxes(True, False)
+        p.yaxes(True, False)
 
     def render(self) -> Text:
         text = super().render()
@@ -110,7 +122,7 @@ class LossChart(Chart):
         if not self.changed(key):
             return
         p = self.plt
-        p.clear_figure()
+        self.new_figure()
         tx, ty = _finite(train)
         vx, vy = _finite(val)
         # a blow-up before NaN spans decades: a linear axis would flatten everything else
@@ -133,7 +145,7 @@ class LossChart(Chart):
             self._markers(events, x0, x1, max(ys), max(self.size.width - 8, 1))
             p.xlim(x0, max(x1, x0 + 1))
             self._int_xticks(x0, max(x1, x0 + 1))
-        self.border_subtitle = _subtitle(train, val, acc, val_acc, log_y)
+        self.border_subtitle = self.t(_subtitle(train, val, acc, val_acc, log_y))
         self.refresh()
 
 
@@ -161,10 +173,10 @@ class BandsChart(Chart):
         bands = layer.bands if layer is not None else {}
         n = len(bands.get("p50") or ())
         key = (frame.step, selected, len(events), size, n, frame.bn)
-        self.border_title = f"L{selected} · act input p15 / p50 / p85"
+        self.border_title = self.t(f"L{selected} · act input p15 / p50 / p85")
         if layer is not None and frame.bn:
             lm, ls = layer.last.get("pre_mean"), layer.last.get("pre_std")
-            self.border_subtitle = f"pre-BN μ{fmt_signed(lm)} σ{fmt_num(ls)}"
+            self.border_subtitle = self.t(f"pre-BN μ{fmt_signed(lm)} σ{fmt_num(ls)}")
         elif layer is not None:
             self.border_subtitle = "no BN"
         else:
@@ -172,7 +184,7 @@ class BandsChart(Chart):
         if not self.changed(key):
             return
         p = self.plt
-        p.clear_figure()
+        self.new_figure()
         styles = (("p15", "blue", "-"), ("p50", "green", "*"), ("p85", "blue", "-"))
         ys: list[float] = []
         xs: list[float] = []

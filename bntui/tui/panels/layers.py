@@ -1,22 +1,39 @@
 """Per-layer text panels: activation drift (μ, σ sparklines) and gradient health.
 
 Built as Rich Text by hand: a row per hidden layer, cheap to render, readable without
-colour (numbers and glyphs carry the meaning; colour only repeats it).
+colour (numbers and glyphs carry the meaning; colour only repeats it). Rows to spare
+(tall terminals) go to small charts per layer: p15/p50/p85 bands in the drift panel,
+the |∇W| history on a log scale in the gradient panel.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from itertools import groupby
 
 from rich.text import Text
 from textual.widgets import Static
 
 from bntui.tui.frame import Frame, LayerData
-from bntui.tui.render import fixed, fmt_num, guide_strip, hbar, sparkline
+from bntui.tui.render import (
+    area_rows,
+    asciify,
+    band_rows,
+    braille_lines,
+    fixed,
+    fmt_num,
+    guide_strip,
+    hbar,
+    sparkline,
+)
 
 GRAD_LOG_RANGE = (-6.0, 1.0)  # |∇W| bar: log10 from 1e-6 to 1e1
 UPDATE_RANGE = (-6.0, 0.0)  # update:data strip, log10, with the −3 guide
 UPDATE_GUIDE = -3.0
+NAME_CELLS = 5  # "▸L1  ": every row starts with this many cells (labels of charts too)
+MIN_CHART_ROWS = 2  # a per-layer chart needs at least this many spare rows
+MAX_CHART_ROWS = 8
 
 
 class LayerPanel(Static):
@@ -26,6 +43,10 @@ class LayerPanel(Static):
         super().__init__("", id=id)
         self.ascii = ascii
         self._key: object = None
+
+    def t(self, text: str) -> str:
+        """UI text as shown: 7-bit under --ascii."""
+        return asciify(text) if self.ascii else text
 
     def changed(self, key: object) -> bool:
         if key == self._key:
@@ -42,70 +63,162 @@ class LayerPanel(Static):
 
     def name_cell(self, index: int, selected: int) -> Text:
         mark = (">" if self.ascii else "▸") if index == selected else " "
-        name = Text(f"{mark}L{index:<2}", style="bold reverse" if index == selected else "bold")
-        return name + Text(" ")  # always 5 cells (depth <= 32)
+        name = Text()
+        name.append(f"{mark}L{index:<2}", style="bold reverse" if index == selected else "bold")
+        name.append(" ")
+        return name  # always 5 cells (depth <= 32)
+
+    def chart_width(self) -> int:
+        """Columns of a per-layer chart (one point per column)."""
+        return max(self.content_size.width - NAME_CELLS, 4)
+
+
+def _spare_rows(height: int, depth: int, base: int) -> int:
+    """Rows each layer's chart gets after its ``base`` text rows (0: no chart)."""
+    extra = height // max(depth, 1) - base
+    return min(extra, MAX_CHART_ROWS) if extra >= MIN_CHART_ROWS else 0
+
+
+def _styled(line: str, styles: dict[str, str]) -> Text:
+    """One chart row, each run of equal glyphs styled by its glyph."""
+    out = Text()
+    for ch, run in groupby(line):
+        out.append("".join(run), style=styles.get(ch, ""))
+    return out
+
+
+def _axis_label(value: float, width: int = NAME_CELLS) -> str:
+    return fixed(value, width - 1).rjust(width - 1) + " "
+
+
+@dataclass(frozen=True)
+class DriftPlan:
+    """How the drift panel lays out: sparkline width, pre-BN inline, two lines, chart rows."""
+
+    spark: int
+    pre_inline: bool
+    two_lines: bool
+    chart_rows: int
 
 
 class DriftPanel(LayerPanel):
     """Per hidden layer: |μ| and σ of the activation input over time (common scales)."""
 
-    def spark_width(self) -> int:
-        return self._layout(self.content_size.width, True)[0]
+    def plan(self, depth: int, bn: bool) -> DriftPlan:
+        """The layout for this size: what fits in the panel's width and height."""
+        width, height = self.content_size.width, self.content_size.height
+        mu, sd = self.t("μ"), self.t("σ")
+        # "▸L1  " | spark μ | " μ+0.02" | " " | spark σ | " σ0.97" | [" pre μ+0.17 σ1.13"]
+        used = NAME_CELLS + (1 + len(mu) + 5) + 1 + (1 + len(sd) + 4)
+        pre_len = 5 + len(mu) + 5 + 1 + len(sd) + 4
+        pre = bn and width - used >= 2 * 12 + pre_len
+        k = max((width - used - (pre_len if pre else 0)) // 2, 3)
+        two_lines = bn and not pre and height >= 2 * depth
+        chart_rows = _spare_rows(height, depth, 2 if two_lines else 1)
+        return DriftPlan(k, pre, two_lines, chart_rows)
 
-    def _layout(self, width: int, bn: bool) -> tuple[int, bool]:
-        # "▸L1 " 4 | spark μ | " μ+0.02" 7 | " " | spark σ | " σ0.97" 6 | [" pre μ+0.17 σ1.13" 17]
-        used = 5 + 7 + 1 + 6
-        pre = bn and width - used >= 2 * 12 + 17
-        k = max((width - used - (17 if pre else 0)) // 2, 3)
-        return k, pre
+    def spark_width(self) -> int:
+        return self.plan(1, True).spark
 
     def show(self, frame: Frame, selected: int) -> None:
         width, height = self.content_size.width, self.content_size.height
         key = (frame.step, frame.depth, frame.bn, selected, width, height)
-        self.border_title = "Drift · act input |μ|, σ" + (" · BN on" if frame.bn else " · BN off")
+        self.border_title = self.t(
+            "Drift · act input |μ|, σ" + (" · BN on" if frame.bn else " · BN off")
+        )
         self.set_class(frame.bn, "bn-on")
         self.set_class(not frame.bn, "bn-off")
         if not self.changed(key):
             return
-        k, pre = self._layout(width, frame.bn)
+        plan = self.plan(frame.depth, frame.bn)
         if not frame.layers:
             self.update("depth 0: no hidden layer (press + to add one)")
             return
+        k, mu, sd = plan.spark, self.t("μ"), self.t("σ")
         m_top = max([0.5] + [_max_abs(la, "mean") for la in frame.layers])
         s_top = max([1.5] + [_max_abs(la, "std") for la in frame.layers])
-        self.border_subtitle = f"scales |μ| 0..{m_top:.2g}  σ 0..{s_top:.2g}"
-        out = Text(no_wrap=True, overflow="crop")
-        two_lines = frame.bn and not pre and height >= 2 * len(frame.layers)
-        per_layer = 2 if two_lines else 1
-        for n, la in enumerate(self.window(frame.layers, selected, max(height // per_layer, 1))):
-            if n:
-                out.append("\n")
-            out.append_text(self.name_cell(la.index, selected))
-            mu = _values(la, "mean")[-k:]
-            sd = _values(la, "std")[-k:]
-            out.append(sparkline([abs(v) for v in mu], 0, m_top, ascii=self.ascii).ljust(k))
-            out.append(" μ" + fixed(la.last.get("mean"), 5, signed=True))
-            out.append(" ")
+        legend = ""
+        if plan.chart_rows:
+            legend = "  p15 : p85 = p50" if self.ascii else "  p15 ⣀ p50 ⣀ p85"
+        self.border_subtitle = self.t(f"scales |μ| 0..{m_top:.2g}  σ 0..{s_top:.2g}") + legend
+        per_layer = (2 if plan.two_lines else 1) + plan.chart_rows
+        lines: list[Text] = []
+        span = _band_span(frame.layers) if plan.chart_rows else (0.0, 1.0)
+        for la in self.window(frame.layers, selected, max(height // per_layer, 1)):
+            row = self.name_cell(la.index, selected)
+            row.append(self._spark(_values(la, "mean"), k, m_top, absolute=True))
+            row.append(f" {mu}" + fixed(la.last.get("mean"), 5, signed=True) + " ")
             sigma_style = "green" if frame.bn else "yellow"
-            out.append(sparkline(sd, 0, s_top, ascii=self.ascii).ljust(k), style=sigma_style)
-            out.append(" σ" + fixed(la.last.get("std"), 4))
-            if pre:
-                out.append(
-                    f" pre μ{fixed(la.last.get('pre_mean'), 5, signed=True)}"
-                    f" σ{fixed(la.last.get('pre_std'), 4)}",
-                    style="dim",
+            row.append(sparkline(_values(la, "std")[-k:], 0, s_top, ascii=self.ascii).ljust(k))
+            row.stylize(sigma_style, len(row) - k, len(row))
+            row.append(f" {sd}" + fixed(la.last.get("std"), 4))
+            if plan.pre_inline:
+                pre = f" pre {mu}{fixed(la.last.get('pre_mean'), 5, signed=True)}"
+                row.append(pre + f" {sd}{fixed(la.last.get('pre_std'), 4)}", style="dim")
+            lines.append(row)
+            if plan.two_lines:  # the same layer before BN: this is what drifts
+                pre_row = Text("  pre", style="dim")
+                pm, ps = _values(la, "pre_mean"), _values(la, "pre_std")
+                pre_row.append(self._spark(pm, k, m_top, absolute=True))
+                pre_row.append(
+                    f" {mu}" + fixed(la.last.get("pre_mean"), 5, signed=True) + " ", style="dim"
                 )
-            if two_lines:  # the same layer before BN: this is what drifts
-                out.append("\n")
-                out.append(" pre ", style="dim")
-                pm = _values(la, "pre_mean")[-k:]
-                ps = _values(la, "pre_std")[-k:]
-                out.append(sparkline([abs(v) for v in pm], 0, m_top, ascii=self.ascii).ljust(k))
-                out.append(" μ" + fixed(la.last.get("pre_mean"), 5, signed=True), style="dim")
-                out.append(" ")
-                out.append(sparkline(ps, 0, s_top, ascii=self.ascii).ljust(k), style="dim")
-                out.append(" σ" + fixed(la.last.get("pre_std"), 4), style="dim")
+                pre_row.append(sparkline(ps[-k:], 0, s_top, ascii=self.ascii).ljust(k), "dim")
+                pre_row.append(f" {sd}" + fixed(la.last.get("pre_std"), 4), style="dim")
+                lines.append(pre_row)
+            if plan.chart_rows:
+                lines.extend(self._bands(la, plan.chart_rows, width - NAME_CELLS, *span))
+        out = Text("\n", no_wrap=True, overflow="crop").join(lines)
         self.update(out)
+
+    def _spark(self, values: list[float], k: int, top: float, *, absolute: bool) -> str:
+        vals = [abs(v) for v in values[-k:]] if absolute else values[-k:]
+        return sparkline(vals, 0, top, ascii=self.ascii).ljust(k)
+
+    def _bands(self, layer: LayerData, rows: int, width: int, lo: float, hi: float) -> list[Text]:
+        """A small p15/p50/p85 chart of one layer (braille lines; ASCII: shaded band)."""
+        views = [layer.mini.get(name) for name in ("p15", "p50", "p85")]
+        if any(v is None or not len(v) for v in views):
+            return [Text(" " * NAME_CELLS + "(no statistics yet)", style="dim")] + [
+                Text("") for _ in range(rows - 1)
+            ]
+        if self.ascii:
+            p15, p50, p85 = (v.mean[-width:].tolist() for v in views)  # type: ignore[union-attr]
+            chart = band_rows(p15, p50, p85, lo, hi, rows, ascii=True)
+            styled = [_styled(line, {":": "blue", "=": "bold green", "!": "red"}) for line in chart]
+        else:
+            series = [v.mean[-2 * width :].tolist() for v in views]  # type: ignore[union-attr]
+            chart, owner = braille_lines(series, lo, hi, width, rows)
+            colours = {0: "blue", 1: "bold green", 2: "blue"}
+            styled = []
+            for line, who in zip(chart, owner, strict=True):
+                row = Text()
+                for (k, _), run in groupby(zip(who, line, strict=True), key=lambda t: (t[0], 0)):
+                    row.append("".join(ch for _, ch in run), style=colours.get(k, ""))
+                styled.append(row)
+        out = []
+        for r, line in enumerate(styled):
+            label = _axis_label(hi) if r == 0 else (_axis_label(lo) if r == rows - 1 else "")
+            row = Text(label.rjust(NAME_CELLS) if label else " " * NAME_CELLS, style="dim")
+            row.append_text(line)
+            out.append(row)
+        return out
+
+
+def _band_span(layers: list[LayerData]) -> tuple[float, float]:
+    """One value scale for every layer's band chart (p15 lowest .. p85 highest)."""
+    vals = [
+        v
+        for la in layers
+        for name in ("p15", "p85")
+        if (view := la.mini.get(name)) is not None
+        for v in view.mean.tolist()
+        if math.isfinite(v)
+    ]
+    lo, hi = (min(vals), max(vals)) if vals else (-1.0, 1.0)
+    if hi - lo < 1e-6:  # a flat band: centre it in a unit range
+        lo, hi = lo - 0.5, hi + 0.5
+    return lo, hi
 
 
 def _values(layer: LayerData, key: str) -> list[float]:
@@ -121,45 +234,89 @@ def _max_abs(layer: LayerData, key: str) -> float:
 class GradPanel(LayerPanel):
     """Per hidden layer: |∇W| on a log bar, update:data against the −3 guide, dead/sat share."""
 
+    def chart_rows(self, depth: int) -> int:
+        """Rows of |∇W| history per layer that the height leaves over (0: none)."""
+        extra = self.content_size.height // max(depth, 1) - 1
+        return min(extra, MAX_CHART_ROWS) if extra >= 1 else 0
+
     def show(self, frame: Frame, selected: int) -> None:
         width, height = self.content_size.width, self.content_size.height
         key = (frame.step, frame.depth, frame.activation, selected, width, height)
-        self.border_title = "Gradients · |∇W| log · update"
+        self.border_title = self.t("Gradients · |∇W| log · update")
         sat_word = "sat" if frame.activation in ("sigmoid", "tanh") else "dead"
         if frame.activation == "identity":
             sat_word = "–"
-        guide = "|=-3" if self.ascii else "┆=−3"
-        self.border_subtitle = f"norm · log10 upd:data {guide} · {sat_word}"
         if not self.changed(key):
             return
         if not frame.layers:
             self.update("depth 0: no hidden layer (press + to add one)")
             return
+        rows = self.chart_rows(frame.depth)
+        span = _log_span(frame.layers) if rows else (0, 0)
+        sub = f"norm · log10 upd:data ┆=−3 · {sat_word}"
+        if rows:
+            history = f"▁▃▅ |∇W| 1e{span[0]}..1e{span[1]}"
+            short = f"┆=−3 · {sat_word} · |∇W| 1e{span[0]}..1e{span[1]}"
+            sub = f"{sub} · {history}" if len(sub) + len(history) + 7 <= width else short
+        self.border_subtitle = self.t(sub)
         # "▸L1  " 5 | bar | " 3.1e-02" 8 | [" g:d 0.04" 9] | " " strip | " −2.9" 5 | " 12%" 5
-        used = 5 + 8 + 1 + 5 + 5
+        used = NAME_CELLS + 8 + 1 + 5 + 5
         show_gd = width - used >= 9 + 24
         free = max(width - used - (9 if show_gd else 0), 6)
         bar_w = max(free // 2, 3)
         strip_w = max(free - bar_w, 3)
         lo, hi = GRAD_LOG_RANGE
-        out = Text(no_wrap=True, overflow="crop")
-        for n, la in enumerate(self.window(frame.layers, selected, max(height, 1))):
-            if n:
-                out.append("\n")
-            out.append_text(self.name_cell(la.index, selected))
+        lines: list[Text] = []
+        for la in self.window(frame.layers, selected, max(height // (1 + rows), 1)):
+            row = self.name_cell(la.index, selected)
             g = la.last.get("grad_norm", math.nan)
             frac = (math.log10(g) - lo) / (hi - lo) if math.isfinite(g) and g > 0 else 0.0
-            out.append(hbar(frac, bar_w, ascii=self.ascii), style="cyan")
-            out.append(f" {g:7.1e}" if math.isfinite(g) else " " + fmt_num(g, 7))
+            row.append(hbar(frac, bar_w, ascii=self.ascii), style="cyan")
+            row.append(f" {g:7.1e}" if math.isfinite(g) else " " + fmt_num(g, 7))
             if show_gd:
-                out.append(" g:d " + fixed(la.last.get("grad_data"), 4), style="dim")
+                row.append(" g:d " + fixed(la.last.get("grad_data"), 4), style="dim")
             u = la.last.get("update", math.nan)
             ulo, uhi = UPDATE_RANGE
-            out.append(" ")
-            out.append(guide_strip(u, strip_w, ulo, uhi, UPDATE_GUIDE, ascii=self.ascii))
+            row.append(" ")
+            row.append(guide_strip(u, strip_w, ulo, uhi, UPDATE_GUIDE, ascii=self.ascii))
             style = "green" if -4 <= u <= -2 else ("red" if u > -2 else "yellow")
-            out.append(" " + (fixed(u, 4) if math.isfinite(u) else "   –"), style=style)
+            row.append(" " + (fixed(u, 4) if math.isfinite(u) else "   –"), style=style)
             sat = la.last.get("sat", math.nan)
             pct = f" {min(100 * sat, 100):3.0f}%" if math.isfinite(sat) else "    –"
-            out.append(pct, style="dim")
-        self.update(out)
+            row.append(self.t(pct), style="dim")
+            lines.append(row)
+            if rows:
+                lines.extend(self._history(la, rows, width - NAME_CELLS, *span))
+        self.update(Text("\n", no_wrap=True, overflow="crop").join(lines))
+
+    def _history(self, layer: LayerData, rows: int, width: int, lo: int, hi: int) -> list[Text]:
+        """log10 |∇W| over time as a filled area on the panel's common decade scale."""
+        view = layer.grad
+        vals = [] if view is None else view.mean[-width:].tolist()
+        # log10 of the norm; a zero/NaN norm is drawn as a gap at the foot ('×')
+        logs = [math.log10(v) if math.isfinite(v) and v > 0 else math.nan for v in vals]
+        chart = area_rows(logs, lo, hi, rows, ascii=self.ascii)
+        out = []
+        for r, line in enumerate(chart):
+            label = ""  # a one-row history has its scale in the subtitle only
+            if rows > 1 and r in (0, rows - 1):
+                label = f"1e{hi if r == 0 else lo}"
+            row = Text(label.rjust(NAME_CELLS - 1) + " ", style="dim")
+            row.append(line.ljust(width), style="cyan")
+            out.append(row)
+        return out
+
+
+def _log_span(layers: list[LayerData]) -> tuple[int, int]:
+    """Whole decades covering every layer's |∇W| history (one scale: layers compare)."""
+    logs = [
+        math.log10(v)
+        for la in layers
+        if la.grad is not None
+        for v in la.grad.mean.tolist()
+        if math.isfinite(v) and v > 0
+    ]
+    if not logs:
+        return -4, 0
+    lo, hi = math.floor(min(logs)), math.ceil(max(logs))
+    return lo, max(hi, lo + 1)

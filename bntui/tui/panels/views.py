@@ -9,7 +9,14 @@ from textual.widgets import Static
 
 from bntui.session import Event
 from bntui.tui.frame import Frame
-from bntui.tui.render import CLASS_GLYPHS, CLASS_RGB, decision_map, fmt_num, histogram_rows
+from bntui.tui.render import (
+    CLASS_GLYPHS,
+    CLASS_RGB,
+    asciify,
+    decision_map,
+    fmt_num,
+    histogram_rows,
+)
 
 KIND_GLYPH = {"diverged": "✖", "error": "✖", "caption": "»", "mark": "◆", "early-stop": "■"}
 
@@ -17,11 +24,23 @@ KIND_GLYPH = {"diverged": "✖", "error": "✖", "caption": "»", "mark": "◆",
 class KeyedStatic(Static):
     """A Static that redraws only when its key changes."""
 
-    def __init__(self, *, ascii: bool = False, mono: bool = False, id: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        ascii: bool = False,
+        mono: bool = False,
+        compact: bool = False,
+        id: str | None = None,
+    ) -> None:
         super().__init__("", id=id)
         self.ascii = ascii
         self.mono = mono or ascii
+        self.compact = compact  # a side panel: short title and legend
         self._key: object = None
+
+    def t(self, text: str) -> str:
+        """UI text as shown: 7-bit under --ascii."""
+        return asciify(text) if self.ascii else text
 
     def changed(self, key: object) -> bool:
         if key == self._key:
@@ -39,21 +58,24 @@ class DecisionView(KeyedStatic):
         return max(w, 4), max(2 * (h - 1), 2)
 
     def show(self, frame: Frame) -> None:
-        self.border_title = f"Decision boundary · step {frame.step}"
+        title = "Boundary" if self.compact else "Decision boundary"
+        self.border_title = self.t(f"{title} · step {frame.step}")
         if not self.changed((frame.step, self.content_size, frame.decision_error)):
             return
         if frame.decision is None:
-            self.update(frame.decision_error or "no decision map yet")
+            self.update(self.t(frame.decision_error or "no decision map yet"))
             return
         d = frame.decision
         text = decision_map(d["proba"], d["points"], d["labels"], d["lo"], d["hi"], mono=self.mono)
         n_classes = d["proba"].shape[2]
         legend = Text("\n")
+        word = "" if self.compact else "class "
         for c in range(n_classes):
             r, g, b = CLASS_RGB[c % 10]
             style = "bold" if self.mono else f"bold rgb({r},{g},{b})"
-            legend.append(f" {CLASS_GLYPHS[c % 10]} class {c} ", style=style)
-        legend.append(" (glyph = training point; shade = prediction)", style="dim")
+            legend.append(f"{CLASS_GLYPHS[c % 10]} {word}{c}  ", style=style)
+        if not self.compact:
+            legend.append("(glyph = training point; shade = prediction)", style="dim")
         self.update(text + legend)
 
 
@@ -71,7 +93,8 @@ class HistogramView(KeyedStatic):
         return bins, per_row, bar_h
 
     def show(self, frame: Frame) -> None:
-        self.border_title = f"Activation histograms · {frame.activation} · step {frame.step}"
+        title = f"Activation histograms · {frame.activation} · step {frame.step}"
+        self.border_title = self.t(title)
         key = (frame.step, frame.depth, frame.activation, self.content_size)
         if not self.changed(key):
             return
@@ -86,11 +109,11 @@ class HistogramView(KeyedStatic):
             blocks = []
             for hist in chunk:
                 rows = histogram_rows(hist.counts[:bins], bar_h, ascii=self.ascii)
-                head = f"L{hist.index} μ{fmt_num(hist.mean)} σ{fmt_num(hist.std)}"
+                head = self.t(f"L{hist.index} μ{fmt_num(hist.mean)} σ{fmt_num(hist.std)}")
                 if frame.activation == "relu":
                     head += f" 0s:{100 * hist.zeros:.0f}%"
-                foot = f"{fmt_num(hist.lo)}".ljust(bins // 2) + f"{fmt_num(hist.hi)}".rjust(
-                    bins - bins // 2
+                foot = self.t(
+                    fmt_num(hist.lo).ljust(bins // 2) + fmt_num(hist.hi).rjust(bins - bins // 2)
                 )
                 blocks.append([head[:bins].ljust(bins), *rows, foot[:bins]])
             for line_no in range(bar_h + 2):
@@ -114,7 +137,7 @@ class EventLog(KeyedStatic):
         if not self.changed(key):
             return
         if not events:
-            self.update(Text("no events yet: every key that changes the net logs here", "dim"))
+            self.update(Text("no events yet: every change of the net logs here", "dim"))
             return
         out = Text(no_wrap=True, overflow="ellipsis")
         for n, e in enumerate(events[-height:]):
@@ -127,5 +150,5 @@ class EventLog(KeyedStatic):
                 e.kind, ""
             )
             out.append(f"{e.step:>7} ", style="dim")
-            out.append(f"{glyph} {e.text}", style=style)
+            out.append(self.t(f"{glyph} {e.text}"), style=style)
         self.update(out)
