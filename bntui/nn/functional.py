@@ -45,10 +45,15 @@ def batchnorm_forward(
     if x.shape[0] < 1:
         raise NNError("batchnorm_forward: the batch is empty")
     n = x.shape[0]
-    mean = 1.0 / n * x.sum(axis=0)  # mu_B = 1/N sum_i x_i
+    # (np.add.reduce is ndarray.sum without its Python wrapper: these arrays are small)
+    mean = np.add.reduce(x, axis=0)
+    mean *= 1.0 / n  # mu_B = 1/N sum_i x_i
     xc = x - mean  # x_i - mu_B
-    var = 1.0 / n * (xc * xc).sum(axis=0)  # sigma_B^2 = 1/N sum_i (x_i - mu_B)^2 (biased)
-    invstd = 1.0 / np.sqrt(var + float(eps))  # 1 / sqrt(sigma_B^2 + eps)
+    var = np.add.reduce(xc * xc, axis=0)
+    var *= 1.0 / n  # sigma_B^2 = 1/N sum_i (x_i - mu_B)^2 (biased)
+    invstd = var + float(eps)
+    np.sqrt(invstd, out=invstd)
+    np.reciprocal(invstd, out=invstd)  # 1 / sqrt(sigma_B^2 + eps)
     xhat = xc  # reuse the buffer: xhat = (x - mu_B) / sqrt(sigma_B^2 + eps)
     xhat *= invstd
     out = xhat * gamma  # y = gamma * xhat + beta
@@ -69,8 +74,8 @@ def batchnorm_backward(
     if dout.shape != xhat.shape:
         raise NNError(f"batchnorm_backward: dout has shape {dout.shape}, expected {xhat.shape}")
     n = dout.shape[0]
-    dbeta = dout.sum(axis=0)  # dL/dbeta = sum_i dout_i
-    dgamma = (dout * xhat).sum(axis=0)  # dL/dgamma = sum_i dout_i * xhat_i
+    dbeta = np.add.reduce(dout, axis=0)  # dL/dbeta = sum_i dout_i
+    dgamma = np.add.reduce(dout * xhat, axis=0)  # dL/dgamma = sum_i dout_i * xhat_i
     # the same formula with the 1/N moved onto the (D,) sums: 4 passes over (N, D), not 6
     dx = xhat * (dgamma * (-1.0 / n))  # - xhat * sum(dout * xhat) / N
     dx += dout  # + dout
