@@ -56,6 +56,8 @@ class Runner:
         max_steps: int | None = None,
         steps_per_second: float | None = None,
         schedule: list[tuple[int, str]] | None = None,
+        holds: dict[tuple[int, str], float] | None = None,
+        keep_records: bool = False,
     ) -> None:
         self.session = session
         self.threaded = threaded
@@ -63,6 +65,13 @@ class Runner:
         self.steps_per_second = steps_per_second  # None = as fast as possible
         # (step, command) pairs applied when the session reaches that step (replays)
         self.schedule: list[tuple[int, str]] = sorted(schedule or [], key=lambda t: t[0])
+        # live replays: seconds to hold still after the scheduled (step, command) is applied
+        self.holds: dict[tuple[int, str], float] = dict(holds or {})
+        self._hold = 0  # token of the running hold; anything the user does cancels it
+        self._held = False  # paused by a hold (not by the user)
+        self.fast_until: int | None = None  # train unpaced (even while paused) up to this step
+        # every step record, when asked (tests compare them with a replay's metrics)
+        self.records: list[dict[str, Any]] | None = [] if keep_records else None
         self.lock = threading.RLock()
         self.version = 0
         self.error: str | None = None
@@ -123,6 +132,24 @@ class Runner:
         """Train n steps now (synchronous) or ask the worker for n steps while paused."""
         self._post("step", n)
 
+    def skip_to(self, step: int) -> None:
+        """Train at full speed up to ``step`` (a live replay's →); then the pace resumes."""
+        self._post("skip", int(step))
+
+    def takeover(self) -> None:
+        """A replay becomes a live session: drop the rest of the schedule, holds, pace, limit."""
+        self._post("takeover", None)
+
+    def restart(self, session: Session, schedule: list[tuple[int, str]] | None = None) -> None:
+        """Start over on a fresh ``session`` (a replay's ←), with a new schedule."""
+        self._post("restart", (session, list(schedule or [])))
+
+    @property
+    def next_scheduled(self) -> int | None:
+        """Step of the next scheduled command still to come (None: none left)."""
+        with self._locked():
+            return self.schedule[0][0] if self.schedule else None
+
     def _post(self, kind: str, value: Any) -> None:
         if self.threaded and self._thread is not None and self._thread.is_alive():
             self._commands.put((kind, value))
@@ -172,29 +199,72 @@ class Runner:
                     self.error = None
                 if self.on_event is not None:
                     self.on_event(event)
+        elif kind == "hold-end":
+            if value == self._hold:  # nobody paused, skipped or took over meanwhile
+                self._paused = self._held = False
         elif kind == "pause":
+            self._hold += 1
+            self._held = False
             self._paused = bool(value)
         elif kind == "step":
             for _ in range(int(value)):
                 if not self._train_one():
                     break
+        elif kind == "skip":
+            self._end_hold()
+            s = self.session
+            if (s.diverged or s.stopped_early) and self.schedule:
+                # training cannot reach the event: play its commands now (a reset rescues it)
+                at = self.schedule[0][0]
+                while self.schedule and self.schedule[0][0] == at:
+                    self._handle("command", self.schedule.pop(0)[1])
+                if not s.diverged:
+                    self._paused = False
+            elif self.threaded and self._thread is not None:
+                self.fast_until = value  # the worker trains to it in lock-sized chunks
+            else:
+                while self.session.step_count < value and self._train_one():
+                    pass
+                self._apply_due()  # the event at that step shows at once
+        elif kind == "takeover":
+            self.schedule.clear()
+            self.holds.clear()
+            self._end_hold()
+            self.fast_until = None
+            self.steps_per_second = None
+            self.max_steps = None
+        elif kind == "restart":
+            session, schedule = value
+            self.session = session
+            self.schedule = sorted(schedule, key=lambda t: t[0])
+            self._end_hold()
+            self.fast_until = None
+            self.error = self.message = None
+            if self.records is not None:
+                self.records.clear()
+            self._rate_mark = (time.perf_counter(), session.step_count)
         self.version += 1
 
     def _train_one(self) -> bool:
         """One training step with the lock held; False when training cannot go on."""
         s = self.session
-        if self.error is not None or s.diverged or s.stopped_early:
+        if self.error is not None:
             return False
-        while self.schedule and self.schedule[0][0] <= s.step_count:
-            self._handle("command", self.schedule.pop(0)[1])
+        # due entries first: a scripted `reset` at this step rescues a diverged run
+        if self._apply_due():
+            return False  # a hold starts here: paused for the event's seconds
+        if s.diverged or s.stopped_early:
+            return False
         try:
-            s.step()
+            record = s.step()
         except Exception as exc:  # a bug in the engine must not take the app down
             self.error = f"{type(exc).__name__}: {exc}"
             self.message = "worker error: " + self.error + " (r resets; --debug for details)"
             self._trace = traceback.format_exc()
             self._paused = True
             return False
+        if self.records is not None:
+            self.records.append(record)
         if s.diverged:
             self._paused = True
             self.message = DIVERGED_HINT
@@ -202,6 +272,28 @@ class Runner:
             self._paused = True
             self.message = s.events[-1].text
         return True
+
+    def _end_hold(self) -> None:
+        """Cancel a running hold; a runner paused by it goes on."""
+        self._hold += 1
+        if self._held:
+            self._paused = self._held = False
+
+    def _apply_due(self) -> bool:
+        """Apply the scheduled commands due at this step; True if one starts a hold."""
+        held = False
+        s = self.session
+        while self.schedule and self.schedule[0][0] <= s.step_count:
+            at, command = self.schedule.pop(0)
+            self._handle("command", command)
+            seconds = self.holds.pop((at, command), 0.0)
+            if seconds > 0:
+                self._paused = held = self._held = True
+                self._hold += 1
+                timer = threading.Timer(seconds, self._post, args=("hold-end", self._hold))
+                timer.daemon = True
+                timer.start()
+        return held
 
     def _loop(self) -> None:
         budget = 0.02  # seconds of training per lock hold; the UI reads in between
@@ -214,7 +306,11 @@ class Runner:
                 with self.lock:
                     self._handle(kind, value)
             at_limit = self.max_steps is not None and self.session.step_count >= self.max_steps
-            if self._paused or at_limit or self.state in (DIVERGED, CRASHED, STOPPED):
+            fast = self.fast_until is not None and self.session.step_count < self.fast_until
+            if not fast:
+                self.fast_until = None
+            idle = (self._paused and not fast) or self.state in (DIVERGED, CRASHED, STOPPED)
+            if at_limit or idle:
                 self._update_rate(force=True)
                 self._wake.wait(0.1)
                 self._wake.clear()
@@ -228,11 +324,15 @@ class Runner:
                     done += 1
                     if self.max_steps is not None and self.session.step_count >= self.max_steps:
                         break
-                    if self.steps_per_second or time.perf_counter() - start > budget:
+                    if fast and self.session.step_count >= self.fast_until:  # type: ignore[operator]
+                        self._apply_due()  # the event at that step shows at once
+                        break
+                    paced = self.steps_per_second and not fast
+                    if paced or time.perf_counter() - start > budget:
                         break
                 self.version += 1
             self._update_rate()
-            if self.steps_per_second:
+            if self.steps_per_second and not fast:
                 delay = done / self.steps_per_second - (time.perf_counter() - start)
                 if delay > 0:
                     self._wake.wait(delay)

@@ -248,49 +248,34 @@ def replay_live(args: argparse.Namespace, script, steps: int | None) -> int:
 
 
 def live_app(script, total: int, speed: float, args: argparse.Namespace):
-    """A BntuiApp whose Runner plays the script: schedule, pace and step limit set."""
+    """A BntuiApp playing the script: schedule, pace, step limit and `pause` holds set.
+
+    In the app → skips to the next event, ← restarts the lesson, space pauses, and any
+    experiment key takes over (the rest of the schedule is dropped; see BntuiApp).
+    """
     from bntui.tui.app import BntuiApp
 
-    app = BntuiApp(
+    return BntuiApp(
         script.config,
         fps=args.fps,
         ascii=bool(getattr(args, "ascii", False)),
         threaded=True,
         paused=bool(getattr(args, "paused", False)),
         record=getattr(args, "record", None),
+        schedule=script.schedule(total),  # applied at step boundaries, in order
+        steps_per_second=speed,
+        max_steps=total,
+        holds=live_holds(script, total),
     )
-    runner = app.runner
-    runner.schedule = script.schedule(total)  # applied at step boundaries, in order
-    runner.steps_per_second = speed
-    runner.max_steps = total
-    hold_pauses(runner, script, total)
-    return app
 
 
-def hold_pauses(runner, script, total: int) -> None:
-    """Make the runner hold still for an event's ``pause`` seconds after its last command."""
-    import threading
-
-    holds = {
+def live_holds(script, total: int) -> dict[tuple[int, str], float]:
+    """(step, last command of the event) -> seconds to hold still after it (``pause = N``)."""
+    return {
         (e.at, e.commands()[-1]): e.pause
         for e in script.events
         if e.pause and e.commands() and e.at <= total
     }
-    if not holds:
-        return
-    previous = runner.on_event
-
-    def on_event(event) -> None:  # called on the worker thread, lock held: only post
-        if previous is not None:
-            previous(event)
-        seconds = holds.pop((event.step, event.command), None)
-        if seconds:
-            runner.pause(True)
-            timer = threading.Timer(seconds, runner.pause, args=(False,))
-            timer.daemon = True
-            timer.start()
-
-    runner.on_event = on_event
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -119,6 +119,8 @@ class BntuiApp(App[int]):
         Binding("d", "send('dataset next')", "data", show=False),
         Binding("r", "send('reset')", "reset", show=False),
         Binding("space", "pause", "pause"),
+        Binding("right", "next_event", "next", key_display="→"),
+        Binding("left", "restart", "restart", key_display="←"),
         Binding("n", "step", "step"),
         Binding("up", "select(-1)", "layer up", show=False),
         Binding("down", "select(1)", "layer down", show=False),
@@ -144,7 +146,14 @@ class BntuiApp(App[int]):
         threaded: bool = True,
         paused: bool = False,
         record: str | None = None,
+        schedule: list[tuple[int, str]] | None = None,
+        steps_per_second: float | None = None,
+        max_steps: int | None = None,
+        holds: dict[tuple[int, str], float] | None = None,
+        keep_records: bool = False,
     ) -> None:
+        """``schedule`` etc. make a live replay: (step, command) pairs played at a pace;
+        ``holds`` maps a scheduled (step, command) to seconds to hold after it."""
         super().__init__()
         self.animation_level = "none"  # no animations: slow links, honest screenshots
         self.config = config
@@ -152,7 +161,25 @@ class BntuiApp(App[int]):
         self.ascii = ascii
         self.threaded = threaded
         self.record_path = record
-        self.runner = Runner(Session(config), threaded=threaded, paused=paused)
+        # a live replay: what ← restarts from; None once the user took over (or no replay)
+        self.replay: dict[str, Any] | None = None
+        if schedule is not None:
+            self.replay = {
+                "schedule": list(schedule),
+                "steps_per_second": steps_per_second,
+                "max_steps": max_steps,
+                "holds": dict(holds or {}),
+            }
+        self.runner = Runner(
+            Session(config),
+            threaded=threaded,
+            paused=paused,
+            schedule=schedule,
+            steps_per_second=steps_per_second,
+            max_steps=max_steps,
+            holds=holds,
+            keep_records=keep_records,
+        )
         self.view = "main"
         self.selected = 1
         self.log_y = False
@@ -161,6 +188,7 @@ class BntuiApp(App[int]):
         self._seen: tuple | None = None
         self._too_small = False
         self._dataset: str | None = None  # the side map is re-checked when the data changes
+        self.replaying = self.replay is not None
         if ascii:
             self.add_class("ascii")
 
@@ -268,8 +296,12 @@ class BntuiApp(App[int]):
             return  # shutting down
         snap = self.runner.snapshot()
         show_rate = self.threaded and snap.state == RUNNING
+        label = VIEW_NAMES[self.view]
+        if self.replaying:
+            nxt = self.runner.next_scheduled
+            label += " · replay" + (f", next event @{nxt} (→)" if nxt is not None else ", done")
         self.main_screen.query_one("#status", StatusBar).show(
-            snap, view=VIEW_NAMES[self.view], show_rate=show_rate
+            snap, view=asciify(label) if self.ascii else label, show_rate=show_rate
         )
         self._show_bars(snap)
         seen = (snap.version, self.view, self.selected, self.log_y, self.size)
@@ -319,9 +351,42 @@ class BntuiApp(App[int]):
 
     # ------------------------------------------------------------------ actions
     def action_send(self, text: str) -> None:
-        """Send one vocabulary command to the runner."""
+        """Send one vocabulary command to the runner (in a replay: the user takes over)."""
         self.app_message = None
+        self._take_over()
         self.runner.send(text)
+        self.refresh_now()
+
+    def _take_over(self) -> None:
+        """An experiment key during a replay: it becomes a live session from here."""
+        if self.replay is None or not self.replaying:
+            return
+        self.runner.takeover()
+        self.replaying = False
+        self.app_message = "you took over: the lesson is now a live session (← restarts it)"
+
+    def action_next_event(self) -> None:
+        """→ in a replay: train at full speed to the next scripted event."""
+        nxt = self.runner.next_scheduled
+        if nxt is None:
+            self.app_message = "no more events in this lesson"
+        else:
+            self.app_message = f"skipping to the event at step {nxt}"
+            self.runner.skip_to(nxt)
+        self.refresh_now()
+
+    def action_restart(self) -> None:
+        """← in a replay: a fresh session from the script's config, schedule and pace."""
+        r = self.replay
+        if r is None:
+            return
+        self.runner.restart(Session(self.config), r["schedule"])
+        self.runner.steps_per_second = r["steps_per_second"]
+        self.runner.max_steps = r["max_steps"]
+        self.runner.holds = dict(r["holds"])
+        self.replaying = True
+        self.app_message = "lesson restarted"
+        self._seen = None
         self.refresh_now()
 
     def action_pause(self) -> None:
@@ -413,12 +478,20 @@ class BntuiApp(App[int]):
             self.refresh_now()
             return  # keep the line open to fix it; Enter on empty or Esc closes
         self._close_command_line()
-        self.action_send(str(cmd))
+        if cmd.verb in ("caption", "mark"):  # notes, not changes: a replay goes on
+            self.runner.send(str(cmd))
+            self.refresh_now()
+        else:
+            self.action_send(str(cmd))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """While the command line is open, keys are text, not actions (ctrl+q still quits)."""
         if action in ("quit", "command_palette"):
             return True
+        if action in ("next_event", "restart") and self.replay is None:
+            return False  # replay keys: hidden outside a replay
+        if action == "next_event" and not self.replaying:
+            return False
         return not self._command_line_open()
 
     def _command_line_open(self) -> bool:
