@@ -363,6 +363,7 @@ class BntuiApp(App[int]):
             return
         self.runner.takeover()
         self.replaying = False
+        self.refresh_bindings()  # → leaves the footer
         self.app_message = "you took over: the lesson is now a live session (← restarts it)"
 
     def action_next_event(self) -> None:
@@ -385,6 +386,7 @@ class BntuiApp(App[int]):
         self.runner.max_steps = r["max_steps"]
         self.runner.holds = dict(r["holds"])
         self.replaying = True
+        self.refresh_bindings()
         self.app_message = "lesson restarted"
         self._seen = None
         self.refresh_now()

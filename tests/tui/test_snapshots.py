@@ -76,3 +76,21 @@ def test_ascii(snap_compare) -> None:
 def test_too_small(snap_compare) -> None:
     app, before = trained(10)
     assert snap_compare(app, terminal_size=(40, 10), run_before=before)
+
+
+def test_replay_caption_80x24(snap_compare) -> None:
+    # a live replay in its synchronous form: the scripted Korean caption in the caption bar
+    schedule = [(0, "caption 배치 정규화 없이: 분포가 흔들린다"), (100, "bn off")]
+    app = BntuiApp(DEFAULT, threaded=False, schedule=schedule, steps_per_second=20, max_steps=300)
+
+    async def run_before(pilot) -> None:
+        app.runner.step(150)
+        app.pull()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def test_ascii_160x48(snap_compare) -> None:
+    app, before = trained(300, keys=("b",), ascii=True)
+    assert snap_compare(app, terminal_size=(160, 48), run_before=before)

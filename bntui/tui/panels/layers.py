@@ -123,9 +123,11 @@ class DriftPanel(LayerPanel):
     def show(self, frame: Frame, selected: int) -> None:
         width, height = self.content_size.width, self.content_size.height
         key = (frame.step, frame.depth, frame.bn, selected, width, height)
-        self.border_title = self.t(
-            "Drift · act input |μ|, σ" + (" · BN on" if frame.bn else " · BN off")
-        )
+        title = "Drift · act input |μ|, σ" + (" · BN on" if frame.bn else " · BN off")
+        if self.ascii:  # "mu"/"sd" are longer: a shorter title keeps it whole at 80 columns
+            title = "Drift: act input |mean|, sd" if width >= 44 else "Drift |mean|, sd"
+            title += " BN on" if frame.bn else " BN off"
+        self.border_title = title
         self.set_class(frame.bn, "bn-on")
         self.set_class(not frame.bn, "bn-off")
         if not self.changed(key):

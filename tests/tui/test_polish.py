@@ -1,0 +1,109 @@
+"""What a person sees: 7-bit --ascii, wide layouts, the too-small state, the status order."""
+
+from __future__ import annotations
+
+from rich.console import Console
+
+from bntui.config import Config
+from bntui.tui.app import BntuiApp
+from bntui.tui.render import ASCII_TEXT, asciify, band_rows, braille_lines
+
+SMALL = Config(samples=300, depth=3, width=16, seed=0)
+
+
+def screen_text(app: BntuiApp) -> str:
+    """The whole screen as plain text, the way export_screenshot composes it."""
+    console = Console(width=app.size.width, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
+    update = app.screen._compositor.render_update(full=True, simplify=True)
+    console.print(update)
+    return console.export_text()
+
+
+async def test_ascii_screens_are_seven_bit() -> None:
+    app = BntuiApp(SMALL, threaded=False, ascii=True)
+    async with app.run_test(size=(160, 48)) as pilot:
+        app.runner.step(40)
+        await pilot.press("b", "down")
+        app.runner.step(40)
+        for size in ((160, 48), (80, 24)):
+            await pilot.resize_terminal(*size)
+            await pilot.pause()
+            for key in ("1", "2", "3", "4", "1"):
+                await pilot.press(key)
+                await pilot.pause()
+                text = screen_text(app)
+                bad = sorted({c for c in text if not c.isascii()})
+                assert not bad, (size, key, bad)
+
+
+def test_ascii_table_is_seven_bit_and_keeps_user_text() -> None:
+    assert all(v.isascii() for v in ASCII_TEXT.values())
+    assert asciify("μ σ · ÷ ┆ − →") == "mu sd - / | - ->"
+    assert asciify("배치 정규화") == "배치 정규화"  # a caption stays readable
+
+
+def test_band_rows_by_hand() -> None:
+    # 0..4 over 4 rows (1 per row): band 0.5..2.5 covers rows 0-2, median 1.5 in row 1
+    rows = band_rows([0.5], [1.5], [2.5], 0.0, 4.0, 4, ascii=True)
+    assert rows == [" ", ":", "=", ":"]
+
+
+def test_braille_lines_by_hand() -> None:
+    # one cell (2×4 dots), values 0..3: point 0 at the bottom dot row, point 1 at the top
+    rows, owner = braille_lines([[0.0, 3.0]], 0.0, 4.0, 1, 1)
+    # x=0 y=3 (bottom) → 0x40; x=1 joined from y=3 up to y=0 → 0x08|0x10|0x20|0x80
+    assert rows == [chr(0x2800 + 0x40 + 0x08 + 0x10 + 0x20 + 0x80)]
+    assert owner == [[0]]
+
+
+async def test_too_small_hides_caption_message_and_command_line() -> None:
+    app = BntuiApp(SMALL, threaded=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("colon", *"caption hello", "enter")
+        await pilot.press("colon", *"depth banana", "enter")  # an error; the line stays open
+        app.pull()
+        caption, message, cmd = (app.query_one(q) for q in ("#caption", "#message", "#cmd"))
+        assert caption.display and message.display and cmd.display
+        await pilot.resize_terminal(40, 10)
+        await pilot.pause()
+        assert not (caption.display or message.display or cmd.display)
+        assert "hello" not in screen_text(app)
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert caption.display and message.display and cmd.display
+
+
+async def test_wide_layout_map_beside_loss_and_charts_in_spare_rows() -> None:
+    app = BntuiApp(Config(samples=300, seed=0), threaded=False)
+    async with app.run_test(size=(160, 48)) as pilot:
+        app.runner.step(120)
+        app.pull()
+        await pilot.pause()
+        side_map, log = app.query_one("#side-map"), app.query_one("#side-log")
+        loss, drift = app.query_one("#loss"), app.query_one("#drift")
+        assert side_map.display and log.display
+        # beside the loss: same row, between the loss and the drift panel
+        assert side_map.region.y == loss.region.y
+        assert loss.region.right <= side_map.region.x < drift.region.x
+        text = screen_text(app)
+        assert "Boundary" in text and "|∇W| 1e" in text  # map + gradient history scale
+        assert app.query_one("#grads").chart_rows(4) >= 2
+        assert app.query_one("#drift").plan(4, True).chart_rows >= 2
+        await pilot.resize_terminal(145, 40)  # wide, but not wide enough for the map
+        await pilot.pause()
+        assert not side_map.display and log.display
+
+
+async def test_status_puts_the_key_tokens_first_at_80_columns() -> None:
+    app = BntuiApp(SMALL, threaded=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.runner.step(3)
+        app.pull()
+        await pilot.pause()
+        first = screen_text(app).splitlines()[0]
+        for token in ("paused", "step:3", "ep:", "BN:on", "act:relu", "depth:3"):
+            assert token in first, (token, first)
+        # tokens end their segments: a space never starts a differently styled run
+        status = app.query_one("#status").render()
+        for span in status.spans:
+            assert not status.plain[span.start : span.end].startswith(" "), span
