@@ -13,7 +13,8 @@ from dataclasses import fields
 from typing import Any, NoReturn
 
 from bntui import __version__
-from bntui.config import Config, ConfigError, field_type, load_config
+from bntui.config import Config, field_type, load_config
+from bntui.errors import BntuiError
 
 EXAMPLES = """\
 examples:
@@ -26,7 +27,7 @@ examples:
 """
 
 
-class UsageError(Exception):
+class UsageError(BntuiError):
     """Bad command-line input: reported as one line with exit status 2."""
 
 
@@ -171,11 +172,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def report(exc: Exception) -> int:
     """Print one line for a known error (exit 2) or an unexpected one (exit 1)."""
-    from bntui.commands import CommandError
-    from bntui.data import DataError
-    from bntui.export import ExportError
-
-    if isinstance(exc, UsageError | ConfigError | CommandError | DataError | ExportError):
+    if isinstance(exc, BntuiError):
         print(f"bntui: error: {one_line(exc)}", file=sys.stderr)
         return 2
     if isinstance(exc, OSError):

@@ -23,9 +23,10 @@ from bntui.config import (
     ConfigError,
     parse_init,
 )
+from bntui.errors import BntuiError
 
 
-class CommandError(ValueError):
+class CommandError(BntuiError, ValueError):
     """A command that cannot be parsed or applied; the message is one line for the user."""
 
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from bntui.errors import BntuiError, decode_utf8, read_input
+
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "gelu", "identity")
 OPTIMIZERS = ("sgd", "momentum", "adam")
 BN_POSITIONS = ("before", "after")
@@ -27,7 +29,7 @@ MAX_DEPTH = 32
 MAX_WIDTH = 1024
 
 
-class ConfigError(ValueError):
+class ConfigError(BntuiError, ValueError):
     """A configuration value that cannot be used; the message names the field."""
 
 
@@ -264,20 +266,11 @@ CONFIG_DEFAULTS: dict[str, Any] = {f.name: f.default for f in fields(Config)}
 
 def load_toml(path: str | Path) -> dict[str, Any]:
     """Read a TOML file, turning every failure into ConfigError naming the file."""
-    p = Path(path)
+    text = decode_utf8(read_input(path, ConfigError, "a TOML file"), str(path), ConfigError)
     try:
-        with p.open("rb") as fh:
-            return tomllib.load(fh)
-    except FileNotFoundError:
-        raise ConfigError(f"{p}: no such file") from None
-    except IsADirectoryError:
-        raise ConfigError(f"{p}: is a directory, not a TOML file") from None
-    except PermissionError:
-        raise ConfigError(f"{p}: permission denied") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{p}: not UTF-8 text") from None
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{p}: {exc}") from None
+        raise ConfigError(f"{path}: {exc}") from None
 
 
 def load_config(path: str | Path) -> Config:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from bntui.errors import BntuiError
 
-class DataError(ValueError):
+
+class DataError(BntuiError, ValueError):
     """A dataset that cannot be loaded or made; the one-line message names the file,
     and the line and column where that helps."""

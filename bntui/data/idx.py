@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from bntui.data.errors import DataError
+from bntui.errors import read_input
 
 _TYPES: dict[int, np.dtype] = {
     0x08: np.dtype(">u1"),
@@ -32,14 +33,7 @@ _GZIP_MAGIC = b"\x1f\x8b"
 
 
 def _read_bytes(path: Path) -> bytes:
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise DataError(f"{path}: is a directory, not an IDX file") from None
-    except PermissionError:
-        raise DataError(f"{path}: permission denied") from None
+    raw = read_input(path, DataError, "an IDX file")
     if raw[:2] == _GZIP_MAGIC:
         try:
             return gzip.decompress(raw)

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from bntui.data.errors import DataError
+from bntui.errors import decode_utf8, read_input
 
 MISSING = frozenset({"", "na", "nan", "n/a", "null", "?"})
 """Field values (stripped, lower-cased) that mean "missing"."""
@@ -79,19 +80,6 @@ def _suggest(name: str, options: list[str]) -> str:
     return f" (did you mean {lowered[close[0]]!r}?)" if close else ""
 
 
-def _decode(raw: bytes, label: str) -> str:
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        byte = raw[exc.start : exc.start + 1].hex()
-        raise DataError(
-            f"{label}: not UTF-8 text (byte 0x{byte} at line {line}, column {col}); "
-            "re-save the file as UTF-8"
-        ) from None
-
-
 def _delimiter(text: str) -> str:
     """Comma, unless the header line only makes sense split on ';', tab or '|'."""
     header = next((line for line in text.splitlines() if line.strip()), "")
@@ -103,15 +91,7 @@ def _delimiter(text: str) -> str:
 
 def _read_rows(path: Path, label: str) -> tuple[list[str], list[list[str]], list[int]]:
     """Header, data rows (stripped fields) and each row's line number."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise DataError(f"{label}: no such file") from None
-    except IsADirectoryError:
-        raise DataError(f"{label}: is a directory, not a CSV file") from None
-    except PermissionError:
-        raise DataError(f"{label}: permission denied") from None
-    text = _decode(raw, label)
+    text = decode_utf8(read_input(path, DataError, "a CSV file"), label, DataError)
     if not text.strip():
         raise DataError(f"{label}: empty file")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))

@@ -29,6 +29,7 @@ from typing import Any
 
 from bntui.commands import CommandError, parse
 from bntui.config import MAX_DEPTH, Config, ConfigError
+from bntui.errors import decode_utf8, read_input
 from bntui.metrics import LAYER_KEYS
 
 
@@ -395,16 +396,5 @@ def load_script(spec: str | Path) -> Script:
         raise ScriptError(
             f"{name}: no such script file or bundled lesson{hint}; 'bntui demos' lists them"
         )
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScriptError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise ScriptError(f"{path}: is a directory, not a script") from None
-    except PermissionError:
-        raise ScriptError(f"{path}: permission denied") from None
-    except UnicodeDecodeError:
-        raise ScriptError(f"{path}: not UTF-8 text") from None
-    except OSError as exc:
-        raise ScriptError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    text = decode_utf8(read_input(path, ScriptError, "a script"), str(path), ScriptError)
     return parse_script(text, str(path))
