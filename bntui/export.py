@@ -20,9 +20,21 @@ from typing import Any
 
 import numpy as np
 
+from bntui.errors import BntuiError
 
-class ExportError(OSError):
+
+class ExportError(BntuiError, OSError):
     """A file that cannot be written; the message is one line for the user."""
+
+
+def _file_mode() -> int:
+    """rw for whoever the umask allows: mkstemp's own 0600 is wrong for shared results."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+FILE_MODE = _file_mode()  # read once, at import: os.umask is process-wide
 
 
 def check_target(path: str | Path, *, force: bool = False) -> Path:
@@ -69,6 +81,7 @@ class AtomicWriter:
         except OSError as exc:
             raise ExportError(f"{self.path}: cannot write ({exc.strerror})") from None
         self._tmp = Path(tmp)
+        os.chmod(fd, FILE_MODE)
         self._fh: io.TextIOWrapper = os.fdopen(fd, "w", encoding="utf-8", newline="")
 
     def write(self, text: str) -> None:
@@ -175,6 +188,7 @@ def save_model(path: str | Path, arrays: dict[str, np.ndarray], *, force: bool =
     """Write named arrays to an .npz atomically (plain arrays only: loadable without pickle)."""
     p = check_target(path, force=force)
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".npz", dir=p.parent or ".")
+    os.chmod(fd, FILE_MODE)
     os.close(fd)
     try:
         np.savez(tmp, **arrays)

@@ -137,3 +137,18 @@ def test_titanic_style_csv_trains_end_to_end(tmp_path, capsys):
     assert "Age:" in out and "imputed" in out  # the imputation count is reported
     val_acc = float(out.split("val")[1].split("acc")[1].split()[0])
     assert val_acc > 0.65  # well above the 0.5 of guessing: sex carries the signal
+
+
+def test_outputs_follow_the_umask(tmp_path, capsys):
+    import os
+
+    old = os.umask(0o022)
+    try:
+        path = tmp_path / "m.jsonl"
+        assert run(capsys, "run", "--steps", "5", "-q", "--metrics", str(path))[0] == 0
+    finally:
+        os.umask(old)
+    from bntui.export import FILE_MODE
+
+    assert path.stat().st_mode & 0o777 == FILE_MODE
+    assert FILE_MODE & 0o044  # group/other can read under the usual umask
