@@ -50,7 +50,7 @@ def add_config_flags(p: argparse.ArgumentParser) -> None:
     for f in fields(Config):
         flag = "--" + f.name.replace("_", "-")
         meta = f.metadata
-        help_text = f"{meta['help']} (default: {f.default})"
+        help_text = f"{meta['help']} (default: {f.default})".replace("%", "%%")
         if field_type(f.name) is bool:
             g.add_argument(
                 flag,
@@ -236,6 +236,7 @@ def cmd_data(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from bntui.export import MetricsWriter, check_target, save_model
+    from bntui.runner import one_blas_thread
     from bntui.session import Session
 
     config = config_from_args(args)
@@ -247,7 +248,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     interrupted = False
     try:
-        interrupted = _train(session, config.steps, schedule, writer, quiet=args.quiet)
+        with one_blas_thread():
+            interrupted = _train(session, config.steps, schedule, writer, quiet=args.quiet)
     except BaseException:
         if writer is not None:
             writer.discard()

@@ -99,7 +99,9 @@ class Config:
     seed: int = field(default=0, metadata=_meta("random seed (all randomness derives from it)"))
     # measurement
     eval_every: int = field(default=50, metadata=_meta("steps between validation passes"))
-    stats_every: int = field(default=10, metadata=_meta("steps between per-layer statistics"))
+    stats_every: int = field(
+        default=20, metadata=_meta("steps between per-layer statistics (bench: ~5 % cost at 20)")
+    )
 
     def __post_init__(self) -> None:
         validate(self)

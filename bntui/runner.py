@@ -14,15 +14,27 @@ import queue
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
+
+from threadpoolctl import threadpool_limits
 
 from bntui.commands import Command, CommandError
 from bntui.config import Config
 from bntui.session import DIVERGED_HINT, Event, Session
 
 T = TypeVar("T")
+
+
+@contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """Limit BLAS to one thread while training: at these matrix sizes a second thread gains
+    nothing and takes the core the UI needs. Also usable as a decorator."""
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
+
 
 RUNNING, PAUSED, DIVERGED, CRASHED, STOPPED = "running", "paused", "diverged", "crashed", "stopped"
 
@@ -296,6 +308,10 @@ class Runner:
         return held
 
     def _loop(self) -> None:
+        with one_blas_thread():
+            self._train_loop()
+
+    def _train_loop(self) -> None:
         budget = 0.02  # seconds of training per lock hold; the UI reads in between
         while not self._stop.is_set():
             while True:

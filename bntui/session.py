@@ -144,21 +144,24 @@ class Session:
 
     def step(self) -> dict[str, Any]:
         """Train on one batch and return the step's metrics record."""
+        with np.errstate(all="ignore"):  # overflow shows as a non-finite loss, not a warning
+            return self._step()
+
+    def _step(self) -> dict[str, Any]:
         c = self.config
         idx = self._next_batch()
         x, y = self.data.x_train[idx], self.data.y_train[idx]
         stats_now = (self.step_count + 1) % c.stats_every == 0
         w_before = [b.linear.W.data.copy() for b in self.model.blocks] if stats_now else None
-        with np.errstate(all="ignore"):
-            loss, logits = self.model.loss(x, y, train=True)
-            self.model.backward()
-            self.optimizer.step(self.model.parameters())
-            if c.max_norm is not None:
-                for block in self.model.blocks:
-                    apply_max_norm(block.linear.W.data, c.max_norm)
-                apply_max_norm(self.model.head.W.data, c.max_norm)
+        loss, logits = self.model.loss(x, y, train=True)
+        self.model.backward()
+        self.optimizer.step(self.model.parameters())
+        if c.max_norm is not None:
+            for block in self.model.blocks:
+                apply_max_norm(block.linear.W.data, c.max_norm)
+            apply_max_norm(self.model.head.W.data, c.max_norm)
         self.step_count += 1
-        acc = float(np.mean(np.argmax(logits, axis=1) == y))
+        acc = np.count_nonzero(logits.argmax(axis=1) == y) / y.size
         record: dict[str, Any] = {
             "step": self.step_count,
             "epoch": self.epoch,
@@ -170,11 +173,10 @@ class Session:
             self.diverged = True
             self._event("", "diverged: " + DIVERGED_HINT, "diverged")
         if stats_now and not self.diverged:
-            with np.errstate(all="ignore"):
-                record["layers"] = [
-                    layer_stats(b, c.activation, wb)
-                    for b, wb in zip(self.model.blocks, w_before or [], strict=True)
-                ]
+            record["layers"] = [
+                layer_stats(b, c.activation, wb)
+                for b, wb in zip(self.model.blocks, w_before or [], strict=True)
+            ]
         if self.step_count % c.eval_every == 0 and not self.diverged:
             val_loss, val_acc = self.evaluate()
             record["val_loss"], record["val_acc"] = val_loss, val_acc

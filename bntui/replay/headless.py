@@ -20,6 +20,7 @@ from bntui.commands import CommandError
 from bntui.config import Config
 from bntui.export import ExportError, MetricsWriter, check_target, dumps_record, write_text
 from bntui.replay.script import RECORD_METRICS, Check, Script, ScriptError, ScriptEvent
+from bntui.runner import one_blas_thread
 from bntui.session import Session
 
 FIGURE_METRICS = ("loss", "acc", "val_loss", "val_acc")
@@ -208,6 +209,7 @@ def render_screenshot(script: Script, event: ScriptEvent, path: Path) -> str:
 
 
 # ---------------------------------------------------------------------- running
+@one_blas_thread()
 def run_script(
     script: Script,
     *,
