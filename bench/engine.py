@@ -1,11 +1,11 @@
 """Engine benchmarks: parts 1 (vs PyTorch), 2 (statistics cost) and 7 (RSS over 1 M steps).
 
-The nets (one spec each, every other Config field at its default):
+The nets are the issue's (one spec each, every other Config field at its default):
 
-  a  spiral (2-D, 3 classes), 4 x 32 ReLU, batch 64  — the app's default experiment
-  b  784-D, 10 classes (MNIST-sized synthetic), 5 x 100 ReLU, batch 100 — DLFS ch. 6
-  c  spiral, 12 x 64 tanh, batch 64 — a deep net (the vanishing-gradient lesson)
-  d  784-D, 10 classes, 2 x 256 ReLU, batch 128 — a wide net, BLAS-bound
+  a  2 -> 4 x 32 ReLU -> 3, batch 64 (spiral)  — the app's default experiment
+  b  2 -> 10 x 64 ReLU -> 3, batch 128 (spiral) — a deep net
+  c  784 -> 5 x 100 ReLU -> 10, batch 100 (MNIST-sized synthetic) — DLFS ch. 6
+  d  784 -> 3 x 100 sigmoid -> 10, batch 60 (MNIST-sized synthetic) — BLAS-bound
 
 Both sides do the same work per step: batch gather from a shuffled permutation, forward,
 softmax cross-entropy, backward, plain SGD, and read the loss back as a Python float.
@@ -53,22 +53,20 @@ class Net:
 
 
 NETS = {
-    "a": Net(
-        "a", "spiral 4x32 relu b64", dict(depth=4, width=32, activation="relu", batch_size=64)
-    ),
+    "a": Net("a", "2-4x32-3 relu b64", dict(depth=4, width=32, activation="relu", batch_size=64)),
     "b": Net(
-        "b",
-        "784-D 5x100 relu b100",
+        "b", "2-10x64-3 relu b128", dict(depth=10, width=64, activation="relu", batch_size=128)
+    ),
+    "c": Net(
+        "c",
+        "784-5x100-10 relu b100",
         dict(depth=5, width=100, activation="relu", batch_size=100),
         wide_data=True,
     ),
-    "c": Net(
-        "c", "spiral 12x64 tanh b64", dict(depth=12, width=64, activation="tanh", batch_size=64)
-    ),
     "d": Net(
         "d",
-        "784-D 2x256 relu b128",
-        dict(depth=2, width=256, activation="relu", batch_size=128),
+        "784-3x100-10 sigmoid b60",
+        dict(depth=3, width=100, activation="sigmoid", batch_size=60),
         wide_data=True,
     ),
 }
