@@ -344,7 +344,7 @@ async def _redraw_times(steps_list: list[int], reps: int) -> dict[int, list[floa
     sessions = {}
     for steps in steps_list:
         s = Session(Config())
-        s.run(max(s.config.stats_every, s.config.eval_every))  # a real record as template
+        s.run(math.lcm(s.config.stats_every, s.config.eval_every))  # a record with every field
         _fill_history(s, steps)
         sessions[steps] = s
     times: dict[int, list[float]] = {n: [] for n in steps_list}
