@@ -352,7 +352,7 @@ async def _redraw_times(steps_list: list[int], reps: int) -> dict[int, list[floa
     async with app.run_test(size=(COLS, ROWS)) as pilot:
         await pilot.pause()
         chart = app.main_screen.query_one("#loss", LossChart)
-        needs = app.needs()
+        needs = app.needs(app.runner.snapshot())
         for r in range(reps):
             for steps in steps_list if r % 2 == 0 else steps_list[::-1]:
                 s = sessions[steps]
