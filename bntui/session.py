@@ -155,7 +155,7 @@ class Session:
         w_before = [b.linear.W.data.copy() for b in self.model.blocks] if stats_now else None
         loss, logits = self.model.loss(x, y, train=True)
         self.model.backward()
-        self.optimizer.step(self.model.parameters())
+        self.optimizer.step(self.model.packed_parameters())
         if c.max_norm is not None:
             for block in self.model.blocks:
                 apply_max_norm(block.linear.W.data, c.max_norm)

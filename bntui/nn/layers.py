@@ -166,11 +166,41 @@ class BatchNorm1d:
         self.name = name
         self.gamma = Parameter(_pname(name, "gamma"), np.ones(num_features, dt))
         self.beta = Parameter(_pname(name, "beta"), np.zeros(num_features, dt))
-        self.running_mean: np.ndarray = np.zeros(num_features, dt)
-        self.running_var: np.ndarray = np.ones(num_features, dt)
+        # running mean (row 0) and variance (row 1) side by side: one update for both
+        self._running = np.empty((2, num_features), dt)
+        self._running[0] = 0.0
+        self._running[1] = 1.0
         self.training = True
         self._cache: F.BNCache | None = None
         self._eval_cache: tuple[np.ndarray, np.ndarray] | None = None
+        self._coef: tuple[int, float, np.ndarray] | None = None  # (N, momentum, [[m], [m N/(N-1)]])
+
+    @property
+    def running_mean(self) -> np.ndarray:
+        """Running mean of the batch means, (D,) (a view: in-place edits stick)."""
+        return self._running[0]
+
+    @running_mean.setter
+    def running_mean(self, value: np.ndarray) -> None:
+        self._set_running(np.asarray(value), self._running[1])
+
+    @property
+    def running_var(self) -> np.ndarray:
+        """Running mean of the unbiased batch variances, (D,) (a view)."""
+        return self._running[1]
+
+    @running_var.setter
+    def running_var(self, value: np.ndarray) -> None:
+        self._set_running(self._running[0], np.asarray(value))
+
+    def _set_running(self, mean: np.ndarray, var: np.ndarray) -> None:
+        if mean.shape != (self.num_features,) or var.shape != (self.num_features,):
+            raise NNError(
+                f"BatchNorm1d {self.name}: running statistics must have shape "
+                f"({self.num_features},), got {mean.shape} and {var.shape}"
+            )
+        dt = np.result_type(mean.dtype, var.dtype)
+        self._running = np.stack([mean.astype(dt), var.astype(dt)])
 
     def train(self) -> None:
         self.training = True
@@ -189,6 +219,40 @@ class BatchNorm1d:
             )
             self._eval_cache, self._cache = (xhat, invstd), None
             return out
+        n = x.shape[0]
+        if n < 2 or x.dtype != self._running.dtype:
+            return self._forward_reference(x)
+        # F.batchnorm_forward's arithmetic with the batch mean and variance written into
+        # one (2, D) array, so the running averages of both update in three operations
+        stats = np.empty_like(self._running)
+        mean, var = stats[0], stats[1]
+        np.add.reduce(x, axis=0, out=mean)
+        mean *= 1.0 / n  # mu_B = 1/N sum_i x_i
+        xhat = x - mean  # x_i - mu_B
+        sq = xhat * xhat
+        np.add.reduce(sq, axis=0, out=var)
+        var *= 1.0 / n  # sigma_B^2 = 1/N sum_i (x_i - mu_B)^2 (biased)
+        invstd = var + self.eps
+        np.sqrt(invstd, out=invstd)
+        np.reciprocal(invstd, out=invstd)  # 1 / sqrt(sigma_B^2 + eps)
+        xhat *= invstd  # xhat = (x - mu_B) / sqrt(sigma_B^2 + eps)
+        gamma = self.gamma.data
+        out = np.multiply(xhat, gamma, out=sq)  # y = gamma * xhat + beta (sq is free now)
+        out += self.beta.data
+        self._cache, self._eval_cache = F.BNCache(xhat, gamma, invstd, mean, var), None
+        # running = (1 - m) running + m [batch_mean, unbiased_var], unbiased = var N/(N-1)
+        m = self.momentum
+        coef = self._coef
+        if coef is None or coef[0] != n or coef[1] != m or coef[2].dtype != stats.dtype:
+            c = np.array([[m], [m * n / (n - 1)]], dtype=stats.dtype)
+            coef = self._coef = (n, m, c)
+        self._running *= 1.0 - m
+        stats *= coef[2]  # (the cache's mean/var are views of stats: used no more)
+        self._running += stats
+        return out
+
+    def _forward_reference(self, x: np.ndarray) -> np.ndarray:
+        """Train-mode forward through ``F.batchnorm_forward`` (any N, any dtype)."""
         out, cache = F.batchnorm_forward(x, self.gamma.data, self.beta.data, self.eps)
         self._cache, self._eval_cache = cache, None
         m = self.momentum
@@ -204,7 +268,10 @@ class BatchNorm1d:
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         if self._cache is not None:
-            dx, dgamma, dbeta = F.batchnorm_backward(dout, self._cache)
+            if dout.shape != self._cache.xhat.shape or dout.dtype != self.gamma.grad.dtype:
+                dx, dgamma, dbeta = F.batchnorm_backward(dout, self._cache)
+            else:
+                return self._backward_fused(dout, self._cache)
         elif self._eval_cache is not None:
             # fixed statistics: y = gamma * (x - mu) * invstd + beta is elementwise
             xhat, invstd = self._eval_cache
@@ -215,6 +282,19 @@ class BatchNorm1d:
             raise NNError("BatchNorm1d.backward called before forward")
         self.gamma.grad[...] = dgamma
         self.beta.grad[...] = dbeta
+        return dx
+
+    def _backward_fused(self, dout: np.ndarray, cache: F.BNCache) -> np.ndarray:
+        """``F.batchnorm_backward`` with the sums written straight into the grads."""
+        xhat, n = cache.xhat, dout.shape[0]
+        dbeta = np.add.reduce(dout, axis=0, out=self.beta.grad)  # sum_i dout_i
+        dx = dout * xhat
+        dgamma = np.add.reduce(dx, axis=0, out=self.gamma.grad)  # sum_i dout_i * xhat_i
+        # dx = gamma invstd / N (N dout - sum(dout) - xhat sum(dout xhat))
+        np.multiply(xhat, dgamma * (-1.0 / n), out=dx)
+        dx += dout
+        dx -= dbeta * (1.0 / n)
+        dx *= cache.gamma * cache.invstd
         return dx
 
 

@@ -27,6 +27,7 @@ from bntui.nn.layers import (
     check_dtype,
     make_activation,
 )
+from bntui.nn.optim import PackedParameters
 
 BN_POSITIONS = ("before", "after")
 
@@ -178,6 +179,7 @@ class MLP:
         self.head: Linear = self._new_head(rng)
         self.last_data_loss: float = math.nan
         self._dlogits: np.ndarray | None = None
+        self._packed: PackedParameters | None = None
 
     # ------------------------------------------------------------------ readable settings
     @property
@@ -287,6 +289,17 @@ class MLP:
             ps += block.parameters()
         return ps + self.head.parameters()
 
+    def packed_parameters(self) -> PackedParameters:
+        """All parameters packed into one buffer (grads into another), for ``Optimizer.step``.
+
+        Packed on first use and again after any structural edit; packing rebinds each
+        parameter's ``.data`` / ``.grad`` to a view with the same values.
+        """
+        packed = self._packed
+        if packed is None or not packed.intact():
+            packed = self._packed = PackedParameters(self.parameters())
+        return packed
+
     def weights(self) -> list[Parameter]:
         """The Linear weight matrices (hidden and head): what the penalties act on."""
         return [b.linear.W for b in self.blocks] + [self.head.W]
@@ -355,6 +368,7 @@ class MLP:
     def _new_since(self, before: list[Parameter]) -> list[Parameter]:
         """Parameters that did not exist before an edit (identity, not equality)."""
         self._dlogits = None  # any cached backward state is stale now
+        self._packed = None  # the parameter list may have changed: pack again on demand
         old = {id(p) for p in before}
         return [p for p in self.parameters() if id(p) not in old]
 
@@ -533,4 +547,5 @@ class MLP:
                 block.bn.running_mean = block.bn.running_mean.astype(dt)
                 block.bn.running_var = block.bn.running_var.astype(dt)
         self._dlogits = None
+        self._packed = None
         return self.parameters()

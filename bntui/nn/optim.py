@@ -26,14 +26,56 @@ def _check_lr(lr: float) -> float:
     return value
 
 
+class PackedParameters:
+    """Parameters whose ``.data`` (and ``.grad``) are views into one contiguous buffer.
+
+    Packing rebinds each ``p.data`` / ``p.grad`` to a view holding the same values, so an
+    optimizer can update every parameter with one NumPy call instead of one per array
+    (the arrays of a small net are tiny: the per-call overhead is most of the cost).
+    ``intact()`` is False once anybody rebinds a parameter's array (e.g. a dtype change).
+    """
+
+    def __init__(self, params: list[Parameter]) -> None:
+        if not params:
+            raise NNError("PackedParameters needs at least one parameter")
+        dt = params[0].data.dtype
+        if any(p.data.dtype != dt or p.grad.dtype != dt for p in params):
+            raise NNError("PackedParameters: all parameters must share one dtype")
+        total = sum(p.data.size for p in params)
+        self.params: tuple[Parameter, ...] = tuple(params)
+        self.data = np.empty(total, dt)  # all parameters, back to back
+        self.grad = np.empty(total, dt)  # their gradients, same layout
+        self.tmp = np.empty(total, dt)  # scratch for the optimizer
+        self.slices: list[slice] = []
+        off = 0
+        for p in params:
+            sl = slice(off, off + p.data.size)
+            off = sl.stop
+            self.data[sl] = p.data.ravel()
+            self.grad[sl] = p.grad.ravel()
+            p.data = self.data[sl].reshape(p.data.shape)
+            p.grad = self.grad[sl].reshape(p.grad.shape)
+            self.slices.append(sl)
+        self._views = [(p, p.data, p.grad) for p in params]
+
+    def intact(self) -> bool:
+        """True while every parameter still uses its views into the buffers."""
+        return all(p.data is d and p.grad is g for p, d, g in self._views)
+
+
 class Optimizer:
-    """Base class: a learning rate and per-parameter state."""
+    """Base class: a learning rate and per-parameter state.
+
+    ``step`` takes a list of parameters, or a ``PackedParameters`` that optimizers with a
+    packed form (SGD, momentum) update with a few whole-buffer operations.
+    """
 
     name = "base"
 
     def __init__(self, lr: float) -> None:
         self.lr = lr
         self.state: weakref.WeakKeyDictionary[Parameter, dict] = weakref.WeakKeyDictionary()
+        self._generation = 0
 
     @property
     def lr(self) -> float:
@@ -52,16 +94,25 @@ class Optimizer:
             self.state[p] = st
         return st
 
-    def step(self, params: list[Parameter]) -> None:
+    def step(self, params: list[Parameter] | PackedParameters) -> None:
         """Update every parameter in place from its ``.grad``."""
+        if isinstance(params, PackedParameters):
+            if params.intact() and self._step_packed(params):
+                return
+            params = list(params.params)
         for p in params:
             self._update(p)
+
+    def _step_packed(self, packed: PackedParameters) -> bool:
+        """Update all packed parameters at once; False if this optimizer has no packed form."""
+        return False
 
     def _update(self, p: Parameter) -> None:
         raise NotImplementedError
 
     def reset(self, params: list[Parameter] | None = None) -> None:
         """Forget the state of these parameters (all when None)."""
+        self._generation += 1  # packed state (see Momentum) is rebuilt from self.state
         if params is None:
             self.state.clear()
             return
@@ -76,6 +127,12 @@ class SGD(Optimizer):
 
     def _update(self, p: Parameter) -> None:
         p.data -= self.lr * p.grad
+
+    def _step_packed(self, packed: PackedParameters) -> bool:
+        # w <- w - lr * g for every parameter at once (the same float32 arithmetic)
+        np.multiply(packed.grad, self.lr, out=packed.tmp)
+        packed.data -= packed.tmp
+        return True
 
 
 class Momentum(Optimizer):
@@ -102,6 +159,36 @@ class Momentum(Optimizer):
             v *= self.momentum  # v = mu v + g
             v += p.grad
         p.data -= self.lr * v
+
+    def _packed_velocity(self, packed: PackedParameters) -> np.ndarray:
+        """One velocity buffer laid out like ``packed``; each parameter's state["v"] is a view.
+
+        Rebuilt (from the per-parameter state) when the packing or the state changed. A
+        parameter without velocity gets v = 0, so its first step gives v = mu 0 + g = g.
+        """
+        key = (id(packed), self._generation)
+        cached = getattr(self, "_pv", None)
+        if cached is not None and cached[0] == key and cached[1]() is packed:
+            return cached[2]
+        vbuf = np.zeros_like(packed.data)
+        for p, sl in zip(packed.params, packed.slices, strict=True):
+            old = self.state.get(p)
+            view = vbuf[sl].reshape(p.data.shape)
+            if old is not None and old.get("_shape") == (p.data.shape, p.data.dtype):
+                v = old.get("v")
+                if v is not None:
+                    view[...] = v
+            self.state[p] = {"_shape": (p.data.shape, p.data.dtype), "v": view}
+        self._pv = (key, weakref.ref(packed), vbuf)
+        return vbuf
+
+    def _step_packed(self, packed: PackedParameters) -> bool:
+        v = self._packed_velocity(packed)
+        v *= self.momentum  # v = mu v + g
+        v += packed.grad
+        np.multiply(v, self.lr, out=packed.tmp)  # w = w - lr v
+        packed.data -= packed.tmp
+        return True
 
 
 class Adam(Optimizer):
