@@ -1,0 +1,191 @@
+"""Pilot stress: thousands of random keys and dozens of resizes; the app stays usable.
+
+Keys land everywhere: on the main screen, paused and diverged, inside the help screen,
+the command palette and the ``:`` prompt (where ``q`` is text, not quit). Terminal sizes
+jump between 20×8 and 250×80. After all that the app must still answer, show a status,
+and exit cleanly with ``q``.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+
+import pytest
+
+from bntui.config import Config
+from bntui.tui.app import BntuiApp
+
+SMALL = Config(samples=200, depth=2, width=8, batch_size=16, seed=3)
+
+# every binding except the quit keys, plus keys nothing binds and the modal keys
+KEYS = [
+    *"bBaAwWlLiopdrny1234s?",
+    "plus", "minus", "space", "up", "down", "left", "right", "colon", "question_mark",
+    "escape", "enter", "tab", "shift+tab", "backspace", "home", "end", "pageup", "pagedown",
+    "ctrl+p", "ctrl+s", "ctrl+c", "f1", "x", "z", "Q", "0", "9", "exclamation_mark",
+]  # fmt: skip
+PROMPT_TEXT = [*"lr 0.05 bn off depth +1 q b ? : 한 *2 /0 nan", "space", "backspace"]
+
+
+def random_actions(
+    rng: random.Random, n_keys: int, *, avoid: tuple[str, ...] = ()
+) -> list[list[str]]:
+    """Key bursts: mostly single random keys, some prompt sessions and help visits."""
+    keys = [k for k in KEYS if k not in avoid]
+    out: list[list[str]] = []
+    total = 0
+    while total < n_keys:
+        r = rng.random()
+        if r < 0.08:  # a ':' prompt session; the text may hold q and b, which are text there
+            burst = ["colon", *rng.choices(PROMPT_TEXT, k=rng.randint(0, 12))]
+            burst.append(rng.choice(["enter", "escape", "enter"]))
+        elif r < 0.12:  # keys inside the help screen, then leave it
+            burst = ["question_mark", *rng.choices(keys, k=rng.randint(1, 6)), "escape"]
+        elif r < 0.14:  # keys inside the command palette
+            burst = ["ctrl+p", *rng.choices("bnlr ", k=rng.randint(0, 5)), "escape"]
+        else:
+            burst = rng.choices(keys, k=rng.randint(1, 8))
+        out.append(burst)
+        total += len(burst)
+    return out
+
+
+async def leave_modals(pilot, app: BntuiApp) -> None:
+    """Escape out of help, the palette and the prompt (Esc never the only way, but one way)."""
+    for _ in range(4):
+        if len(app.screen_stack) == 1 and not app._command_line_open():
+            return
+        await pilot.press("escape")
+    assert len(app.screen_stack) == 1
+
+
+async def assert_responsive(pilot, app: BntuiApp) -> None:
+    """The app runs, its status line shows the current step, and a key gets an answer."""
+    assert app.is_running and app.runner.error is None
+    await leave_modals(pilot, app)
+    step = app.runner.read(lambda s: s.step_count)
+    t0 = time.perf_counter()
+    await pilot.press("n")  # one training step (the synchronous app trains on demand)
+    took = time.perf_counter() - t0
+    assert took < 3.0, f"a key took {took:.2f} s"
+    after = app.runner.read(lambda s: s.step_count)
+    assert after in (step, step + 1)  # no step while diverged or stopped
+
+
+# Crashes the stress test found in bntui/tui (owner still at work): see the xfails below.
+TUI_BUGS = (
+    "log-y (y) on an empty or partly non-positive loss chart raises in plotext; "
+    "the decision map of a diverged net (view 2, or beside the loss from 150 columns) "
+    "raises on NaN in render._nearest"
+)
+
+
+async def stress(
+    seed: int,
+    tmp_path,
+    monkeypatch,
+    *,
+    avoid: tuple[str, ...] = (),
+    max_width: int = 250,
+    diverge: int = 3,
+) -> None:
+    """2,000 keys in bursts, 50 resizes up to max_width × 80, 3 forced divergences; then q."""
+    monkeypatch.chdir(tmp_path)  # s and ctrl+s write files into the working directory
+    rng = random.Random(seed)
+    app = BntuiApp(SMALL, threaded=False, fps=2)
+    bursts = random_actions(rng, 2000, avoid=avoid)
+    resize_at = set(rng.sample(range(len(bursts)), 50))
+    diverge_at = set(rng.sample(range(len(bursts)), diverge))
+    sizes: list[tuple[int, int]] = []
+    pressed = 0
+    async with app.run_test(size=(80, 24)) as pilot:
+        for i, burst in enumerate(bursts):
+            if i in resize_at:
+                size = (rng.randint(20, max_width), rng.randint(8, 80))
+                sizes.append(size)
+                await pilot.resize_terminal(*size)
+            if i in diverge_at:  # keys while diverged: force a NaN through the prompt
+                await leave_modals(pilot, app)
+                await pilot.press("colon", *"lr 1e30", "enter")
+                await pilot.press(*["n"] * 5)
+            await pilot.press(*burst)
+            pressed += len(burst)
+            if i % 50 == 0:
+                await assert_responsive(pilot, app)
+        await assert_responsive(pilot, app)
+        await pilot.resize_terminal(80, 24)
+        await leave_modals(pilot, app)
+        await pilot.press("q")
+        await pilot.pause()
+    assert pressed >= 2000 and len(sizes) == 50
+    assert min(w for w, _ in sizes) >= 20 and max(h for _, h in sizes) <= 80
+    assert max(w for w, _ in sizes) > 140  # the wide layouts were visited
+    assert app.return_value == 0 and not app.is_running
+    assert app.runner.error is None
+
+
+@pytest.mark.xfail(strict=True, reason=TUI_BUGS)
+async def test_two_thousand_random_keys_and_fifty_resizes(tmp_path, monkeypatch) -> None:
+    await stress(7, tmp_path, monkeypatch)
+
+
+async def test_two_thousand_random_keys_without_the_known_crashes(tmp_path, monkeypatch):
+    """The same stress minus what reaches the xfailed crashes: `y`, `2`, widths >= 150, and
+    blow-ups (`L` doubles lr; a loss spanning decades switches the chart to log)."""
+    await stress(7, tmp_path, monkeypatch, avoid=("y", "2", "L"), max_width=149, diverge=0)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_keys_while_diverged(size, tmp_path, monkeypatch):
+    """A diverged session: 300 random keys (prompt, help, palette included), then q."""
+    monkeypatch.chdir(tmp_path)
+    rng = random.Random(size[0])
+    app = BntuiApp(SMALL, threaded=False)
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("colon", *"lr 1e30", "enter", *["n"] * 5)
+        assert app.runner.state == "diverged"
+        for burst in random_actions(rng, 300, avoid=("y", "2", "r")):
+            await pilot.press(*burst)
+            if app._command_line_open() or len(app.screen_stack) > 1:
+                continue
+            assert app.runner.state in ("diverged", "crashed") or "seed" in str(
+                app.runner.session.log
+            )
+        await assert_responsive(pilot, app)
+        assert "lower lr" in app.query_one("#message").text or app.runner.state != "diverged"
+        await pilot.press("q")
+    assert app.return_value == 0
+
+
+async def _press_then_alive(keys: list[str], diverge: bool = False) -> bool:
+    app = BntuiApp(SMALL, threaded=False)
+    async with app.run_test(size=(102, 49)) as pilot:
+        if diverge:
+            await pilot.press("colon", *"lr 1e30", "enter", *["n"] * 5)
+            assert app.runner.state == "diverged"
+        await pilot.press(*keys)
+        await pilot.pause()
+        alive = app.is_running and len(app.screen_stack) == 1
+        await pilot.press("q")
+    return alive
+
+
+@pytest.mark.xfail(strict=True, reason="bntui/tui: y on an empty loss chart, plotext log of None")
+async def test_tui_bug_log_y_before_any_step():
+    assert await _press_then_alive(["y"])
+
+
+@pytest.mark.xfail(strict=True, reason="bntui/tui/render.py _nearest(NaN) in decision_map")
+async def test_tui_bug_decision_view_of_a_diverged_net():
+    assert await _press_then_alive(["2"], diverge=True)
+
+
+@pytest.mark.xfail(strict=True, reason="bntui/tui: decision map beside the loss, NaN when diverged")
+async def test_tui_bug_wide_terminal_with_a_diverged_net():
+    app = BntuiApp(SMALL, threaded=False)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.press("colon", *"lr 1e30", "enter", *["n"] * 5)
+        await pilot.pause()
+        assert app.is_running
+        await pilot.press("q")
