@@ -182,6 +182,7 @@ class BntuiApp(App[int]):
         )
         self.view = "main"
         self.selected = 1
+        self.follow_last = True  # the bands show the last hidden layer until ↑/↓ picks one
         self.log_y = False
         self.app_message: str | None = None
         self.frames = 0  # frames pulled (a frame = one read under the lock)
@@ -315,6 +316,8 @@ class BntuiApp(App[int]):
                 self.call_after_refresh(self.pull)
                 return
         depth = snap.config.depth
+        if self.follow_last:
+            self.selected = depth
         self.selected = min(max(self.selected, 1), max(depth, 1))
         needs = self.needs(snap)
         if self._too_small:
@@ -405,6 +408,7 @@ class BntuiApp(App[int]):
 
     def action_select(self, delta: int) -> None:
         depth = self.runner.read(lambda s: s.config.depth)
+        self.follow_last = False
         self.selected = min(max(self.selected + int(delta), 1), max(depth, 1))
         self.refresh_now()
 

@@ -81,10 +81,12 @@ async def test_pause_step_select_logy_and_views(make_app) -> None:
         assert app.runner.paused
         await pilot.press("n", "n", "n")
         assert app.runner.read(lambda s: s.step_count) == 3
+        assert app.selected == 3  # the last hidden layer, as in the BN paper's Figure 1
+        await pilot.press("up", "up", "up")  # clamped at 1
         assert app.selected == 1
-        await pilot.press("down", "down", "down")  # clamped at depth 3
-        assert app.selected == 3
-        await pilot.press("up")
+        await pilot.press("down")
+        assert app.selected == 2
+        await pilot.press("plus")  # a picked layer stays picked when depth changes
         assert app.selected == 2
         await pilot.press("y")
         assert app.log_y is True
