@@ -235,7 +235,7 @@ def cmd_data(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from bntui.export import MetricsWriter, check_target, save_model
+    from bntui.export import check_target, open_metrics, save_model
     from bntui.runner import one_blas_thread
     from bntui.session import Session
 
@@ -244,18 +244,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.save_model:
         check_target(args.save_model, force=args.force)
     session = Session(config)
-    writer = MetricsWriter(args.metrics, force=args.force) if args.metrics else None
     started = time.perf_counter()
-    interrupted = False
-    try:
-        with one_blas_thread():
-            interrupted = _train(session, config.steps, schedule, writer, quiet=args.quiet)
-    except BaseException:
-        if writer is not None:
-            writer.discard()
-        raise
-    if writer is not None:
-        writer.close()
+    with open_metrics(args.metrics, force=args.force) as writer, one_blas_thread():
+        interrupted = _train(session, config.steps, schedule, writer, quiet=args.quiet)
     elapsed = time.perf_counter() - started
     if args.save_model:
         save_model(args.save_model, model_arrays(session), force=args.force)

@@ -15,8 +15,9 @@ import json
 import os
 import tempfile
 from collections.abc import Iterable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 
@@ -67,7 +68,26 @@ def _clean(value: Any) -> Any:
     return value
 
 
-class AtomicWriter:
+class _KeptOnSuccess:
+    """The writers' context protocol: keep the file on success or ctrl+c, drop it on error."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def discard(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None or issubclass(exc_type, KeyboardInterrupt):
+            self.close()
+        else:
+            self.discard()
+
+
+class AtomicWriter(_KeptOnSuccess):
     """A text file filled bit by bit and moved into place on ``close()``.
 
     Use as a context manager: on success or KeyboardInterrupt the rows written so far are
@@ -110,15 +130,6 @@ class AtomicWriter:
                 self._fh.close()
         self._tmp.unlink(missing_ok=True)
 
-    def __enter__(self) -> AtomicWriter:
-        return self
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None or issubclass(exc_type, KeyboardInterrupt):
-            self.close()
-        else:
-            self.discard()
-
 
 def write_text(path: str | Path, text: str, *, force: bool = False) -> Path:
     with AtomicWriter(path, force=force) as w:
@@ -140,7 +151,7 @@ def flatten_record(record: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-class MetricsWriter:
+class MetricsWriter(_KeptOnSuccess):
     """Streams step records to .jsonl or .csv (chosen by the file's suffix)."""
 
     def __init__(self, path: str | Path, *, force: bool = False) -> None:
@@ -174,14 +185,10 @@ class MetricsWriter:
     def discard(self) -> None:
         self._out.discard()
 
-    def __enter__(self) -> MetricsWriter:
-        return self
 
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None or issubclass(exc_type, KeyboardInterrupt):
-            self.close()
-        else:
-            self.discard()
+def open_metrics(path: str | Path | None, *, force: bool = False) -> AbstractContextManager:
+    """``with open_metrics(path) as writer``: a MetricsWriter, or None when no path is given."""
+    return MetricsWriter(path, force=force) if path else nullcontext(None)
 
 
 def save_model(path: str | Path, arrays: dict[str, np.ndarray], *, force: bool = False) -> Path:

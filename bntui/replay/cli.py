@@ -134,7 +134,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 def replay_headless(args: argparse.Namespace, script, steps: int | None) -> int:
     from bntui.cli import model_arrays
-    from bntui.export import ExportError, MetricsWriter, check_target, save_model
+    from bntui.export import ExportError, check_target, open_metrics, save_model
     from bntui.replay.headless import run_script, write_outputs
 
     # refuse to overwrite before training, not after
@@ -152,21 +152,14 @@ def replay_headless(args: argparse.Namespace, script, steps: int | None) -> int:
             out.mkdir(parents=True, exist_ok=True)  # screenshots are written while playing
         except OSError as exc:
             raise ExportError(f"{out}: cannot create ({exc.strerror or exc})") from None
-    writer = MetricsWriter(args.metrics, force=args.force) if args.metrics else None
     started = time.perf_counter()
-    try:
+    with open_metrics(args.metrics, force=args.force) as writer:
         result = run_script(
             script,
             steps=steps,
             on_record=writer.write if writer is not None else None,
             screenshot_dir=out,
         )
-    except BaseException:
-        if writer is not None:
-            writer.discard()
-        raise
-    if writer is not None:
-        writer.close()
     elapsed = time.perf_counter() - started
     if out is not None:
         write_outputs(result, out, force=args.force)

@@ -11,8 +11,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 TINY = ["--samples", "200", "--depth", "2", "--width", "8", "--batch-size", "16"]
 
 
@@ -98,11 +96,6 @@ def test_ctrl_c_during_headless_replay_stops_and_leaves_no_partial_file(tmp_path
     no_temp_files(tmp_path)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bntui/replay/cli.py replay_headless discards --metrics on ctrl+c "
-    "(bntui run keeps the finished rows)",
-)
 def test_ctrl_c_during_headless_replay_keeps_finished_rows(tmp_path):
     script = _long_script(tmp_path)
     code, _, _ = interrupt_after(
