@@ -111,10 +111,15 @@ def batchnorm_eval_forward(
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
     """1 / (1 + exp(-x)), computed without overflow for any finite x."""
-    e = np.exp(-np.abs(x))  # exp(-|x|) is in (0, 1]: never overflows
-    out = 1.0 / (1.0 + e)  # sigmoid(|x|)
-    # for x < 0: sigmoid(x) = exp(x) / (1 + exp(x)) = e * sigmoid(|x|)
-    np.multiply(out, e, out=out, where=x < 0)
+    e = np.abs(x)
+    np.negative(e, out=e)
+    np.exp(e, out=e)  # exp(-|x|) is in (0, 1]: never overflows
+    out = e + 1.0
+    np.reciprocal(out, out=out)  # sigmoid(|x|) = 1 / (1 + exp(-|x|))
+    # for x < 0: sigmoid(x) = exp(x) / (1 + exp(x)) = e * sigmoid(|x|); the factor
+    # max(e, [x >= 0]) is e where x < 0 and 1 elsewhere (a masked multiply is far slower)
+    np.maximum(e, x >= 0, out=e)
+    out *= e
     return out
 
 
@@ -207,19 +212,35 @@ def softmax_cross_entropy(logits: np.ndarray, y: np.ndarray) -> tuple[float, np.
     y = np.asarray(y)
     if y.shape != (n,):
         raise NNError(f"softmax_cross_entropy: labels must have shape ({n},), got {y.shape}")
-    if not np.issubdtype(y.dtype, np.integer):
+    if y.dtype.kind not in "iu":
         raise NNError(f"softmax_cross_entropy: labels must be integers, got dtype {y.dtype}")
-    if y.min() < 0 or y.max() >= k:
+    # one reduction checks both bounds: viewed as unsigned, a negative label is huge
+    if int(np.maximum.reduce(y.view(y.dtype.str.replace("i", "u")))) >= k:
         raise NNError(
             f"softmax_cross_entropy: labels must be in 0..{k - 1}, got values {y.min()}..{y.max()}"
         )
-    flat_idx = np.arange(0, n * k, k) + y  # position of (i, y_i) in the flattened (N, K) array
-    z = logits - logits.max(axis=1, keepdims=True)  # shift: log-softmax is unchanged
+    flat_idx = _row_starts(n, k) + y  # position of (i, y_i) in the flattened (N, K) array
+    z = logits - np.maximum.reduce(logits, axis=1, keepdims=True)  # log-softmax is unchanged
     e = np.exp(z)
-    s = e.sum(axis=1, keepdims=True)  # >= 1, so log(s) is finite
+    s = np.add.reduce(e, axis=1, keepdims=True)  # >= 1, so log(s) is finite
     # loss = -1/N sum_i log p_{i,y_i},  log p_{i,y_i} = z_{i,y_i} - log sum_j exp(z_ij)
     loss = float(np.log(s).sum() - z.reshape(-1)[flat_idx].sum()) / n
     dlogits = e
     dlogits *= 1.0 / (s * n)  # p / N,  p = softmax(logits)
     dlogits.reshape(-1)[flat_idx] -= 1.0 / n  # (p - onehot(y)) / N: the loss is a batch mean
     return loss, dlogits
+
+
+_ROW_STARTS: dict[tuple[int, int], np.ndarray] = {}
+
+
+def _row_starts(n: int, k: int) -> np.ndarray:
+    """0, k, 2k, ..., (n-1)k: the flat index of each row's first entry (cached, read-only)."""
+    starts = _ROW_STARTS.get((n, k))
+    if starts is None:
+        if len(_ROW_STARTS) > 64:
+            _ROW_STARTS.clear()
+        starts = np.arange(0, n * k, k)
+        starts.flags.writeable = False
+        _ROW_STARTS[n, k] = starts
+    return starts

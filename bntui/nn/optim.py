@@ -8,6 +8,7 @@ its state; a new one starts fresh; ``reset`` drops state on demand.
 from __future__ import annotations
 
 import math
+import operator
 import weakref
 
 import numpy as np
@@ -24,6 +25,10 @@ def _check_lr(lr: float) -> float:
     if not (math.isfinite(value) and value > 0.0):
         raise NNError(f"learning rate must be a finite number > 0, got {lr!r}")
     return value
+
+
+_DATA = operator.attrgetter("data")
+_GRAD = operator.attrgetter("grad")
 
 
 class PackedParameters:
@@ -56,11 +61,15 @@ class PackedParameters:
             p.data = self.data[sl].reshape(p.data.shape)
             p.grad = self.grad[sl].reshape(p.grad.shape)
             self.slices.append(sl)
-        self._views = [(p, p.data, p.grad) for p in params]
+        self._datas = [p.data for p in params]
+        self._grads = [p.grad for p in params]
 
     def intact(self) -> bool:
         """True while every parameter still uses its views into the buffers."""
-        return all(p.data is d and p.grad is g for p, d, g in self._views)
+        ps = self.params
+        return all(map(operator.is_, map(_DATA, ps), self._datas)) and all(
+            map(operator.is_, map(_GRAD, ps), self._grads)
+        )
 
 
 class Optimizer:
