@@ -8,6 +8,7 @@ redraws only if its own key changed. ``threaded=False`` gives a synchronous app 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from functools import partial
 from pathlib import Path
@@ -34,6 +35,7 @@ from bntui.tui.render import asciify
 from bntui.tui.screens.help import HelpScreen
 
 MIN_WIDTH, MIN_HEIGHT = 80, 24
+MAIN_PANELS = ("loss", "drift", "grads", "bands", "map")  # redrawn in turn (see _due_panels)
 WIDE = 140  # from this width the main view gets an event log column
 MAP_WIDE = 150  # from this width (2-D data) the decision boundary sits beside the loss
 VIEWS = ("main", "decision", "hist", "log")
@@ -187,6 +189,9 @@ class BntuiApp(App[int]):
         self.app_message: str | None = None
         self.frames = 0  # frames pulled (a frame = one read under the lock)
         self._seen: tuple | None = None
+        self._urgent: tuple | None = None  # what redraws every panel at once (see _due_panels)
+        self._stale: set[str] = set()  # main-view panels not yet drawn for the newest data
+        self._turn = 0  # index in MAIN_PANELS of the panel drawn last
         self._too_small = False
         self._dataset: str | None = None  # the side map is re-checked when the data changes
         self.replaying = self.replay is not None
@@ -306,8 +311,9 @@ class BntuiApp(App[int]):
         )
         self._show_bars(snap)
         seen = (snap.version, self.view, self.selected, self.log_y, self.size)
-        if seen == self._seen:
+        if seen == self._seen and not self._stale:
             return
+        fresh = seen != self._seen
         self._seen = seen
         if snap.config.dataset != self._dataset:
             self._dataset = snap.config.dataset
@@ -322,24 +328,59 @@ class BntuiApp(App[int]):
         needs = self.needs(snap)
         if self._too_small:
             return
+        events = snap.events
+        due = MAIN_PANELS
+        if self.view == "main":
+            due = self._due_panels(snap, fresh)
+            needs = _only(needs, due)
         frame: Frame = self.runner.read(lambda s: collect(s, needs))
         self.frames += 1
-        events = snap.events
         if self.view == "main":
-            self.main_screen.query_one("#loss", LossChart).show(frame, events, log_y=self.log_y)
-            self.main_screen.query_one("#drift", DriftPanel).show(frame, self.selected)
-            self.main_screen.query_one("#grads", GradPanel).show(frame, self.selected)
-            self.main_screen.query_one("#bands", BandsChart).show(frame, events, self.selected)
+            q = self.main_screen.query_one
+            if "loss" in due:
+                q("#loss", LossChart).show(frame, events, log_y=self.log_y)
+            if "drift" in due:
+                q("#drift", DriftPanel).show(frame, self.selected)
+            if "grads" in due:
+                q("#grads", GradPanel).show(frame, self.selected)
+            if "bands" in due:
+                q("#bands", BandsChart).show(frame, events, self.selected)
             if self.size.width >= WIDE:
-                self.main_screen.query_one("#side-log", EventLog).show(events)
+                q("#side-log", EventLog).show(events)
             if frame.decision is not None:
-                self.main_screen.query_one("#side-map", DecisionView).show(frame)
+                q("#side-map", DecisionView).show(frame)
         elif self.view == "decision":
             self.main_screen.query_one("#decision", DecisionView).show(frame)
         elif self.view == "hist":
             self.main_screen.query_one("#hist", HistogramView).show(frame)
         else:
             self.main_screen.query_one("#log", EventLog).show(events)
+
+    def _due_panels(self, snap: Snapshot, fresh: bool) -> tuple[str, ...]:
+        """The main-view panels to redraw this frame.
+
+        Every panel repainted is resent whole to the terminal (about 2.5 KB for a quarter
+        of an 80x24 screen), so while training runs one panel is redrawn per frame, in
+        turn, and the status line every frame: a panel is at most four frames old. After
+        a key or an event (anything the user did or should see at once), and in the
+        synchronous app (tests, screenshots), every panel is redrawn.
+        """
+        visible = MAIN_PANELS if self.main_screen.has_class("map") else MAIN_PANELS[:-1]
+        urgent = (self.view, self.selected, self.log_y, self.size, len(snap.events), snap.config)
+        if urgent != self._urgent or not self.threaded:
+            self._urgent = urgent
+            self._stale = set()
+            return visible
+        if fresh:
+            self._stale = set(visible)
+        for i in range(1, len(MAIN_PANELS) + 1):
+            name = MAIN_PANELS[(self._turn + i) % len(MAIN_PANELS)]
+            if name in self._stale:
+                self._turn = MAIN_PANELS.index(name)
+                self._stale.discard(name)
+                return (name,)
+        self._stale = set()
+        return ()
 
     def _show_bars(self, snap: Snapshot) -> None:
         caption = next((e.text for e in reversed(snap.events) if e.kind == "caption"), None)
@@ -534,6 +575,19 @@ class BntuiApp(App[int]):
 
     def on_unmount(self) -> None:
         self.runner.stop(timeout=1.0)
+
+
+def _only(needs: Needs, due: tuple[str, ...]) -> Needs:
+    """``needs`` without the series of main-view panels that are not redrawn this frame."""
+    return dataclasses.replace(
+        needs,
+        loss_points=needs.loss_points if "loss" in due else 0,
+        spark_points=needs.spark_points if "drift" in due else 0,
+        mini_points=needs.mini_points if "drift" in due else 0,
+        grad_points=needs.grad_points if "grads" in due else 0,
+        band_points=needs.band_points if "bands" in due else 0,
+        decision=needs.decision if "map" in due else None,
+    )
 
 
 def run_app(config: Config, args: Any) -> int:

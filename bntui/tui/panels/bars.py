@@ -59,6 +59,7 @@ class StatusBar(Static):
         super().__init__("", id=id)
         self.ascii = ascii
         self._key: object = None
+        self._lines: int | None = None  # wrapped height of the shown text
 
     def show(self, snap: Snapshot, *, view: str, show_rate: bool) -> None:
         rate = round(snap.steps_per_sec, -1) if show_rate else None
@@ -67,7 +68,12 @@ class StatusBar(Static):
             return
         self._key = key
         self.set_class(snap.state in (DIVERGED, CRASHED), "alarm")
-        self.update(status_text(snap, view=view, show_rate=show_rate, ascii=self.ascii))
+        text = status_text(snap, view=view, show_rate=show_rate, ascii=self.ascii)
+        # a layout pass repaints the whole screen: only when the wrapped height may change
+        width = self.content_size.width
+        lines = len(text.wrap(self.app.console, width)) if width > 0 else None
+        self.update(text, layout=lines is None or lines != self._lines)
+        self._lines = lines
 
 
 class TextBar(Static):

@@ -16,6 +16,7 @@ from textual_plotext import PlotextPlot
 from bntui.metrics import SeriesView
 from bntui.session import Event
 from bntui.tui.frame import Frame
+from bntui.tui.panels import set_border
 from bntui.tui.render import asciify, fmt_num, fmt_signed
 
 # box-drawing → ASCII, for --ascii (plotext draws its frame and ticks with these)
@@ -145,7 +146,7 @@ class LossChart(Chart):
             self._markers(events, x0, x1, max(ys), max(self.size.width - 8, 1))
             p.xlim(x0, max(x1, x0 + 1))
             self._int_xticks(x0, max(x1, x0 + 1))
-        self.border_subtitle = self.t(_subtitle(train, val, acc, val_acc, log_y))
+        set_border(self, subtitle=self.t(_subtitle(train, val, acc, val_acc, log_y)))
         self.refresh()
 
 
@@ -173,14 +174,14 @@ class BandsChart(Chart):
         bands = layer.bands if layer is not None else {}
         n = len(bands.get("p50") or ())
         key = (frame.step, selected, len(events), size, n, frame.bn)
-        self.border_title = self.t(f"L{selected} · act input p15 / p50 / p85")
+        set_border(self, title=self.t(f"L{selected} · act input p15 / p50 / p85"))
         if layer is not None and frame.bn:
             lm, ls = layer.last.get("pre_mean"), layer.last.get("pre_std")
-            self.border_subtitle = self.t(f"pre-BN μ{fmt_signed(lm)} σ{fmt_num(ls)}")
+            set_border(self, subtitle=self.t(f"pre-BN μ{fmt_signed(lm)} σ{fmt_num(ls)}"))
         elif layer is not None:
-            self.border_subtitle = "no BN"
+            set_border(self, subtitle="no BN")
         else:
-            self.border_subtitle = "no hidden layer"
+            set_border(self, subtitle="no hidden layer")
         if not self.changed(key):
             return
         p = self.plt

@@ -16,6 +16,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from bntui.tui.frame import Frame, LayerData
+from bntui.tui.panels import set_border
 from bntui.tui.render import (
     area_rows,
     asciify,
@@ -43,6 +44,7 @@ class LayerPanel(Static):
         super().__init__("", id=id)
         self.ascii = ascii
         self._key: object = None
+        self._shown: Text | str | None = None
 
     def t(self, text: str) -> str:
         """UI text as shown: 7-bit under --ascii."""
@@ -53,6 +55,15 @@ class LayerPanel(Static):
             return False
         self._key = key
         return True
+
+    def put(self, content: Text | str) -> None:
+        """Show ``content`` if it differs from what is shown. The panel's size is set by
+        the layout (1fr), never by its content, so no layout pass: a layout pass repaints
+        the whole screen, which is most of the bytes sent to a slow terminal."""
+        if content == self._shown:
+            return
+        self._shown = content
+        self.update(content, layout=False)
 
     def window(self, layers: list[LayerData], selected: int, rows: int) -> list[LayerData]:
         """At most ``rows`` layers, scrolled so the selected one is visible."""
@@ -127,14 +138,14 @@ class DriftPanel(LayerPanel):
         if self.ascii:  # "mu"/"sd" are longer: a shorter title keeps it whole at 80 columns
             title = "Drift: act input |mean|, sd" if width >= 44 else "Drift |mean|, sd"
             title += " BN on" if frame.bn else " BN off"
-        self.border_title = title
+        set_border(self, title=title)
         self.set_class(frame.bn, "bn-on")
         self.set_class(not frame.bn, "bn-off")
         if not self.changed(key):
             return
         plan = self.plan(frame.depth, frame.bn)
         if not frame.layers:
-            self.update("depth 0: no hidden layer (press + to add one)")
+            self.put("depth 0: no hidden layer (press + to add one)")
             return
         k, mu, sd = plan.spark, self.t("μ"), self.t("σ")
         m_top = max([0.5] + [_max_abs(la, "mean") for la in frame.layers])
@@ -142,7 +153,7 @@ class DriftPanel(LayerPanel):
         legend = ""
         if plan.chart_rows:
             legend = "  p15 : p85 = p50" if self.ascii else "  p15 ⣀ p50 ⣀ p85"
-        self.border_subtitle = self.t(f"scales |μ| 0..{m_top:.2g}  σ 0..{s_top:.2g}") + legend
+        set_border(self, subtitle=self.t(f"scales |μ| 0..{m_top:.2g}  σ 0..{s_top:.2g}") + legend)
         per_layer = (2 if plan.two_lines else 1) + plan.chart_rows
         lines: list[Text] = []
         span = _band_span(frame.layers) if plan.chart_rows else (0.0, 1.0)
@@ -171,7 +182,7 @@ class DriftPanel(LayerPanel):
             if plan.chart_rows:
                 lines.extend(self._bands(la, plan.chart_rows, width - NAME_CELLS, *span))
         out = Text("\n", no_wrap=True, overflow="crop").join(lines)
-        self.update(out)
+        self.put(out)
 
     def _spark(self, values: list[float], k: int, top: float, *, absolute: bool) -> str:
         vals = [abs(v) for v in values[-k:]] if absolute else values[-k:]
@@ -244,14 +255,14 @@ class GradPanel(LayerPanel):
     def show(self, frame: Frame, selected: int) -> None:
         width, height = self.content_size.width, self.content_size.height
         key = (frame.step, frame.depth, frame.activation, selected, width, height)
-        self.border_title = self.t("Gradients · |∇W| log · update")
+        set_border(self, title=self.t("Gradients · |∇W| log · update"))
         sat_word = "sat" if frame.activation in ("sigmoid", "tanh") else "dead"
         if frame.activation == "identity":
             sat_word = "–"
         if not self.changed(key):
             return
         if not frame.layers:
-            self.update("depth 0: no hidden layer (press + to add one)")
+            self.put("depth 0: no hidden layer (press + to add one)")
             return
         rows = self.chart_rows(frame.depth)
         span = _log_span(frame.layers) if rows else (0, 0)
@@ -260,7 +271,7 @@ class GradPanel(LayerPanel):
             history = f"▁▃▅ |∇W| 1e{span[0]}..1e{span[1]}"
             short = f"┆=−3 · {sat_word} · |∇W| 1e{span[0]}..1e{span[1]}"
             sub = f"{sub} · {history}" if len(sub) + len(history) + 7 <= width else short
-        self.border_subtitle = self.t(sub)
+        set_border(self, subtitle=self.t(sub))
         # "▸L1  " 5 | bar | " 3.1e-02" 8 | [" g:d 0.04" 9] | " " strip | " −2.9" 5 | " 12%" 5
         used = NAME_CELLS + 8 + 1 + 5 + 5
         show_gd = width - used >= 9 + 24
@@ -289,7 +300,7 @@ class GradPanel(LayerPanel):
             lines.append(row)
             if rows:
                 lines.extend(self._history(la, rows, width - NAME_CELLS, *span))
-        self.update(Text("\n", no_wrap=True, overflow="crop").join(lines))
+        self.put(Text("\n", no_wrap=True, overflow="crop").join(lines))
 
     def _history(self, layer: LayerData, rows: int, width: int, lo: int, hi: int) -> list[Text]:
         """log10 |∇W| over time as a filled area on the panel's common decade scale."""

@@ -9,6 +9,7 @@ from textual.widgets import Static
 
 from bntui.session import Event
 from bntui.tui.frame import Frame
+from bntui.tui.panels import set_border
 from bntui.tui.render import (
     CLASS_GLYPHS,
     CLASS_RGB,
@@ -37,6 +38,7 @@ class KeyedStatic(Static):
         self.mono = mono or ascii
         self.compact = compact  # a side panel: short title and legend
         self._key: object = None
+        self._shown: Text | str | None = None
 
     def t(self, text: str) -> str:
         """UI text as shown: 7-bit under --ascii."""
@@ -47,6 +49,15 @@ class KeyedStatic(Static):
             return False
         self._key = key
         return True
+
+    def put(self, content: Text | str) -> None:
+        """Show ``content`` if it differs from what is shown. The panel's size is set by
+        the layout (1fr), never by its content, so no layout pass: a layout pass repaints
+        the whole screen, which is most of the bytes sent to a slow terminal."""
+        if content == self._shown:
+            return
+        self._shown = content
+        self.update(content, layout=False)
 
 
 class DecisionView(KeyedStatic):
@@ -59,11 +70,11 @@ class DecisionView(KeyedStatic):
 
     def show(self, frame: Frame) -> None:
         title = "Boundary" if self.compact else "Decision boundary"
-        self.border_title = self.t(f"{title} · step {frame.step}")
+        set_border(self, title=self.t(f"{title} · step {frame.step}"))
         if not self.changed((frame.step, self.content_size, frame.decision_error)):
             return
         if frame.decision is None:
-            self.update(self.t(frame.decision_error or "no decision map yet"))
+            self.put(self.t(frame.decision_error or "no decision map yet"))
             return
         d = frame.decision
         text = decision_map(d["proba"], d["points"], d["labels"], d["lo"], d["hi"], mono=self.mono)
@@ -76,7 +87,7 @@ class DecisionView(KeyedStatic):
             legend.append(f"{CLASS_GLYPHS[c % 10]} {word}{c}  ", style=style)
         if not self.compact:
             legend.append("(glyph = training point; shade = prediction)", style="dim")
-        self.update(text + legend)
+        self.put(text + legend)
 
 
 class HistogramView(KeyedStatic):
@@ -94,12 +105,12 @@ class HistogramView(KeyedStatic):
 
     def show(self, frame: Frame) -> None:
         title = f"Activation histograms · {frame.activation} · step {frame.step}"
-        self.border_title = self.t(title)
+        set_border(self, title=self.t(title))
         key = (frame.step, frame.depth, frame.activation, self.content_size)
         if not self.changed(key):
             return
         if not frame.histograms:
-            self.update("no activations yet: step once (n) or depth 0")
+            self.put("no activations yet: step once (n) or depth 0")
             return
         bins, per_row, bar_h = self.layout_for(len(frame.histograms))
         out = Text(no_wrap=True, overflow="crop")
@@ -124,7 +135,7 @@ class HistogramView(KeyedStatic):
                     style = "green" if 0 < line_no <= bar_h else ("bold" if line_no == 0 else "dim")
                     out.append(("  " if b else "") + block[line_no], style=style)
             out.append("\n")
-        self.update(out)
+        self.put(out)
 
 
 class EventLog(KeyedStatic):
@@ -133,11 +144,11 @@ class EventLog(KeyedStatic):
     def show(self, events: Sequence[Event]) -> None:
         height = max(self.content_size.height, 1)
         key = (len(events), events[-1] if events else None, self.content_size)
-        self.border_title = f"Events ({len(events)})"
+        set_border(self, title=f"Events ({len(events)})")
         if not self.changed(key):
             return
         if not events:
-            self.update(Text("no events yet: every change of the net logs here", "dim"))
+            self.put(Text("no events yet: every change of the net logs here", "dim"))
             return
         out = Text(no_wrap=True, overflow="ellipsis")
         for n, e in enumerate(events[-height:]):
@@ -151,4 +162,4 @@ class EventLog(KeyedStatic):
             )
             out.append(f"{e.step:>7} ", style="dim")
             out.append(self.t(f"{glyph} {e.text}"), style=style)
-        self.update(out)
+        self.put(out)
