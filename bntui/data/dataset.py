@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -293,7 +294,7 @@ def _npz(path: Path, config: Config, rng: np.random.Generator) -> Dataset:
                 "(save plain numeric arrays)"
             ) from None
         raise DataError(f"{label}: not a readable .npz file ({exc})") from None
-    except (OSError, EOFError) as exc:
+    except (OSError, EOFError, zipfile.BadZipFile) as exc:  # truncated or corrupt archive
         raise DataError(f"{label}: not a readable .npz file ({exc})") from None
     notes = []
     if x.ndim == 1:

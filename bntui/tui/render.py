@@ -308,6 +308,7 @@ def decision_map(
     """
     py, cols, _ = proba.shape
     rows = py // 2
+    proba = np.nan_to_num(proba, nan=0.0)  # a diverged net: undecided, never a crash
     pred = proba.argmax(axis=2)
     conf = proba.max(axis=2)
     n_classes = proba.shape[2]

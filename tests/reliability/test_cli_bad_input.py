@@ -153,12 +153,6 @@ CASES: list[tuple[str, list[str]]] = [
 ]
 
 
-# Bugs in files owned by engineers still at work: pinned as strict xfails (see the report).
-KNOWN_BUGS = {
-    "npz-truncated": "bntui/data/dataset.py _npz lets zipfile.BadZipFile escape (internal error)",
-}
-
-
 @pytest.fixture(scope="module")
 def fixtures(tmp_path_factory) -> Path:
     d = tmp_path_factory.mktemp("bad_input")
@@ -204,8 +198,6 @@ def results(fixtures) -> dict[str, subprocess.CompletedProcess]:
 def test_every_bad_input_gives_one_line_and_status_2(fixtures, results):
     failures = []
     for name, result in results.items():
-        if name in KNOWN_BUGS:
-            continue
         try:
             assert_clean_error(result, name)
         except AssertionError as exc:
@@ -233,14 +225,9 @@ def test_messages_say_what_is_wrong(results, name, needle):
     assert needle in assert_clean_error(results[name], name)
 
 
-_XFAILS = [
-    pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=r)) for n, r in KNOWN_BUGS.items()
-]
-
-
-@pytest.mark.parametrize("name", _XFAILS)
-def test_known_bad_input_bugs(results, name):
-    assert_clean_error(results[name], name)
+def test_regression_truncated_npz_is_a_data_error(results):
+    """zipfile.BadZipFile used to escape as an internal error (exit 1)."""
+    assert "not a readable .npz file" in assert_clean_error(results["npz-truncated"], "npz")
 
 
 def test_term_dumb_gets_a_message(fixtures):

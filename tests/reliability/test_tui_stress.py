@@ -73,14 +73,6 @@ async def assert_responsive(pilot, app: BntuiApp) -> None:
     assert after in (step, step + 1)  # no step while diverged or stopped
 
 
-# Crashes the stress test found in bntui/tui (owner still at work): see the xfails below.
-TUI_BUGS = (
-    "log-y (y) on an empty or partly non-positive loss chart raises in plotext; "
-    "the decision map of a diverged net (view 2, or beside the loss from 150 columns) "
-    "raises on NaN in render._nearest"
-)
-
-
 async def stress(
     seed: int,
     tmp_path,
@@ -125,7 +117,7 @@ async def stress(
     assert app.runner.error is None
 
 
-@pytest.mark.xfail(strict=True, reason=TUI_BUGS)
+@pytest.mark.xfail(strict=True, reason="after the full stress, q does not end the app (open)")
 async def test_two_thousand_random_keys_and_fifty_resizes(tmp_path, monkeypatch) -> None:
     await stress(7, tmp_path, monkeypatch)
 
@@ -171,18 +163,15 @@ async def _press_then_alive(keys: list[str], diverge: bool = False) -> bool:
     return alive
 
 
-@pytest.mark.xfail(strict=True, reason="bntui/tui: y on an empty loss chart, plotext log of None")
-async def test_tui_bug_log_y_before_any_step():
+async def test_regression_log_y_before_any_step():
     assert await _press_then_alive(["y"])
 
 
-@pytest.mark.xfail(strict=True, reason="bntui/tui/render.py _nearest(NaN) in decision_map")
-async def test_tui_bug_decision_view_of_a_diverged_net():
+async def test_regression_decision_view_of_a_diverged_net():
     assert await _press_then_alive(["2"], diverge=True)
 
 
-@pytest.mark.xfail(strict=True, reason="bntui/tui: decision map beside the loss, NaN when diverged")
-async def test_tui_bug_wide_terminal_with_a_diverged_net():
+async def test_regression_wide_terminal_with_a_diverged_net():
     app = BntuiApp(SMALL, threaded=False)
     async with app.run_test(size=(160, 40)) as pilot:
         await pilot.press("colon", *"lr 1e30", "enter", *["n"] * 5)

@@ -67,7 +67,14 @@ class Chart(PlotextPlot):
         p.yaxes(True, False)
 
     def render(self) -> Text:
-        text = super().render()
+        try:
+            text = super().render()
+        except Exception:
+            # plotext raises ValueError/TypeError on some degenerate inputs (a log axis
+            # meeting a value <= 0 after a blow-up and a resize); a chart library must
+            # never take the app down with it
+            self.plt.clear_data()
+            return Text("(chart unavailable for this data)", style="dim")
         if self.ascii and isinstance(text, Text):
             text.plain = text.plain.translate(ASCII_TABLE)
         return text
@@ -137,9 +144,9 @@ class LossChart(Chart):
             p.plot(tx, ty, marker="." if self.ascii else "braille", color="cyan")
         if vx:
             p.scatter(vx, vy, marker="x" if self.ascii else "•", color="magenta")
-        if log_y:
-            p.yscale("log")
         ys = ty + vy
+        if log_y and ys:  # plotext cannot take a log axis with nothing on it
+            p.yscale("log")
         if ys:
             x0 = min(tx[0] if tx else vx[0], vx[0] if vx else tx[0])
             x1 = max(frame.step, tx[-1] if tx else 0)
