@@ -50,7 +50,7 @@ def _mean_std(a: np.ndarray) -> tuple[float, float]:
     """
     flat = a.reshape(-1)
     n = flat.size
-    mean = float(flat.sum()) / n
+    mean = float(np.add.reduce(flat)) / n  # (ndarray.sum without its Python wrapper)
     d = flat - mean  # a Python float keeps float32 arrays float32
     return mean, math.sqrt(float(np.vdot(d, d)) / n)
 
@@ -95,14 +95,14 @@ def layer_stats(block, activation: str, w_before: np.ndarray | None) -> dict[str
         out["sat"] = float(np.count_nonzero((a_out <= lo) | (a_out >= hi))) / a_out.size
     elif activation in CAN_DIE:
         # a unit is dead on this batch when its input is <= 0 for every sample
-        out["sat"] = float(np.count_nonzero(a_in.max(axis=0) <= 0)) / a_in.shape[1]
+        out["sat"] = float(np.count_nonzero(np.maximum.reduce(a_in, axis=0) <= 0)) / a_in.shape[1]
     if w_before is not None and w_std > 0:
         du = _mean_std(wd - w_before)[1]
         out["update"] = math.log10(du / w_std) if du > 0 else -math.inf
     if block.bn is not None:
         gamma, beta = block.bn.gamma.data, block.bn.beta.data
-        out["gamma"] = float(gamma.sum()) / gamma.size
-        out["beta"] = float(beta.sum()) / beta.size
+        out["gamma"] = float(np.add.reduce(gamma)) / gamma.size
+        out["beta"] = float(np.add.reduce(beta)) / beta.size
     return {k: _round(v) for k, v in out.items()}
 
 

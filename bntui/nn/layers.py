@@ -126,7 +126,7 @@ class Linear:
     def forward(self, x: np.ndarray) -> np.ndarray:
         _check_input(x, self.in_features, f"Linear {self.name}".rstrip())
         self.x = x
-        out = x @ self.W.data  # out = x W
+        out = np.dot(x, self.W.data)  # out = x W (np.dot: less call overhead than @)
         if self.b is not None:
             out += self.b.data  # + b (broadcast over the batch)
         return out
@@ -134,16 +134,19 @@ class Linear:
     def backward(self, dout: np.ndarray) -> np.ndarray | None:
         if self.x is None:
             raise NNError("Linear.backward called before forward")
-        np.matmul(self.x.T, dout, out=self.W.grad)  # dL/dW = x^T dout
+        try:  # dL/dW = x^T dout (np.dot needs an exactly matching output: else matmul)
+            np.dot(self.x.T, dout, out=self.W.grad)
+        except ValueError:
+            np.matmul(self.x.T, dout, out=self.W.grad)
         if self.b is not None:
             g = self.b.grad
             if dout.dtype == g.dtype:  # dL/db = sum over the batch of dout (= ones^T dout)
                 np.dot(_ones(dout.shape[0], g.dtype), dout, out=g)
-            else:
+            else:  # (mixed dtypes)
                 np.add.reduce(dout, axis=0, out=g)
         if not self.need_dx:
             return None
-        return dout @ self.W.data.T  # dL/dx = dout W^T
+        return np.dot(dout, self.W.data.T)  # dL/dx = dout W^T
 
 
 # --------------------------------------------------------------------------- BatchNorm1d
