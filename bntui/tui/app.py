@@ -231,6 +231,7 @@ class BntuiApp(App[int]):
     def on_mount(self) -> None:
         cmd = self.main_screen.query_one("#cmd", Input)
         cmd.cursor_blink = False
+        cmd.can_focus = False  # focusable only while open: a closed line must never eat keys
         self.main_screen.query_one("#loss").border_title = (
             "Loss · train ⣿ / val •" if not self.ascii else ("Loss - train . / val x")
         )
@@ -497,6 +498,7 @@ class BntuiApp(App[int]):
         cmd = self.main_screen.query_one("#cmd", Input)
         cmd.value = ""
         cmd.add_class("open")
+        cmd.can_focus = True
         cmd.focus()
 
     def action_help(self) -> None:
@@ -549,8 +551,8 @@ class BntuiApp(App[int]):
 
     async def on_key(self, event: events.Key) -> None:
         cmd = self.main_screen.query_one("#cmd", Input)
-        if not cmd.has_class("open"):
-            return
+        if not cmd.has_class("open") or self.screen is not self.main_screen:
+            return  # keys in help or the palette belong there
         if event.key == "escape":
             event.stop()
             self._close_command_line()
@@ -569,6 +571,8 @@ class BntuiApp(App[int]):
         cmd = self.main_screen.query_one("#cmd", Input)
         cmd.value = ""
         cmd.remove_class("open")
+        cmd.can_focus = False
+        cmd.blur()  # on its own screen: a modal on top would later restore focus to it
         self.set_focus(None)
         self.app_message = None
         self.refresh_now()
