@@ -68,7 +68,8 @@ def test_decision_map_mono_shows_classes_and_points() -> None:
 
 def test_collect_copies_and_keeps_taps() -> None:
     s = Session(Config(samples=200, depth=2, width=8, seed=1))
-    for _ in range(40):
+    n = 2 * s.config.stats_every  # the last step has per-layer statistics
+    for _ in range(n):
         s.step()
     taps = [b.act_out for b in s.model.blocks]
     frame = collect(s, Needs(loss_points=10, spark_points=5, band_points=8, decision=(6, 4)))
@@ -76,8 +77,8 @@ def test_collect_copies_and_keeps_taps() -> None:
     assert all(b.act_out is t for b, t in zip(s.model.blocks, taps, strict=True))
     assert frame.decision["proba"].shape == (4, 6, 3)
     assert np.allclose(frame.decision["proba"].sum(axis=2), 1, atol=1e-5)
-    assert len(frame.loss["loss"]) <= 10 and frame.loss["loss"].step[-1] == 40
-    assert frame.layers[0].last["std"] == s.last_record["layers"][0]["std"]  # step 40 has stats
+    assert len(frame.loss["loss"]) <= 10 and frame.loss["loss"].step[-1] == n
+    assert frame.layers[0].last["std"] == s.last_record["layers"][0]["std"]
     hist = collect(s, Needs(hist_bins=12)).histograms
     a = s.model.blocks[0].act_out
     nonzero = np.count_nonzero(a)  # ReLU: the exact zeros are reported apart
