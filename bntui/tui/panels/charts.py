@@ -90,6 +90,14 @@ class Chart(PlotextPlot):
         self._key = key
         return True
 
+    def _decade_yticks(self, lo: float, hi: float) -> None:
+        """Log axis ticks at powers of ten, labelled 1e-2 … 1e20 (plotext would print every
+        digit of 3.7e20 and take half the chart's width)."""
+        k0, k1 = math.floor(math.log10(lo)), math.ceil(math.log10(hi))
+        step = max(1, math.ceil((k1 - k0 + 1) / max(2, (self.size.height - 3) // 2)))
+        ks = list(range(k0, k1 + 1, step))
+        self.plt.yticks([10.0**k for k in ks], [f"1e{k}" if k else "1" for k in ks])
+
     def _int_xticks(self, x0: float, x1: float) -> None:
         """Whole-number step ticks (plotext would print 1662.5)."""
         n = max(2, min(5, (self.size.width - 8) // 9))
@@ -153,6 +161,8 @@ class LossChart(Chart):
             self._markers(events, x0, x1, max(ys), max(self.size.width - 8, 1))
             p.xlim(x0, max(x1, x0 + 1))
             self._int_xticks(x0, max(x1, x0 + 1))
+            if log_y:
+                self._decade_yticks(min(ys), max(ys))
         set_border(self, subtitle=self.t(_subtitle(train, val, acc, val_acc, log_y)))
         self.refresh()
 
