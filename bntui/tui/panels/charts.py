@@ -16,8 +16,8 @@ from textual_plotext import PlotextPlot
 from bntui.metrics import SeriesView
 from bntui.session import Event
 from bntui.tui.frame import Frame
-from bntui.tui.panels import set_border
-from bntui.tui.render import asciify, fmt_num, fmt_signed
+from bntui.tui.panels import Keyed, set_border
+from bntui.tui.render import fmt_num, fmt_signed
 
 # box-drawing → ASCII, for --ascii (plotext draws its frame and ticks with these)
 ASCII_TABLE = str.maketrans("┌┐└┘─│┤├┬┴┼•⢄⣀⡀⠉", "++++-||++++*....")
@@ -46,17 +46,13 @@ def _finite(view: SeriesView | None, *, positive: bool = False) -> tuple[list, l
     return view.step[ok].tolist(), y[ok].tolist()
 
 
-class Chart(PlotextPlot):
+class Chart(Keyed, PlotextPlot):
     """A PlotextPlot that redraws only when its data key changes; ASCII-able."""
 
     def __init__(self, *, ascii: bool = False, id: str | None = None) -> None:
         super().__init__(id=id)
         self.ascii = ascii
         self._key: object = None
-
-    def t(self, text: str) -> str:
-        """UI text as shown: 7-bit under --ascii."""
-        return asciify(text) if self.ascii else text
 
     def new_figure(self) -> None:
         """Clear the plot; axes left and below only (a right/top frame line would stand
@@ -83,12 +79,6 @@ class Chart(PlotextPlot):
     def points(self) -> int:
         """How many points a series may bring: about two per plot column."""
         return max(8, 2 * max(self.size.width - 8, 4))
-
-    def changed(self, key: object) -> bool:
-        if key == self._key:
-            return False
-        self._key = key
-        return True
 
     def _decade_yticks(self, lo: float, hi: float) -> None:
         """Log axis ticks at powers of ten, labelled 1e-2 … 1e20 (plotext would print every

@@ -13,13 +13,11 @@ from dataclasses import dataclass
 from itertools import groupby
 
 from rich.text import Text
-from textual.widgets import Static
 
 from bntui.tui.frame import Frame, LayerData
-from bntui.tui.panels import set_border
+from bntui.tui.panels import KeyedStatic, set_border
 from bntui.tui.render import (
     area_rows,
-    asciify,
     band_rows,
     braille_lines,
     fixed,
@@ -37,33 +35,8 @@ MIN_CHART_ROWS = 2  # a per-layer chart needs at least this many spare rows
 MAX_CHART_ROWS = 8
 
 
-class LayerPanel(Static):
+class LayerPanel(KeyedStatic):
     """Base: redraw only when the frame key changes; window of rows around the selection."""
-
-    def __init__(self, *, ascii: bool = False, id: str | None = None) -> None:
-        super().__init__("", id=id)
-        self.ascii = ascii
-        self._key: object = None
-        self._shown: Text | str | None = None
-
-    def t(self, text: str) -> str:
-        """UI text as shown: 7-bit under --ascii."""
-        return asciify(text) if self.ascii else text
-
-    def changed(self, key: object) -> bool:
-        if key == self._key:
-            return False
-        self._key = key
-        return True
-
-    def put(self, content: Text | str) -> None:
-        """Show ``content`` if it differs from what is shown. The panel's size is set by
-        the layout (1fr), never by its content, so no layout pass: a layout pass repaints
-        the whole screen, which is most of the bytes sent to a slow terminal."""
-        if content == self._shown:
-            return
-        self._shown = content
-        self.update(content, layout=False)
 
     def window(self, layers: list[LayerData], selected: int, rows: int) -> list[LayerData]:
         """At most ``rows`` layers, scrolled so the selected one is visible."""

@@ -5,59 +5,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rich.text import Text
-from textual.widgets import Static
 
 from bntui.session import Event
 from bntui.tui.frame import Frame
-from bntui.tui.panels import set_border
+from bntui.tui.panels import KeyedStatic, set_border
 from bntui.tui.render import (
     CLASS_GLYPHS,
     CLASS_RGB,
-    asciify,
     decision_map,
     fmt_num,
     histogram_rows,
 )
 
 KIND_GLYPH = {"diverged": "✖", "error": "✖", "caption": "»", "mark": "◆", "early-stop": "■"}
-
-
-class KeyedStatic(Static):
-    """A Static that redraws only when its key changes."""
-
-    def __init__(
-        self,
-        *,
-        ascii: bool = False,
-        mono: bool = False,
-        compact: bool = False,
-        id: str | None = None,
-    ) -> None:
-        super().__init__("", id=id)
-        self.ascii = ascii
-        self.mono = mono or ascii
-        self.compact = compact  # a side panel: short title and legend
-        self._key: object = None
-        self._shown: Text | str | None = None
-
-    def t(self, text: str) -> str:
-        """UI text as shown: 7-bit under --ascii."""
-        return asciify(text) if self.ascii else text
-
-    def changed(self, key: object) -> bool:
-        if key == self._key:
-            return False
-        self._key = key
-        return True
-
-    def put(self, content: Text | str) -> None:
-        """Show ``content`` if it differs from what is shown. The panel's size is set by
-        the layout (1fr), never by its content, so no layout pass: a layout pass repaints
-        the whole screen, which is most of the bytes sent to a slow terminal."""
-        if content == self._shown:
-            return
-        self._shown = content
-        self.update(content, layout=False)
 
 
 class DecisionView(KeyedStatic):
