@@ -41,7 +41,7 @@ from bntui.data.download import CHECKSUMS, is_downloaded
 from bntui.metrics import History, _round, layer_stats
 from bntui.nn import MLP, make_optimizer
 from bntui.nn.functional import softmax_cross_entropy
-from bntui.nn.optim import apply_max_norm
+from bntui.nn.optim import Optimizer, apply_max_norm
 
 STREAMS = ("data", "order", "init", "dropout", "layers")
 SWITCHABLE_DATASETS = DATASETS[:-1]
@@ -88,12 +88,7 @@ class Session:
         self._since_last_step: list[str] = []  # commands applied since the last step
         self._best_val = math.inf
         self._evals_since_best = 0
-        self._rng = _streams(config.seed)
-        self.data = load_dataset(config, self._rng["data"])
-        self._order = np.arange(0)
-        self._pos = 0
-        self.model = self._build_model()
-        self.optimizer = make_optimizer(config.optimizer, config.lr, momentum=config.momentum)
+        self._fresh_start()
         if self.warning() is not None:
             self._event("", self.warning() or "", "warning")
 
@@ -105,6 +100,22 @@ class Session:
         return None
 
     # ------------------------------------------------------------------ building
+    def _fresh_start(self) -> None:
+        """Random streams, data, batch order, weights and optimizer, all from config.seed."""
+        self._rng = _streams(self.config.seed)
+        self.data = load_dataset(self.config, self._rng["data"])
+        self._restart_epochs()
+        self.model = self._build_model()
+        self.optimizer = self._new_optimizer()
+
+    def _restart_epochs(self) -> None:
+        """The next batch starts a fresh permutation of the training set."""
+        self._order, self._pos = np.arange(0), 0
+
+    def _new_optimizer(self) -> Optimizer:
+        c = self.config
+        return make_optimizer(c.optimizer, c.lr, momentum=c.momentum)
+
     @property
     def dtype(self) -> type:
         return np.float64 if self.config.dtype == "float64" else np.float32
@@ -309,7 +320,7 @@ class Session:
     def _do_optimizer(self, arg: str) -> str:
         name = cycle(OPTIMIZERS, self.config.optimizer, arg) if arg in ("next", "prev") else arg
         old = self._set(optimizer=name).optimizer
-        self.optimizer = make_optimizer(name, self.config.lr, momentum=self.config.momentum)
+        self.optimizer = self._new_optimizer()
         return f"optimizer {old} → {name}"
 
     def _do_init(self, arg: str) -> str:
@@ -364,19 +375,13 @@ class Session:
         data = load_dataset(candidate, self._rng["data"])
         self.config = candidate
         self.data = data
-        self._order, self._pos = np.arange(0), 0
+        self._restart_epochs()
         self._reset_state(self.model.set_io(data.input_dim, data.n_classes, self._rng["layers"]))
         return f"data {current} → {name}"
 
     def _do_seed(self, arg: str) -> str:
         self._set(seed=int(arg))
-        self._rng = _streams(self.config.seed)
-        self.data = load_dataset(self.config, self._rng["data"])
-        self._order, self._pos = np.arange(0), 0
-        self.model = self._build_model()
-        self.optimizer = make_optimizer(
-            self.config.optimizer, self.config.lr, momentum=self.config.momentum
-        )
+        self._fresh_start()
         self.diverged = False
         return f"seed {arg}: fresh data, weights and batch order"
 
