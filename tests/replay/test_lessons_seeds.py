@@ -10,6 +10,8 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from rich.console import Console
+from rich.text import Text
 
 from bntui.replay.headless import run_script
 from bntui.replay.script import Script, lesson_names, load_script
@@ -17,6 +19,8 @@ from bntui.replay.script import Script, lesson_names, load_script
 SEEDS = (0, 1, 2, 3, 4)
 # lessons whose concluding event starts a run that must overflow (its caption says so)
 ENDS_DIVERGED = {"init-scale", "learning-rate"}
+# the caption bar at 80 columns: 2 lines (max-height 2) of 78 cells (padding 1 each side)
+CAPTION_LINES, CAPTION_CELLS = 2, 78
 
 
 def _with_seed(script: Script, seed: int) -> Script:
@@ -25,7 +29,7 @@ def _with_seed(script: Script, seed: int) -> Script:
 
 def test_all_lessons_are_covered() -> None:
     assert len(lesson_names()) == 7
-    assert ENDS_DIVERGED <= set(lesson_names())
+    assert ENDS_DIVERGED.issubset(lesson_names())
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -57,6 +61,11 @@ def test_lesson_shape(name: str) -> None:
     shots = [e for e in events if e.screenshot]
     assert len(shots) >= 3, f"{name}: name screenshots for the key moments"
     assert len({e.screenshot for e in shots}) == len(shots)
+    console = Console(width=CAPTION_CELLS)
+    for e in events:
+        if e.caption:
+            lines = Text(e.caption).wrap(console, CAPTION_CELLS)
+            assert len(lines) <= CAPTION_LINES, f"{name} at {e.at}: caption cut at 80 columns"
     settle = 2 * script.config.stats_every
     for shot in shots:
         assert shot.caption, f"{name}: {shot.screenshot} should carry its own caption"
