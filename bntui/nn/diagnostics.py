@@ -1,0 +1,201 @@
+"""Measurements from Santurkar, Tsipras, Ilyas & Madry (2018), "How Does Batch
+Normalization Help Optimization?": internal covariate shift (Definition 2.1) and the
+smoothness of the loss along the gradient (their Fig. 4).
+
+Both work on a private copy of the model (``copy.deepcopy``), so the model passed in is
+left exactly as found: parameters, gradients, BN running statistics, the cached
+activations of the last forward pass and the dropout generator's state. Dropout, if the
+net has it, draws one mask per layer for the first pass (from the copy's generator: the
+masks the next training step would draw) and keeps it for every later pass, so the
+passes differ only in the parameters.
+
+ICS of Linear layer i on a batch (x, y), BN in train mode (batch statistics)::
+
+    G_i  = dL/dW_i (W_1, ..., W_k)
+    G'_i = dL/dW_i (W_1 - lr g_1, ..., W_{i-1} - lr g_{i-1}, W_i, ..., W_k)
+
+where "W_j - lr g_j" is one plain SGD step of *every* parameter of layer j (Linear W and
+b, BN gamma and beta) with the gradients of the first pass; ``l2 = ||G - G'||`` and
+``cos = <G, G'> / (||G|| ||G'||)``. Layer 1 has no earlier layers: exactly (0, 1).
+
+Smoothness along the gradient g = dL/dw (all parameters) at step sizes s = eta * lr::
+
+    landscape_lo/hi = min/max of L(w - s g) over s in {0} + etas * lr
+    grad_pred       = max_s ||g(w - s g) - g(w)||
+    beta_smooth     = max_s ||g(w - s g) - g(w)|| / ||s g||
+
+L is the model's training loss (cross-entropy plus any L1/L2 penalty).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from bntui.nn.errors import NNError
+from bntui.nn.functional import softmax_cross_entropy
+
+ETAS = (0.05, 0.1, 0.2, 0.4)
+
+
+def _check_lr(lr: float) -> float:
+    value = float(lr)
+    if not (math.isfinite(value) and value >= 0.0):
+        raise NNError(f"lr must be a finite number >= 0, got {lr!r}")
+    return value
+
+
+def _norm(a: np.ndarray) -> float:
+    a = a.astype(np.float64, copy=False).reshape(-1)
+    return math.sqrt(float(np.dot(a, a)))
+
+
+def compare_gradients(g: np.ndarray, g2: np.ndarray) -> tuple[float, float]:
+    """(||g - g2||, cos angle(g, g2)), in float64.
+
+    Conventions where the angle is undefined: two identical vectors (also both zero) give
+    cos 1; exactly one zero vector gives cos 0. Non-finite input gives NaN.
+    """
+    a = g.astype(np.float64).reshape(-1)
+    b = g2.astype(np.float64).reshape(-1)
+    d = a - b
+    l2 = math.sqrt(float(np.dot(d, d)))
+    if not (math.isfinite(l2) and np.isfinite(a).all() and np.isfinite(b).all()):
+        return math.nan, math.nan
+    if l2 == 0.0:
+        return 0.0, 1.0
+    na, nb = math.sqrt(float(np.dot(a, a))), math.sqrt(float(np.dot(b, b)))
+    if na == 0.0 or nb == 0.0:
+        return l2, 0.0
+    return l2, max(-1.0, min(1.0, float(np.dot(a, b)) / (na * nb)))
+
+
+def _working_copy(model, x: np.ndarray, y: np.ndarray):
+    """A copy of the model after one training-mode loss + backward on (x, y), with every
+    dropout layer's mask frozen for the passes that follow."""
+    m = copy.deepcopy(model)
+    loss, _ = m.loss(x, y, train=True)
+    m.backward()
+    for block in m.blocks:
+        drop = block.dropout
+        if drop is not None and drop.mask is not None:
+            drop.fixed_mask = drop.mask
+    return m, loss
+
+
+def _weight_grad(model, W) -> np.ndarray:
+    """dL/dW after a backward through W's layer only, with the penalty terms that
+    ``MLP.backward`` adds (the same operations, so equal inputs give equal bits)."""
+    g = W.grad.copy()
+    if model.weight_decay:
+        g += model.weight_decay * W.data
+    if model.l1:
+        g += model.l1 * np.sign(W.data)
+    return g
+
+
+def ics(model, x: np.ndarray, y: np.ndarray, lr: float) -> list[tuple[float, float]]:
+    """Internal covariate shift per Linear layer (hidden layers, then the head): a list
+    of ``(l2, cos)``; see the module docstring. The model is left unchanged."""
+    lr = _check_lr(lr)
+    m, _ = _working_copy(model, x, y)
+    blocks, head = m.blocks, m.head
+    linears = [b.linear for b in blocks] + [head]
+    G = [lin.W.grad.copy() for lin in linears]  # MLP.backward added the penalty terms
+    # the SGD step of every hidden block, from the first pass's gradients
+    steps = [[(p, lr * p.grad) for p in b.parameters()] for b in blocks]
+    out: list[tuple[float, float]] = [(0.0, 1.0)]
+    h = x.astype(m.dtype, copy=False)  # the input to layer i, layers before i stepped
+    for i in range(1, len(linears)):
+        prev = blocks[i - 1]
+        for p, delta in steps[i - 1]:
+            p.data -= delta
+        h = prev.forward(h)
+        # forward from layer i (not stepped) to the loss, back down to layer i
+        z = h
+        for block in blocks[i:]:
+            z = block.forward(z)
+        logits = head.forward(z)
+        _, d = softmax_cross_entropy(logits, y)
+        d = head.backward(d)
+        for block in reversed(blocks[i:]):
+            d = block.backward(d)
+        out.append(compare_gradients(G[i], _weight_grad(m, linears[i].W)))
+    return out
+
+
+@dataclass(frozen=True)
+class Smoothness:
+    """The Fig. 4 quantities at one point (see the module docstring)."""
+
+    landscape_lo: float
+    landscape_hi: float
+    grad_pred: float
+    beta_smooth: float
+
+    def to_dict(self) -> dict[str, float]:
+        return {
+            "landscape_lo": self.landscape_lo,
+            "landscape_hi": self.landscape_hi,
+            "grad_pred": self.grad_pred,
+            "beta_smooth": self.beta_smooth,
+        }
+
+
+def along_gradient(
+    f: Callable[[np.ndarray], tuple[float, np.ndarray]],
+    w: np.ndarray,
+    steps: Sequence[float],
+) -> Smoothness:
+    """Smoothness of ``f`` (w -> (loss, gradient), flat vectors) along -grad at ``w``,
+    moving by each step size in ``steps``. ``beta_smooth`` is NaN when the gradient is 0
+    (no direction to move in)."""
+    loss0, g0 = f(w)
+    losses = [float(loss0)]
+    gnorm = _norm(g0)
+    pred, beta = 0.0, 0.0
+    for s in steps:
+        loss, g = f(w - s * g0)
+        losses.append(float(loss))
+        dg = _norm(g - g0)
+        pred = max(pred, dg)
+        dist = s * gnorm
+        beta = max(beta, dg / dist) if dist > 0 else beta
+    if gnorm == 0.0 or not steps:
+        beta = math.nan
+    if not all(math.isfinite(v) for v in losses) or not math.isfinite(pred):
+        return Smoothness(min(losses), max(losses), math.nan, math.nan)
+    return Smoothness(min(losses), max(losses), pred, beta)
+
+
+def smoothness(
+    model, x: np.ndarray, y: np.ndarray, lr: float, etas: Sequence[float] = ETAS
+) -> Smoothness:
+    """Loss landscape, gradient predictiveness and effective beta-smoothness on (x, y)
+    along the gradient at step sizes ``eta * lr``; the model is left unchanged."""
+    lr = _check_lr(lr)
+    if any(not (math.isfinite(e) and e > 0) for e in etas):
+        raise NNError(f"etas must be positive numbers, got {tuple(etas)!r}")
+    m, loss0 = _working_copy(model, x, y)
+    params = m.parameters()
+    sizes = [p.data.size for p in params]
+    shapes = [p.data.shape for p in params]
+    w0 = np.concatenate([p.data.reshape(-1) for p in params])
+    g0 = np.concatenate([p.grad.reshape(-1) for p in params])
+
+    def f(w: np.ndarray) -> tuple[float, np.ndarray]:
+        if w is w0:  # the first pass already ran in _working_copy
+            return loss0, g0
+        off = 0
+        for p, n, shape in zip(params, sizes, shapes, strict=True):
+            p.data[...] = w[off : off + n].reshape(shape)
+            off += n
+        loss, _ = m.loss(x, y, train=True)
+        m.backward()
+        return loss, np.concatenate([p.grad.reshape(-1) for p in params])
+
+    return along_gradient(f, w0, [e * lr for e in etas])
