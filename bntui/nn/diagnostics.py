@@ -2,12 +2,14 @@
 Normalization Help Optimization?": internal covariate shift (Definition 2.1) and the
 smoothness of the loss along the gradient (their Fig. 4).
 
-Both work on a private copy of the model (``copy.deepcopy``), so the model passed in is
-left exactly as found: parameters, gradients, BN running statistics, the cached
-activations of the last forward pass and the dropout generator's state. Dropout, if the
-net has it, draws one mask per layer for the first pass (from the copy's generator: the
-masks the next training step would draw) and keeps it for every later pass, so the
-passes differ only in the parameters.
+Both run their passes on the model itself and then put it back exactly as found
+(``preserved``): parameters and gradients (in place, so packed views stay valid), BN
+running statistics, the cached activations and scratch buffers of the last pass, and the
+dropout generator's state. (A ``copy.deepcopy`` would be simpler and costs about three
+training steps of the default net per call: more than the measurement itself.) Dropout,
+if the net has it, draws one mask per layer for the first pass (the masks the next
+training step will draw, as the generator is restored) and keeps it for every later
+pass, so the passes differ only in the parameters.
 
 ICS of Linear layer i on a batch (x, y), BN in train mode (batch statistics)::
 
@@ -29,9 +31,9 @@ L is the model's training loss (cross-entropy plus any L1/L2 penalty).
 
 from __future__ import annotations
 
-import copy
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -74,17 +76,61 @@ def compare_gradients(g: np.ndarray, g2: np.ndarray) -> tuple[float, float]:
     return l2, max(-1.0, min(1.0, float(np.dot(a, b)) / (na * nb)))
 
 
-def _working_copy(model, x: np.ndarray, y: np.ndarray):
-    """A copy of the model after one training-mode loss + backward on (x, y), with every
-    dropout layer's mask frozen for the passes that follow."""
-    m = copy.deepcopy(model)
+def _layer_objects(model) -> list[object]:
+    objs: list[object] = [model, model.head]
+    for b in model.blocks:
+        objs += [b, b.linear, b.act]
+        objs += [o for o in (b.bn, b.dropout) if o is not None]
+    return objs
+
+
+def _arrays(value: object) -> list[np.ndarray]:
+    if isinstance(value, np.ndarray):
+        return [value]
+    if isinstance(value, tuple):
+        return [v for v in value if isinstance(v, np.ndarray)]
+    return []
+
+
+@contextmanager
+def preserved(model) -> Iterator[None]:
+    """Run a block on ``model`` and put everything back: every layer object's attributes
+    (references), the contents of every array they hold (one level, tuples included),
+    every parameter's data and grad (in place) and the dropout generators' states."""
+    saved = []
+    for obj in _layer_objects(model):
+        attrs = dict(vars(obj))
+        arrays = [(a, a.copy()) for v in attrs.values() for a in _arrays(v)]
+        saved.append((obj, attrs, arrays))
+    params = [(p, p.data, p.grad, p.data.copy(), p.grad.copy()) for p in model.parameters()]
+    rngs = {id(b.dropout.rng): b.dropout.rng for b in model.blocks if b.dropout is not None}
+    states = [(g, g.bit_generator.state) for g in rngs.values()]
+    try:
+        yield
+    finally:
+        for obj, attrs, arrays in saved:
+            vars(obj).clear()
+            vars(obj).update(attrs)
+            for a, copy_ in arrays:
+                np.copyto(a, copy_)
+        for p, data, grad, data0, grad0 in params:
+            p.data, p.grad = data, grad
+            np.copyto(data, data0)
+            np.copyto(grad, grad0)
+        for g, state in states:
+            g.bit_generator.state = state
+
+
+def _first_pass(m, x: np.ndarray, y: np.ndarray) -> float:
+    """One training-mode loss + backward on (x, y); then every dropout layer's mask is
+    frozen for the passes that follow."""
     loss, _ = m.loss(x, y, train=True)
     m.backward()
     for block in m.blocks:
         drop = block.dropout
         if drop is not None and drop.mask is not None:
             drop.fixed_mask = drop.mask
-    return m, loss
+    return loss
 
 
 def _weight_grad(model, W) -> np.ndarray:
@@ -102,7 +148,12 @@ def ics(model, x: np.ndarray, y: np.ndarray, lr: float) -> list[tuple[float, flo
     """Internal covariate shift per Linear layer (hidden layers, then the head): a list
     of ``(l2, cos)``; see the module docstring. The model is left unchanged."""
     lr = _check_lr(lr)
-    m, _ = _working_copy(model, x, y)
+    with preserved(model):
+        return _ics(model, x, y, lr)
+
+
+def _ics(m, x: np.ndarray, y: np.ndarray, lr: float) -> list[tuple[float, float]]:
+    _first_pass(m, x, y)
     blocks, head = m.blocks, m.head
     linears = [b.linear for b in blocks] + [head]
     G = [lin.W.grad.copy() for lin in linears]  # MLP.backward added the penalty terms
@@ -180,7 +231,12 @@ def smoothness(
     lr = _check_lr(lr)
     if any(not (math.isfinite(e) and e > 0) for e in etas):
         raise NNError(f"etas must be positive numbers, got {tuple(etas)!r}")
-    m, loss0 = _working_copy(model, x, y)
+    with preserved(model):
+        return _smoothness(model, x, y, [e * lr for e in etas])
+
+
+def _smoothness(m, x: np.ndarray, y: np.ndarray, steps: list[float]) -> Smoothness:
+    loss0 = _first_pass(m, x, y)
     params = m.parameters()
     sizes = [p.data.size for p in params]
     shapes = [p.data.shape for p in params]
@@ -188,7 +244,7 @@ def smoothness(
     g0 = np.concatenate([p.grad.reshape(-1) for p in params])
 
     def f(w: np.ndarray) -> tuple[float, np.ndarray]:
-        if w is w0:  # the first pass already ran in _working_copy
+        if w is w0:  # the first pass already ran
             return loss0, g0
         off = 0
         for p, n, shape in zip(params, sizes, shapes, strict=True):
@@ -198,4 +254,4 @@ def smoothness(
         m.backward()
         return loss, np.concatenate([p.grad.reshape(-1) for p in params])
 
-    return along_gradient(f, w0, [e * lr for e in etas])
+    return along_gradient(f, w0, steps)

@@ -1,0 +1,112 @@
+"""Cost of compare mode, ICS logging and smoothness logging, on the engine nets a-d.
+
+``python bench/diagnostics.py [--nets a,b,c,d] [--repeats 3] [--seconds 1.5]``
+
+Four sides per net, measured side by side in one run (interleaved chunks, one BLAS
+thread, validation passes off, per-layer statistics at the default stride on every side):
+
+  solo    Session(BN on).step()
+  twins   Twins(BN on vs plain).step()       — one lockstep step = one step of each twin
+  ics     MeasuredSession(ics_every=10)      — ICS of every Linear layer every 10 steps
+  smooth  MeasuredSession(smooth_every=50)   — loss/gradient at 4 step sizes every 50 steps
+
+Each figure is steps/s (median over repeats) and a ratio to solo (median of the paired
+ratios). "one call" is the cost of one measurement in solo step-times,
+k = (1 / ratio - 1) * stride; the stride that keeps the cost <= 10 % is 9 k.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import calibrate, interleaved, median, quiet_gc
+from engine import NETS, NO_EVAL, ROUNDS, _blas1, cleanup, net_config
+
+ICS_EVERY, SMOOTH_EVERY = 10, 50
+
+
+def sides(key: str) -> dict[str, object]:
+    from bntui.session import Session
+    from bntui.twins import MeasuredSession, Twins
+
+    config = net_config(NETS[key], eval_every=NO_EVAL)
+    return {
+        "solo": Session(config),
+        "twins": Twins(config),
+        "ics": MeasuredSession(config, ics_every=ICS_EVERY),
+        "smooth": MeasuredSession(config, smooth_every=SMOOTH_EVERY),
+    }
+
+
+def run(nets: list[str], repeats: int, seconds: float) -> list[dict[str, object]]:
+    rows = []
+    with quiet_gc(), _blas1():
+        for key in nets:
+            s = sides(key)
+            for obj in s.values():
+                for _ in range(SMOOTH_EVERY):
+                    obj.step()  # type: ignore[attr-defined]
+            n = calibrate(s["solo"].step, seconds)  # type: ignore[attr-defined]
+            unit = SMOOTH_EVERY * ROUNDS  # whole strides in every chunk
+            n = max(unit, n - n % unit)
+            res: dict[str, list[float]] = {k: [] for k in s}
+            for r in range(repeats):
+                got = interleaved(
+                    {k: (obj.step, n) for k, obj in s.items()},  # type: ignore[attr-defined]
+                    ROUNDS,
+                    r % 4,
+                )
+                for k, v in got.items():
+                    res[k].append(v)
+            solo = res["solo"]
+            row: dict[str, object] = {"net": key, "label": NETS[key].label, "solo": median(solo)}
+            for k, stride in (("twins", 1), ("ics", ICS_EVERY), ("smooth", SMOOTH_EVERY)):
+                ratio = median(a / b for a, b in zip(res[k], solo, strict=True))
+                row[k] = median(res[k])
+                row[k + "_ratio"] = ratio
+                if k != "twins":
+                    row[k + "_call"] = (1 / ratio - 1) * stride if ratio > 0 else math.nan
+            rows.append(row)
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--nets", default="a,b,c,d")
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--seconds", type=float, default=1.5, help="per side per repeat")
+    args = ap.parse_args(argv)
+    nets = [n.strip() for n in args.nets.split(",") if n.strip()]
+    bad = [n for n in nets if n not in NETS]
+    if bad or args.repeats < 1 or args.seconds <= 0:
+        print(f"bench: error: unknown nets {bad} or bad repeats/seconds", file=sys.stderr)
+        return 2
+    try:
+        rows = run(nets, args.repeats, args.seconds)
+    finally:
+        cleanup()
+    print(
+        f"{'net':<28}{'solo/s':>9}{'twins/s':>9}{'ratio':>7}"
+        f"{'ics10/s':>9}{'ratio':>7}{'call':>7}{'sm50/s':>9}{'ratio':>7}{'call':>7}"
+    )
+    for r in rows:
+        print(
+            f"{r['net'] + ' ' + str(r['label']):<28}{r['solo']:>9.0f}{r['twins']:>9.0f}"
+            f"{r['twins_ratio']:>7.3f}{r['ics']:>9.0f}{r['ics_ratio']:>7.3f}{r['ics_call']:>7.1f}"
+            f"{r['smooth']:>9.0f}{r['smooth_ratio']:>7.3f}{r['smooth_call']:>7.1f}"
+        )
+    print(
+        "ratio: steps/s over solo's (paired median); call: one measurement in solo "
+        "step-times; <= 10 % cost needs a stride >= 9 x call"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
