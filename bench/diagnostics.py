@@ -1,6 +1,8 @@
 """Cost of compare mode, ICS logging and smoothness logging, on the engine nets a-d.
 
 ``python bench/diagnostics.py [--nets a,b,c,d] [--repeats 3] [--seconds 1.5]``
+``python bench/diagnostics.py ics [--depth 4 --activation relu ...]``: the ICS lesson's
+measurement, BN vs plain twins over seeds 0-4 (``measure``).
 
 Four sides per net, measured side by side in one run (interleaved chunks, one BLAS
 thread, validation passes off, per-layer statistics at the default stride on every side):
@@ -76,7 +78,73 @@ def run(nets: list[str], repeats: int, seconds: float) -> list[dict[str, object]
     return rows
 
 
+def measure(seeds: range, steps: int, every: int, **fields: object) -> list[dict[str, object]]:
+    """BN vs plain twins per seed: ICS (l2, cos) per Linear layer averaged over the logged
+    steps, and beta-smoothness / gradient predictiveness (mean and max over the log)."""
+    from bntui.config import Config
+    from bntui.twins import Twins
+
+    out = []
+    for seed in seeds:
+        config = Config(seed=seed, steps=steps, **fields)  # type: ignore[arg-type]
+        tw = Twins(config, ics_every=every, smooth_every=every)
+        recs = list(tw.run(steps))
+        for label, s in zip(tw.labels, tw.sessions, strict=True):
+            mine = [r for r in recs if r["twin"] == label]
+            logged = [r for r in mine if "L1.ics_l2" in r]
+            n_lin = s.config.depth + 1
+
+            def mean(key: str, rows: list = logged) -> float:
+                vals = [float(r[key]) for r in rows if key in r]
+                return sum(vals) / len(vals) if vals else math.nan
+
+            row: dict[str, object] = {"seed": seed, "twin": label, "points": len(logged)}
+            row["l2"] = [mean(f"L{i}.ics_l2") for i in range(1, n_lin + 1)]
+            row["cos"] = [mean(f"L{i}.ics_cos") for i in range(1, n_lin + 1)]
+            row["beta"] = mean("beta_smooth")
+            row["beta_max"] = max(float(r["beta_smooth"]) for r in logged)
+            row["pred"] = mean("grad_pred")
+            row["range"] = mean("landscape_hi") - mean("landscape_lo")
+            row["val_acc"] = s.last_val[1] if s.last_val else math.nan
+            row["diverged"] = s.diverged
+            out.append(row)
+    return out
+
+
+def print_measure(rows: list[dict[str, object]]) -> None:
+    for r in rows:
+        l2 = " ".join(f"{v:.3g}" for v in r["l2"])  # type: ignore[union-attr]
+        cos = " ".join(f"{v:.4f}" for v in r["cos"])  # type: ignore[union-attr]
+        print(
+            f"seed {r['seed']} {r['twin']:<6} n={r['points']:<3} l2 [{l2}]  cos [{cos}]  "
+            f"beta {r['beta']:.3g} (max {r['beta_max']:.3g})  grad_pred {r['pred']:.3g}  "
+            f"loss range {r['range']:.3g}  val_acc {r['val_acc']}"
+            + ("  DIVERGED" if r["diverged"] else "")
+        )
+
+
+def main_measure(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(prog="diagnostics.py ics")
+    ap.add_argument("--dataset", default="spiral")
+    ap.add_argument("--depth", type=int, default=4)
+    ap.add_argument("--width", type=int, default=32)
+    ap.add_argument("--activation", default="relu")
+    ap.add_argument("--lr", type=float, default=0.1)
+    ap.add_argument("--steps", type=int, default=2000)
+    ap.add_argument("--every", type=int, default=100)
+    ap.add_argument("--seeds", type=int, default=5)
+    a = ap.parse_args(argv)
+    fields = dict(dataset=a.dataset, depth=a.depth, width=a.width, activation=a.activation)
+    print(f"{fields} lr {a.lr} steps {a.steps}, ICS/smoothness every {a.every}, BN on vs off")
+    rows = measure(range(a.seeds), a.steps, a.every, lr=a.lr, bn=True, **fields)
+    print_measure(rows)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["ics"]:
+        return main_measure(argv[1:])
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--nets", default="a,b,c,d")
     ap.add_argument("--repeats", type=int, default=3)

@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from bntui.commands import Command, CommandError, parse, resolve_number
-from bntui.config import Config
+from bntui.config import Config, ConfigError
 from bntui.metrics import _round
 from bntui.nn.diagnostics import ETAS, ics, smoothness
 from bntui.session import Event, Session
@@ -137,7 +137,17 @@ class Difference:
         return arg
 
     def twin_config(self, primary: Config) -> Config:
-        return primary.replace(**{self.field: self.twin_value(primary)})  # validates
+        """The twin's config; CommandError if it would not differ from the primary's."""
+        value = self.twin_value(primary)
+        if value == getattr(primary, self.field):
+            raise CommandError(
+                f"compare {self.key}: the twin would be identical ({self.key} is already "
+                f"{_fmt(value)}); give another value"
+            )
+        try:
+            return primary.replace(**{self.field: value})  # validates
+        except ConfigError as exc:
+            raise CommandError(f"compare {self.key}: {exc}") from None
 
     def label(self, config: Config) -> str:
         """A twin's name in records and on screen."""
@@ -249,7 +259,7 @@ class Twins:
         command, so it too is the solo replay of its own log. ``compare init X`` gives
         both twins fresh weights from the same draws (primary with its init)."""
         diff = difference if isinstance(difference, Difference) else Difference.parse(difference)
-        value = diff.twin_value(session.config)
+        value = getattr(diff.twin_config(session.config), diff.field)  # checks it differs
         memo = {id(session.data): session.data}  # the data is shared, never mutated
         twin = copy.deepcopy(session, memo)
         for p in twin.model.parameters():  # unshare the packed-buffer views deepcopy split

@@ -383,3 +383,62 @@ def test_bad_arguments() -> None:
         smoothness(m, x, y, 0.1, etas=(0.1, 0.0))
     with pytest.raises(NNError):
         ics(m, x[:, :2], y, 0.1)
+
+
+def naive_ics(model: MLP, x: np.ndarray, y: np.ndarray, lr: float) -> list[tuple[float, float]]:
+    """Definition 2.1 the slow way: one deep copy per layer, full passes through the public
+    MLP API, dropout masks frozen at the first pass's."""
+    import copy
+
+    first = copy.deepcopy(model)
+    first.loss(x, y, train=True)
+    first.backward()
+    masks = [b.dropout.mask if b.dropout is not None else None for b in first.blocks]
+    grads = {id(p): p.grad.copy() for p in first.parameters()}
+    linears = [b.linear for b in first.blocks] + [first.head]
+    out = []
+    for i in range(len(linears)):
+        m = copy.deepcopy(first)
+        for bm, mask in zip(m.blocks, masks, strict=True):
+            if mask is not None:
+                bm.dropout.fixed_mask = mask
+        for bf, bm in zip(first.blocks[:i], m.blocks[:i], strict=True):
+            for pf, pm in zip(bf.parameters(), bm.parameters(), strict=True):
+                pm.data -= lr * grads[id(pf)]
+        m.loss(x, y, train=True)
+        m.backward()
+        W = ([b.linear for b in m.blocks] + [m.head])[i].W
+        G = grads[id(linears[i].W)]
+        a, b = G.astype(np.float64).ravel(), W.grad.astype(np.float64).ravel()
+        if i == 0:
+            assert np.array_equal(a, b)  # nothing before layer 1: the same gradient
+        out.append(
+            (0.0, 1.0)
+            if np.array_equal(a, b)
+            else (
+                float(np.linalg.norm(a - b)),
+                float(a @ b / np.linalg.norm(a) / np.linalg.norm(b)),
+            )
+        )
+    return out
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {"bn": True, "activation": "relu"},
+        {"bn": False, "activation": "sigmoid", "weight_decay": 0.05, "l1": 0.01},
+        {"bn": True, "bn_position": "after", "activation": "elu", "dropout": 0.3},
+        {"bn": True, "dropout": 0.5, "dtype": np.float32, "activation": "tanh"},
+    ],
+)
+def test_ics_equals_the_slow_definition(kw: dict) -> None:
+    m = make(depth=3, width=6, seed=4, **kw)
+    roughen(m)
+    x, y = batch(n=10, dtype=m.dtype.type)
+    got = ics(m, x, y, 0.3)
+    want = naive_ics(m, x, y, 0.3)
+    assert len(got) == 4
+    for (l2, c), (wl2, wc) in zip(got, want, strict=True):
+        assert l2 == pytest.approx(wl2, rel=1e-9, abs=1e-12)
+        assert c == pytest.approx(wc, rel=1e-9)

@@ -239,6 +239,20 @@ def test_bad_differences(text: str) -> None:
         Difference.parse(text)
 
 
+@pytest.mark.parametrize("text", ["lr 0.1", "bn on", "activation relu", "dropout 0"])
+def test_a_twin_that_would_not_differ_is_refused(text: str) -> None:
+    config = cfg(lr=0.1, bn=True, activation="relu", dropout=0.0)
+    with pytest.raises(CommandError, match="identical"):
+        Twins(config, text)
+    with pytest.raises(CommandError, match="identical"):
+        Twins.fork(Session(config), text)
+
+
+def test_a_twin_value_the_config_refuses() -> None:
+    with pytest.raises(CommandError, match="compare dropout"):
+        Twins(cfg(dropout=0.5), "dropout *2")
+
+
 # --------------------------------------------------------------------------- fork
 def replay(config: Config, log: list[tuple[int, str]], steps: int) -> list[str]:
     return solo(config, steps, log)
