@@ -46,6 +46,24 @@ def sides(key: str) -> dict[str, object]:
     }
 
 
+def hook_calls(session) -> dict[str, object]:
+    """One measurement as Session's hook would make it: right after a training pass's
+    backward on the batch (``grads_ready``), on a trained copy of the solo net."""
+    import copy
+
+    from bntui.nn.diagnostics import ics, smoothness
+
+    s = copy.deepcopy(session)
+    x, y = s.data.x_train[: s.config.batch_size], s.data.y_train[: s.config.batch_size]
+    s.model.loss(x, y, train=True)
+    s.model.backward()
+    m, lr = s.model, s.config.lr
+    return {
+        "ics_hook": lambda: ics(m, x, y, lr, grads_ready=True),
+        "smooth_hook": lambda: smoothness(m, x, y, lr, grads_ready=True),
+    }
+
+
 def run(nets: list[str], repeats: int, seconds: float) -> list[dict[str, object]]:
     rows = []
     with quiet_gc(), _blas1():
@@ -54,16 +72,15 @@ def run(nets: list[str], repeats: int, seconds: float) -> list[dict[str, object]
             for obj in s.values():
                 for _ in range(SMOOTH_EVERY):
                     obj.step()  # type: ignore[attr-defined]
+            calls = hook_calls(s["solo"])
             n = calibrate(s["solo"].step, seconds)  # type: ignore[attr-defined]
             unit = SMOOTH_EVERY * ROUNDS  # whole strides in every chunk
             n = max(unit, n - n % unit)
-            res: dict[str, list[float]] = {k: [] for k in s}
+            res: dict[str, list[float]] = {k: [] for k in [*s, *calls]}
             for r in range(repeats):
-                got = interleaved(
-                    {k: (obj.step, n) for k, obj in s.items()},  # type: ignore[attr-defined]
-                    ROUNDS,
-                    r % 4,
-                )
+                todo = {k: (obj.step, n) for k, obj in s.items()}  # type: ignore[attr-defined]
+                todo.update({k: (f, max(ROUNDS, n // 8)) for k, f in calls.items()})
+                got = interleaved(todo, ROUNDS, r % 4)  # type: ignore[arg-type]
                 for k, v in got.items():
                     res[k].append(v)
             solo = res["solo"]
@@ -74,6 +91,8 @@ def run(nets: list[str], repeats: int, seconds: float) -> list[dict[str, object]
                 row[k + "_ratio"] = ratio
                 if k != "twins":
                     row[k + "_call"] = (1 / ratio - 1) * stride if ratio > 0 else math.nan
+            for k in calls:  # calls/s -> one call in solo step-times
+                row[k] = median(a / b for a, b in zip(solo, res[k], strict=True))
             rows.append(row)
     return rows
 
@@ -162,16 +181,20 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"{'net':<28}{'solo/s':>9}{'twins/s':>9}{'ratio':>7}"
         f"{'ics10/s':>9}{'ratio':>7}{'call':>7}{'sm50/s':>9}{'ratio':>7}{'call':>7}"
+        f"{'ics@hook':>9}{'sm@hook':>8}"
     )
     for r in rows:
         print(
             f"{r['net'] + ' ' + str(r['label']):<28}{r['solo']:>9.0f}{r['twins']:>9.0f}"
             f"{r['twins_ratio']:>7.3f}{r['ics']:>9.0f}{r['ics_ratio']:>7.3f}{r['ics_call']:>7.1f}"
             f"{r['smooth']:>9.0f}{r['smooth_ratio']:>7.3f}{r['smooth_call']:>7.1f}"
+            f"{r['ics_hook']:>9.1f}{r['smooth_hook']:>8.1f}"
         )
     print(
         "ratio: steps/s over solo's (paired median); call: one measurement in solo "
-        "step-times; <= 10 % cost needs a stride >= 9 x call"
+        "step-times (MeasuredSession, fresh pass); @hook: one call with grads_ready (as a "
+        "Session hook after backward would), in solo step-times; <= 10 % cost needs a "
+        "stride >= 9 x call"
     )
     return 0
 

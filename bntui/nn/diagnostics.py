@@ -121,11 +121,14 @@ def preserved(model) -> Iterator[None]:
             g.bit_generator.state = state
 
 
-def _first_pass(m, x: np.ndarray, y: np.ndarray) -> float:
-    """One training-mode loss + backward on (x, y); then every dropout layer's mask is
-    frozen for the passes that follow."""
-    loss, _ = m.loss(x, y, train=True)
-    m.backward()
+def _first_pass(m, x: np.ndarray, y: np.ndarray, grads_ready: bool) -> float:
+    """One training-mode loss + backward on (x, y) (unless ``grads_ready``: that pass has
+    just run); then every dropout layer's mask is frozen for the passes that follow."""
+    if grads_ready:
+        loss = m.last_data_loss + m.penalty()  # what loss() returned
+    else:
+        loss, _ = m.loss(x, y, train=True)
+        m.backward()
     for block in m.blocks:
         drop = block.dropout
         if drop is not None and drop.mask is not None:
@@ -144,16 +147,26 @@ def _weight_grad(model, W) -> np.ndarray:
     return g
 
 
-def ics(model, x: np.ndarray, y: np.ndarray, lr: float) -> list[tuple[float, float]]:
+def ics(
+    model, x: np.ndarray, y: np.ndarray, lr: float, *, grads_ready: bool = False
+) -> list[tuple[float, float]]:
     """Internal covariate shift per Linear layer (hidden layers, then the head): a list
-    of ``(l2, cos)``; see the module docstring. The model is left unchanged."""
+    of ``(l2, cos)``; see the module docstring. The model is left unchanged.
+
+    ``grads_ready=True`` skips the first pass: the caller promises that the model's
+    gradients, caches and dropout masks come from ``loss(x, y, train=True)`` and
+    ``backward()`` on this very batch just now (inside a training step, before the
+    optimizer update). The result is the same, bit for bit, one pass cheaper.
+    """
     lr = _check_lr(lr)
     with preserved(model):
-        return _ics(model, x, y, lr)
+        return _ics(model, x, y, lr, grads_ready)
 
 
-def _ics(m, x: np.ndarray, y: np.ndarray, lr: float) -> list[tuple[float, float]]:
-    _first_pass(m, x, y)
+def _ics(
+    m, x: np.ndarray, y: np.ndarray, lr: float, grads_ready: bool
+) -> list[tuple[float, float]]:
+    _first_pass(m, x, y, grads_ready)
     blocks, head = m.blocks, m.head
     linears = [b.linear for b in blocks] + [head]
     G = [lin.W.grad.copy() for lin in linears]  # MLP.backward added the penalty terms
@@ -224,19 +237,28 @@ def along_gradient(
 
 
 def smoothness(
-    model, x: np.ndarray, y: np.ndarray, lr: float, etas: Sequence[float] = ETAS
+    model,
+    x: np.ndarray,
+    y: np.ndarray,
+    lr: float,
+    etas: Sequence[float] = ETAS,
+    *,
+    grads_ready: bool = False,
 ) -> Smoothness:
     """Loss landscape, gradient predictiveness and effective beta-smoothness on (x, y)
-    along the gradient at step sizes ``eta * lr``; the model is left unchanged."""
+    along the gradient at step sizes ``eta * lr``; the model is left unchanged.
+    ``grads_ready``: as for ``ics``."""
     lr = _check_lr(lr)
     if any(not (math.isfinite(e) and e > 0) for e in etas):
         raise NNError(f"etas must be positive numbers, got {tuple(etas)!r}")
     with preserved(model):
-        return _smoothness(model, x, y, [e * lr for e in etas])
+        return _smoothness(model, x, y, [e * lr for e in etas], grads_ready)
 
 
-def _smoothness(m, x: np.ndarray, y: np.ndarray, steps: list[float]) -> Smoothness:
-    loss0 = _first_pass(m, x, y)
+def _smoothness(
+    m, x: np.ndarray, y: np.ndarray, steps: list[float], grads_ready: bool
+) -> Smoothness:
+    loss0 = _first_pass(m, x, y, grads_ready)
     params = m.parameters()
     sizes = [p.data.size for p in params]
     shapes = [p.data.shape for p in params]

@@ -442,3 +442,18 @@ def test_ics_equals_the_slow_definition(kw: dict) -> None:
     for (l2, c), (wl2, wc) in zip(got, want, strict=True):
         assert l2 == pytest.approx(wl2, rel=1e-9, abs=1e-12)
         assert c == pytest.approx(wc, rel=1e-9)
+
+
+@pytest.mark.parametrize("kw", [{"bn": True, "dropout": 0.3}, {"bn": False, "weight_decay": 0.1}])
+def test_grads_ready_gives_the_same_bits_one_pass_cheaper(kw: dict) -> None:
+    """Measured before a training pass, or right after its backward: the same numbers."""
+    a = make(depth=3, width=6, seed=2, dtype=np.float32, **kw)
+    b = make(depth=3, width=6, seed=2, dtype=np.float32, **kw)
+    x, y = batch(n=12, dtype=np.float32)
+    fresh = (ics(a, x, y, 0.2), smoothness(a, x, y, 0.2))
+    b.loss(x, y, train=True)  # the training pass: draws the same dropout masks
+    b.backward()
+    before = snapshot(b)
+    ready = (ics(b, x, y, 0.2, grads_ready=True), smoothness(b, x, y, 0.2, grads_ready=True))
+    assert ready == fresh
+    assert_same(before, snapshot(b))
