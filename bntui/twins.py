@@ -159,6 +159,17 @@ class Difference:
         return "bn" if self.flips_bn else f"{self.key} {self.arg}"
 
 
+def compare_request(text: str) -> Difference | None:
+    """The argument of the ``compare`` command: ``off`` -> None (solo again), ``on`` or
+    nothing -> BN flipped, ``KEY VALUE`` -> that difference. CommandError otherwise.
+
+    For the runner: ``Twins.fork(session, diff)`` on a request, ``twins.primary`` on None.
+    """
+    if " ".join(str(text).split()).lower() == "off":
+        return None
+    return Difference.parse(text)
+
+
 def diagnostic_fields(
     model,
     x: np.ndarray,
@@ -211,14 +222,17 @@ class MeasuredSession(Session):
 
     def _next_batch(self) -> np.ndarray:
         idx = super()._next_batch()
-        if self.ics_every or self.smooth_every:
+        step = self.step_count + 1
+        if (self.ics_every and step % self.ics_every == 0) or (
+            self.smooth_every and step % self.smooth_every == 0
+        ):
             x, y = self.data.x_train[idx], self.data.y_train[idx]
             self._pending = diagnostic_fields(
                 self.model,
                 x,
                 y,
                 self.config.lr,
-                step=self.step_count + 1,
+                step=step,
                 ics_every=self.ics_every,
                 smooth_every=self.smooth_every,
             )

@@ -11,7 +11,13 @@ from bntui.commands import CommandError
 from bntui.config import Config
 from bntui.export import dumps_record
 from bntui.session import Session
-from bntui.twins import Difference, MeasuredSession, Twins, diagnostic_fields
+from bntui.twins import (
+    Difference,
+    MeasuredSession,
+    Twins,
+    compare_request,
+    diagnostic_fields,
+)
 
 BASE = dict(samples=300, steps=60, eval_every=20, stats_every=10, depth=3, width=16)
 
@@ -311,3 +317,11 @@ def test_twins_log_diagnostics_for_both() -> None:
     tw = Twins(cfg(), ics_every=4)
     recs = [r for _ in range(8) for r in tw.step()]
     assert [r["twin"] for r in recs if "L2.ics_l2" in r] == ["bn", "plain", "bn", "plain"]
+
+
+def test_compare_request() -> None:
+    assert compare_request("off") is None and compare_request(" OFF ") is None
+    assert compare_request("on") == compare_request("") == Difference()
+    assert compare_request("lr 0.5") == Difference("lr", "0.5")
+    with pytest.raises(CommandError, match="not supported"):
+        compare_request("width 8")
