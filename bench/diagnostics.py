@@ -142,6 +142,33 @@ def print_measure(rows: list[dict[str, object]]) -> None:
         )
 
 
+def print_summary(rows: list[dict[str, object]]) -> None:
+    """Per twin, the mean over seeds (and how many seeds have the twin's cos below the
+    other's in every layer past the first)."""
+    labels = list(dict.fromkeys(str(r["twin"]) for r in rows))
+    by = {t: [r for r in rows if r["twin"] == t] for t in labels}
+    for t, rs in by.items():
+        n = len(rs)
+        l2 = [sum(r["l2"][i] for r in rs) / n for i in range(len(rs[0]["l2"]))]  # type: ignore[index]
+        cos = [sum(r["cos"][i] for r in rs) / n for i in range(len(rs[0]["cos"]))]  # type: ignore[index]
+        beta = sum(float(r["beta"]) for r in rs) / n  # type: ignore[arg-type]
+        print(
+            f"mean over {n} seeds, {t:<6} l2 [{' '.join(f'{v:.3g}' for v in l2)}]  "
+            f"cos [{' '.join(f'{v:.4f}' for v in cos)}]  beta {beta:.3g}"
+        )
+    if len(labels) == 2:
+        a, b = by[labels[0]], by[labels[1]]
+        lower = sum(
+            all(x < y for x, y in zip(ra["cos"][1:], rb["cos"][1:], strict=True))  # type: ignore[index]
+            for ra, rb in zip(a, b, strict=True)
+        )
+        smoother = sum(float(ra["beta"]) < float(rb["beta"]) for ra, rb in zip(a, b, strict=True))  # type: ignore[arg-type]
+        print(
+            f"seeds where {labels[0]} has lower cos than {labels[1]} in every layer > 1: "
+            f"{lower}/{len(a)}; lower mean beta: {smoother}/{len(a)}"
+        )
+
+
 def main_measure(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="diagnostics.py ics")
     ap.add_argument("--dataset", default="spiral")
@@ -157,6 +184,7 @@ def main_measure(argv: list[str]) -> int:
     print(f"{fields} lr {a.lr} steps {a.steps}, ICS/smoothness every {a.every}, BN on vs off")
     rows = measure(range(a.seeds), a.steps, a.every, lr=a.lr, bn=True, **fields)
     print_measure(rows)
+    print_summary(rows)
     return 0
 
 
