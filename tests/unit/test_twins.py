@@ -325,3 +325,27 @@ def test_compare_request() -> None:
     assert compare_request("lr 0.5") == Difference("lr", "0.5")
     with pytest.raises(CommandError, match="not supported"):
         compare_request("width 8")
+
+
+# --------------------------------------------------------------------------- bench smoke
+def test_bench_diagnostics_runs() -> None:
+    """bench/diagnostics.py end to end, briefly (a smoke test: no timing assertions)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[2] / "bench" / "diagnostics.py"
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        cmd = [sys.executable, str(script), *args]
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+
+    proc = run("--nets", "a", "--repeats", "1", "--seconds", "0.05")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.splitlines()[1].startswith("a 2-4x32-3 relu b64")
+    proc = run("ics", "--seeds", "1", "--steps", "40", "--every", "20", "--depth", "2")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    lines = proc.stdout.splitlines()
+    assert lines[1].startswith("seed 0 bn") and lines[2].startswith("seed 0 plain")
+    assert "n=2 " in lines[1]
+    assert run("--nets", "z").returncode == 2
