@@ -25,8 +25,14 @@ setting itself is the one exception (documented choice):
   lands on the twin's value, the twins no longer differ; ``differ`` says so.
 
 Records get a ``"twin"`` field after ``"step"``: ``"bn"`` / ``"plain"`` for the BN
-comparison, ``"key=value"`` (e.g. ``"lr=0.5"``) otherwise. The Sessions' own records and
-histories are left without it, so each stays equal to its solo run.
+comparison, ``"key=value"`` (e.g. ``"lr=0.5"``) otherwise, naming each twin's value at
+that step (after ``lr *2`` the primary's records say ``"lr=0.2"``). The Sessions' own
+records and histories are left without it, so each stays equal to its solo run.
+
+``Twins.fork(session, diff)`` switches compare mode on mid-session (the twin is a copy of
+the session with the one setting changed by a command); ``compare_request`` parses the
+``compare on|off|KEY VALUE`` argument. ``diagnostic_fields`` is the ICS / smoothness
+logging hook for Session; ``MeasuredSession`` uses it until Session calls it itself.
 """
 
 from __future__ import annotations

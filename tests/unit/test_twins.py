@@ -171,6 +171,19 @@ def test_every_command_applies_to_both(difference: str) -> None:
     assert tw.differ
 
 
+@pytest.mark.parametrize("difference", ["", "lr 0.3"])
+def test_seed_dataset_and_batch_size_apply_to_both(difference: str) -> None:
+    schedule = [(10, "seed 7"), (20, "dataset moons"), (30, "batch-size *2"), (40, "bn toggle")]
+    config = cfg()
+    tw = Twins(config, difference)
+    got = lockstep(tw, 50, schedule)
+    twin_schedule = schedule if difference else [*schedule[:3], (40, "bn on")]
+    assert got["primary"] == solo(config, 50, schedule)
+    assert got["twin"] == solo(Difference.parse(difference).twin_config(config), 50, twin_schedule)
+    assert [s.config.seed for s in tw.sessions] == [7, 7]
+    assert [s.config.dataset for s in tw.sessions] == ["moons", "moons"]
+
+
 def test_a_refused_command_changes_neither_twin() -> None:
     tw = Twins(cfg(depth=32, width=4))
     with pytest.raises(CommandError):
