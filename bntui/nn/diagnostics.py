@@ -1,0 +1,279 @@
+"""Measurements from Santurkar, Tsipras, Ilyas & Madry (2018), "How Does Batch
+Normalization Help Optimization?": internal covariate shift (Definition 2.1) and the
+smoothness of the loss along the gradient (their Fig. 4).
+
+Both run their passes on the model itself and then put it back exactly as found
+(``preserved``): parameters and gradients (in place, so packed views stay valid), BN
+running statistics, the cached activations and scratch buffers of the last pass, and the
+dropout generator's state. (A ``copy.deepcopy`` would be simpler and costs about three
+training steps of the default net per call: more than the measurement itself.) Dropout,
+if the net has it, draws one mask per layer for the first pass (the masks the next
+training step will draw, as the generator is restored) and keeps it for every later
+pass, so the passes differ only in the parameters.
+
+ICS of Linear layer i on a batch (x, y), BN in train mode (batch statistics)::
+
+    G_i  = dL/dW_i (W_1, ..., W_k)
+    G'_i = dL/dW_i (W_1 - lr g_1, ..., W_{i-1} - lr g_{i-1}, W_i, ..., W_k)
+
+where "W_j - lr g_j" is one plain SGD step of *every* parameter of layer j (Linear W and
+b, BN gamma and beta) with the gradients of the first pass; ``l2 = ||G - G'||`` and
+``cos = <G, G'> / (||G|| ||G'||)``. Layer 1 has no earlier layers: exactly (0, 1).
+
+Smoothness along the gradient g = dL/dw (all parameters) at step sizes s = eta * lr::
+
+    landscape_lo/hi = min/max of L(w - s g) over s in {0} + etas * lr
+    grad_pred       = max_s ||g(w - s g) - g(w)||
+    beta_smooth     = max_s ||g(w - s g) - g(w)|| / ||s g||
+
+L is the model's training loss (cross-entropy plus any L1/L2 penalty).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+
+from bntui.nn.errors import NNError
+from bntui.nn.functional import softmax_cross_entropy
+
+ETAS = (0.05, 0.1, 0.2, 0.4)
+
+
+def _check_lr(lr: float) -> float:
+    value = float(lr)
+    if not (math.isfinite(value) and value >= 0.0):
+        raise NNError(f"lr must be a finite number >= 0, got {lr!r}")
+    return value
+
+
+def _norm(a: np.ndarray) -> float:
+    a = a.astype(np.float64, copy=False).reshape(-1)
+    return math.sqrt(float(np.dot(a, a)))
+
+
+def compare_gradients(g: np.ndarray, g2: np.ndarray) -> tuple[float, float]:
+    """(||g - g2||, cos angle(g, g2)), in float64.
+
+    Conventions where the angle is undefined: two identical vectors (also both zero) give
+    cos 1; exactly one zero vector gives cos 0. Non-finite input gives NaN.
+    """
+    a = g.astype(np.float64).reshape(-1)
+    b = g2.astype(np.float64).reshape(-1)
+    d = a - b
+    l2 = math.sqrt(float(np.dot(d, d)))
+    if not (math.isfinite(l2) and np.isfinite(a).all() and np.isfinite(b).all()):
+        return math.nan, math.nan
+    if l2 == 0.0:
+        return 0.0, 1.0
+    na, nb = math.sqrt(float(np.dot(a, a))), math.sqrt(float(np.dot(b, b)))
+    if na == 0.0 or nb == 0.0:
+        return l2, 0.0
+    return l2, max(-1.0, min(1.0, float(np.dot(a, b)) / (na * nb)))
+
+
+def _layer_objects(model) -> list[object]:
+    objs: list[object] = [model, model.head]
+    for b in model.blocks:
+        objs += [b, b.linear, b.act]
+        objs += [o for o in (b.bn, b.dropout) if o is not None]
+    return objs
+
+
+def _arrays(value: object) -> list[np.ndarray]:
+    if isinstance(value, np.ndarray):
+        return [value]
+    if isinstance(value, tuple):
+        return [v for v in value if isinstance(v, np.ndarray)]
+    return []
+
+
+@contextmanager
+def preserved(model) -> Iterator[None]:
+    """Run a block on ``model`` and put everything back: every layer object's attributes
+    (references), the contents of every array they hold (one level, tuples included),
+    every parameter's data and grad (in place) and the dropout generators' states."""
+    saved = []
+    for obj in _layer_objects(model):
+        attrs = dict(vars(obj))
+        arrays = [(a, a.copy()) for v in attrs.values() for a in _arrays(v)]
+        saved.append((obj, attrs, arrays))
+    params = [(p, p.data, p.grad, p.data.copy(), p.grad.copy()) for p in model.parameters()]
+    rngs = {id(b.dropout.rng): b.dropout.rng for b in model.blocks if b.dropout is not None}
+    states = [(g, g.bit_generator.state) for g in rngs.values()]
+    try:
+        yield
+    finally:
+        for obj, attrs, arrays in saved:
+            vars(obj).clear()
+            vars(obj).update(attrs)
+            for a, copy_ in arrays:
+                np.copyto(a, copy_)
+        for p, data, grad, data0, grad0 in params:
+            p.data, p.grad = data, grad
+            np.copyto(data, data0)
+            np.copyto(grad, grad0)
+        for g, state in states:
+            g.bit_generator.state = state
+
+
+def _first_pass(m, x: np.ndarray, y: np.ndarray, grads_ready: bool) -> float:
+    """One training-mode loss + backward on (x, y) (unless ``grads_ready``: that pass has
+    just run); then every dropout layer's mask is frozen for the passes that follow."""
+    if grads_ready:
+        loss = m.last_data_loss + m.penalty()  # what loss() returned
+    else:
+        loss, _ = m.loss(x, y, train=True)
+        m.backward()
+    for block in m.blocks:
+        drop = block.dropout
+        if drop is not None and drop.mask is not None:
+            drop.fixed_mask = drop.mask
+    return loss
+
+
+def _weight_grad(model, W) -> np.ndarray:
+    """dL/dW after a backward through W's layer only, with the penalty terms that
+    ``MLP.backward`` adds (the same operations, so equal inputs give equal bits)."""
+    g = W.grad.copy()
+    if model.weight_decay:
+        g += model.weight_decay * W.data
+    if model.l1:
+        g += model.l1 * np.sign(W.data)
+    return g
+
+
+def ics(
+    model, x: np.ndarray, y: np.ndarray, lr: float, *, grads_ready: bool = False
+) -> list[tuple[float, float]]:
+    """Internal covariate shift per Linear layer (hidden layers, then the head): a list
+    of ``(l2, cos)``; see the module docstring. The model is left unchanged.
+
+    ``grads_ready=True`` skips the first pass: the caller promises that the model's
+    gradients, caches and dropout masks come from ``loss(x, y, train=True)`` and
+    ``backward()`` on this very batch just now (inside a training step, before the
+    optimizer update). The result is the same, bit for bit, one pass cheaper.
+    """
+    lr = _check_lr(lr)
+    with preserved(model):
+        return _ics(model, x, y, lr, grads_ready)
+
+
+def _ics(
+    m, x: np.ndarray, y: np.ndarray, lr: float, grads_ready: bool
+) -> list[tuple[float, float]]:
+    _first_pass(m, x, y, grads_ready)
+    blocks, head = m.blocks, m.head
+    linears = [b.linear for b in blocks] + [head]
+    G = [lin.W.grad.copy() for lin in linears]  # MLP.backward added the penalty terms
+    # the SGD step of every hidden block, from the first pass's gradients
+    steps = [[(p, lr * p.grad) for p in b.parameters()] for b in blocks]
+    out: list[tuple[float, float]] = [(0.0, 1.0)]
+    h = x.astype(m.dtype, copy=False)  # the input to layer i, layers before i stepped
+    for i in range(1, len(linears)):
+        prev = blocks[i - 1]
+        for p, delta in steps[i - 1]:
+            p.data -= delta
+        h = prev.forward(h)
+        # forward from layer i (not stepped) to the loss, back down to layer i
+        z = h
+        for block in blocks[i:]:
+            z = block.forward(z)
+        logits = head.forward(z)
+        _, d = softmax_cross_entropy(logits, y)
+        d = head.backward(d)
+        for block in reversed(blocks[i:]):
+            d = block.backward(d)
+        out.append(compare_gradients(G[i], _weight_grad(m, linears[i].W)))
+    return out
+
+
+@dataclass(frozen=True)
+class Smoothness:
+    """The Fig. 4 quantities at one point (see the module docstring)."""
+
+    landscape_lo: float
+    landscape_hi: float
+    grad_pred: float
+    beta_smooth: float
+
+    def to_dict(self) -> dict[str, float]:
+        return {
+            "landscape_lo": self.landscape_lo,
+            "landscape_hi": self.landscape_hi,
+            "grad_pred": self.grad_pred,
+            "beta_smooth": self.beta_smooth,
+        }
+
+
+def along_gradient(
+    f: Callable[[np.ndarray], tuple[float, np.ndarray]],
+    w: np.ndarray,
+    steps: Sequence[float],
+) -> Smoothness:
+    """Smoothness of ``f`` (w -> (loss, gradient), flat vectors) along -grad at ``w``,
+    moving by each step size in ``steps``. ``beta_smooth`` is NaN when the gradient is 0
+    (no direction to move in)."""
+    loss0, g0 = f(w)
+    losses = [float(loss0)]
+    gnorm = _norm(g0)
+    pred, beta = 0.0, 0.0
+    for s in steps:
+        loss, g = f(w - s * g0)
+        losses.append(float(loss))
+        dg = _norm(g - g0)
+        pred = max(pred, dg)
+        dist = s * gnorm
+        beta = max(beta, dg / dist) if dist > 0 else beta
+    if gnorm == 0.0 or not steps:
+        beta = math.nan
+    if not all(math.isfinite(v) for v in losses) or not math.isfinite(pred):
+        return Smoothness(min(losses), max(losses), math.nan, math.nan)
+    return Smoothness(min(losses), max(losses), pred, beta)
+
+
+def smoothness(
+    model,
+    x: np.ndarray,
+    y: np.ndarray,
+    lr: float,
+    etas: Sequence[float] = ETAS,
+    *,
+    grads_ready: bool = False,
+) -> Smoothness:
+    """Loss landscape, gradient predictiveness and effective beta-smoothness on (x, y)
+    along the gradient at step sizes ``eta * lr``; the model is left unchanged.
+    ``grads_ready``: as for ``ics``."""
+    lr = _check_lr(lr)
+    if any(not (math.isfinite(e) and e > 0) for e in etas):
+        raise NNError(f"etas must be positive numbers, got {tuple(etas)!r}")
+    with preserved(model):
+        return _smoothness(model, x, y, [e * lr for e in etas], grads_ready)
+
+
+def _smoothness(
+    m, x: np.ndarray, y: np.ndarray, steps: list[float], grads_ready: bool
+) -> Smoothness:
+    loss0 = _first_pass(m, x, y, grads_ready)
+    params = m.parameters()
+    sizes = [p.data.size for p in params]
+    shapes = [p.data.shape for p in params]
+    w0 = np.concatenate([p.data.reshape(-1) for p in params])
+    g0 = np.concatenate([p.grad.reshape(-1) for p in params])
+
+    def f(w: np.ndarray) -> tuple[float, np.ndarray]:
+        if w is w0:  # the first pass already ran
+            return loss0, g0
+        off = 0
+        for p, n, shape in zip(params, sizes, shapes, strict=True):
+            p.data[...] = w[off : off + n].reshape(shape)
+            off += n
+        loss, _ = m.loss(x, y, train=True)
+        m.backward()
+        return loss, np.concatenate([p.grad.reshape(-1) for p in params])
+
+    return along_gradient(f, w0, steps)
