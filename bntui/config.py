@@ -15,10 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from bntui.errors import BntuiError, decode_utf8, read_input
+from bntui.nn.errors import NNError
+from bntui.nn.init import parse_init as _parse_init
+from bntui.nn.names import ACTIVATION_NAMES as ACTIVATIONS
+from bntui.nn.names import BN_POSITIONS
+from bntui.nn.names import OPTIMIZER_NAMES as OPTIMIZERS
 
-ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "gelu", "identity")
-OPTIMIZERS = ("sgd", "momentum", "adam")
-BN_POSITIONS = ("before", "after")
 SYNTHETIC_DATASETS = ("spiral", "moons", "circles", "xor", "blobs")
 DOWNLOADABLE_DATASETS = ("mnist", "fashion-mnist")
 DATASETS = SYNTHETIC_DATASETS + DOWNLOADABLE_DATASETS + ("file",)
@@ -183,19 +185,12 @@ def coerce(name: str, raw: Any) -> Any:
 
 
 def parse_init(spec: str) -> tuple[str, float | None]:
-    """'he' -> ('he', None); 'std:0.01' -> ('std', 0.01). Raises ConfigError."""
-    text = spec.strip().lower()
-    if text in ("he", "xavier"):
-        return text, None
-    if text.startswith("std:"):
-        try:
-            s = float(text[4:])
-        except ValueError:
-            s = math.nan
-        if not (math.isfinite(s) and s > 0):
-            raise ConfigError(f"init std must be a positive number, got {spec!r}")
-        return "std", s
-    raise ConfigError(f"unknown init {spec!r} (use he, xavier or std:<s>, e.g. std:0.01)")
+    """'he' -> ('he', None); 'std:0.01' -> ('std', 0.01) (``bntui.nn.init.parse_init``),
+    raising ConfigError."""
+    try:
+        return _parse_init(spec)
+    except NNError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _suggest(name: str, options: Any) -> str:

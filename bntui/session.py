@@ -39,7 +39,7 @@ from bntui.config import (
 from bntui.data import DataError, load_dataset
 from bntui.data.download import CHECKSUMS, is_downloaded
 from bntui.metrics import History, _round, layer_stats
-from bntui.nn import MLP, make_optimizer
+from bntui.nn import MLP, NNError, make_optimizer
 from bntui.nn.functional import softmax_cross_entropy
 from bntui.nn.optim import Optimizer, apply_max_norm
 
@@ -138,6 +138,7 @@ class Session:
             l1=c.l1,
             rng=self._rng["init"],
             dropout_rng=self._rng["dropout"],
+            fast=True,  # the fused layers of bntui.nn.fast (pinned equal to the textbook)
         )
 
     # ------------------------------------------------------------------ training
@@ -166,7 +167,7 @@ class Session:
         w_before = [b.linear.W.data.copy() for b in self.model.blocks] if stats_now else None
         loss, logits = self.model.loss(x, y, train=True)
         self.model.backward()
-        self.optimizer.step(self.model.packed_parameters())
+        self.optimizer.step(self.model.optimizer_parameters())
         if c.max_norm is not None:
             for block in self.model.blocks:
                 apply_max_norm(block.linear.W.data, c.max_norm)
@@ -246,7 +247,7 @@ class Session:
         warned = self.warning()
         try:
             text = handler(cmd.arg)
-        except (ConfigError, DataError) as exc:  # e.g. "dataset mnist" before downloading it
+        except (ConfigError, DataError, NNError) as exc:  # e.g. "dataset mnist" not downloaded
             raise CommandError(f"{cmd}: {exc}") from None
         self.log.append((self.step_count, str(cmd)))
         self._since_last_step.append(str(cmd))

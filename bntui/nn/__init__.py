@@ -1,11 +1,17 @@
 """bntui.nn: a small NumPy deep-learning engine for studying batch normalization.
 
 Pure NumPy (no UI imports), float32 by default and float64 for gradient checks.
+
+The textbook: ``functional`` (formulas), ``layers`` / ``activations`` (one class each,
+calling ``functional``), ``network`` (the MLP) with ``edits`` (structural changes),
+``optim``, ``init``. The fast path the session trains with: ``fast`` (fused layers and
+packed parameters, pinned equal to the textbook by tests). Names: ``names``.
 """
 
 from bntui.nn.errors import NNError
 from bntui.nn.functional import (
     batchnorm_backward,
+    batchnorm_backward_staged,
     batchnorm_forward,
     softmax,
     softmax_cross_entropy,
@@ -49,6 +55,7 @@ __all__ = [
     "Tanh",
     "apply_max_norm",
     "batchnorm_backward",
+    "batchnorm_backward_staged",
     "batchnorm_forward",
     "init_weight",
     "make_activation",

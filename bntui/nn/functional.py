@@ -16,26 +16,49 @@ import numpy as np
 
 from bntui.nn.errors import NNError
 
+# --------------------------------------------------------------------------- linear
+
+
+def linear_forward(x: np.ndarray, W: np.ndarray, b: np.ndarray | None) -> np.ndarray:
+    """out = x W + b, W of shape (in, out) as in DLFS (``b`` None: no bias)."""
+    out = x @ W
+    if b is not None:
+        out += b  # broadcast over the batch
+    return out
+
+
+def linear_backward(
+    dout: np.ndarray, x: np.ndarray, W: np.ndarray, *, need_dx: bool = True
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+    """Gradients of ``x W + b``: ``(dx, dW, db)``; dx is None when ``need_dx`` is False."""
+    dW = x.T @ dout  # dL/dW = x^T dout
+    db = np.sum(dout, axis=0)  # dL/db = sum over the batch of dout
+    dx = dout @ W.T if need_dx else None  # dL/dx = dout W^T
+    return dx, dW, db
+
+
 # --------------------------------------------------------------------------- batch norm
 
 
 class BNCache(NamedTuple):
-    """What ``batchnorm_backward`` needs, plus the batch statistics (for running averages)."""
+    """What the backward passes need, plus the batch statistics (for running averages)."""
 
-    xhat: np.ndarray  # normalized input, (N, D)
+    xhat: np.ndarray  # normalized input x_norm, (N, D)
     gamma: np.ndarray  # scale, (D,)
-    invstd: np.ndarray  # 1 / sqrt(var + eps), (D,)
-    mean: np.ndarray  # batch mean, (D,)
-    var: np.ndarray  # biased batch variance, (D,)
+    invstd: np.ndarray  # rstddev = 1 / sqrt(var + eps), (D,)
+    mean: np.ndarray  # batch mean mu_B, (D,)
+    var: np.ndarray  # biased batch variance sigma_B^2, (D,)
+    xc: np.ndarray  # x_centered = x - mu_B, (N, D) (the staged backward needs it)
+    std: np.ndarray  # stddev = sqrt(var + eps), (D,)
 
 
 def batchnorm_forward(
     x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float = 1e-5
 ) -> tuple[np.ndarray, BNCache]:
-    """Train-mode batch normalization (Ioffe & Szegedy 2015, Algorithm 1).
+    """Train-mode batch normalization (Ioffe & Szegedy 2015, Algorithm 1; DLFS eq. 6.7).
 
-    The seed report's function: normalize each feature with the mean and the *biased*
-    variance of this batch, then scale by ``gamma`` and shift by ``beta``.
+    The seed report's function, step by step: normalize each feature with the mean and
+    the *biased* variance of this batch, then scale by ``gamma`` and shift by ``beta``.
     """
     if x.ndim != 2 or gamma.shape != (x.shape[1],) or beta.shape != (x.shape[1],):
         raise NNError(
@@ -45,43 +68,106 @@ def batchnorm_forward(
     if x.shape[0] < 1:
         raise NNError("batchnorm_forward: the batch is empty")
     n = x.shape[0]
-    # (np.add.reduce is ndarray.sum without its Python wrapper: these arrays are small)
-    mean = np.add.reduce(x, axis=0)
-    mean *= 1.0 / n  # mu_B = 1/N sum_i x_i
-    xc = x - mean  # x_i - mu_B
-    var = np.add.reduce(xc * xc, axis=0)
-    var *= 1.0 / n  # sigma_B^2 = 1/N sum_i (x_i - mu_B)^2 (biased)
-    invstd = var + float(eps)
-    np.sqrt(invstd, out=invstd)
-    np.reciprocal(invstd, out=invstd)  # 1 / sqrt(sigma_B^2 + eps)
-    xhat = xc  # reuse the buffer: xhat = (x - mu_B) / sqrt(sigma_B^2 + eps)
-    xhat *= invstd
-    out = xhat * gamma  # y = gamma * xhat + beta
-    out += beta
-    return out, BNCache(xhat, gamma, invstd, mean, var)
+    # 1: mean, difference       mu_B = 1/N sum_i x_i
+    mean = np.sum(x, axis=0) * (1.0 / n)
+    xc = x - mean
+    # 2: variance               sigma_B^2 = 1/N sum_i (x_i - mu_B)^2 (biased)
+    var = np.sum(xc * xc, axis=0) * (1.0 / n)
+    # 3: standard deviation     sqrt(sigma_B^2 + eps), and its reciprocal
+    std = np.sqrt(var + float(eps))
+    invstd = 1.0 / std
+    # 4: normalization          xhat_i = (x_i - mu_B) / sqrt(sigma_B^2 + eps)
+    xhat = xc * invstd
+    # 5: scale and shift        y_i = gamma xhat_i + beta
+    out = gamma * xhat + beta
+    return out, BNCache(xhat, gamma, invstd, mean, var, xc, std)
 
 
 def batchnorm_backward(
     dout: np.ndarray, cache: BNCache
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Gradients of train-mode batch normalization: ``(dx, dgamma, dbeta)``.
+    """Gradients of train-mode batch normalization: ``(dx, dgamma, dbeta)``, compact form.
 
-    The fused form (the batch mean and variance depend on every x_i, which gives the
-    two correction terms):
+    The batch mean and variance depend on every x_i, which gives the two correction terms:
         dx = gamma * invstd / N * (N * dout - sum(dout) - xhat * sum(dout * xhat))
+    (``batchnorm_backward_staged`` derives the same thing node by node.)
     """
     xhat, gamma, invstd = cache.xhat, cache.gamma, cache.invstd
     if dout.shape != xhat.shape:
         raise NNError(f"batchnorm_backward: dout has shape {dout.shape}, expected {xhat.shape}")
     n = dout.shape[0]
-    dbeta = np.add.reduce(dout, axis=0)  # dL/dbeta = sum_i dout_i
-    dgamma = np.add.reduce(dout * xhat, axis=0)  # dL/dgamma = sum_i dout_i * xhat_i
-    # the same formula with the 1/N moved onto the (D,) sums: 4 passes over (N, D), not 6
-    dx = xhat * (dgamma * (-1.0 / n))  # - xhat * sum(dout * xhat) / N
-    dx += dout  # + dout
-    dx -= dbeta * (1.0 / n)  # - sum(dout) / N
-    dx *= gamma * invstd  # * gamma * invstd
+    dbeta = np.sum(dout, axis=0)  # dL/dbeta = sum_i dout_i
+    dgamma = np.sum(dout * xhat, axis=0)  # dL/dgamma = sum_i dout_i * xhat_i
+    dx = (gamma * invstd * (1.0 / n)) * (n * dout - dbeta - xhat * dgamma)
     return dx, dgamma, dbeta
+
+
+def batchnorm_backward_staged(
+    dout: np.ndarray, cache: BNCache
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The same gradients, one node of the computational graph at a time.
+
+    Deep Learning from Scratch fig. 6-17 / the CS231n staged form: walk the forward
+    steps 5 -> 1 backwards; each line is the local derivative of one node times the
+    gradient flowing in. Where the forward pass broadcast a (D,) vector over the batch,
+    the backward pass sums over the batch; where it summed, the backward pass spreads.
+    """
+    xhat, gamma, invstd, xc, std = cache.xhat, cache.gamma, cache.invstd, cache.xc, cache.std
+    if dout.shape != xhat.shape:
+        raise NNError(
+            f"batchnorm_backward_staged: dout has shape {dout.shape}, expected {xhat.shape}"
+        )
+    n = dout.shape[0]
+    # 5: out = gammax + beta              (+ node: passes the gradient to both inputs)
+    dbeta = np.sum(dout, axis=0)
+    dgammax = dout
+    # 5: gammax = gamma * xhat            (x node: each input gets the other one)
+    dgamma = np.sum(dgammax * xhat, axis=0)
+    dxhat = dgammax * gamma
+    # 4: xhat = xc * invstd               (x node; invstd was broadcast: sum over N)
+    dinvstd = np.sum(dxhat * xc, axis=0)
+    dxc1 = dxhat * invstd
+    # 3: invstd = 1 / std                 (d(1/s)/ds = -1/s^2)
+    dstd = -dinvstd / (std * std)
+    # 3: std = sqrt(var + eps)            (d sqrt(v)/dv = 1 / (2 sqrt(v)))
+    dvar = dstd * 0.5 / std
+    # 2: var = 1/N sum_i sq_i             (sum node: spread the gradient over N rows)
+    dsq = np.ones_like(dout) * (dvar * (1.0 / n))
+    # 2: sq = xc^2
+    dxc2 = 2.0 * xc * dsq
+    # 1: xc = x - mean                    (two paths into xc meet: add them)
+    dxc = dxc1 + dxc2
+    dmean = -np.sum(dxc, axis=0)
+    dx1 = dxc
+    # 1: mean = 1/N sum_i x_i             (sum node: spread over N rows)
+    dx2 = np.ones_like(dout) * (dmean * (1.0 / n))
+    # x feeds both xc and mean
+    dx = dx1 + dx2
+    return dx, dgamma, dbeta
+
+
+def batchnorm_running_update(
+    running_mean: np.ndarray,
+    running_var: np.ndarray,
+    mean: np.ndarray,
+    var: np.ndarray,
+    n: int,
+    momentum: float,
+) -> None:
+    """PyTorch's running statistics, in place:
+
+        running_mean = (1 - momentum) * running_mean + momentum * batch_mean
+        running_var  = (1 - momentum) * running_var  + momentum * var * N / (N - 1)
+
+    ``running_var`` averages the *unbiased* variance; it is undefined for N = 1 (PyTorch
+    raises), so then only the mean is updated.
+    """
+    m = float(momentum)
+    running_mean *= 1.0 - m
+    running_mean += m * mean
+    if n > 1:
+        running_var *= 1.0 - m
+        running_var += (m * n / (n - 1)) * var
 
 
 def batchnorm_eval_forward(
@@ -102,6 +188,16 @@ def batchnorm_eval_forward(
     out = xhat * gamma  # y = gamma * xhat + beta
     out += beta
     return out, xhat, invstd
+
+
+def batchnorm_eval_backward(
+    dout: np.ndarray, xhat: np.ndarray, gamma: np.ndarray, invstd: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Gradients with fixed statistics: y = gamma (x - mu) invstd + beta is elementwise."""
+    dbeta = np.sum(dout, axis=0)  # sum_i dout_i
+    dgamma = np.sum(dout * xhat, axis=0)  # sum_i dout_i xhat_i
+    dx = dout * (gamma * invstd)  # dL/dx = dout * gamma * invstd
+    return dx, dgamma, dbeta
 
 
 # --------------------------------------------------------------------------- activations
