@@ -4,6 +4,7 @@ Pure NumPy (no UI imports), float32 by default and float64 for gradient checks.
 
 The textbook: ``functional`` (formulas), ``layers`` / ``activations`` (one class each,
 calling ``functional``), ``network`` (the MLP) with ``edits`` (structural changes),
+``norms`` (LayerNorm, GroupNorm, Batch Renormalization, noisy BN),
 ``optim``, ``init``. The fast path the session trains with: ``fast`` (fused layers and
 packed parameters, pinned equal to the textbook by tests). Names: ``names``.
 """
@@ -33,7 +34,16 @@ from bntui.nn.layers import (
     Tanh,
     make_activation,
 )
+from bntui.nn.names import NORM_NAMES
 from bntui.nn.network import MLP, Block
+from bntui.nn.norms import (
+    BatchRenorm1d,
+    GroupNorm,
+    LayerNorm,
+    NoisyBatchNorm1d,
+    make_norm,
+    parse_norm,
+)
 from bntui.nn.optim import Optimizer, apply_max_norm, make_optimizer
 
 __all__ = [
@@ -41,13 +51,18 @@ __all__ = [
     "ELU",
     "GELU",
     "MLP",
+    "NORM_NAMES",
     "BatchNorm1d",
+    "BatchRenorm1d",
     "Block",
     "Dropout",
+    "GroupNorm",
     "Identity",
+    "LayerNorm",
     "LeakyReLU",
     "Linear",
     "NNError",
+    "NoisyBatchNorm1d",
     "Optimizer",
     "Parameter",
     "ReLU",
@@ -59,8 +74,10 @@ __all__ = [
     "batchnorm_forward",
     "init_weight",
     "make_activation",
+    "make_norm",
     "make_optimizer",
     "numerical_gradient",
+    "parse_norm",
     "rel_error",
     "softmax",
     "softmax_cross_entropy",

@@ -2,7 +2,7 @@
 
 A parameter whose shape changes is replaced by a new object, so the caller (the session)
 resets optimizer state for exactly the returned ones. ``MLPEdits`` is mixed into ``MLP``;
-it builds new layers with the network's own factories (``_new_block``, ``_new_bn``, ...).
+it builds new layers with the network's own factories (``_new_block``, ``_new_norm``, ...).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import numpy as np
 from bntui.nn.checks import check_bn_momentum, check_int, check_position
 from bntui.nn.errors import NNError
 from bntui.nn.init import init_std
-from bntui.nn.layers import BatchNorm1d, Dropout, Linear, Parameter, check_dtype, make_activation
+from bntui.nn.layers import Dropout, Linear, Parameter, check_dtype, make_activation
 
 
 class MLPEdits:
@@ -28,27 +28,36 @@ class MLPEdits:
     def set_bn(self, on: bool) -> list[Parameter]:
         """BN on (fresh: gamma 1, beta 0, running 0/1) or off; Linear weights are kept.
 
-        With BN before the activation, the Linear bias is removed when BN comes on and
-        re-added as zeros when BN goes off.
+        ``set_norm("bn")`` / ``set_norm("none")``: with BN before the activation, the
+        Linear bias is removed when BN comes on and re-added as zeros when BN goes off.
         """
+        return self.set_norm("bn" if on else "none")
+
+    def set_norm(self, spec: str) -> list[Parameter]:
+        """Switch the normalization of every hidden layer ("bn", "ln", "gn[:G]", "brn",
+        "noisy-bn", "none"); Linear weights are kept. A new kind starts fresh (gamma 1,
+        beta 0, running 0/1); the same kind is left as it is. Linear biases follow the
+        rule of ``_linear_bias`` (removed directly before a batch normalization, re-added
+        as zeros otherwise). Nothing changes if ``spec`` is unknown or does not fit."""
+        norm = self._check_norm(spec, self._width)  # raises before anything changes
         before = self.parameters()
-        self._bn = bool(on)
-        for block in self.blocks:
-            if (block.bn is not None) != self._bn:
-                block.bn = self._new_bn(block.name)
-            block.linear.set_bias(self._linear_bias())
+        if norm != self._norm:
+            self._norm = norm
+            for block in self.blocks:
+                block.norm = self._new_norm(block.name)
+                block.linear.set_bias(self._linear_bias())
         return self._new_since(before)
 
     def set_bn_position(self, pos: str) -> list[Parameter]:
-        """BN before or after the activation. With BN on, the BN layers start fresh (their
-        gamma/beta/statistics meant something else) and Linear biases follow the rule."""
+        """The normalization before or after the activation. The norm layers start fresh
+        (their gamma/beta/statistics meant something else); Linear biases follow the rule."""
         before = self.parameters()
         pos = check_position(pos)
         if pos != self._bn_position:
             self._bn_position = pos
             for block in self.blocks:
                 block.bn_position = pos
-                block.bn = self._new_bn(block.name)
+                block.norm = self._new_norm(block.name)
                 block.linear.set_bias(self._linear_bias())
         return self._new_since(before)
 
@@ -130,28 +139,19 @@ class MLPEdits:
             new.W = old.W
         return new
 
-    def _resized_bn(self, old: BatchNorm1d) -> BatchNorm1d:
-        """A BN of the new width with the overlapping features' parameters and statistics."""
-        new = type(old)(self._width, old.eps, old.momentum, self._dtype, name=old.name)
-        c = min(old.num_features, self._width)
-        new.gamma.data[:c] = old.gamma.data[:c]
-        new.beta.data[:c] = old.beta.data[:c]
-        new.running_mean[:c] = old.running_mean[:c]
-        new.running_var[:c] = old.running_var[:c]
-        return new
-
     def set_width(self, width: int, rng: np.random.Generator) -> list[Parameter]:
         """Resize every hidden layer, keeping the overlapping slice of each weight, bias,
-        BN parameter and running statistic; new entries are freshly initialized."""
+        norm parameter and running statistic; new entries are freshly initialized."""
         width = check_int("width", width, 1)
+        self._check_norm(self._norm, width)  # GN: the groups must divide the new width
         before = self.parameters()
         if width != self._width:
             self._width = width
             for i, block in enumerate(self.blocks):
                 fan_in = self._in_dim if i == 0 else width
                 block.linear = self._resized_linear(block.linear, fan_in, width, rng)
-                if block.bn is not None:
-                    block.bn = self._resized_bn(block.bn)
+                if block.norm is not None:  # overlapping gamma, beta (and running stats)
+                    block.norm = block.norm.resized(width)
                 block.z = block.act_in = block.act_out = None
             if self.blocks:
                 self.head = self._resized_linear(self.head, width, self._n_classes, rng)

@@ -152,7 +152,42 @@ class Linear:
 # --------------------------------------------------------------------------- BatchNorm1d
 
 
-class BatchNorm1d:
+class AffineNorm:
+    """What every normalization layer shares: per-feature ``gamma`` (1) and ``beta`` (0),
+    ``eps``, a train/eval switch, and a fresh copy of itself at another width."""
+
+    def __init__(self, num_features: int, eps: float, dtype: type | np.dtype, name: str) -> None:
+        dt = check_dtype(dtype)
+        self.num_features = check_features(type(self).__name__, num_features)
+        self.eps = check_eps(type(self).__name__, eps)
+        self.name = name
+        self.gamma = Parameter(_pname(name, "gamma"), np.ones(num_features, dt))
+        self.beta = Parameter(_pname(name, "beta"), np.zeros(num_features, dt))
+        self.training = True
+
+    def train(self) -> None:
+        self.training = True
+
+    def eval(self) -> None:
+        self.training = False
+
+    def parameters(self) -> list[Parameter]:
+        return [self.gamma, self.beta]
+
+    def fresh(self, num_features: int) -> AffineNorm:
+        """A new layer of this kind and these settings, ``num_features`` wide."""
+        raise NotImplementedError
+
+    def resized(self, num_features: int) -> AffineNorm:
+        """A fresh layer of the new width holding the overlapping features' gamma, beta."""
+        new = self.fresh(num_features)
+        c = min(self.num_features, num_features)
+        new.gamma.data[:c] = self.gamma.data[:c]
+        new.beta.data[:c] = self.beta.data[:c]
+        return new
+
+
+class BatchNorm1d(AffineNorm):
     """Batch normalization over the features of an (N, D) input, PyTorch semantics.
 
     Train mode normalizes with the batch mean and *biased* batch variance and updates
@@ -177,29 +212,31 @@ class BatchNorm1d:
         *,
         name: str = "",
     ) -> None:
-        dt = check_dtype(dtype)
-        self.num_features = check_features(type(self).__name__, num_features)
+        super().__init__(num_features, eps, dtype, name)
         if not (isinstance(momentum, int | float | np.floating) and 0.0 < momentum <= 1.0):
             raise NNError(f"{type(self).__name__}: momentum must be in (0, 1], got {momentum!r}")
-        self.eps = check_eps(type(self).__name__, eps)
         self.momentum = float(momentum)
-        self.name = name
-        self.gamma = Parameter(_pname(name, "gamma"), np.ones(num_features, dt))
-        self.beta = Parameter(_pname(name, "beta"), np.zeros(num_features, dt))
+        dt = self.gamma.data.dtype
         self.running_mean: np.ndarray = np.zeros(num_features, dt)  # starts at 0
         self.running_var: np.ndarray = np.ones(num_features, dt)  # starts at 1
-        self.training = True
         self._cache: F.BNCache | None = None  # train mode: what backward needs
         self._eval_cache: tuple[np.ndarray, np.ndarray] | None = None  # eval: (xhat, invstd)
 
-    def train(self) -> None:
-        self.training = True
+    def fresh(self, num_features: int) -> BatchNorm1d:
+        """A new layer of this kind and these settings (gamma 1, beta 0, running 0/1)."""
+        return type(self)(
+            num_features, self.eps, self.momentum, self.gamma.data.dtype, name=self.name
+        )
 
-    def eval(self) -> None:
-        self.training = False
-
-    def parameters(self) -> list[Parameter]:
-        return [self.gamma, self.beta]
+    def resized(self, num_features: int) -> BatchNorm1d:
+        """A fresh layer of the new width holding the overlapping features' parameters and
+        running statistics."""
+        new = super().resized(num_features)
+        assert isinstance(new, BatchNorm1d)
+        c = min(self.num_features, num_features)
+        new.running_mean[:c] = self.running_mean[:c]
+        new.running_var[:c] = self.running_var[:c]
+        return new
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         _check_input(x, self.num_features, f"{type(self).__name__} {self.name}".rstrip())

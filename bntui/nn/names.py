@@ -16,3 +16,6 @@ ACTIVATION_NAMES: tuple[str, ...] = (
 )
 OPTIMIZER_NAMES: tuple[str, ...] = ("sgd", "momentum", "adam")
 BN_POSITIONS: tuple[str, ...] = ("before", "after")  # normalization before/after the act
+# the normalization after each hidden Linear: "gn" takes an optional ":G" (groups)
+NORM_NAMES: tuple[str, ...] = ("bn", "ln", "gn", "brn", "noisy-bn", "none")
+BATCH_NORMS: tuple[str, ...] = ("bn", "brn", "noisy-bn")  # the ones with batch statistics

@@ -19,6 +19,8 @@ import math
 
 import numpy as np
 
+from bntui.nn import functional as _F
+from bntui.nn.block import Block
 from bntui.nn.checks import (
     check_bn_momentum,
     check_int,
@@ -27,94 +29,28 @@ from bntui.nn.checks import (
 )
 from bntui.nn.edits import MLPEdits
 from bntui.nn.errors import NNError
-from bntui.nn.fast import FastBatchNorm1d, FastLinear, PackedParameters
+from bntui.nn.fast import FastLinear, PackedParameters
 from bntui.nn.functional import softmax, softmax_cross_entropy
 from bntui.nn.init import init_std, init_weight
 from bntui.nn.layers import (
-    BatchNorm1d,
     Dropout,
     Linear,
     Parameter,
     check_dtype,
     make_activation,
 )
-from bntui.nn.names import BN_POSITIONS  # noqa: F401 (re-exported)
-
-
-class Block:
-    """One hidden layer: Linear -> [BN] -> act -> [Dropout] (or Linear -> act -> BN).
-
-    After every training forward pass the taps hold references (not copies) for
-    statistics: ``z`` the Linear output (pre-BN), ``act_in`` the activation's input,
-    ``act_out`` its output. Eval passes (validation, predictions) leave them alone, so they
-    always describe the last training batch.
-    """
-
-    def __init__(
-        self,
-        name: str,
-        linear: Linear,
-        bn: BatchNorm1d | None,
-        act: object,
-        dropout: Dropout | None,
-        bn_position: str,
-    ) -> None:
-        self.name = name
-        self.linear = linear
-        self.bn = bn
-        self.act = act
-        self.dropout = dropout
-        self.bn_position = bn_position
-        self.z: np.ndarray | None = None
-        self.act_in: np.ndarray | None = None
-        self.act_out: np.ndarray | None = None
-        self.training = True
-
-    def parameters(self) -> list[Parameter]:
-        ps = self.linear.parameters()
-        return ps + self.bn.parameters() if self.bn is not None else ps
-
-    def set_training(self, train: bool) -> None:
-        self.training = train
-        if self.bn is not None:
-            self.bn.training = train
-        if self.dropout is not None:
-            self.dropout.training = train
-
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        z = h = self.linear.forward(x)
-        before = self.bn is not None and self.bn_position == "before"
-        if before:
-            h = self.bn.forward(h)  # type: ignore[union-attr]
-        act_in = h
-        h = self.act.forward(h)  # type: ignore[attr-defined]
-        if self.training:
-            self.z, self.act_in, self.act_out = z, act_in, h
-        if self.bn is not None and not before:
-            h = self.bn.forward(h)
-        if self.dropout is not None:
-            h = self.dropout.forward(h)
-        return h
-
-    def backward(self, dout: np.ndarray) -> np.ndarray | None:
-        d = dout
-        if self.dropout is not None:
-            d = self.dropout.backward(d)
-        before = self.bn is not None and self.bn_position == "before"
-        if self.bn is not None and not before:
-            d = self.bn.backward(d)
-        d = self.act.backward(d)  # type: ignore[attr-defined]
-        if before:
-            d = self.bn.backward(d)  # type: ignore[union-attr]
-        return self.linear.backward(d)
+from bntui.nn.names import BATCH_NORMS, BN_POSITIONS  # noqa: F401 (BN_POSITIONS re-exported)
+from bntui.nn.norms import Norm, make_norm, parse_norm
 
 
 class MLP(MLPEdits):
     """A classifier MLP in NumPy, float32 by default (float64 for gradient checks).
 
     ``rng`` draws the initial weights and is kept for re-initializing the head when
-    depth drops to 0; ``dropout_rng`` draws dropout masks. ``fast`` picks the fused
-    layers of ``fast.py`` (same results; see there) instead of the textbook ones.
+    depth drops to 0; ``dropout_rng`` draws dropout masks; ``noise_rng`` the noise of
+    noisy BN. ``norm`` names the normalization ("bn", "ln", "gn", "gn:G", "brn",
+    "noisy-bn", "none"); ``bn=True/False`` is an alias for "bn"/"none". ``fast`` picks the
+    fused layers of ``fast.py`` (same results; see there) instead of the textbook ones.
     """
 
     def __init__(
@@ -125,7 +61,8 @@ class MLP(MLPEdits):
         depth: int,
         width: int,
         activation: str = "relu",
-        bn: bool = True,
+        bn: bool | None = None,
+        norm: str | None = None,
         bn_position: str = "before",
         bn_momentum: float = 0.1,
         dropout: float = 0.0,
@@ -135,6 +72,7 @@ class MLP(MLPEdits):
         l1: float = 0.0,
         rng: np.random.Generator,
         dropout_rng: np.random.Generator,
+        noise_rng: np.random.Generator | None = None,
         fast: bool = False,
     ) -> None:
         self._fast = bool(fast)
@@ -144,7 +82,13 @@ class MLP(MLPEdits):
         self._width = check_int("width", width, 1)
         make_activation(activation)  # validates the name
         self._activation = activation
-        self._bn = bool(bn)
+        if norm is None:
+            norm = "bn" if bn is None or bn else "none"
+        elif bn is not None and bool(bn) != (parse_norm(norm)[0] != "none"):
+            raise NNError(f"bn={bn!r} contradicts norm={norm!r} (give one of them)")
+        self._norm = self._check_norm(norm, self._width)
+        # noisy BN's own stream (a fixed one if none is given: pass the session's)
+        self._noise_rng = noise_rng if noise_rng is not None else np.random.default_rng(0)
         self._bn_position = check_position(bn_position)
         self._bn_momentum = check_bn_momentum(bn_momentum)
         self._dropout = Dropout._check_p(dropout)
@@ -184,7 +128,23 @@ class MLP(MLPEdits):
 
     @property
     def bn(self) -> bool:
-        return self._bn
+        """True when the normalization is plain batch normalization ("bn")."""
+        return self._norm == "bn"
+
+    @property
+    def norm(self) -> str:
+        """The normalization in use: "bn", "ln", "gn:G", "brn", "noisy-bn" or "none"."""
+        return self._norm
+
+    @staticmethod
+    def _check_norm(spec: str, width: int) -> str:
+        """The canonical name of a norm spec ("gn" -> "gn:4"); NNError if it is unknown or
+        its groups do not divide ``width``."""
+        kind, groups = parse_norm(spec)
+        if groups is None:
+            return kind
+        _F.check_groups(groups, width)
+        return f"gn:{groups}"
 
     @property
     def bn_position(self) -> str:
@@ -235,13 +195,21 @@ class MLP(MLPEdits):
 
     def _linear_bias(self) -> bool:
         # a Linear directly followed by BN needs no bias: BN subtracts the mean anyway
-        return not (self._bn and self._bn_position == "before")
+        # (a batch normalization subtracts the batch mean of each unit: b cancels out;
+        # LN and GN subtract a per-sample mean over units, which does not cancel b)
+        return not (self._norm in BATCH_NORMS and self._bn_position == "before")
 
-    def _new_bn(self, name: str) -> BatchNorm1d | None:
-        if not self._bn:
-            return None
-        cls = FastBatchNorm1d if self._fast else BatchNorm1d
-        return cls(self._width, momentum=self._bn_momentum, dtype=self._dtype, name=name)
+    def _new_norm(self, name: str) -> Norm | None:
+        """A fresh normalization layer of the network's kind (None for "none")."""
+        return make_norm(
+            self._norm,
+            self._width,
+            momentum=self._bn_momentum,
+            dtype=self._dtype,
+            name=name,
+            fast=self._fast,
+            rng=self._noise_rng,
+        )
 
     def _new_dropout(self) -> Dropout | None:
         return Dropout(self._dropout, self._dropout_rng) if self._dropout > 0 else None
@@ -253,7 +221,7 @@ class MLP(MLPEdits):
         return Block(
             name,
             linear,
-            self._new_bn(name),
+            self._new_norm(name),
             make_activation(self._activation),
             self._new_dropout(),
             self._bn_position,
