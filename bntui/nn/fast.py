@@ -74,12 +74,11 @@ class FastBatchNorm1d(BatchNorm1d):
     Batches of one sample and eval mode take the textbook pass.
     """
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        self._running: np.ndarray | None = None
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self._coef: tuple[int, float, np.ndarray] | None = None  # (N, m, [[m], [m N/(N-1)]])
-        self._buf: tuple | None = None  # (x shape, 1/N vector, (2, D) stats, (N, D) scratch)
-        self._fast: tuple[np.ndarray, np.ndarray] | None = None  # (xhat, invstd) of the pass
+    # per-layer state of the fast pass (class defaults: the base __init__ is unchanged)
+    _running: np.ndarray | None = None  # [running_mean, running_var], (2, D)
+    _coef: tuple[int, float, np.ndarray] | None = None  # (N, m, [[m], [m N/(N-1)]])
+    _buf: tuple | None = None  # (x shape, 1/N vector, (2, D) stats, (N, D) scratch)
+    _fast: tuple[np.ndarray, np.ndarray] | None = None  # (xhat, invstd) of the last pass
 
     @property  # type: ignore[override]
     def running_mean(self) -> np.ndarray:
