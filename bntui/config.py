@@ -18,8 +18,9 @@ from bntui.errors import BntuiError, decode_utf8, read_input
 from bntui.nn.errors import NNError
 from bntui.nn.init import parse_init as _parse_init
 from bntui.nn.names import ACTIVATION_NAMES as ACTIVATIONS
-from bntui.nn.names import BN_POSITIONS
+from bntui.nn.names import BN_POSITIONS, NORM_NAMES
 from bntui.nn.names import OPTIMIZER_NAMES as OPTIMIZERS
+from bntui.nn.norms import parse_norm
 
 SYNTHETIC_DATASETS = ("spiral", "moons", "circles", "xor", "blobs")
 DOWNLOADABLE_DATASETS = ("mnist", "fashion-mnist")
@@ -72,6 +73,13 @@ class Config:
         default="relu", metadata=_meta("activation: " + ", ".join(ACTIVATIONS), choices=ACTIVATIONS)
     )
     bn: bool = field(default=True, metadata=_meta("batch normalization in every hidden layer"))
+    norm: str = field(
+        default="bn",
+        metadata=_meta(
+            "normalization: " + ", ".join(NORM_NAMES) + " (gn:G groups; --no-bn means none)",
+            metavar="NAME",
+        ),
+    )
     bn_position: str = field(
         default="before",
         metadata=_meta("BN before or after the activation", choices=BN_POSITIONS),
@@ -107,6 +115,11 @@ class Config:
 
     def __post_init__(self) -> None:
         validate(self)
+
+    @property
+    def normalization(self) -> str:
+        """The normalization the network uses: ``norm``, or "none" when ``bn`` is off."""
+        return self.norm if self.bn else "none"
 
     def replace(self, **changes: Any) -> Config:
         """A copy with some fields changed (validated)."""
@@ -236,6 +249,14 @@ def validate(c: Config) -> None:
         c.bn_position in BN_POSITIONS, f"bn-position must be before or after, got {c.bn_position!r}"
     )
     _check(0 < c.bn_momentum <= 1, f"bn-momentum must be in (0, 1], got {c.bn_momentum}")
+    try:
+        _kind, groups = parse_norm(c.norm)
+    except NNError as exc:
+        raise ConfigError(str(exc)) from None
+    _check(
+        groups is None or c.width % groups == 0,
+        f"norm {c.norm}: {groups} groups do not divide width {c.width}",
+    )
     _check(0 <= c.dropout < 1, f"dropout must be in [0, 1), got {c.dropout}")
     parse_init(c.init)
     _check(c.dtype in DTYPES, f"dtype must be float32 or float64, got {c.dtype!r}")
