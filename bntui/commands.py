@@ -24,6 +24,9 @@ from bntui.config import (
     parse_init,
 )
 from bntui.errors import BntuiError
+from bntui.nn.errors import NNError
+from bntui.nn.names import NORM_NAMES
+from bntui.nn.norms import parse_norm
 
 
 class CommandError(BntuiError, ValueError):
@@ -118,6 +121,17 @@ def _text(arg: str) -> str:
     return text
 
 
+def _norm(arg: str) -> str:
+    value = arg.strip().lower()
+    if value in ("next", "prev"):
+        return value
+    try:
+        parse_norm(value)
+    except NNError as exc:
+        raise CommandError(str(exc)) from None
+    return value
+
+
 def _nothing(arg: str) -> str:
     if arg:
         raise CommandError(f"takes no argument, got {arg!r}")
@@ -127,6 +141,10 @@ def _nothing(arg: str) -> str:
 # verb -> (argument checker, help line). The one list of what the vocabulary holds.
 VOCABULARY: dict[str, tuple] = {
     "bn": (_choice(("on", "off", "toggle")), "bn on|off|toggle — batch normalization"),
+    "norm": (
+        _norm,
+        "norm " + "|".join(NORM_NAMES) + "|next — the normalization, gn:G for G groups",
+    ),
     "bn-position": (
         _choice(BN_POSITIONS, ("toggle",)),
         "bn-position before|after|toggle — BN before or after the activation",

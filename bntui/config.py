@@ -15,10 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from bntui.errors import BntuiError, decode_utf8, read_input
+from bntui.nn.errors import NNError
+from bntui.nn.init import parse_init as _parse_init
+from bntui.nn.names import ACTIVATION_NAMES as ACTIVATIONS
+from bntui.nn.names import BN_POSITIONS, NORM_NAMES
+from bntui.nn.names import OPTIMIZER_NAMES as OPTIMIZERS
+from bntui.nn.norms import parse_norm
 
-ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "gelu", "identity")
-OPTIMIZERS = ("sgd", "momentum", "adam")
-BN_POSITIONS = ("before", "after")
 SYNTHETIC_DATASETS = ("spiral", "moons", "circles", "xor", "blobs")
 DOWNLOADABLE_DATASETS = ("mnist", "fashion-mnist")
 DATASETS = SYNTHETIC_DATASETS + DOWNLOADABLE_DATASETS + ("file",)
@@ -70,6 +73,13 @@ class Config:
         default="relu", metadata=_meta("activation: " + ", ".join(ACTIVATIONS), choices=ACTIVATIONS)
     )
     bn: bool = field(default=True, metadata=_meta("batch normalization in every hidden layer"))
+    norm: str = field(
+        default="bn",
+        metadata=_meta(
+            "normalization: " + ", ".join(NORM_NAMES) + " (gn:G groups; --no-bn means none)",
+            metavar="NAME",
+        ),
+    )
     bn_position: str = field(
         default="before",
         metadata=_meta("BN before or after the activation", choices=BN_POSITIONS),
@@ -105,6 +115,11 @@ class Config:
 
     def __post_init__(self) -> None:
         validate(self)
+
+    @property
+    def normalization(self) -> str:
+        """The normalization the network uses: ``norm``, or "none" when ``bn`` is off."""
+        return self.norm if self.bn else "none"
 
     def replace(self, **changes: Any) -> Config:
         """A copy with some fields changed (validated)."""
@@ -183,19 +198,12 @@ def coerce(name: str, raw: Any) -> Any:
 
 
 def parse_init(spec: str) -> tuple[str, float | None]:
-    """'he' -> ('he', None); 'std:0.01' -> ('std', 0.01). Raises ConfigError."""
-    text = spec.strip().lower()
-    if text in ("he", "xavier"):
-        return text, None
-    if text.startswith("std:"):
-        try:
-            s = float(text[4:])
-        except ValueError:
-            s = math.nan
-        if not (math.isfinite(s) and s > 0):
-            raise ConfigError(f"init std must be a positive number, got {spec!r}")
-        return "std", s
-    raise ConfigError(f"unknown init {spec!r} (use he, xavier or std:<s>, e.g. std:0.01)")
+    """'he' -> ('he', None); 'std:0.01' -> ('std', 0.01) (``bntui.nn.init.parse_init``),
+    raising ConfigError."""
+    try:
+        return _parse_init(spec)
+    except NNError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _suggest(name: str, options: Any) -> str:
@@ -241,6 +249,14 @@ def validate(c: Config) -> None:
         c.bn_position in BN_POSITIONS, f"bn-position must be before or after, got {c.bn_position!r}"
     )
     _check(0 < c.bn_momentum <= 1, f"bn-momentum must be in (0, 1], got {c.bn_momentum}")
+    try:
+        _kind, groups = parse_norm(c.norm)
+    except NNError as exc:
+        raise ConfigError(str(exc)) from None
+    _check(
+        groups is None or c.width % groups == 0,
+        f"norm {c.norm}: {groups} groups do not divide width {c.width}",
+    )
     _check(0 <= c.dropout < 1, f"dropout must be in [0, 1), got {c.dropout}")
     parse_init(c.init)
     _check(c.dtype in DTYPES, f"dtype must be float32 or float64, got {c.dtype!r}")

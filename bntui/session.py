@@ -39,11 +39,11 @@ from bntui.config import (
 from bntui.data import DataError, load_dataset
 from bntui.data.download import CHECKSUMS, is_downloaded
 from bntui.metrics import History, _round, layer_stats
-from bntui.nn import MLP, make_optimizer
+from bntui.nn import MLP, NORM_NAMES, NNError, make_optimizer
 from bntui.nn.functional import softmax_cross_entropy
 from bntui.nn.optim import Optimizer, apply_max_norm
 
-STREAMS = ("data", "order", "init", "dropout", "layers")
+STREAMS = ("data", "order", "init", "dropout", "layers", "noise")  # (new ones go last)
 SWITCHABLE_DATASETS = DATASETS[:-1]
 DIVERGED_HINT = "loss is not finite: try l (lower lr), b (BN on) or r (reset weights)"
 BN_BATCH_ONE_HINT = (
@@ -128,7 +128,7 @@ class Session:
             depth=c.depth,
             width=c.width,
             activation=c.activation,
-            bn=c.bn,
+            norm=c.normalization,
             bn_position=c.bn_position,
             bn_momentum=c.bn_momentum,
             dropout=c.dropout,
@@ -138,6 +138,8 @@ class Session:
             l1=c.l1,
             rng=self._rng["init"],
             dropout_rng=self._rng["dropout"],
+            noise_rng=self._rng["noise"],
+            fast=True,  # the fused layers of bntui.nn.fast (pinned equal to the textbook)
         )
 
     # ------------------------------------------------------------------ training
@@ -166,7 +168,7 @@ class Session:
         w_before = [b.linear.W.data.copy() for b in self.model.blocks] if stats_now else None
         loss, logits = self.model.loss(x, y, train=True)
         self.model.backward()
-        self.optimizer.step(self.model.packed_parameters())
+        self.optimizer.step(self.model.optimizer_parameters())
         if c.max_norm is not None:
             for block in self.model.blocks:
                 apply_max_norm(block.linear.W.data, c.max_norm)
@@ -246,7 +248,7 @@ class Session:
         warned = self.warning()
         try:
             text = handler(cmd.arg)
-        except (ConfigError, DataError) as exc:  # e.g. "dataset mnist" before downloading it
+        except (ConfigError, DataError, NNError) as exc:  # e.g. "dataset mnist" not downloaded
             raise CommandError(f"{cmd}: {exc}") from None
         self.log.append((self.step_count, str(cmd)))
         self._since_last_step.append(str(cmd))
@@ -272,10 +274,17 @@ class Session:
         self.optimizer.reset(list(params))
 
     def _do_bn(self, arg: str) -> str:
-        on = not self.config.bn if arg == "toggle" else arg == "on"
-        self._set(bn=on)
-        self._reset_state(self.model.set_bn(on))
+        on = self.config.normalization == "none" if arg == "toggle" else arg == "on"
+        self._set(bn=on, norm="bn") if on else self._set(bn=False)
+        self._reset_state(self.model.set_norm(self.config.normalization))
         return f"BN {'on' if on else 'off'}"
+
+    def _do_norm(self, arg: str) -> str:
+        old = self.config.normalization
+        name = cycle(NORM_NAMES, old.partition(":")[0], arg) if arg in ("next", "prev") else arg
+        self._set(norm=name, bn=name != "none")  # validates (GN groups vs width) first
+        self._reset_state(self.model.set_norm(name))
+        return f"norm {old} → {self.model.norm}"
 
     def _do_bn_position(self, arg: str) -> str:
         pos = cycle(BN_POSITIONS, self.config.bn_position, "next") if arg == "toggle" else arg

@@ -1,11 +1,18 @@
 """bntui.nn: a small NumPy deep-learning engine for studying batch normalization.
 
 Pure NumPy (no UI imports), float32 by default and float64 for gradient checks.
+
+The textbook: ``functional`` (formulas), ``layers`` / ``activations`` (one class each,
+calling ``functional``), ``network`` (the MLP) with ``edits`` (structural changes),
+``norms`` (LayerNorm, GroupNorm, Batch Renormalization, noisy BN),
+``optim``, ``init``. The fast path the session trains with: ``fast`` (fused layers and
+packed parameters, pinned equal to the textbook by tests). Names: ``names``.
 """
 
 from bntui.nn.errors import NNError
 from bntui.nn.functional import (
     batchnorm_backward,
+    batchnorm_backward_staged,
     batchnorm_forward,
     softmax,
     softmax_cross_entropy,
@@ -27,7 +34,16 @@ from bntui.nn.layers import (
     Tanh,
     make_activation,
 )
+from bntui.nn.names import NORM_NAMES
 from bntui.nn.network import MLP, Block
+from bntui.nn.norms import (
+    BatchRenorm1d,
+    GroupNorm,
+    LayerNorm,
+    NoisyBatchNorm1d,
+    make_norm,
+    parse_norm,
+)
 from bntui.nn.optim import Optimizer, apply_max_norm, make_optimizer
 
 __all__ = [
@@ -35,13 +51,18 @@ __all__ = [
     "ELU",
     "GELU",
     "MLP",
+    "NORM_NAMES",
     "BatchNorm1d",
+    "BatchRenorm1d",
     "Block",
     "Dropout",
+    "GroupNorm",
     "Identity",
+    "LayerNorm",
     "LeakyReLU",
     "Linear",
     "NNError",
+    "NoisyBatchNorm1d",
     "Optimizer",
     "Parameter",
     "ReLU",
@@ -49,11 +70,14 @@ __all__ = [
     "Tanh",
     "apply_max_norm",
     "batchnorm_backward",
+    "batchnorm_backward_staged",
     "batchnorm_forward",
     "init_weight",
     "make_activation",
+    "make_norm",
     "make_optimizer",
     "numerical_gradient",
+    "parse_norm",
     "rel_error",
     "softmax",
     "softmax_cross_entropy",

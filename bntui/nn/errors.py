@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from bntui.config import ConfigError
+from bntui.errors import BntuiError
 
 
-class NNError(ConfigError):
+class NNError(BntuiError, ValueError):
     """Bad input to the engine (a shape, a name, a value out of range).
 
-    A subclass of ``ConfigError`` (itself a ``ValueError``), so whatever reports bad
-    configuration in one line reports engine misuse the same way.
+    A ``BntuiError`` (one-line message, exit status 2 from the CLI) and a ``ValueError``;
+    it does not depend on the configuration layer: whoever turns configuration into engine
+    calls (the session) catches it next to ``ConfigError``.
     """

@@ -6,17 +6,29 @@ import math
 
 import numpy as np
 
-from bntui.config import ConfigError, parse_init
 from bntui.nn.errors import NNError
 from bntui.nn.layers import check_dtype
 
 
+def parse_init(spec: str) -> tuple[str, float | None]:
+    """'he' -> ('he', None); 'std:0.01' -> ('std', 0.01). Raises NNError."""
+    text = spec.strip().lower() if isinstance(spec, str) else ""
+    if text in ("he", "xavier"):
+        return text, None
+    if text.startswith("std:"):
+        try:
+            s = float(text[4:])
+        except ValueError:
+            s = math.nan
+        if not (math.isfinite(s) and s > 0):
+            raise NNError(f"init std must be a positive number, got {spec!r}")
+        return "std", s
+    raise NNError(f"unknown init {spec!r} (use he, xavier or std:<s>, e.g. std:0.01)")
+
+
 def init_std(spec: str, fan_in: int, fan_out: int) -> float:
     """The standard deviation an init spec gives a (fan_in, fan_out) weight matrix."""
-    try:
-        kind, s = parse_init(spec)
-    except ConfigError as exc:
-        raise NNError(str(exc)) from None
+    kind, s = parse_init(spec)
     if kind == "he":
         return math.sqrt(2.0 / fan_in)  # He et al. 2015: Var = 2 / fan_in (for ReLU)
     if kind == "xavier":

@@ -7,12 +7,22 @@ parameters in ``Parameter.grad``.
 
 from __future__ import annotations
 
-import difflib
 import math
 
 import numpy as np
 
 from bntui.nn import functional as F
+from bntui.nn.activations import (  # noqa: F401 (re-exported: the layers of the net)
+    ACTIVATIONS,
+    ELU,
+    GELU,
+    Identity,
+    LeakyReLU,
+    ReLU,
+    Sigmoid,
+    Tanh,
+    make_activation,
+)
 from bntui.nn.errors import NNError
 
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -52,20 +62,20 @@ class Parameter:
         return f"Parameter({self.name!r}, shape={self.data.shape}, dtype={self.data.dtype})"
 
 
-_ONES: dict[tuple[int, np.dtype], np.ndarray] = {}
+def check_features(where: str, n: object) -> int:
+    """A whole number of features >= 1, or NNError naming ``where``."""
+    if isinstance(n, bool) or not isinstance(n, int | np.integer):
+        raise NNError(f"{where}: num_features must be a whole number, got {n!r}")
+    if n < 1:
+        raise NNError(f"{where}: num_features must be >= 1, got {n}")
+    return int(n)
 
 
-def _ones(n: int, dtype: np.dtype) -> np.ndarray:
-    """A read-only vector of n ones: ``ones @ a`` sums the rows of ``a`` in one BLAS call
-    (several times cheaper than ``a.sum(axis=0)`` on the small arrays of this lab)."""
-    v = _ONES.get((n, dtype))
-    if v is None:
-        if len(_ONES) > 64:
-            _ONES.clear()
-        v = np.ones(n, dtype)
-        v.flags.writeable = False
-        _ONES[n, dtype] = v
-    return v
+def check_eps(where: str, eps: object) -> float:
+    """eps > 0 as a float, or NNError naming ``where``."""
+    if isinstance(eps, bool) or not (isinstance(eps, int | float | np.floating) and eps > 0.0):
+        raise NNError(f"{where}: eps must be > 0, got {eps!r}")
+    return float(eps)
 
 
 def _pname(prefix: str, name: str) -> str:
@@ -125,34 +135,59 @@ class Linear:
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         _check_input(x, self.in_features, f"Linear {self.name}".rstrip())
-        self.x = x
-        out = np.dot(x, self.W.data)  # out = x W (np.dot: less call overhead than @)
-        if self.b is not None:
-            out += self.b.data  # + b (broadcast over the batch)
-        return out
+        self.x = x  # kept for backward: dL/dW = x^T dout
+        b = None if self.b is None else self.b.data
+        return F.linear_forward(x, self.W.data, b)  # out = x W + b
 
     def backward(self, dout: np.ndarray) -> np.ndarray | None:
         if self.x is None:
             raise NNError("Linear.backward called before forward")
-        try:  # dL/dW = x^T dout (np.dot needs an exactly matching output: else matmul)
-            np.dot(self.x.T, dout, out=self.W.grad)
-        except ValueError:
-            np.matmul(self.x.T, dout, out=self.W.grad)
+        dx, dW, db = F.linear_backward(dout, self.x, self.W.data, need_dx=self.need_dx)
+        self.W.grad[...] = dW  # written in place: the grad array stays the same object
         if self.b is not None:
-            g = self.b.grad
-            if dout.dtype == g.dtype:  # dL/db = sum over the batch of dout (= ones^T dout)
-                np.dot(_ones(dout.shape[0], g.dtype), dout, out=g)
-            else:  # (mixed dtypes)
-                np.add.reduce(dout, axis=0, out=g)
-        if not self.need_dx:
-            return None
-        return np.dot(dout, self.W.data.T)  # dL/dx = dout W^T
+            self.b.grad[...] = db
+        return dx
 
 
 # --------------------------------------------------------------------------- BatchNorm1d
 
 
-class BatchNorm1d:
+class AffineNorm:
+    """What every normalization layer shares: per-feature ``gamma`` (1) and ``beta`` (0),
+    ``eps``, a train/eval switch, and a fresh copy of itself at another width."""
+
+    def __init__(self, num_features: int, eps: float, dtype: type | np.dtype, name: str) -> None:
+        dt = check_dtype(dtype)
+        self.num_features = check_features(type(self).__name__, num_features)
+        self.eps = check_eps(type(self).__name__, eps)
+        self.name = name
+        self.gamma = Parameter(_pname(name, "gamma"), np.ones(num_features, dt))
+        self.beta = Parameter(_pname(name, "beta"), np.zeros(num_features, dt))
+        self.training = True
+
+    def train(self) -> None:
+        self.training = True
+
+    def eval(self) -> None:
+        self.training = False
+
+    def parameters(self) -> list[Parameter]:
+        return [self.gamma, self.beta]
+
+    def fresh(self, num_features: int) -> AffineNorm:
+        """A new layer of this kind and these settings, ``num_features`` wide."""
+        raise NotImplementedError
+
+    def resized(self, num_features: int) -> AffineNorm:
+        """A fresh layer of the new width holding the overlapping features' gamma, beta."""
+        new = self.fresh(num_features)
+        c = min(self.num_features, num_features)
+        new.gamma.data[:c] = self.gamma.data[:c]
+        new.beta.data[:c] = self.beta.data[:c]
+        return new
+
+
+class BatchNorm1d(AffineNorm):
     """Batch normalization over the features of an (N, D) input, PyTorch semantics.
 
     Train mode normalizes with the batch mean and *biased* batch variance and updates
@@ -163,6 +198,9 @@ class BatchNorm1d:
     A batch of one sample in train mode: the variance is 0, so x - mean = 0 and the output
     is exactly ``beta`` (no NaN). The unbiased variance is undefined for N = 1 (PyTorch
     raises), so that update leaves ``running_var`` unchanged; ``running_mean`` is updated.
+
+    The textbook form: every line below is a formula of ``bntui.nn.functional``. The
+    session trains with ``bntui.nn.fast.FastBatchNorm1d`` (same results, fewer passes).
     """
 
     def __init__(
@@ -174,279 +212,63 @@ class BatchNorm1d:
         *,
         name: str = "",
     ) -> None:
-        dt = check_dtype(dtype)
-        if isinstance(num_features, bool) or not isinstance(num_features, int | np.integer):
-            raise NNError(f"BatchNorm1d: num_features must be a whole number, got {num_features!r}")
-        if num_features < 1:
-            raise NNError(f"BatchNorm1d: num_features must be >= 1, got {num_features}")
+        super().__init__(num_features, eps, dtype, name)
         if not (isinstance(momentum, int | float | np.floating) and 0.0 < momentum <= 1.0):
-            raise NNError(f"BatchNorm1d: momentum must be in (0, 1], got {momentum!r}")
-        if not (isinstance(eps, int | float | np.floating) and eps > 0.0):
-            raise NNError(f"BatchNorm1d: eps must be > 0, got {eps!r}")
-        self.num_features = num_features
-        self.eps = float(eps)
+            raise NNError(f"{type(self).__name__}: momentum must be in (0, 1], got {momentum!r}")
         self.momentum = float(momentum)
-        self.name = name
-        self.gamma = Parameter(_pname(name, "gamma"), np.ones(num_features, dt))
-        self.beta = Parameter(_pname(name, "beta"), np.zeros(num_features, dt))
-        # running mean (row 0) and variance (row 1) side by side: one update for both
-        self._running = np.empty((2, num_features), dt)
-        self._running[0] = 0.0
-        self._running[1] = 1.0
-        self.training = True
-        self._cache: F.BNCache | None = None
-        self._eval_cache: tuple[np.ndarray, np.ndarray] | None = None
-        self._coef: tuple[int, float, np.ndarray] | None = None  # (N, momentum, [[m], [m N/(N-1)]])
-        self._buf: tuple | None = None  # (x shape, 1/N vector, (2, D) stats, (N, D) scratch)
+        dt = self.gamma.data.dtype
+        self.running_mean: np.ndarray = np.zeros(num_features, dt)  # starts at 0
+        self.running_var: np.ndarray = np.ones(num_features, dt)  # starts at 1
+        self._cache: F.BNCache | None = None  # train mode: what backward needs
+        self._eval_cache: tuple[np.ndarray, np.ndarray] | None = None  # eval: (xhat, invstd)
 
-    @property
-    def running_mean(self) -> np.ndarray:
-        """Running mean of the batch means, (D,) (a view: in-place edits stick)."""
-        return self._running[0]
+    def fresh(self, num_features: int) -> BatchNorm1d:
+        """A new layer of this kind and these settings (gamma 1, beta 0, running 0/1)."""
+        return type(self)(
+            num_features, self.eps, self.momentum, self.gamma.data.dtype, name=self.name
+        )
 
-    @running_mean.setter
-    def running_mean(self, value: np.ndarray) -> None:
-        self._set_running(np.asarray(value), self._running[1])
-
-    @property
-    def running_var(self) -> np.ndarray:
-        """Running mean of the unbiased batch variances, (D,) (a view)."""
-        return self._running[1]
-
-    @running_var.setter
-    def running_var(self, value: np.ndarray) -> None:
-        self._set_running(self._running[0], np.asarray(value))
-
-    def _set_running(self, mean: np.ndarray, var: np.ndarray) -> None:
-        if mean.shape != (self.num_features,) or var.shape != (self.num_features,):
-            raise NNError(
-                f"BatchNorm1d {self.name}: running statistics must have shape "
-                f"({self.num_features},), got {mean.shape} and {var.shape}"
-            )
-        dt = np.result_type(mean.dtype, var.dtype)
-        self._running = np.stack([mean.astype(dt), var.astype(dt)])
-
-    def train(self) -> None:
-        self.training = True
-
-    def eval(self) -> None:
-        self.training = False
-
-    def parameters(self) -> list[Parameter]:
-        return [self.gamma, self.beta]
+    def resized(self, num_features: int) -> BatchNorm1d:
+        """A fresh layer of the new width holding the overlapping features' parameters and
+        running statistics."""
+        new = super().resized(num_features)
+        assert isinstance(new, BatchNorm1d)
+        c = min(self.num_features, num_features)
+        new.running_mean[:c] = self.running_mean[:c]
+        new.running_var[:c] = self.running_var[:c]
+        return new
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        _check_input(x, self.num_features, f"BatchNorm1d {self.name}".rstrip())
+        _check_input(x, self.num_features, f"{type(self).__name__} {self.name}".rstrip())
+        gamma, beta = self.gamma.data, self.beta.data
         if not self.training:
+            # y = gamma (x - running_mean) / sqrt(running_var + eps) + beta
             out, xhat, invstd = F.batchnorm_eval_forward(
-                x, self.gamma.data, self.beta.data, self.running_mean, self.running_var, self.eps
+                x, gamma, beta, self.running_mean, self.running_var, self.eps
             )
             self._eval_cache, self._cache = (xhat, invstd), None
             return out
-        n = x.shape[0]
-        if n < 2 or x.dtype != self._running.dtype:
-            return self._forward_reference(x)
-        # F.batchnorm_forward's formulas; the batch sums are BLAS products with a vector of
-        # 1/N (one call instead of sum + scale), mean and variance are written into one
-        # (2, D) array so the running averages of both update in three operations, and the
-        # temporaries live in buffers kept while the batch shape stays the same
-        buf = self._buf
-        if buf is None or buf[0] != x.shape or buf[1].dtype != x.dtype:
-            d = x.shape[1]
-            invn = np.full(n, 1.0 / n, x.dtype)
-            buf = self._buf = (x.shape, invn, np.empty((2, d), x.dtype), np.empty_like(x))
-        _, invn, stats, sq = buf
-        mean, var = stats[0], stats[1]
-        np.dot(invn, x, out=mean)  # mu_B = 1/N sum_i x_i
-        xhat = x - mean  # x_i - mu_B
-        np.multiply(xhat, xhat, out=sq)
-        np.dot(invn, sq, out=var)  # sigma_B^2 = 1/N sum_i (x_i - mu_B)^2 (biased)
-        invstd = var + self.eps
-        np.sqrt(invstd, out=invstd)
-        np.reciprocal(invstd, out=invstd)  # 1 / sqrt(sigma_B^2 + eps)
-        xhat *= invstd  # xhat = (x - mu_B) / sqrt(sigma_B^2 + eps)
-        gamma = self.gamma.data
-        out = xhat * gamma  # y = gamma * xhat + beta
-        out += self.beta.data
-        self._cache, self._eval_cache = F.BNCache(xhat, gamma, invstd, mean, var), None
-        # running = (1 - m) running + m [batch_mean, unbiased_var], unbiased = var N/(N-1)
-        m = self.momentum
-        coef = self._coef
-        if coef is None or coef[0] != n or coef[1] != m or coef[2].dtype != stats.dtype:
-            c = np.array([[m], [m * n / (n - 1)]], dtype=stats.dtype)
-            coef = self._coef = (n, m, c)
-        self._running *= 1.0 - m
-        stats *= coef[2]  # (the cache's mean/var are views of stats: used no more)
-        self._running += stats
-        return out
-
-    def _forward_reference(self, x: np.ndarray) -> np.ndarray:
-        """Train-mode forward through ``F.batchnorm_forward`` (any N, any dtype)."""
-        out, cache = F.batchnorm_forward(x, self.gamma.data, self.beta.data, self.eps)
+        # mu_B, sigma_B^2 (biased), xhat = (x - mu_B) / sqrt(sigma_B^2 + eps), gamma xhat + beta
+        out, cache = F.batchnorm_forward(x, gamma, beta, self.eps)
         self._cache, self._eval_cache = cache, None
-        m = self.momentum
-        n = x.shape[0]
-        # running_mean = (1 - m) * running_mean + m * batch_mean
-        self.running_mean *= 1.0 - m
-        self.running_mean += m * cache.mean
-        if n > 1:
-            # running_var = (1 - m) * running_var + m * unbiased_var, unbiased = var * N/(N-1)
-            self.running_var *= 1.0 - m
-            self.running_var += (m * n / (n - 1)) * cache.var
+        # running = (1 - momentum) running + momentum [mu_B, sigma_B^2 N / (N - 1)]
+        F.batchnorm_running_update(
+            self.running_mean, self.running_var, cache.mean, cache.var, x.shape[0], self.momentum
+        )
         return out
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         if self._cache is not None:
-            if dout.shape != self._cache.xhat.shape or dout.dtype != self.gamma.grad.dtype:
-                dx, dgamma, dbeta = F.batchnorm_backward(dout, self._cache)
-            else:
-                return self._backward_fused(dout, self._cache)
+            dx, dgamma, dbeta = F.batchnorm_backward(dout, self._cache)
         elif self._eval_cache is not None:
-            # fixed statistics: y = gamma * (x - mu) * invstd + beta is elementwise
-            xhat, invstd = self._eval_cache
-            dbeta = dout.sum(axis=0)
-            dgamma = np.sum(dout * xhat, axis=0)
-            dx = dout * (self.gamma.data * invstd)  # dL/dx = dout * gamma * invstd
+            dx, dgamma, dbeta = F.batchnorm_eval_backward(
+                dout, self._eval_cache[0], self.gamma.data, self._eval_cache[1]
+            )
         else:
-            raise NNError("BatchNorm1d.backward called before forward")
+            raise NNError(f"{type(self).__name__}.backward called before forward")
         self.gamma.grad[...] = dgamma
         self.beta.grad[...] = dbeta
         return dx
-
-    def _backward_fused(self, dout: np.ndarray, cache: F.BNCache) -> np.ndarray:
-        """``F.batchnorm_backward`` with the sums written straight into the grads."""
-        xhat, n = cache.xhat, dout.shape[0]
-        buf = self._buf
-        if buf is None or buf[0] != dout.shape:  # (only the reference forward ran)
-            buf = (dout.shape, None, None, np.empty_like(dout))
-        ones = _ones(n, dout.dtype)
-        dbeta = np.dot(ones, dout, out=self.beta.grad)  # sum_i dout_i
-        t = np.multiply(dout, xhat, out=buf[3])
-        dgamma = np.dot(ones, t, out=self.gamma.grad)  # sum_i dout_i * xhat_i
-        # dx = gamma invstd / N (N dout - sum(dout) - xhat sum(dout xhat))
-        dx = xhat * (dgamma * (-1.0 / n))
-        dx += dout
-        dx -= dbeta * (1.0 / n)
-        dx *= cache.gamma * cache.invstd
-        return dx
-
-
-# --------------------------------------------------------------------------- activations
-
-
-class Sigmoid:
-    """sigmoid(x) = 1 / (1 + exp(-x)); no overflow warning for large |x|."""
-
-    name = "sigmoid"
-
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        self.out = F.sigmoid(x)
-        return self.out
-
-    def backward(self, dout: np.ndarray) -> np.ndarray:
-        return F.sigmoid_backward(dout, self.out)  # s (1 - s)
-
-
-class Tanh:
-    """tanh(x)."""
-
-    name = "tanh"
-
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        self.out = np.tanh(x)
-        return self.out
-
-    def backward(self, dout: np.ndarray) -> np.ndarray:
-        return F.tanh_backward(dout, self.out)  # 1 - tanh^2
-
-
-class ReLU:
-    """max(x, 0)."""
-
-    name = "relu"
-
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        self.x = x
-        return F.relu(x)
-
-    def backward(self, dout: np.ndarray) -> np.ndarray:
-        return F.relu_backward(dout, self.x)  # 1 where x > 0
-
-
-class LeakyReLU:
-    """x for x > 0, 0.01 x otherwise."""
-
-    name = "leaky_relu"
-    slope = 0.01
-
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        self.x = x
-        return F.leaky_relu(x, self.slope)
-
-    def backward(self, dout: np.ndarray) -> np.ndarray:
-        return F.leaky_relu_backward(dout, self.x, self.slope)  # 1 or slope
-
-
-class ELU:
-    """x for x > 0, alpha (exp(x) - 1) otherwise, alpha = 1."""
-
-    name = "elu"
-    alpha = 1.0
-
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        self.x = x
-        self.out = F.elu(x, self.alpha)
-        return self.out
-
-    def backward(self, dout: np.ndarray) -> np.ndarray:
-        return F.elu_backward(dout, self.x, self.out, self.alpha)  # 1 or out + alpha
-
-
-class GELU:
-    """GELU with the tanh approximation, as PyTorch ``nn.GELU(approximate='tanh')``:
-    0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
-
-    name = "gelu"
-
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        self.x = x
-        return F.gelu(x)
-
-    def backward(self, dout: np.ndarray) -> np.ndarray:
-        return F.gelu_backward(dout, self.x)
-
-
-class Identity:
-    """f(x) = x (a linear network: depth adds nothing but parameters)."""
-
-    name = "identity"
-
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        return x
-
-    def backward(self, dout: np.ndarray) -> np.ndarray:
-        return dout
-
-
-ACTIVATIONS: dict[str, type] = {
-    "sigmoid": Sigmoid,
-    "tanh": Tanh,
-    "relu": ReLU,
-    "leaky_relu": LeakyReLU,
-    "elu": ELU,
-    "gelu": GELU,
-    "identity": Identity,
-}
-
-
-def make_activation(name: str) -> Sigmoid | Tanh | ReLU | LeakyReLU | ELU | GELU | Identity:
-    """A fresh activation layer by name (see ``ACTIVATIONS``); unknown names raise NNError."""
-    cls = ACTIVATIONS.get(name) if isinstance(name, str) else None
-    if cls is None:
-        close = difflib.get_close_matches(str(name), list(ACTIVATIONS), n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise NNError(f"unknown activation {name!r}{hint}; choose from {', '.join(ACTIVATIONS)}")
-    return cls()
 
 
 # --------------------------------------------------------------------------- Dropout

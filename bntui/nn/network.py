@@ -1,13 +1,16 @@
-"""The multilayer perceptron the laboratory trains, and its structural edits.
+"""The multilayer perceptron the laboratory trains.
 
     input -> depth x (Linear -> [BN] -> act -> [Dropout]) -> Linear (head) -> softmax-CE
 
 With ``bn_position="after"`` a block is Linear -> act -> BN -> [Dropout]. Depth 0 is
 logistic regression (the head alone).
 
-Structural edits (``set_bn``, ``add_layer``, ``set_width``, ...) keep what still fits and
-return the Parameters that are new (a parameter whose shape changes is replaced by a new
-object), so the caller can reset optimizer state for exactly those.
+Structural edits (``set_bn``, ``add_layer``, ``set_width``, ...) live in ``edits.py``
+(``MLPEdits``, mixed into ``MLP``): they keep what still fits and return the Parameters
+that are new, so the caller can reset optimizer state for exactly those.
+
+``fast=True`` (what the session uses) builds the layers of ``fast.py`` and lets the
+optimizer update packed parameters; ``fast=False`` (the default) is the textbook path.
 """
 
 from __future__ import annotations
@@ -16,127 +19,38 @@ import math
 
 import numpy as np
 
+from bntui.nn import functional as _F
+from bntui.nn.block import Block
+from bntui.nn.checks import (
+    check_bn_momentum,
+    check_int,
+    check_penalty,
+    check_position,
+)
+from bntui.nn.edits import MLPEdits
 from bntui.nn.errors import NNError
+from bntui.nn.fast import FastLinear, PackedParameters
 from bntui.nn.functional import softmax, softmax_cross_entropy
 from bntui.nn.init import init_std, init_weight
 from bntui.nn.layers import (
-    BatchNorm1d,
     Dropout,
     Linear,
     Parameter,
     check_dtype,
     make_activation,
 )
-from bntui.nn.optim import PackedParameters
-
-BN_POSITIONS = ("before", "after")
-
-
-def _check_int(label: str, value: int, lo: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < lo:
-        raise NNError(f"{label} must be a whole number >= {lo}, got {value!r}")
-    return int(value)
+from bntui.nn.names import BATCH_NORMS, BN_POSITIONS  # noqa: F401 (BN_POSITIONS re-exported)
+from bntui.nn.norms import Norm, make_norm, parse_norm
 
 
-def _as_float(label: str, value: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise NNError(f"{label} must be a number, got {value!r}")
-    return float(value)
-
-
-def _check_penalty(label: str, value: float) -> float:
-    v = _as_float(label, value)
-    if not (math.isfinite(v) and v >= 0):
-        raise NNError(f"{label} must be a finite number >= 0, got {value!r}")
-    return v
-
-
-def _check_bn_momentum(value: float) -> float:
-    v = _as_float("bn momentum", value)
-    if not 0.0 < v <= 1.0:
-        raise NNError(f"bn momentum must be in (0, 1], got {value!r}")
-    return v
-
-
-def _check_position(pos: str) -> str:
-    if pos not in BN_POSITIONS:
-        raise NNError(f"bn position must be 'before' or 'after', got {pos!r}")
-    return pos
-
-
-class Block:
-    """One hidden layer: Linear -> [BN] -> act -> [Dropout] (or Linear -> act -> BN).
-
-    After every training forward pass the taps hold references (not copies) for
-    statistics: ``z`` the Linear output (pre-BN), ``act_in`` the activation's input,
-    ``act_out`` its output. Eval passes (validation, predictions) leave them alone, so they
-    always describe the last training batch.
-    """
-
-    def __init__(
-        self,
-        name: str,
-        linear: Linear,
-        bn: BatchNorm1d | None,
-        act: object,
-        dropout: Dropout | None,
-        bn_position: str,
-    ) -> None:
-        self.name = name
-        self.linear = linear
-        self.bn = bn
-        self.act = act
-        self.dropout = dropout
-        self.bn_position = bn_position
-        self.z: np.ndarray | None = None
-        self.act_in: np.ndarray | None = None
-        self.act_out: np.ndarray | None = None
-        self.training = True
-
-    def parameters(self) -> list[Parameter]:
-        ps = self.linear.parameters()
-        return ps + self.bn.parameters() if self.bn is not None else ps
-
-    def set_training(self, train: bool) -> None:
-        self.training = train
-        if self.bn is not None:
-            self.bn.training = train
-        if self.dropout is not None:
-            self.dropout.training = train
-
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        z = h = self.linear.forward(x)
-        before = self.bn is not None and self.bn_position == "before"
-        if before:
-            h = self.bn.forward(h)  # type: ignore[union-attr]
-        act_in = h
-        h = self.act.forward(h)  # type: ignore[attr-defined]
-        if self.training:
-            self.z, self.act_in, self.act_out = z, act_in, h
-        if self.bn is not None and not before:
-            h = self.bn.forward(h)
-        if self.dropout is not None:
-            h = self.dropout.forward(h)
-        return h
-
-    def backward(self, dout: np.ndarray) -> np.ndarray | None:
-        d = dout
-        if self.dropout is not None:
-            d = self.dropout.backward(d)
-        before = self.bn is not None and self.bn_position == "before"
-        if self.bn is not None and not before:
-            d = self.bn.backward(d)
-        d = self.act.backward(d)  # type: ignore[attr-defined]
-        if before:
-            d = self.bn.backward(d)  # type: ignore[union-attr]
-        return self.linear.backward(d)
-
-
-class MLP:
+class MLP(MLPEdits):
     """A classifier MLP in NumPy, float32 by default (float64 for gradient checks).
 
     ``rng`` draws the initial weights and is kept for re-initializing the head when
-    depth drops to 0; ``dropout_rng`` draws dropout masks.
+    depth drops to 0; ``dropout_rng`` draws dropout masks; ``noise_rng`` the noise of
+    noisy BN. ``norm`` names the normalization ("bn", "ln", "gn", "gn:G", "brn",
+    "noisy-bn", "none"); ``bn=True/False`` is an alias for "bn"/"none". ``fast`` picks the
+    fused layers of ``fast.py`` (same results; see there) instead of the textbook ones.
     """
 
     def __init__(
@@ -147,7 +61,8 @@ class MLP:
         depth: int,
         width: int,
         activation: str = "relu",
-        bn: bool = True,
+        bn: bool | None = None,
+        norm: str | None = None,
         bn_position: str = "before",
         bn_momentum: float = 0.1,
         dropout: float = 0.0,
@@ -157,22 +72,31 @@ class MLP:
         l1: float = 0.0,
         rng: np.random.Generator,
         dropout_rng: np.random.Generator,
+        noise_rng: np.random.Generator | None = None,
+        fast: bool = False,
     ) -> None:
-        self._in_dim = _check_int("in_dim", in_dim, 1)
-        self._n_classes = _check_int("n_classes", n_classes, 2)
-        depth = _check_int("depth", depth, 0)
-        self._width = _check_int("width", width, 1)
+        self._fast = bool(fast)
+        self._in_dim = check_int("in_dim", in_dim, 1)
+        self._n_classes = check_int("n_classes", n_classes, 2)
+        depth = check_int("depth", depth, 0)
+        self._width = check_int("width", width, 1)
         make_activation(activation)  # validates the name
         self._activation = activation
-        self._bn = bool(bn)
-        self._bn_position = _check_position(bn_position)
-        self._bn_momentum = _check_bn_momentum(bn_momentum)
+        if norm is None:
+            norm = "bn" if bn is None or bn else "none"
+        elif bn is not None and bool(bn) != (parse_norm(norm)[0] != "none"):
+            raise NNError(f"bn={bn!r} contradicts norm={norm!r} (give one of them)")
+        self._norm = self._check_norm(norm, self._width)
+        # noisy BN's own stream (a fixed one if none is given: pass the session's)
+        self._noise_rng = noise_rng if noise_rng is not None else np.random.default_rng(0)
+        self._bn_position = check_position(bn_position)
+        self._bn_momentum = check_bn_momentum(bn_momentum)
         self._dropout = Dropout._check_p(dropout)
         init_std(init, 1, 1)  # validates the spec
         self._init = init
         self._dtype = check_dtype(dtype)
-        self._weight_decay = _check_penalty("weight decay", weight_decay)
-        self._l1 = _check_penalty("l1", l1)
+        self._weight_decay = check_penalty("weight decay", weight_decay)
+        self._l1 = check_penalty("l1", l1)
         self._rng = rng
         self._dropout_rng = dropout_rng
         self.blocks: list[Block] = [self._new_block(i + 1, rng) for i in range(depth)]
@@ -204,7 +128,23 @@ class MLP:
 
     @property
     def bn(self) -> bool:
-        return self._bn
+        """True when the normalization is plain batch normalization ("bn")."""
+        return self._norm == "bn"
+
+    @property
+    def norm(self) -> str:
+        """The normalization in use: "bn", "ln", "gn:G", "brn", "noisy-bn" or "none"."""
+        return self._norm
+
+    @staticmethod
+    def _check_norm(spec: str, width: int) -> str:
+        """The canonical name of a norm spec ("gn" -> "gn:4"); NNError if it is unknown or
+        its groups do not divide ``width``."""
+        kind, groups = parse_norm(spec)
+        if groups is None:
+            return kind
+        _F.check_groups(groups, width)
+        return f"gn:{groups}"
 
     @property
     def bn_position(self) -> str:
@@ -229,7 +169,7 @@ class MLP:
     @weight_decay.setter
     def weight_decay(self, value: float) -> None:
         # a plain number: safe to assign directly (also via set_weight_decay)
-        self._weight_decay = _check_penalty("weight decay", value)
+        self._weight_decay = check_penalty("weight decay", value)
 
     @property
     def l1(self) -> float:
@@ -237,7 +177,7 @@ class MLP:
 
     @l1.setter
     def l1(self, value: float) -> None:
-        self._l1 = _check_penalty("l1", value)
+        self._l1 = check_penalty("l1", value)
 
     @property
     def dtype(self) -> np.dtype:
@@ -250,16 +190,26 @@ class MLP:
         w = init_weight(self._init, fan_in, fan_out, rng, self._dtype)
         # the first Linear of the net never needs dL/dx (x is the data)
         first = name == "L1" or (name == "out" and not self.blocks)
-        return Linear(fan_in, fan_out, weight=w, bias=bias, need_dx=not first, name=name)
+        cls = FastLinear if self._fast else Linear
+        return cls(fan_in, fan_out, weight=w, bias=bias, need_dx=not first, name=name)
 
     def _linear_bias(self) -> bool:
         # a Linear directly followed by BN needs no bias: BN subtracts the mean anyway
-        return not (self._bn and self._bn_position == "before")
+        # (a batch normalization subtracts the batch mean of each unit: b cancels out;
+        # LN and GN subtract a per-sample mean over units, which does not cancel b)
+        return not (self._norm in BATCH_NORMS and self._bn_position == "before")
 
-    def _new_bn(self, name: str) -> BatchNorm1d | None:
-        if not self._bn:
-            return None
-        return BatchNorm1d(self._width, momentum=self._bn_momentum, dtype=self._dtype, name=name)
+    def _new_norm(self, name: str) -> Norm | None:
+        """A fresh normalization layer of the network's kind (None for "none")."""
+        return make_norm(
+            self._norm,
+            self._width,
+            momentum=self._bn_momentum,
+            dtype=self._dtype,
+            name=name,
+            fast=self._fast,
+            rng=self._noise_rng,
+        )
 
     def _new_dropout(self) -> Dropout | None:
         return Dropout(self._dropout, self._dropout_rng) if self._dropout > 0 else None
@@ -271,7 +221,7 @@ class MLP:
         return Block(
             name,
             linear,
-            self._new_bn(name),
+            self._new_norm(name),
             make_activation(self._activation),
             self._new_dropout(),
             self._bn_position,
@@ -292,13 +242,23 @@ class MLP:
     def packed_parameters(self) -> PackedParameters:
         """All parameters packed into one buffer (grads into another), for ``Optimizer.step``.
 
-        Packed on first use and again after any structural edit; packing rebinds each
-        parameter's ``.data`` / ``.grad`` to a view with the same values.
+        Packed on first use and again after any structural edit. Packing *rebinds* each
+        parameter's ``.data`` / ``.grad`` to a view with the same values: an array read
+        from ``p.data`` before the call is stale after it (see ``PackedParameters``).
         """
         packed = self._packed
         if packed is None or not packed.intact():
             packed = self._packed = PackedParameters(self.parameters())
         return packed
+
+    def optimizer_parameters(self) -> PackedParameters | list[Parameter]:
+        """What ``Optimizer.step`` should get: the packed parameters on the fast path, the
+        plain list (nothing rebound) on the textbook path."""
+        return self.packed_parameters() if self._fast else self.parameters()
+
+    @property
+    def fast(self) -> bool:
+        return self._fast
 
     def weights(self) -> list[Parameter]:
         """The Linear weight matrices (hidden and head): what the penalties act on."""
@@ -363,189 +323,3 @@ class MLP:
             for i in range(0, max(len(x), 1), chunk)
         ]
         return parts[0] if len(parts) == 1 else np.concatenate(parts)
-
-    # ------------------------------------------------------------------ structural edits
-    def _new_since(self, before: list[Parameter]) -> list[Parameter]:
-        """Parameters that did not exist before an edit (identity, not equality)."""
-        self._dlogits = None  # any cached backward state is stale now
-        self._packed = None  # the parameter list may have changed: pack again on demand
-        old = {id(p) for p in before}
-        return [p for p in self.parameters() if id(p) not in old]
-
-    def set_bn(self, on: bool) -> list[Parameter]:
-        """BN on (fresh: gamma 1, beta 0, running 0/1) or off; Linear weights are kept.
-
-        With BN before the activation, the Linear bias is removed when BN comes on and
-        re-added as zeros when BN goes off.
-        """
-        before = self.parameters()
-        self._bn = bool(on)
-        for block in self.blocks:
-            if (block.bn is not None) != self._bn:
-                block.bn = self._new_bn(block.name)
-            block.linear.set_bias(self._linear_bias())
-        return self._new_since(before)
-
-    def set_bn_position(self, pos: str) -> list[Parameter]:
-        """BN before or after the activation. With BN on, the BN layers start fresh (their
-        gamma/beta/statistics meant something else) and Linear biases follow the rule."""
-        before = self.parameters()
-        pos = _check_position(pos)
-        if pos != self._bn_position:
-            self._bn_position = pos
-            for block in self.blocks:
-                block.bn_position = pos
-                block.bn = self._new_bn(block.name)
-                block.linear.set_bias(self._linear_bias())
-        return self._new_since(before)
-
-    def set_bn_momentum(self, momentum: float) -> list[Parameter]:
-        """Momentum of the BN running averages (no parameter changes)."""
-        self._bn_momentum = _check_bn_momentum(momentum)
-        for block in self.blocks:
-            if block.bn is not None:
-                block.bn.momentum = self._bn_momentum
-        return self._new_since(self.parameters())
-
-    def set_activation(self, name: str) -> list[Parameter]:
-        """Swap every hidden activation (no parameters change)."""
-        make_activation(name)  # validates
-        self._activation = name
-        for block in self.blocks:
-            block.act = make_activation(name)
-        return self._new_since(self.parameters())
-
-    def set_dropout(self, p: float) -> list[Parameter]:
-        """Dropout probability after each hidden layer (0 removes the dropout layers)."""
-        self._dropout = Dropout._check_p(p)
-        for block in self.blocks:
-            if self._dropout == 0.0:
-                block.dropout = None
-            elif block.dropout is None:
-                block.dropout = self._new_dropout()
-            else:
-                block.dropout.set_p(self._dropout)
-        return self._new_since(self.parameters())
-
-    def set_weight_decay(self, value: float) -> list[Parameter]:
-        """L2 penalty strength (0.5 * value * sum W^2); no parameters change."""
-        self.weight_decay = value
-        return []
-
-    def set_l1(self, value: float) -> list[Parameter]:
-        """L1 penalty strength (value * sum |W|); no parameters change."""
-        self.l1 = value
-        return []
-
-    def add_layer(self, rng: np.random.Generator) -> list[Parameter]:
-        """Append a freshly initialized hidden layer before the head.
-
-        From depth 0 the new layer is in_dim -> width and the head is re-initialized
-        width -> classes (its input size changed).
-        """
-        before = self.parameters()
-        was_empty = not self.blocks
-        self.blocks.append(self._new_block(len(self.blocks) + 1, rng))
-        if was_empty:
-            self.head = self._new_head(rng)
-        return self._new_since(before)
-
-    def remove_layer(self) -> list[Parameter]:
-        """Drop the last hidden layer; at depth 0 the head becomes in_dim -> classes,
-        re-initialized from the stored init generator."""
-        if not self.blocks:
-            raise NNError("cannot remove a layer: depth is already 0")
-        before = self.parameters()
-        self.blocks.pop()
-        if not self.blocks:
-            self.head = self._new_head(self._rng)
-        return self._new_since(before)
-
-    def _resized_linear(
-        self, old: Linear, fan_in: int, fan_out: int, rng: np.random.Generator
-    ) -> Linear:
-        """A Linear of the new shape: fresh init, then the overlapping slice copied over."""
-        new = self._new_linear(old.name, fan_in, fan_out, rng, bias=old.b is not None)
-        r, c = min(fan_in, old.in_features), min(fan_out, old.out_features)
-        new.W.data[:r, :c] = old.W.data[:r, :c]
-        if old.b is not None and new.b is not None:
-            if old.b.data.shape == new.b.data.shape:
-                new.b = old.b  # unchanged shape: the parameter survives
-            else:
-                new.b.data[:c] = old.b.data[:c]
-        if old.W.data.shape == new.W.data.shape:
-            new.W = old.W
-        return new
-
-    def _resized_bn(self, old: BatchNorm1d) -> BatchNorm1d:
-        """A BN of the new width with the overlapping features' parameters and statistics."""
-        new = BatchNorm1d(self._width, old.eps, old.momentum, self._dtype, name=old.name)
-        c = min(old.num_features, self._width)
-        new.gamma.data[:c] = old.gamma.data[:c]
-        new.beta.data[:c] = old.beta.data[:c]
-        new.running_mean[:c] = old.running_mean[:c]
-        new.running_var[:c] = old.running_var[:c]
-        return new
-
-    def set_width(self, width: int, rng: np.random.Generator) -> list[Parameter]:
-        """Resize every hidden layer, keeping the overlapping slice of each weight, bias,
-        BN parameter and running statistic; new entries are freshly initialized."""
-        width = _check_int("width", width, 1)
-        before = self.parameters()
-        if width != self._width:
-            self._width = width
-            for i, block in enumerate(self.blocks):
-                fan_in = self._in_dim if i == 0 else width
-                block.linear = self._resized_linear(block.linear, fan_in, width, rng)
-                if block.bn is not None:
-                    block.bn = self._resized_bn(block.bn)
-                block.z = block.act_in = block.act_out = None
-            if self.blocks:
-                self.head = self._resized_linear(self.head, width, self._n_classes, rng)
-        return self._new_since(before)
-
-    def reinit(self, init_spec: str, rng: np.random.Generator) -> list[Parameter]:
-        """Fresh weights for every layer with a (possibly new) init spec; BN reset."""
-        init_std(init_spec, 1, 1)  # validates
-        self._init = init_spec
-        depth = len(self.blocks)
-        self.blocks = []
-        for i in range(depth):
-            self.blocks.append(self._new_block(i + 1, rng))
-        self.head = self._new_head(rng)
-        return self._new_since([])
-
-    def set_io(self, in_dim: int, n_classes: int, rng: np.random.Generator) -> list[Parameter]:
-        """A new dataset: re-initialize the first Linear and/or the head only where their
-        input or output size changes."""
-        in_dim = _check_int("in_dim", in_dim, 1)
-        n_classes = _check_int("n_classes", n_classes, 2)
-        before = self.parameters()
-        in_changed, out_changed = in_dim != self._in_dim, n_classes != self._n_classes
-        self._in_dim, self._n_classes = in_dim, n_classes
-        if self.blocks and in_changed:
-            first = self.blocks[0]
-            first.linear = self._new_linear(
-                "L1", in_dim, self._width, rng, bias=self._linear_bias()
-            )
-        if out_changed or (in_changed and not self.blocks):
-            self.head = self._new_head(rng)
-        return self._new_since(before)
-
-    def set_dtype(self, dtype: type | np.dtype) -> list[Parameter]:
-        """Convert every parameter and running statistic; returns all parameters (their
-        arrays changed dtype, so optimizer state for them must go)."""
-        dt = check_dtype(dtype)
-        if dt == self._dtype:
-            return self._new_since(self.parameters())
-        self._dtype = dt
-        for p in self.parameters():
-            p.data = p.data.astype(dt)
-            p.grad = np.zeros_like(p.data)
-        for block in self.blocks:
-            if block.bn is not None:
-                block.bn.running_mean = block.bn.running_mean.astype(dt)
-                block.bn.running_var = block.bn.running_var.astype(dt)
-        self._dlogits = None
-        self._packed = None
-        return self.parameters()

@@ -8,13 +8,14 @@ its state; a new one starts fresh; ``reset`` drops state on demand.
 from __future__ import annotations
 
 import math
-import operator
 import weakref
 
 import numpy as np
 
 from bntui.nn.errors import NNError
+from bntui.nn.fast import PackedParameters
 from bntui.nn.layers import Parameter
+from bntui.nn.names import OPTIMIZER_NAMES
 
 
 def _check_lr(lr: float) -> float:
@@ -25,51 +26,6 @@ def _check_lr(lr: float) -> float:
     if not (math.isfinite(value) and value > 0.0):
         raise NNError(f"learning rate must be a finite number > 0, got {lr!r}")
     return value
-
-
-_DATA = operator.attrgetter("data")
-_GRAD = operator.attrgetter("grad")
-
-
-class PackedParameters:
-    """Parameters whose ``.data`` (and ``.grad``) are views into one contiguous buffer.
-
-    Packing rebinds each ``p.data`` / ``p.grad`` to a view holding the same values, so an
-    optimizer can update every parameter with one NumPy call instead of one per array
-    (the arrays of a small net are tiny: the per-call overhead is most of the cost).
-    ``intact()`` is False once anybody rebinds a parameter's array (e.g. a dtype change).
-    """
-
-    def __init__(self, params: list[Parameter]) -> None:
-        if not params:
-            raise NNError("PackedParameters needs at least one parameter")
-        dt = params[0].data.dtype
-        if any(p.data.dtype != dt or p.grad.dtype != dt for p in params):
-            raise NNError("PackedParameters: all parameters must share one dtype")
-        total = sum(p.data.size for p in params)
-        self.params: tuple[Parameter, ...] = tuple(params)
-        self.data = np.empty(total, dt)  # all parameters, back to back
-        self.grad = np.empty(total, dt)  # their gradients, same layout
-        self.tmp = np.empty(total, dt)  # scratch for the optimizer
-        self.slices: list[slice] = []
-        off = 0
-        for p in params:
-            sl = slice(off, off + p.data.size)
-            off = sl.stop
-            self.data[sl] = p.data.ravel()
-            self.grad[sl] = p.grad.ravel()
-            p.data = self.data[sl].reshape(p.data.shape)
-            p.grad = self.grad[sl].reshape(p.grad.shape)
-            self.slices.append(sl)
-        self._datas = [p.data for p in params]
-        self._grads = [p.grad for p in params]
-
-    def intact(self) -> bool:
-        """True while every parameter still uses its views into the buffers."""
-        ps = self.params
-        return all(map(operator.is_, map(_DATA, ps), self._datas)) and all(
-            map(operator.is_, map(_GRAD, ps), self._grads)
-        )
 
 
 class Optimizer:
@@ -236,7 +192,10 @@ class Adam(Optimizer):
         p.data -= (self.lr / bc1) * m / denom  # lr * m_hat / (sqrt(v_hat) + eps)
 
 
-OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD, "momentum": Momentum, "adam": Adam}
+# the names come from bntui.nn.names (the one list); zip(strict) fails if they drift apart
+OPTIMIZERS: dict[str, type[Optimizer]] = dict(
+    zip(OPTIMIZER_NAMES, (SGD, Momentum, Adam), strict=True)
+)
 
 
 def make_optimizer(name: str, lr: float, *, momentum: float = 0.9) -> Optimizer:

@@ -19,6 +19,8 @@ from hypothesis import strategies as st
 from bntui.commands import VOCABULARY, CommandError
 from bntui.config import ACTIVATIONS, OPTIMIZERS, Config
 from bntui.export import dumps_record
+from bntui.nn.names import BATCH_NORMS
+from bntui.nn.norms import parse_norm
 from bntui.session import Session
 
 PROFILE = settings(settings.get_profile("bntui-reliability"), max_examples=300)
@@ -32,6 +34,9 @@ def _command_texts() -> st.SearchStrategy[str]:
     per_verb = {
         "bn": st.sampled_from(["on", "off", "toggle"]),
         "bn-position": st.sampled_from(["before", "after", "toggle"]),
+        # gn:G that does not divide the width (and width edits under it) must be refused
+        "norm": st.sampled_from(["bn", "ln", "gn", "gn:2", "gn:3", "brn", "noisy-bn", "none"])
+        | st.sampled_from(["next", "prev", "lnn", "gn:0"]),
         "activation": st.sampled_from([*ACTIVATIONS, "next", "prev", "leaky-relu"]),
         # depth and width beyond their ranges must be refused with CommandError
         "depth": st.sampled_from(["0", "1", "2", "3", "+1", "-1", "+40", "-5", "*2", "/2"]),
@@ -86,13 +91,17 @@ def check_invariants(s: Session) -> None:
     """The structural and numerical promises a Session keeps between steps."""
     c, m = s.config, s.model
     assert m.depth == c.depth == len(m.blocks)
-    assert m.width == c.width and m.activation == c.activation and m.bn == c.bn
+    norm = parse_norm(c.normalization)
+    assert m.width == c.width and m.activation == c.activation and parse_norm(m.norm) == norm
+    assert m.bn == (norm[0] == "bn")
     fan_in = s.data.input_dim
     for block in m.blocks:
         assert block.linear.W.data.shape == (fan_in, c.width)
-        assert (block.bn is not None) == c.bn
+        assert (block.norm is not None) == (norm[0] != "none")
+        assert (block.bn is not None) == (norm[0] in BATCH_NORMS)
+        if block.norm is not None:
+            assert block.norm.gamma.data.shape == block.norm.beta.data.shape == (c.width,)
         if block.bn is not None:
-            assert block.bn.gamma.data.shape == block.bn.beta.data.shape == (c.width,)
             assert block.bn.running_var.shape == (c.width,)
             if not s.diverged:
                 assert np.all(block.bn.running_var > 0), "BN running variance must stay > 0"

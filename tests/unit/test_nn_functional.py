@@ -83,8 +83,9 @@ def test_bn_forward_gamma_beta_set_mean_and_std() -> None:
 
 # With N = 2 the output is +-sqrt(var / (var + eps)): it depends on x only through eps,
 # so dx ~ 1e-7 and finite differences drown in rounding; a larger eps makes it measurable.
+@pytest.mark.parametrize("backward", [F.batchnorm_backward, F.batchnorm_backward_staged])
 @pytest.mark.parametrize(("n", "eps"), [(1, 1e-5), (2, 0.1), (3, 1e-5), (16, 1e-5), (16, 0.5)])
-def test_bn_backward_matches_finite_differences(n: int, eps: float) -> None:
+def test_bn_backward_matches_finite_differences(n: int, eps: float, backward) -> None:
     rng = _rng(n)
     x = rng.standard_normal((n, 4)) * 2 + 1
     gamma = rng.standard_normal(4) + 1.5
@@ -95,7 +96,7 @@ def test_bn_backward_matches_finite_differences(n: int, eps: float) -> None:
         return float(np.sum(F.batchnorm_forward(x, gamma, beta, eps)[0] * w))
 
     _, cache = F.batchnorm_forward(x, gamma, beta, eps)
-    dx, dgamma, dbeta = F.batchnorm_backward(w, cache)
+    dx, dgamma, dbeta = backward(w, cache)  # compact and staged (node by node) forms
     assert rel_error(dx, numerical_gradient(f, x)) < TOL
     assert rel_error(dgamma, numerical_gradient(f, gamma)) < TOL
     assert rel_error(dbeta, numerical_gradient(f, beta)) < TOL

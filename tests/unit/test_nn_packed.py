@@ -8,6 +8,7 @@ import pytest
 
 from bntui.nn import functional as F
 from bntui.nn.errors import NNError
+from bntui.nn.fast import FastBatchNorm1d
 from bntui.nn.layers import BatchNorm1d, Parameter
 from bntui.nn.network import MLP
 from bntui.nn.optim import PackedParameters, make_optimizer
@@ -115,10 +116,11 @@ def test_mlp_repacks_after_structural_edits() -> None:
     assert third.data.dtype == np.float64 and set(third.params) == set(m.parameters())
 
 
+@pytest.mark.parametrize("cls", [BatchNorm1d, FastBatchNorm1d])
 @pytest.mark.parametrize("n", [1, 2, 7, 64])
-def test_batchnorm_layer_matches_the_functional_form(n: int) -> None:
+def test_batchnorm_layer_matches_the_functional_form(n: int, cls: type) -> None:
     rng = np.random.default_rng(5)
-    bn = BatchNorm1d(6, momentum=0.2)
+    bn = cls(6, momentum=0.2)
     bn.gamma.data[...] = rng.uniform(0.5, 2, 6)
     bn.beta.data[...] = rng.standard_normal(6)
     rm, rv = bn.running_mean.copy(), bn.running_var.copy()
@@ -143,7 +145,7 @@ def test_batchnorm_layer_matches_the_functional_form(n: int) -> None:
 
 
 def test_running_statistics_can_be_replaced() -> None:
-    bn = BatchNorm1d(3)
+    bn = FastBatchNorm1d(3)
     bn.running_mean = np.array([1.0, 2.0, 3.0], np.float32)
     bn.running_var[:] = 4.0  # in place edits stick too
     np.testing.assert_array_equal(bn.running_mean, [1, 2, 3])
