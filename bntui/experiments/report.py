@@ -16,6 +16,7 @@ from bntui.experiments.stats import mean_std
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf")
 DASHES = ("", "6 3", "2 2", "8 3 2 3", "1 3", "10 4")
 MARKERS = ("●", "x", "+", "◆", "o", "*")
+MAX_LINES = 8
 
 
 def numeric(value: Any) -> float | None:
@@ -79,7 +80,7 @@ def _sort_key(g: Group, keys: Sequence[str]) -> tuple:
     return tuple(parts)
 
 
-def table(rows: Sequence[dict[str, Any]], metric: str = "val_acc", *, limit: int = 60):
+def table(rows: Sequence[dict[str, Any]], metric: str = "val_acc", *, limit: int = 40):
     """A Rich table: one line per setting, mean ± std over its seeds."""
     from rich import box
     from rich.table import Table
@@ -89,8 +90,8 @@ def table(rows: Sequence[dict[str, Any]], metric: str = "val_acc", *, limit: int
     if len(gs) > limit:  # a random search: the best settings first
         sign = 1 if metric == "val_loss" else -1
         gs.sort(key=lambda g: sign * _nan_last(g.stat(metric)[0], sign))
-        title = f"best {limit} of {len(gs)} settings by {metric} (mean over seeds)"
-        gs = gs[:limit]
+        title = f"best {limit // 2} of {len(gs)} settings by {metric} (mean over seeds)"
+        gs = gs[: limit // 2]
     else:
         gs.sort(key=lambda g: _sort_key(g, keys))
         title = f"{len(rows)} trials, {len(gs)} settings: mean ± std over seeds"
@@ -113,7 +114,7 @@ def table(rows: Sequence[dict[str, Any]], metric: str = "val_acc", *, limit: int
                 cells.append("–")
                 continue
             mu, sd = mean_std(vals)
-            cells.append(f"{mu:{fmt}} ± {sd:{fmt}}")
+            cells.append(f"{mu:{fmt}} ± {sd:{fmt}}" if len(vals) > 1 else f"{mu:{fmt}}")
         cells.append(str(sum(bool(r.get("diverged")) for r in g.rows)))
         t.add_row(*cells)
     return t
@@ -147,7 +148,11 @@ def series(
     categories = None
     if any(numeric(v) is None for v in xs):
         categories = sorted({label(v) for v in xs})
-    others = [k for k in keys if k != x_key]
+    # one line per combination of the other settings, except settings with many values
+    # (random-search axes): those are not lines, their points fall on the x key's line
+    others = [
+        k for k in keys if k != x_key and len({repr(r["params"].get(k)) for r in rows}) <= MAX_LINES
+    ]
     out = []
     for line in groups(rows, others):
         points: dict[float, list[float]] = {}
@@ -197,13 +202,15 @@ def chart(
         plt.xscale("log")
     colors = ("blue+", "red+", "green+", "magenta+", "orange+", "cyan+")
     many_points = max(len(s.x) for s in lines) > 40
-    for i, s in enumerate(lines):
+    for i, s in enumerate(lines):  # the spreads first: the means are drawn over them
         c = colors[i % len(colors)]
-        draw = plt.scatter if many_points else plt.plot
-        draw(s.x, s.mean, label=s.name, marker=MARKERS[i % len(MARKERS)], color=c)
         if not many_points and any(h > lo for h, lo in zip(s.hi, s.lo, strict=True)):
             plt.plot(s.x, s.lo, marker="·", color=c)
             plt.plot(s.x, s.hi, marker="·", color=c)
+    for i, s in enumerate(lines):
+        draw = plt.scatter if many_points else plt.plot
+        marker, c = MARKERS[i % len(MARKERS)], colors[i % len(colors)]
+        draw(s.x, s.mean, label=s.name, marker=marker, color=c)
     if categories:
         plt.xticks(list(range(len(categories))), categories)
     plt.title(f"{metric} vs {x_key} (mean over seeds; dotted: ± std)")
