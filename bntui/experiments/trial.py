@@ -43,6 +43,8 @@ NOT_DATA = frozenset(
         "steps",
         "patience",
         "seed",
+        "init_seed",
+        "order_seed",
         "eval_every",
         "stats_every",
     ]
