@@ -42,6 +42,8 @@ def figure(
         x0, x1 = x0 - 1, x1 + 1
     if y1 == y0:
         y0, y1 = y0 - 0.5, y1 + 0.5
+    pad = 0.04 * (y1 - y0)
+    y0, y1 = y0 - pad, y1 + pad
     pw, ph = W - LEFT - RIGHT, H - TOP - BOTTOM
 
     def px(v: float) -> float:

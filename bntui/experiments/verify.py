@@ -153,19 +153,27 @@ def lr_claim(seeds: list[int], quick: bool) -> Claim:
     return c
 
 
-def init_claim(seeds: list[int], quick: bool) -> Claim:
-    steps = 150 if quick else 500
+def _images(path: str | None) -> dict[str, Any]:
+    return {} if path is None else {"data": path, "dataset": "file"}
+
+
+def init_claim(seeds: list[int], quick: bool, images: str | None = None) -> Claim:
+    if images is None:
+        steps, width, lr, what = (150 if quick else 500), 32, 0.1, "spiral"
+    else:  # DLFS fig. 6-18 itself: 1,000 images, 5×100, lr 0.01, 20 epochs of batch 100
+        steps, width, lr, what = (100 if quick else 200), 100, 0.01, images
     c = Claim(
         "init",
         "BN makes accuracy robust to the initial weight scale",
         "004 (DLFS fig. 6-18: 초기값에 크게 의존하지 않음)",
-        f"spiral, 1,000 train, 5×32 ReLU, SGD lr 0.1, batch 100, {steps} steps; "
+        f"{what}, 1,000 train, 5×{width} ReLU, SGD lr {lr:g}, batch 100, {steps} steps; "
         "init std:s for 16 s in logspace(0, −4, 16)",
         "val acc, mean over the 16 scales",
         "paired Δ (BN − no BN) 95 % CI > 0",
         "greater",
     )
-    base = _base(steps=steps, depth=5, width=32, batch_size=100, train_size=1000)
+    base = _base(steps=steps, depth=5, width=width, lr=lr, batch_size=100, train_size=1000,
+                 **_images(images))  # fmt: skip
     for seed in seeds:
         for arm in ("a", "b"):
             for s in INIT_SCALES:
@@ -223,21 +231,24 @@ def gradient_claim(seeds: list[int], quick: bool) -> Claim:
     return c
 
 
-def _overfit_base(quick: bool) -> Config:
-    steps = 600 if quick else 1500
+def _overfit_base(quick: bool, images: str | None = None) -> Config:
+    if images is not None:  # DLFS §6.4.1: 300 images, 6×100, lr 0.01, 200 epochs of 100
+        return _base(steps=300 if quick else 600, train_size=300, depth=6, width=100, lr=0.01,
+                     batch_size=100, **_images(images))  # fmt: skip
     return _base(
-        steps=steps, noise=0.4, train_size=300, depth=4 if quick else 6, width=64 if quick else 100,
-        batch_size=100,
+        steps=600 if quick else 1500, noise=0.4, train_size=300, depth=4 if quick else 6,
+        width=64 if quick else 100, batch_size=100,
     )  # fmt: skip
 
 
-def gap_claim(seeds: list[int], quick: bool) -> Claim:
-    base = _overfit_base(quick)
+def gap_claim(seeds: list[int], quick: bool, images: str | None = None) -> Claim:
+    base = _overfit_base(quick, images)
+    what = "spiral noise 0.4" if images is None else images
     c = Claim(
         "gap",
         "BN narrows the train/val gap with 300 training samples (a regulariser)",
         "000 (Overfitting 해결), 004 (오버피팅 억제)",
-        f"spiral noise 0.4, 300 train, {base.depth}×{base.width} ReLU, SGD lr 0.1, batch 100, "
+        f"{what}, 300 train, {base.depth}×{base.width} ReLU, SGD lr {base.lr:g}, batch 100, "
         f"{base.steps} steps; gap = train acc (eval mode, all 300) − val acc",
         "train − val accuracy",
         "paired Δ (BN − no BN) 95 % CI < 0",
@@ -248,8 +259,8 @@ def gap_claim(seeds: list[int], quick: bool) -> Claim:
     return c
 
 
-def dropout_claim(seeds: list[int], quick: bool) -> Claim:
-    base = _overfit_base(quick).replace(bn=True)
+def dropout_claim(seeds: list[int], quick: bool, images: str | None = None) -> Claim:
+    base = _overfit_base(quick, images).replace(bn=True)
     c = Claim(
         "dropout",
         "With BN, dropout is unnecessary (BN alone does as well as BN + dropout)",
@@ -328,14 +339,18 @@ def titanic_claim(seeds: list[int], quick: bool, path: str | None) -> Claim:
     return c
 
 
-def claims(seeds: list[int], *, quick: bool, titanic: str | None = None) -> list[Claim]:
+def claims(
+    seeds: list[int], *, quick: bool, titanic: str | None = None, images: str | None = None
+) -> list[Claim]:
+    """Every claim; ``images`` (an IDX directory or .npz) moves the DLFS image claims
+    (init scales, 300-sample gap, dropout) from the spiral to those images."""
     return [
         steps_claim(seeds, quick),
         lr_claim(seeds, quick),
-        init_claim(seeds, quick),
+        init_claim(seeds, quick, images),
         gradient_claim(seeds, quick),
-        gap_claim(seeds, quick),
-        dropout_claim(seeds, quick),
+        gap_claim(seeds, quick, images),
+        dropout_claim(seeds, quick, images),
         ics_claim(seeds, quick),
         titanic_claim(seeds, quick, titanic),
     ]

@@ -25,6 +25,12 @@ def add_verify_parser(subparsers: Any) -> None:
     v.add_argument("--quick", action="store_true", help="smaller runs (under a minute)")
     v.add_argument("--seeds", type=int, default=5, help="seeds per arm (default 5, at least 2)")
     v.add_argument("--titanic", metavar="FILE.csv", help="also check the Titanic claim (001)")
+    v.add_argument(
+        "--images",
+        metavar="PATH",
+        help="run the DLFS image claims (init scales, 300-sample gap, dropout) on these "
+        "images (an IDX directory or .npz) as the book does, instead of the spiral",
+    )
     v.add_argument("--json", metavar="FILE", help="write every per-seed number as JSON")
     v.add_argument("--markdown", metavar="FILE", help="write the report as Markdown")
     v.add_argument("--force", action="store_true", help="overwrite --json/--markdown files")
@@ -103,7 +109,12 @@ def cmd_verify(args: argparse.Namespace) -> int:
             check_target(path, force=args.force)
     started = time.perf_counter()
     seeds = list(range(args.seeds))
-    todo = claims(seeds, quick=args.quick, titanic=args.titanic)
+    if args.images:  # a bad path or file: one line now, not one per trial later
+        from bntui.config import Config
+        from bntui.session import Session
+
+        Session(Config(data=args.images, dataset="file", steps=0, train_size=300))
+    todo = claims(seeds, quick=args.quick, titanic=args.titanic, images=args.images)
     n_trials = len({s["trial"] for c in todo for s in c.specs.values()})
     rows = run_claims(todo, jobs=args.jobs, address=args.executor, quiet=args.quiet)
     results = [evaluate(c, rows, seeds) for c in todo]

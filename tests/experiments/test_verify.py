@@ -94,3 +94,28 @@ def test_verify_never_overwrites_a_report(tmp_path, capsys):
     code = main(["verify", "--quick", "-q", "--json", str(out)])
     _, err = capsys.readouterr()
     assert code == 2 and "exists" in err and out.read_text() == "mine"
+
+
+def test_image_claims_use_the_given_images(tmp_path):
+    from bntui.experiments.verify import claims
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 10, 1400)
+    x = (rng.normal(size=(10, 20))[y] + rng.normal(size=(1400, 20))).astype(np.float32)
+    npz = tmp_path / "images.npz"
+    np.savez(npz, x=x, y=y)
+    todo = {c.key: c for c in claims([0, 1], quick=True, images=str(npz))}
+    for key in ("init", "gap", "dropout"):
+        assert all(s["config"]["data"] == str(npz) for s in todo[key].specs.values()), key
+    assert str(npz) in todo["init"].setup and str(npz) in todo["gap"].setup
+    assert len(todo["init"].specs) == 2 * 2 * 16
+    assert all("data" not in s["config"] for s in todo["steps"].specs.values())
+    gap = todo["gap"]
+    result = evaluate(gap, run_claims([gap], jobs=1, address=None, quiet=True), [0, 1])
+    assert result["verdict"] in VERDICTS and len(result["values_a"]) == 2
+
+
+def test_verify_images_error_is_one_line(tmp_path, capsys):
+    code = main(["verify", "--quick", "-q", "--images", str(tmp_path / "none")])
+    _, err = capsys.readouterr()
+    assert code == 2 and "no such file" in err and err.count("\n") == 1
