@@ -20,7 +20,7 @@ def add_verify_parser(subparsers: Any) -> None:
         "verify",
         help="check the seed texts' claims about BN; verdicts from the numbers",
         description="Small paired experiments (BN vs not, same seeds) for each claim; the "
-        "verdict comes from the paired difference's 95 %% t interval.",
+        "verdict comes from the paired difference's 95 % t interval.",
     )
     v.add_argument("--quick", action="store_true", help="smaller runs (under a minute)")
     v.add_argument("--seeds", type=int, default=5, help="seeds per arm (default 5, at least 2)")
