@@ -100,7 +100,7 @@ def build_parser() -> Parser:
     )
     p.add_argument("--version", action="version", version=f"bntui {__version__}")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
-    sub = p.add_subparsers(dest="cmd", metavar="{tui,run,replay,demos,data}")
+    sub = p.add_subparsers(dest="cmd", metavar="{tui,run,replay,demos,data,sweep,verify}")
 
     tui = sub.add_parser(
         "tui",
@@ -138,6 +138,9 @@ def build_parser() -> Parser:
     from bntui.replay import cli as replay_cli
 
     replay_cli.add_parsers(sub, add_config_flags=add_config_flags, add_tui_flags=add_tui_flags)
+    from bntui.experiments import cli as experiments_cli
+
+    experiments_cli.add_parsers(sub, add_config_flags=add_config_flags)
     return p
 
 
@@ -149,7 +152,7 @@ def add_tui_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--record", metavar="FILE.toml", help="save the session as a replay script")
 
 
-SUBCOMMANDS = ("tui", "run", "data", "replay", "demos")
+SUBCOMMANDS = ("tui", "run", "data", "replay", "demos", "sweep", "verify")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -191,6 +194,10 @@ def dispatch(args: argparse.Namespace) -> int:
         return cmd_run(args)
     if args.cmd == "data":
         return cmd_data(args)
+    if args.cmd in ("sweep", "verify"):
+        from bntui.experiments import cli as experiments_cli
+
+        return experiments_cli.dispatch(args, config_from_args=config_from_args)
     if args.cmd in ("replay", "demos"):
         from bntui.replay import cli as replay_cli
 

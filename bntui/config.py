@@ -107,6 +107,15 @@ class Config:
         default=None, metadata=_meta("early stopping: evaluations without val-loss improvement")
     )
     seed: int = field(default=0, metadata=_meta("random seed (all randomness derives from it)"))
+    data_seed: int | None = field(
+        default=None, metadata=_meta("seed of the data (generation, split) only; default --seed")
+    )
+    init_seed: int | None = field(
+        default=None, metadata=_meta("seed of the initial weights only; default --seed")
+    )
+    order_seed: int | None = field(
+        default=None, metadata=_meta("seed of the batch order only; default --seed")
+    )
     # measurement
     eval_every: int = field(default=50, metadata=_meta("steps between validation passes"))
     stats_every: int = field(
@@ -273,7 +282,12 @@ def validate(c: Config) -> None:
     _check(1 <= c.batch_size <= 65536, f"batch-size must be in 1..65536, got {c.batch_size}")
     _check(c.steps >= 0, f"steps must be >= 0, got {c.steps}")
     _check(c.patience is None or c.patience >= 1, f"patience must be >= 1, got {c.patience}")
-    _check(0 <= c.seed < 2**63, f"seed must be a non-negative whole number, got {c.seed}")
+    for name in ("seed", "data_seed", "init_seed", "order_seed"):
+        value = getattr(c, name)
+        _check(
+            value is None or 0 <= value < 2**63,
+            f"{name.replace('_', '-')} must be a non-negative whole number, got {value}",
+        )
     _check(c.eval_every >= 1, f"eval-every must be >= 1, got {c.eval_every}")
     _check(c.stats_every >= 1, f"stats-every must be >= 1, got {c.stats_every}")
 

@@ -65,8 +65,11 @@ class Event:
         return {"step": self.step, "command": self.command, "text": self.text, "kind": self.kind}
 
 
-def _streams(seed: int) -> dict[str, np.random.Generator]:
+def _streams(seed: int, overrides: dict[str, int | None] | None = None) -> dict[str, Any]:
+    """A Generator per stream; an override (e.g. data=3) takes the stream seed 3 would give."""
     children = np.random.SeedSequence(seed).spawn(len(STREAMS))
+    for i, other in ((STREAMS.index(k), v) for k, v in (overrides or {}).items() if v is not None):
+        children[i] = np.random.SeedSequence(other).spawn(len(STREAMS))[i]
     return {name: np.random.default_rng(s) for name, s in zip(STREAMS, children, strict=True)}
 
 
@@ -102,7 +105,10 @@ class Session:
     # ------------------------------------------------------------------ building
     def _fresh_start(self) -> None:
         """Random streams, data, batch order, weights and optimizer, all from config.seed."""
-        self._rng = _streams(self.config.seed)
+        c = self.config
+        self._rng = _streams(
+            c.seed, {"data": c.data_seed, "init": c.init_seed, "order": c.order_seed}
+        )
         self.data = load_dataset(self.config, self._rng["data"])
         self._restart_epochs()
         self.model = self._build_model()

@@ -1,0 +1,153 @@
+"""Where trials run: a process pool here, or a Dask cluster; both are plain Executors.
+
+``executor(jobs, address)`` opens one; ``run_all`` keeps a few trials in flight (so a
+ctrl+c has little to cancel and a one-job run needs no process at all) and hands every
+finished row to a callback in the parent process, which is the only writer of results.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import signal
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from typing import Any
+
+from bntui.errors import BntuiError
+from bntui.experiments.trial import run_trial
+
+
+class ExecutorError(BntuiError):
+    """The executor cannot be opened (bad --jobs, unreachable Dask scheduler, no extra)."""
+
+
+def default_jobs() -> int:
+    """The CPUs this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class InlineExecutor(Executor):
+    """Runs each trial at submit time in this process (``--jobs 1``: no pool to start)."""
+
+    def submit(self, fn: Callable, /, *args: Any, **kwargs: Any) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:
+            future.set_exception(exc)
+        return future
+
+
+def _worker_init() -> None:
+    # ctrl+c reaches the whole process group: the parent decides, workers keep quiet
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@contextlib.contextmanager
+def executor(jobs: int | None = None, address: str | None = None) -> Iterator[Executor]:
+    """An Executor for trials. ``address``: ``dask://HOST:PORT`` (or ``tcp://...``)."""
+    if address:
+        with _dask(address) as ex:
+            yield ex
+        return
+    n = default_jobs() if jobs is None else jobs
+    if n < 1:
+        raise ExecutorError(f"--jobs must be at least 1, got {n}")
+    if n == 1:
+        yield InlineExecutor()
+        return
+    pool = ProcessPoolExecutor(
+        max_workers=n,
+        mp_context=multiprocessing.get_context("forkserver"),
+        initializer=_worker_init,
+    )
+    try:
+        yield pool
+    except BaseException:
+        _kill(pool)
+        raise
+    else:
+        pool.shutdown(wait=True)
+
+
+def _kill(pool: ProcessPoolExecutor) -> None:
+    """Stop at once: cancel what has not started and end the workers mid-trial."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in processes:
+        with contextlib.suppress(Exception):
+            p.terminate()
+    for p in processes:
+        with contextlib.suppress(Exception):
+            p.join(timeout=5)
+
+
+@contextlib.contextmanager
+def _dask(address: str) -> Iterator[Executor]:
+    scheme, sep, rest = address.partition("://")
+    if not sep or scheme not in ("dask", "tcp") or not rest:
+        raise ExecutorError(f"--executor expects dask://HOST:PORT, got {address!r}")
+    try:
+        from distributed import Client
+    except ImportError:
+        raise ExecutorError(
+            "--executor dask://... needs the optional extra: pip install 'bntui[dask]'"
+        ) from None
+    try:
+        client = Client(f"tcp://{rest}", timeout="10s")
+    except (OSError, TimeoutError) as exc:
+        raise ExecutorError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
+    try:
+        yield client.get_executor(pure=False)
+    finally:
+        client.close()
+
+
+def run_all(
+    ex: Executor,
+    specs: Iterable[dict[str, Any]],
+    on_row: Callable[[dict[str, Any], dict[str, Any]], None],
+    *,
+    window: int = 4,
+) -> None:
+    """Run every spec on ``ex``; ``on_row(spec, row)`` for each as it finishes.
+
+    At most ``window`` trials are submitted ahead. A failing trial raises its error here
+    after the rows finished before it were handed over; ctrl+c cancels the rest."""
+    pending = iter(specs)
+    inflight: dict[Future, dict[str, Any]] = {}
+
+    def top_up() -> None:
+        while len(inflight) < window:
+            spec = next(pending, None)
+            if spec is None:
+                return
+            inflight[ex.submit(run_trial, spec)] = spec
+
+    try:
+        top_up()
+        while inflight:
+            done, _ = wait(list(inflight), return_when=FIRST_COMPLETED)
+            for future in [f for f in inflight if f in done]:  # submission order
+                spec = inflight.pop(future)
+                on_row(spec, future.result())
+            top_up()
+    finally:
+        for future in inflight:
+            future.cancel()
+
+
+def window_for(ex: Executor, jobs: int | None) -> int:
+    """How many trials to keep submitted: one inline, two per worker otherwise."""
+    if isinstance(ex, InlineExecutor):
+        return 1
+    if isinstance(ex, ProcessPoolExecutor):
+        return 2 * (jobs or default_jobs())
+    return 64  # a cluster: its scheduler spreads them

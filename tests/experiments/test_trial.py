@@ -1,0 +1,131 @@
+"""One trial: its numbers, the per-worker data cache, and the ICS measurement."""
+
+import numpy as np
+import pytest
+
+import bntui.session as session_module
+from bntui.config import Config
+from bntui.data import load_dataset
+from bntui.experiments.ics import ics
+from bntui.experiments.space import trial_id
+from bntui.experiments.trial import install_data_cache, run_trial, train_eval_accuracy
+from bntui.nn import MLP
+from bntui.session import Session
+
+
+def spec(config, measure=None):
+    return {"trial": trial_id(config, measure), "params": {}, "config": config.to_dict(),
+            "measure": measure or {}}  # fmt: skip
+
+
+def test_a_trial_row_has_the_final_numbers():
+    c = Config(steps=120, seed=3, eval_every=1000)
+    row = run_trial(spec(c))
+    s = Session(c)
+    s.run(120)
+    assert row["steps"] == 120 and row["seed"] == 3 and row["diverged"] is False
+    assert (row["val_loss"], row["val_acc"]) == s.evaluate()
+    assert row["train_eval_acc"] == train_eval_accuracy(s)
+    again = run_trial(spec(c))
+    assert {k: v for k, v in again.items() if k != "seconds"} == {
+        k: v for k, v in row.items() if k != "seconds"
+    }
+
+
+def test_train_eval_accuracy_counts_by_hand():
+    s = Session(Config(steps=0, samples=200, seed=1))
+    s.run(50)
+    logits = s.model.forward(np.asarray(s.data.x_train), train=False)
+    by_hand = sum(int(np.argmax(row) == y) for row, y in zip(logits, s.data.y_train, strict=True))
+    assert train_eval_accuracy(s) == round(by_hand / len(s.data.y_train), 6)
+
+
+def test_the_data_cache_returns_what_a_load_would_and_moves_the_stream_the_same():
+    install_data_cache()
+    c = Config(seed=11, samples=300)
+    fresh = np.random.default_rng(np.random.SeedSequence(11).spawn(5)[0])
+    want = load_dataset(c, fresh)  # the uncached loader
+    for _ in range(2):  # a miss, then a hit
+        rng = np.random.default_rng(np.random.SeedSequence(11).spawn(5)[0])
+        got = session_module.load_dataset(c, rng)
+        np.testing.assert_array_equal(got.x_train, want.x_train)
+        np.testing.assert_array_equal(got.y_val, want.y_val)
+        assert rng.bit_generator.state == fresh.bit_generator.state
+    other = session_module.load_dataset(c.replace(noise=0.3), np.random.default_rng(0))
+    assert not np.array_equal(other.x_train, want.x_train)
+
+
+def test_steps_to_target_and_gradient_measures():
+    c = Config(steps=2000, eval_every=20, seed=0)
+    row = run_trial(spec(c, {"target_acc": 0.8}))
+    assert row["steps_to_target"] == row["steps"] and row["steps"] % 20 == 0
+    assert row["val_acc"] >= 0.8
+    never = run_trial(spec(c.replace(steps=40), {"target_acc": 1.01}))
+    assert never["steps_to_target"] is None and never["steps"] == 40
+    g = run_trial(spec(c.replace(steps=60, stats_every=10), {"grad_l1": True}))
+    assert g["grad_l1"] > 0
+
+
+def _model(bn, seed=0, depth=2):
+    rng = np.random.default_rng(seed)
+    return MLP(3, 2, depth=depth, width=4, activation="tanh", bn=bn, dtype=np.float64,
+               rng=rng, dropout_rng=np.random.default_rng(1))  # fmt: skip
+
+
+def _batch(n=16, seed=2):
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(n, 3)), rng.integers(0, 2, size=n)
+
+
+@pytest.mark.parametrize("bn", [True, False])
+def test_ics_layer_one_is_zero_shift_and_the_model_is_unchanged(bn):
+    m = _model(bn)
+    x, y = _batch()
+    m.loss(x, y, train=True)
+    m.backward()
+    before = [(p.data.copy(), p.grad.copy()) for p in m.parameters()]
+    running = [b.bn.running_mean.copy() for b in m.blocks if b.bn is not None]
+    out = ics(m, x, y, 0.5)
+    assert len(out) == 3 and out[0] == (0.0, 1.0)
+    for p, (d, g) in zip(m.parameters(), before, strict=True):
+        np.testing.assert_array_equal(p.data, d)
+        np.testing.assert_array_equal(p.grad, g)
+    for b, r in zip([b for b in m.blocks if b.bn is not None], running, strict=True):
+        np.testing.assert_array_equal(b.bn.running_mean, r)
+
+
+def test_ics_with_no_step_is_no_shift():
+    m = _model(True)
+    x, y = _batch()
+    for l2, cos in ics(m, x, y, 0.0):  # lr 0: the earlier layers do not move, G' = G
+        assert l2 == 0.0 and cos == pytest.approx(1.0, abs=1e-12)
+
+
+def test_ics_matches_the_definition_on_a_two_layer_net():
+    # one hidden layer: G' of the head = its gradient after L1 (W, b) took one SGD step
+    m = _model(False, depth=1)
+    x, y = _batch()
+    lr = 0.3
+    m.loss(x, y, train=True)
+    m.backward()
+    g = m.head.W.grad.copy()
+    twin = _model(False, depth=1)
+    for p, q in zip(twin.parameters(), m.parameters(), strict=True):
+        if p.name.startswith("L1."):
+            p.data[...] = q.data - lr * q.grad
+    twin.loss(x, y, train=True)
+    twin.backward()
+    g2 = twin.head.W.grad
+    want_l2 = np.linalg.norm(g - g2)
+    want_cos = np.sum(g * g2) / (np.linalg.norm(g) * np.linalg.norm(g2))
+    (_, first), (l2, cos) = ics(m, x, y, lr)
+    assert first == 1.0
+    assert l2 == pytest.approx(want_l2, rel=1e-12) and l2 > 0
+    assert cos == pytest.approx(want_cos, rel=1e-12)
+
+
+def test_ics_refuses_dropout():
+    m = MLP(3, 2, depth=2, width=4, dropout=0.5, rng=np.random.default_rng(0),
+            dropout_rng=np.random.default_rng(1))  # fmt: skip
+    with pytest.raises(ValueError, match="dropout"):
+        ics(m, *_batch(), 0.1)
