@@ -28,9 +28,10 @@ from pathlib import Path
 from typing import Any
 
 from bntui.commands import CommandError, parse
-from bntui.config import MAX_DEPTH, Config, ConfigError
+from bntui.config import MAX_DEPTH, Config, ConfigError, check_nesting
 from bntui.errors import decode_utf8, read_input
 from bntui.metrics import LAYER_KEYS
+from bntui.safety import check_file_name, clean_text
 
 
 class ScriptError(ConfigError):
@@ -241,6 +242,13 @@ def _line_of_top_key(text: str, key: str) -> int | None:
 def parse_script(text: str, source: str = "<script>") -> Script:
     """Parse and validate a script's TOML text; ScriptError names ``source``, line and event."""
     try:
+        return _parse_script(text, source)
+    except RecursionError:  # [a[a[a…]]] or expect.a.a.a… thousands deep
+        raise ScriptError(f"{source}: nested too deeply (not a lesson script)") from None
+
+
+def _parse_script(text: str, source: str) -> Script:
+    try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         # Python 3.11's TOMLDecodeError has no lineno: read it from "(at line 3, column 5)"
@@ -252,6 +260,10 @@ def parse_script(text: str, source: str = "<script>") -> Script:
             line = max(1, len(text.splitlines()))
         msg = getattr(exc, "msg", None) or str(exc)[: found.start() if found else None].strip()
         raise ScriptError(f"{source}:{line}: {msg}" if line else f"{source}: {msg}") from None
+    try:
+        check_nesting(doc, source)
+    except ConfigError as exc:
+        raise ScriptError(str(exc)) from None
 
     def fail(message: str, line: int | None = None) -> ScriptError:
         return ScriptError(f"{source}:{line}: {message}" if line else f"{source}: {message}")
@@ -266,8 +278,8 @@ def parse_script(text: str, source: str = "<script>") -> Script:
     for key, value in (("title", title), ("description", description)):
         if not isinstance(value, str):
             raise fail(f"{key} must be text", _line_of_top_key(text, key))
-    title = " ".join(title.split()) or Path(source).stem
-    description = description.strip()
+    title = " ".join(clean_text(title).split()) or clean_text(Path(source).stem)
+    description = clean_text(description, multiline=True).strip()  # untrusted: no escapes
 
     table = doc.get("config", {})
     if not isinstance(table, dict):
@@ -287,11 +299,20 @@ def parse_script(text: str, source: str = "<script>") -> Script:
     lines = _event_lines(text)
     events: list[ScriptEvent] = []
     last_at = 0
+    shots: dict[str, int] = {}
     for index, raw in enumerate(raw_events, start=1):
         line = lines[index - 1] if len(lines) == len(raw_events) else None
         event = _parse_event(raw, index, line, last_at, config, source)
         last_at = event.at
         events.append(event)
+        if event.screenshot is not None:
+            first = shots.setdefault(event.screenshot, index)
+            if first != index:
+                raise fail(
+                    f"event {index}: screenshot {event.screenshot!r} is already written by "
+                    f"event {first}; give each screenshot its own name",
+                    line,
+                )
     return Script(title, description, config, tuple(events), source)
 
 
@@ -327,7 +348,7 @@ def _parse_event(
     do: list[str] = []
     for text in do_raw:
         try:
-            do.append(str(parse(text)))
+            do.append(str(parse(clean_text(text))))  # no escapes in mark labels, captions
         except CommandError as exc:
             raise fail(str(exc)) from None
 
@@ -335,13 +356,15 @@ def _parse_event(
     if caption is not None:
         if not isinstance(caption, str):
             raise fail("caption must be text")
-        caption = " ".join(caption.split()) or None
+        caption = " ".join(clean_text(caption).split()) or None
     screenshot = raw.get("screenshot")
     if screenshot is not None:
         if not isinstance(screenshot, str) or not screenshot.strip():
             raise fail('screenshot must be a file name, e.g. "after-bn.svg"')
-        if Path(screenshot).name != screenshot or screenshot in (".", ".."):
-            raise fail(f"screenshot must be a plain file name (no folders), got {screenshot!r}")
+        try:
+            check_file_name(screenshot, ScriptError, "screenshot name")
+        except ScriptError as exc:
+            raise fail(str(exc)) from None
         if Path(screenshot).suffix.lower() not in (".svg", ".txt"):
             raise fail(f"screenshot must end in .svg or .txt, got {screenshot!r}")
     pause = raw.get("pause", 0.0)
@@ -371,6 +394,24 @@ def _parse_event(
         window=window,
         expect=tuple(checks),
     )
+
+
+def check_screenshots(script: Script, out: Path) -> None:
+    """Before playing: refuse a lesson whose screenshot would replace an existing file.
+
+    A lesson is untrusted, so this holds even with --force (which is for the files the
+    user named: metrics, report, model).
+    """
+    from bntui.export import ExportError
+
+    for event in script.events:
+        if event.screenshot:
+            target = out / event.screenshot
+            if target.exists() or target.is_symlink():
+                raise ExportError(
+                    f"{target} exists and {script.where(event)} would write its screenshot "
+                    "there; a lesson never replaces files (remove it or choose another --out)"
+                )
 
 
 # ---------------------------------------------------------------------- loading
