@@ -32,6 +32,8 @@ MISSING = frozenset({"", "na", "nan", "n/a", "null", "?"})
 """Field values (stripped, lower-cased) that mean "missing"."""
 
 MAX_CLASSES = 50
+DISTINCT_SHARE = 0.9
+"""A target with distinct values in at least this share of its rows is refused."""
 """More distinct target values than this is not a classification task for bntui."""
 
 MIN_ROWS = 2
@@ -174,6 +176,12 @@ def _target(
         names = tuple(distinct_text)
     if len(names) < 2:
         raise DataError(f"{where} has a single class {names[0]!r}; nothing to classify")
+    if len(names) > 2 and len(names) >= DISTINCT_SHARE * len(present):
+        raise DataError(
+            f"{where} has {len(names)} distinct values in {len(present)} rows: "
+            "(nearly) every row is its own class, so it is not a class label; "
+            "choose another --target"
+        )
     notes.append(f"{name}: target, {len(names)} classes ({', '.join(names)})")
     return y, names, keep, notes
 
