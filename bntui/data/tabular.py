@@ -27,6 +27,7 @@ import numpy as np
 
 from bntui.data.errors import DataError
 from bntui.errors import decode_utf8, read_input
+from bntui.safety import clean_text
 
 MISSING = frozenset({"", "na", "nan", "n/a", "null", "?"})
 """Field values (stripped, lower-cased) that mean "missing"."""
@@ -102,7 +103,7 @@ def _read_rows(path: Path, label: str) -> tuple[list[str], list[list[str]], list
     lines: list[int] = []
     try:
         for record in reader:
-            fields_ = [f.strip() for f in record]
+            fields_ = [(f if f.isprintable() else clean_text(f)).strip() for f in record]
             if not any(fields_):
                 continue  # blank line
             if header is None:

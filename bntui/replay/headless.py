@@ -230,7 +230,7 @@ def run_script(
     session = Session(script.config)
     result = ReplayResult(script, session, total)
     keep = None if keep_records else lesson_keep(script)
-    records = result.records = RecordWindow(lesson_metrics(script, 32), keep)  # type: ignore
+    records = result.records = RecordWindow(lesson_metrics(script), keep)  # type: ignore
     pending = list(script.events)
     for event in pending[:]:
         if event.at > total:

@@ -123,8 +123,12 @@ class RecordWindow:
         return self._records[index]
 
 
-def lesson_metrics(script: Any, max_depth: int) -> list[str]:
-    """The metrics a lesson's checks and figures measure."""
+def lesson_metrics(script: Any, max_depth: int | None = None) -> list[str]:
+    """The metrics a lesson's checks and figures measure (grad norms of every layer)."""
+    if max_depth is None:
+        from bntui.config import MAX_DEPTH
+
+        max_depth = MAX_DEPTH
     names = ["loss", "acc", "val_loss", "val_acc"]
     names += [f"L{i}.grad_norm" for i in range(1, max_depth + 1)]
     for event in script.events:

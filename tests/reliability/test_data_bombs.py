@@ -163,7 +163,8 @@ def test_deeply_nested_toml_is_one_line(tmp_path: Path, kind: str) -> None:
 
 
 def test_free_text_target_is_refused_naming_column_and_count(tmp_path: Path) -> None:
-    rows = ["age,remark"] + [f"{20 + i},this is remark number {i} about row {i}" for i in range(40)]
+    rows = ["age,remark"]
+    rows += [f"{20 + (i * 7) % 31},this is remark number {i} about row {i}" for i in range(40)]
     (tmp_path / "t.csv").write_text("\n".join(rows) + "\n")
     line = one_error_line(bntui([*RUN, "--data", "t.csv", "--target", "remark"], tmp_path))
     assert "column 'remark'" in line and "40 distinct values in 40 rows" in line
@@ -206,3 +207,13 @@ def test_truncated_download_is_reported_as_truncated(tmp_path: Path, monkeypatch
     with pytest.raises(DataError, match=r"truncated download \(400 of 1,000 bytes"):
         download.download("mnist")
     assert list((tmp_path / "mnist").iterdir()) == []
+
+
+def test_escapes_in_csv_names_never_reach_the_summary(tmp_path: Path) -> None:
+    rows = ["x,\x1b]0;pwned\x07label"]
+    rows += [f"{(i * 7) % 11},{'a' if i % 2 else 'b'}\x1b[2J" for i in range(30)]
+    (tmp_path / "t.csv").write_text("\n".join(rows) + "\n")
+    result = bntui([*RUN, "--data", "t.csv", "--target", "label"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "\x1b" not in result.stdout + result.stderr and "\x07" not in result.stdout
+    assert "label" in result.stdout
