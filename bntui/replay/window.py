@@ -74,8 +74,8 @@ class _Series:
 class RecordWindow:
     """A sequence of step records (all, or the last ``keep``) with indexed window means.
 
-    ``names`` are the metrics ``measure`` answers quickly; others are measured by
-    scanning the kept records. ``total`` counts every record appended.
+    ``names`` are the metrics indexed as records arrive; others are indexed when asked
+    for, over the records kept. ``total`` counts every record appended.
     """
 
     def __init__(self, names: Iterable[str], keep: int | None = None) -> None:
@@ -102,11 +102,13 @@ class RecordWindow:
     def measure(self, name: str, step: int, window: int, since: int = 0) -> float | None:
         """Mean of ``name`` over steps ``(max(step - window, since), step]`` (see measure)."""
         series = self._series.get(name)
-        if series is not None:
-            return series.mean(step, window, since)
-        from bntui.replay.headless import measure
-
-        return measure(list(self._records), name, step, window, since)
+        if series is None:  # not indexed: index it now over the records kept
+            series = _Series()
+            for record in self._records:
+                value = metric_of(record, name)
+                if value is not None:
+                    series.add(record["step"], value)
+        return series.mean(step, window, since)
 
     def __len__(self) -> int:
         return len(self._records)
