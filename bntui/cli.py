@@ -74,7 +74,9 @@ def config_from_args(args: argparse.Namespace) -> Config:
     if "data" in given and "dataset" not in given:
         given["dataset"] = "file"
     values = base.to_dict() | given
-    return Config.from_dict(values, where="command line")
+    from bntui.config import check_memory
+
+    return check_memory(Config.from_dict(values, where="command line"))
 
 
 def parse_do(items: list[str] | None) -> list[tuple[int, str]]:
@@ -109,6 +111,7 @@ def build_parser() -> Parser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_tui_flags(tui)
+    tui.add_argument("--force", action="store_true", help="let --record replace a file")
     add_config_flags(tui)
 
     run = sub.add_parser(
@@ -164,9 +167,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         return dispatch(args)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
+        from bntui.signals import exit_status
+
         print("bntui: interrupted", file=sys.stderr)
-        return 130
+        return exit_status(exc)
     except Exception as exc:
         if debug:
             raise
@@ -190,10 +195,14 @@ def report(exc: Exception) -> int:
 
 
 def dispatch(args: argparse.Namespace) -> int:
+    from bntui.signals import interrupts
+
     if args.cmd == "run":
-        return cmd_run(args)
+        with interrupts():  # SIGTERM/SIGHUP: the ctrl+c path (rows kept, temp files gone)
+            return cmd_run(args)
     if args.cmd == "data":
-        return cmd_data(args)
+        with interrupts():
+            return cmd_data(args)
     if args.cmd in ("sweep", "verify"):
         from bntui.experiments import cli as experiments_cli
 
@@ -222,6 +231,10 @@ def cmd_tui(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     if not 1 <= args.fps <= 30:
         raise UsageError(f"--fps must be in 1..30, got {args.fps:g}")
+    if args.record:
+        from bntui.export import check_target
+
+        check_target(args.record, force=args.force)  # at start, not when saving
     require_terminal()
     from bntui.tui.app import run_app
 
@@ -258,7 +271,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.save_model:
         save_model(args.save_model, model_arrays(session), force=args.force)
     print_summary(session, elapsed, interrupted=interrupted, metrics=args.metrics)
-    return 130 if interrupted else 0
+    from bntui.signals import exit_status
+
+    return exit_status() if interrupted else 0
 
 
 def _train(session, steps: int, schedule, writer, *, quiet: bool) -> bool:

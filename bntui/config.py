@@ -218,6 +218,8 @@ def parse_init(spec: str) -> tuple[str, float | None]:
 def _suggest(name: str, options: Any) -> str:
     import difflib
 
+    if name in options:  # valid: no suggestion (validate builds its messages eagerly)
+        return ""
     close = difflib.get_close_matches(name, list(options), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
@@ -300,9 +302,34 @@ def load_toml(path: str | Path) -> dict[str, Any]:
     """Read a TOML file, turning every failure into ConfigError naming the file."""
     text = decode_utf8(read_input(path, ConfigError, "a TOML file"), str(path), ConfigError)
     try:
-        return tomllib.loads(text)
+        doc = tomllib.loads(text)
+    except RecursionError:
+        raise ConfigError(f"{path}: nested too deeply (not a settings file)") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: {exc}") from None
+    check_nesting(doc, str(path))
+    return doc
+
+
+MAX_NESTING = 16
+"""Tables and arrays deeper than this are refused (bntui's own files nest 3 levels)."""
+
+
+def check_nesting(doc: Any, label: str, limit: int = MAX_NESTING) -> None:
+    """ConfigError if ``doc`` nests tables or arrays more than ``limit`` levels deep.
+
+    Iterative, so a document nested thousands deep (``a.a.a.… = 1``) is refused with one
+    line instead of a RecursionError in whatever reads it next.
+    """
+    stack: list[tuple[Any, int]] = [(doc, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > limit:
+            raise ConfigError(f"{label}: nested more than {limit} levels deep; refused")
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value)
 
 
 def load_config(path: str | Path) -> Config:
@@ -312,3 +339,59 @@ def load_config(path: str | Path) -> Config:
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: [config] must be a table")
     return Config.from_dict(table, where=str(path))
+
+
+ACTIVATION_COPIES = 6  # arrays kept per hidden layer and batch row (linear, BN, act, grads)
+WEIGHT_COPIES = 5  # weight, gradient, two optimizer states, the update
+INPUT_DIMS = {"mnist": 784, "fashion-mnist": 784}
+
+
+def memory_estimate(c: Config) -> int:
+    """Rough bytes a session of ``c`` needs at its peak (training batch, weights, data).
+
+    Counts the activations kept for the backward pass (batch × width per hidden layer,
+    several arrays each), the weights with their gradients and optimizer states, and the
+    dataset. A file's input width is not known here; synthetic sets have 2 inputs.
+    """
+    item = 8 if c.dtype == "float64" else 4
+    if c.data is not None:
+        d_in, n = 0, 0  # unknown until the file is read
+    elif c.dataset in INPUT_DIMS:
+        d_in, n = INPUT_DIMS[c.dataset], 70_000
+    else:
+        d_in, n = 2, c.samples
+    rows = max(1, min(c.batch_size, n or c.batch_size))
+    width, depth = c.width, c.depth
+    acts = ACTIVATION_COPIES * rows * width * max(depth, 1) * item
+    weights = WEIGHT_COPIES * (depth * width * width + (d_in + 10) * width) * item
+    data = n * max(d_in, 1) * (item + 8)
+    return acts + weights + data
+
+
+def memory_limit() -> int:
+    """Bytes a session may plan to use: $BNTUI_MEMORY_LIMIT (MiB) or the machine's RAM."""
+    import os
+
+    override = os.environ.get("BNTUI_MEMORY_LIMIT")
+    if override:
+        try:
+            return int(float(override) * 2**20)
+        except ValueError:
+            msg = f"BNTUI_MEMORY_LIMIT must be a number of MiB, got {override!r}"
+            raise ConfigError(msg) from None
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return 1 << 62  # unknown: do not refuse
+
+
+def check_memory(c: Config, limit: int | None = None) -> Config:
+    """``c`` unchanged, or ConfigError with the estimate when it cannot fit in memory."""
+    need, have = memory_estimate(c), memory_limit() if limit is None else limit
+    if need > have:
+        raise ConfigError(
+            f"batch-size {c.batch_size} × width {c.width} × depth {c.depth} "
+            f"({c.dtype}) needs about {need / 2**30:.1f} GiB, more than the "
+            f"{have / 2**30:.1f} GiB of memory here; use a smaller batch-size, width or depth"
+        )
+    return c

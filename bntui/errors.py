@@ -6,11 +6,47 @@ from ``BntuiError``; its message is one line, and the CLI reports it with exit s
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
 from pathlib import Path
 
 
 class BntuiError(Exception):
     """An error the user can fix; ``str(error)`` is one line that says what and where."""
+
+
+_KINDS = (
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def stat_input(path: str | Path, error: type[BntuiError], what: str) -> os.stat_result:
+    """``os.stat`` of a user's input file, or ``error`` if it is not a readable regular file.
+
+    A FIFO, device or socket is refused at once (reading one could block forever), a
+    symbolic link loop is named as such, a directory is not ``what``.
+    """
+    p = Path(path)
+    try:
+        st = os.stat(p)
+    except FileNotFoundError:
+        raise error(f"{p}: no such file") from None
+    except PermissionError:
+        raise error(f"{p}: permission denied") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise error(f"{p}: symbolic link loop (too many levels of links)") from None
+        raise error(f"{p}: cannot read ({exc.strerror or exc})") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise error(f"{p}: is a directory, not {what}")
+    for test, kind in _KINDS:
+        if test(st.st_mode):
+            raise error(f"{p}: is {kind}, not {what} (only regular files are read)")
+    return st
 
 
 def read_input(path: str | Path, error: type[BntuiError], what: str) -> bytes:
@@ -19,6 +55,7 @@ def read_input(path: str | Path, error: type[BntuiError], what: str) -> bytes:
     ``what`` names the expected kind for the directory case, e.g. "a TOML file".
     """
     p = Path(path)
+    stat_input(p, error, what)
     try:
         return p.read_bytes()
     except FileNotFoundError:

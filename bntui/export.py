@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import errno
 import io
 import json
 import os
+import stat
 import tempfile
 from collections.abc import Iterable
 from contextlib import AbstractContextManager, nullcontext
@@ -38,9 +40,33 @@ def _file_mode() -> int:
 FILE_MODE = _file_mode()  # read once, at import: os.umask is process-wide
 
 
+_SPECIAL = (
+    (stat.S_ISLNK, "a symbolic link"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _special(p: Path) -> str | None:
+    """What ``p`` is when it exists and is not a regular file or directory (else None)."""
+    try:
+        mode = os.lstat(p).st_mode
+    except OSError:
+        return None
+    return next((what for test, what in _SPECIAL if test(mode)), None)
+
+
 def check_target(path: str | Path, *, force: bool = False) -> Path:
-    """Refuse to overwrite an existing file (without force) or to write into a missing dir."""
+    """Refuse to overwrite an existing file (without force) or to write into a missing dir.
+
+    Even with force, a symbolic link, device, FIFO or socket is never replaced.
+    """
     p = Path(path)
+    special = _special(p)
+    if special is not None:
+        raise ExportError(f"{p} is {special}; bntui only writes regular files, not replacing it")
     if p.exists() and not force:
         raise ExportError(f"{p} exists; use --force to overwrite it")
     if p.is_dir():
@@ -51,6 +77,41 @@ def check_target(path: str | Path, *, force: bool = False) -> Path:
     if not os.access(parent, os.W_OK):
         raise ExportError(f"{parent}: not writable")
     return p
+
+
+def _place(tmp: Path, path: Path, *, force: bool) -> None:
+    """Move the finished ``tmp`` to ``path``; without force, never over a file that appeared.
+
+    Without force the temporary file is hard-linked to its name (which fails if the name
+    exists, so a second run writing the same path cannot replace the first one's file);
+    where hard links are not supported the name is claimed with ``O_CREAT | O_EXCL``.
+    """
+    special = _special(path)
+    if special is not None:
+        raise ExportError(f"{path} became {special} while writing; not replacing it")
+    if force:
+        os.replace(tmp, path)
+        return
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise ExportError(
+            f"{path} was created by another program while this run was writing it; "
+            "it was not replaced (use --force to overwrite)"
+        ) from None
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
+            raise
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
+        except FileExistsError:
+            raise ExportError(
+                f"{path} was created by another program while this run was writing it; "
+                "it was not replaced (use --force to overwrite)"
+            ) from None
+        os.replace(tmp, path)
+        return
+    tmp.unlink(missing_ok=True)
 
 
 def dumps_record(record: dict[str, Any]) -> str:
@@ -82,7 +143,11 @@ class _KeptOnSuccess:
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is None or issubclass(exc_type, KeyboardInterrupt):
-            self.close()
+            try:
+                self.close()
+            except BaseException:
+                self.discard()  # a second ctrl+c mid-close: no temporary file is left
+                raise
         else:
             self.discard()
 
@@ -96,6 +161,7 @@ class AtomicWriter(_KeptOnSuccess):
 
     def __init__(self, path: str | Path, *, force: bool = False) -> None:
         self.path = check_target(path, force=force)
+        self.force = force
         try:
             fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent or ".")
         except OSError as exc:
@@ -118,7 +184,10 @@ class AtomicWriter(_KeptOnSuccess):
             self._fh.flush()
             os.fsync(self._fh.fileno())
             self._fh.close()
-            os.replace(self._tmp, self.path)
+            _place(self._tmp, self.path, force=self.force)
+        except ExportError:
+            self.discard()
+            raise
         except OSError as exc:
             self.discard()
             raise ExportError(f"{self.path}: cannot write ({exc.strerror})") from None
@@ -152,35 +221,76 @@ def flatten_record(record: dict[str, Any]) -> dict[str, Any]:
 
 
 class MetricsWriter(_KeptOnSuccess):
-    """Streams step records to .jsonl or .csv (chosen by the file's suffix)."""
+    """Streams step records to .jsonl or .csv (chosen by the file's suffix).
+
+    Both kinds write each row as it comes (memory stays flat, ctrl+c is quick). A CSV's
+    columns are the union of every row's, in order of first appearance: rows go out with
+    the columns known so far, and if a later row brings new ones (a layer added, the first
+    statistics) the file is rewritten once at close with the full header, earlier rows
+    padded with empty cells.
+    """
 
     def __init__(self, path: str | Path, *, force: bool = False) -> None:
         self.path = Path(path)
         self.kind = "csv" if self.path.suffix.lower() == ".csv" else "jsonl"
         self._out = AtomicWriter(self.path, force=force)
-        self._rows: list[dict[str, Any]] = []  # CSV needs every column before writing
+        self._columns: dict[str, None] = {}
+        self._written: int | None = None  # columns in the header written first
+        self._grown = False
+        self._buf = io.StringIO()
 
     def write(self, record: dict[str, Any]) -> None:
         if self.kind == "jsonl":
             self._out.write(dumps_record(record) + "\n")
-        else:
-            self._rows.append(flatten_record(record))
+            return
+        row = flatten_record(record)
+        if any(k not in self._columns for k in row):
+            self._columns.update(dict.fromkeys(row))
+            if self._written is not None:
+                self._grown = True
+        fieldnames = list(self._columns)
+        w = csv.DictWriter(self._buf, fieldnames=fieldnames, lineterminator="\n")
+        if self._written is None:
+            w.writeheader()
+            self._written = len(fieldnames)
+        w.writerow(_clean(row))
+        self._out.write(self._buf.getvalue())
+        self._buf.seek(0)
+        self._buf.truncate()
 
     def write_many(self, records: Iterable[dict[str, Any]]) -> None:
         for r in records:
             self.write(r)
 
     def close(self) -> None:
-        if self.kind == "csv":
-            columns: dict[str, None] = {}
-            for row in self._rows:
-                columns.update(dict.fromkeys(row))
-            buf = io.StringIO()
-            w = csv.DictWriter(buf, fieldnames=list(columns), lineterminator="\n")
-            w.writeheader()
-            w.writerows(_clean(r) for r in self._rows)
-            self._out.write(buf.getvalue())
+        if self.kind == "csv" and self._written is None:
+            self._out.write("\n")  # no rows: an empty header line, as before
+        if self.kind == "csv" and self._grown and not self._out._fh.closed:
+            self._rewrite_padded()
         self._out.close()
+
+    def _rewrite_padded(self) -> None:
+        """Put the full header on top and pad the rows written with fewer columns."""
+        fh = self._out._fh
+        fh.flush()
+        columns = list(self._columns)
+        with open(self._out._tmp, encoding="utf-8", newline="") as old:
+            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
+            try:
+                os.chmod(fd, FILE_MODE)
+                with os.fdopen(fd, "w", encoding="utf-8", newline="") as new:
+                    reader = csv.reader(old)
+                    next(reader)  # the first, shorter header
+                    writer = csv.writer(new, lineterminator="\n")
+                    writer.writerow(columns)
+                    for cells in reader:
+                        writer.writerow(cells + [""] * (len(columns) - len(cells)))
+                fh.close()
+                os.replace(tmp, self._out._tmp)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        self._out._fh = open(self._out._tmp, "a", encoding="utf-8", newline="")  # noqa: SIM115
 
     def discard(self) -> None:
         self._out.discard()
@@ -199,7 +309,10 @@ def save_model(path: str | Path, arrays: dict[str, np.ndarray], *, force: bool =
     os.close(fd)
     try:
         np.savez(tmp, **arrays)
-        os.replace(tmp, p)
+        _place(Path(tmp), p, force=force)
+    except ExportError:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
         raise ExportError(f"{p}: cannot write ({exc.strerror})") from None

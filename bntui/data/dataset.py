@@ -13,8 +13,10 @@ import numpy as np
 from bntui.data.download import CHECKSUMS, dataset_dir, is_downloaded
 from bntui.data.errors import DataError
 from bntui.data.idx import load_idx_dir
+from bntui.data.npz import check_npz_header
 from bntui.data.synthetic import GENERATORS, TWO_CLASS
-from bntui.data.tabular import read_table, standardize
+from bntui.data.tabular import MAX_CLASSES, read_table, standardize
+from bntui.errors import stat_input
 
 if TYPE_CHECKING:
     from bntui.config import Config
@@ -130,6 +132,11 @@ def _label_map(y: np.ndarray, label: str) -> tuple[np.ndarray, tuple[str, ...], 
     values = np.unique(y)
     if len(values) < 2:
         raise DataError(f"{label}: labels y hold a single class; nothing to classify")
+    if len(values) > MAX_CLASSES:
+        raise DataError(
+            f"{label}: labels y hold {len(values)} distinct values; at most {MAX_CLASSES} "
+            "classes are supported"
+        )
     names = tuple(str(int(v)) for v in values)
     if np.array_equal(values, np.arange(len(values))):
         return values, names, []
@@ -150,9 +157,16 @@ def _floats(x: np.ndarray, dtype: np.dtype, label: str) -> np.ndarray:
         return out
     if flat.dtype.kind not in "iuf":
         raise DataError(f"{label}: inputs x must be numbers, got dtype {x.dtype}")
-    out = flat.astype(dtype)
-    if not np.all(np.isfinite(out)):
+    if flat.dtype.kind == "f" and not np.all(np.isfinite(flat)):
         raise DataError(f"{label}: inputs x contain NaN or infinite values")
+    with np.errstate(over="ignore", invalid="ignore"):  # checked below, in words
+        out = flat.astype(dtype)
+    if not np.all(np.isfinite(out)):
+        big = float(np.max(np.abs(flat)))
+        raise DataError(
+            f"{label}: inputs x hold values too large for {dtype} (up to {big:.3g}); "
+            "rescale them or use --dtype float64"
+        )
     return out
 
 
@@ -203,6 +217,8 @@ def _stored(
         names = class_names
     x_tr, x_va = _floats(x_tr, dtype, name), _floats(x_va, dtype, name)
     d = x_tr.shape[1]
+    if d < 1:
+        raise DataError(f"{name}: inputs x have 0 values per sample; need at least 1")
     return Dataset(
         name,
         x_tr,
@@ -270,6 +286,7 @@ def _csv(path: Path, config: Config, rng: np.random.Generator) -> Dataset:
 
 def _npz(path: Path, config: Config, rng: np.random.Generator) -> Dataset:
     label = str(config.data)
+    stat_input(path, DataError, "an .npz file")  # a FIFO would block, a loop is named
     try:
         with path.open("rb") as fh:
             magic = fh.read(4)
@@ -278,12 +295,15 @@ def _npz(path: Path, config: Config, rng: np.random.Generator) -> Dataset:
     if magic != b"PK\x03\x04":  # an .npz is a zip archive
         raise DataError(f"{label}: not a readable .npz file (not a zip archive)")
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            keys = set(archive.files)
+        with zipfile.ZipFile(path) as archive:
+            keys = {n[:-4] for n in archive.namelist() if n.endswith(".npy")}
             if not {"x", "y"} <= keys:
                 raise DataError(
                     f"{label}: needs arrays 'x' and 'y', found {', '.join(sorted(keys)) or 'none'}"
                 )
+            for key in ("x", "y"):
+                check_npz_header(archive, key, label)
+        with np.load(path, allow_pickle=False) as archive:
             x, y = archive["x"], archive["y"]
     except DataError:
         raise
@@ -296,6 +316,9 @@ def _npz(path: Path, config: Config, rng: np.random.Generator) -> Dataset:
         raise DataError(f"{label}: not a readable .npz file ({exc})") from None
     except (OSError, EOFError, zipfile.BadZipFile) as exc:  # truncated or corrupt archive
         raise DataError(f"{label}: not a readable .npz file ({exc})") from None
+    for key, a in (("x", x), ("y", y)):
+        if a.ndim == 0:
+            raise DataError(f"{label}: {key} is a single number (0-d); it must hold samples")
     notes = []
     if x.ndim == 1:
         x = x[:, None]
@@ -335,6 +358,8 @@ def load_dataset(config: Config, rng: np.random.Generator) -> Dataset:
             x, y, x_test, y_test = load_idx_dir(path)
             return _stored(path.name, x, y, x_test, y_test, config, rng)
         if not path.exists():
+            if path.is_symlink():
+                stat_input(path, DataError, "a data file")  # names a link loop
             raise DataError(f"{config.data}: no such file or directory")
         suffix = path.suffix.lower()
         if suffix == ".csv":

@@ -10,6 +10,7 @@ independent scripts agree on them) and for Fashion-MNIST's official S3 files.
 from __future__ import annotations
 
 import hashlib
+import http.client
 import os
 import tempfile
 import urllib.error
@@ -140,6 +141,11 @@ def _fetch(url: str, target: Path, expected: str, progress: Progress | None) -> 
                         quarter += 1
             out.flush()
             os.fsync(out.fileno())
+        if total is not None and done < total:
+            raise DataError(
+                f"{target.name}: truncated download ({done:,} of {total:,} bytes: the "
+                "connection closed early); the partial file was deleted, try again"
+            )
         got = digest.hexdigest()
         if got != expected:
             raise DataError(
@@ -148,11 +154,27 @@ def _fetch(url: str, target: Path, expected: str, progress: Progress | None) -> 
             )
         os.replace(tmp, target)  # atomic: the cache holds whole, verified files only
         _say(progress, f"{target.name}: {_mb(done)}, SHA-256 verified")
+    except http.client.IncompleteRead as exc:
+        raise DataError(
+            f"{target.name}: truncated download ({len(exc.partial or b''):,} bytes read, "
+            f"{exc.expected or 'more'} expected: the connection closed early); "
+            "the partial file was deleted, try again"
+        ) from None
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
         reason = getattr(exc, "reason", None) or exc
         raise DataError(f"could not download {url}: {reason}") from None
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def remove_partial(directory: Path) -> list[Path]:
+    """Delete ``.NAME.*.part`` files a killed download left behind; returns them."""
+    gone = []
+    for filename in FILES:
+        for part in directory.glob(f".{filename}.*.part"):
+            part.unlink(missing_ok=True)
+            gone.append(part)
+    return gone
 
 
 def download(name: str, *, progress: Progress | None = None, base_url: str | None = None) -> Path:
@@ -172,6 +194,7 @@ def download(name: str, *, progress: Progress | None = None, base_url: str | Non
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise DataError(f"{directory}: cannot create the cache directory ({exc})") from None
+    remove_partial(directory)
     for filename in FILES:
         target = directory / filename
         expected = sums[filename]

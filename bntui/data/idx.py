@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from bntui.data.errors import DataError
-from bntui.errors import read_input
+from bntui.errors import stat_input
 
 _TYPES: dict[int, np.dtype] = {
     0x08: np.dtype(">u1"),
@@ -30,52 +30,79 @@ _TYPES: dict[int, np.dtype] = {
 _CODES = {dt.newbyteorder("="): code for code, dt in _TYPES.items()}
 
 _GZIP_MAGIC = b"\x1f\x8b"
+MAX_IDX_BYTES = 1 << 30
+"""Largest IDX payload read (1 GiB; MNIST's training images are 47 MB)."""
 
 
-def _read_bytes(path: Path) -> bytes:
-    raw = read_input(path, DataError, "an IDX file")
-    if raw[:2] == _GZIP_MAGIC:
-        try:
-            return gzip.decompress(raw)
-        except (EOFError, OSError, zlib.error) as exc:
-            raise DataError(f"{path}: corrupt or truncated gzip data ({exc})") from None
-    if path.suffix == ".gz":
-        raise DataError(f"{path}: named .gz but is not gzip data")
-    return raw
+def _header(p: Path, head: bytes, fh) -> tuple[np.dtype, tuple[int, ...], int, int]:
+    """(dtype, dims, header bytes, data bytes) from the first bytes of an IDX stream."""
+    if len(head) < 4:
+        raise DataError(f"{p}: truncated IDX file ({len(head)} bytes, no header)")
+    if head[0] != 0 or head[1] != 0:
+        raise DataError(f"{p}: not an IDX file (magic starts {head[:2].hex()}, expected 0000)")
+    code, ndim = head[2], head[3]
+    if code not in _TYPES:
+        raise DataError(f"{p}: unknown IDX data type 0x{code:02x}")
+    if ndim == 0:
+        raise DataError(f"{p}: IDX header declares 0 dimensions")
+    size = 4 + 4 * ndim
+    raw_dims = fh.read(4 * ndim)
+    if len(raw_dims) < 4 * ndim:
+        raise DataError(f"{p}: truncated IDX header ({4 + len(raw_dims)} of {size} bytes)")
+    dims = tuple(int(d) for d in np.frombuffer(raw_dims, dtype=">u4"))
+    dtype = _TYPES[code]
+    expected = int(np.prod(dims, dtype=object)) * dtype.itemsize  # exact, no overflow
+    if expected > MAX_IDX_BYTES:
+        raise DataError(
+            f"{p}: IDX header declares shape {dims} ({expected / 2**20:,.0f} MiB of data); "
+            f"bntui reads at most {MAX_IDX_BYTES // 2**20} MiB"
+        )
+    return dtype, dims, size, expected
 
 
 def read_idx(path: str | Path) -> np.ndarray:
     """The array stored in an IDX file (native byte order, writable).
 
+    The header is read first and only the data it declares is read (or decompressed)
+    after it, so a gzip bomb is refused after one byte past the declared size.
     Raises DataError for a missing, truncated, corrupt or over-long file."""
     p = Path(path)
-    raw = _read_bytes(p)
-    if len(raw) < 4:
-        raise DataError(f"{p}: truncated IDX file ({len(raw)} bytes, no header)")
-    if raw[0] != 0 or raw[1] != 0:
-        raise DataError(f"{p}: not an IDX file (magic starts {raw[:2].hex()}, expected 0000)")
-    code, ndim = raw[2], raw[3]
-    if code not in _TYPES:
-        raise DataError(f"{p}: unknown IDX data type 0x{code:02x}")
-    if ndim == 0:
-        raise DataError(f"{p}: IDX header declares 0 dimensions")
-    head = 4 + 4 * ndim
-    if len(raw) < head:
-        raise DataError(f"{p}: truncated IDX header ({len(raw)} of {head} bytes)")
-    dims = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
-    dtype = _TYPES[code]
-    expected = int(np.prod(dims, dtype=object)) * dtype.itemsize  # exact, no overflow
-    found = len(raw) - head
-    if found < expected:
+    st = stat_input(p, DataError, "an IDX file")
+    try:
+        with p.open("rb") as raw:
+            magic = raw.read(2)
+            raw.seek(0)
+            if magic == _GZIP_MAGIC:
+                with gzip.GzipFile(fileobj=raw, mode="rb") as fh:
+                    return _read_stream(p, fh, None)
+            if p.suffix == ".gz":
+                raise DataError(f"{p}: named .gz but is not gzip data")
+            return _read_stream(p, raw, st.st_size)
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise DataError(f"{p}: corrupt or truncated gzip data ({exc})") from None
+    except OSError as exc:
+        raise DataError(f"{p}: cannot read ({exc.strerror or exc})") from None
+
+
+def _read_stream(p: Path, fh, file_size: int | None) -> np.ndarray:
+    dtype, dims, head, expected = _header(p, fh.read(4), fh)
+    if file_size is not None and file_size - head > expected:
         raise DataError(
-            f"{p}: truncated IDX file: shape {dims} needs {expected} data bytes, found {found}"
+            f"{p}: corrupt IDX file: {file_size - head - expected} bytes after the data "
+            f"of shape {dims}"
         )
-    if found > expected:
+    data = fh.read(expected)
+    if len(data) < expected:
         raise DataError(
-            f"{p}: corrupt IDX file: {found - expected} bytes after the data of shape {dims}"
+            f"{p}: truncated IDX file: shape {dims} needs {expected} data bytes, found {len(data)}"
         )
-    data = np.frombuffer(raw, dtype=dtype, count=expected // dtype.itemsize, offset=head)
-    return data.reshape(dims).astype(dtype.newbyteorder("="))
+    if fh.read(1):
+        raise DataError(
+            f"{p}: corrupt IDX file: more data than its header declares (shape {dims}, "
+            f"{expected} bytes); refused"
+        )
+    array = np.frombuffer(data, dtype=dtype, count=expected // dtype.itemsize)
+    return array.reshape(dims).astype(dtype.newbyteorder("="))
 
 
 def write_idx(path: str | Path, array: np.ndarray) -> None:

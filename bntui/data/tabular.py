@@ -27,11 +27,14 @@ import numpy as np
 
 from bntui.data.errors import DataError
 from bntui.errors import decode_utf8, read_input
+from bntui.safety import clean_text
 
 MISSING = frozenset({"", "na", "nan", "n/a", "null", "?"})
 """Field values (stripped, lower-cased) that mean "missing"."""
 
 MAX_CLASSES = 50
+DISTINCT_SHARE = 0.9
+"""A target with distinct values in at least this share of its rows is refused."""
 """More distinct target values than this is not a classification task for bntui."""
 
 MIN_ROWS = 2
@@ -100,7 +103,7 @@ def _read_rows(path: Path, label: str) -> tuple[list[str], list[list[str]], list
     lines: list[int] = []
     try:
         for record in reader:
-            fields_ = [f.strip() for f in record]
+            fields_ = [(f if f.isprintable() else clean_text(f)).strip() for f in record]
             if not any(fields_):
                 continue  # blank line
             if header is None:
@@ -174,6 +177,12 @@ def _target(
         names = tuple(distinct_text)
     if len(names) < 2:
         raise DataError(f"{where} has a single class {names[0]!r}; nothing to classify")
+    if len(names) > 2 and len(names) >= DISTINCT_SHARE * len(present):
+        raise DataError(
+            f"{where} has {len(names)} distinct values in {len(present)} rows: "
+            "(nearly) every row is its own class, so it is not a class label; "
+            "choose another --target"
+        )
     notes.append(f"{name}: target, {len(names)} classes ({', '.join(names)})")
     return y, names, keep, notes
 

@@ -106,6 +106,9 @@ def script_with_overrides(args: argparse.Namespace):
     if values != script.config.to_dict():
         config = Config.from_dict(values, where="command line")
         script = dataclasses.replace(script, config=config)
+    from bntui.config import check_memory
+
+    check_memory(script.config)
     steps = None
     if cap is not None:
         from bntui.config import coerce
@@ -128,7 +131,10 @@ def cmd_replay(args: argparse.Namespace) -> int:
                 raise UsageError(f"{name} needs --headless (live replays write no files yet)")
     script, steps = script_with_overrides(args)
     if args.headless:
-        return replay_headless(args, script, steps)
+        from bntui.signals import interrupts
+
+        with interrupts():  # SIGTERM/SIGHUP: the ctrl+c path
+            return replay_headless(args, script, steps)
     return replay_live(args, script, steps)
 
 
@@ -148,21 +154,31 @@ def replay_headless(args: argparse.Namespace, script, steps: int | None) -> int:
     if args.save_model:
         check_target(args.save_model, force=args.force)
     if out is not None:
+        from bntui.replay.script import check_screenshots
+
+        check_screenshots(script, out)  # a lesson never replaces a file
         try:
             out.mkdir(parents=True, exist_ok=True)  # screenshots are written while playing
         except OSError as exc:
             raise ExportError(f"{out}: cannot create ({exc.strerror or exc})") from None
+    from bntui.replay.window import tee
+
     started = time.perf_counter()
-    with open_metrics(args.metrics, force=args.force) as writer:
+    lesson_metrics = out / "metrics.jsonl" if out is not None else None
+    with (
+        open_metrics(args.metrics, force=args.force) as writer,
+        open_metrics(lesson_metrics, force=args.force) as streamed,  # rows as they come
+    ):
         result = run_script(
             script,
             steps=steps,
-            on_record=writer.write if writer is not None else None,
+            on_record=tee(writer, streamed),
             screenshot_dir=out,
+            keep_records=False,  # flat memory: only what the checks need is kept
         )
     elapsed = time.perf_counter() - started
     if out is not None:
-        write_outputs(result, out, force=args.force)
+        write_outputs(result, out, force=args.force, metrics_written=True)
     if args.save_model:
         save_model(args.save_model, model_arrays(result.session), force=args.force)
     print_result(result, elapsed, out=out, quiet=args.quiet)
@@ -225,6 +241,10 @@ def replay_live(args: argparse.Namespace, script, steps: int | None) -> int:
         raise UsageError(f"--speed must be a positive number of steps per second, got {speed:g}")
     if not 1 <= args.fps <= 30:
         raise UsageError(f"--fps must be in 1..30, got {args.fps:g}")
+    if getattr(args, "record", None):
+        from bntui.export import check_target
+
+        check_target(args.record, force=args.force)  # at start, not when saving
     from bntui import cli
 
     require_terminal = getattr(cli, "require_terminal", None)

@@ -20,7 +20,9 @@ from bntui.commands import CommandError
 from bntui.config import Config
 from bntui.export import ExportError, MetricsWriter, check_target, dumps_record, write_text
 from bntui.replay.script import RECORD_METRICS, Check, Script, ScriptError, ScriptEvent
+from bntui.replay.window import RecordWindow, lesson_keep, lesson_metrics
 from bntui.runner import one_blas_thread
+from bntui.safety import md_text
 from bntui.session import Session
 
 FIGURE_METRICS = ("loss", "acc", "val_loss", "val_acc")
@@ -95,6 +97,8 @@ def measure(
     Falls back to the last value measured before the window (a metric measured rarely);
     None when it was never measured. Non-finite values make the mean NaN (a diverged run).
     """
+    if isinstance(records, RecordWindow):
+        return records.measure(name, step, window, since)  # indexed: no scan
     values: list[float] = []
     latest: float | None = None
     for record in reversed(records):
@@ -199,7 +203,7 @@ def render_screenshot(script: Script, event: ScriptEvent, path: Path) -> str:
                 app.pull()  # redraw now, not at the next frame tick
             await pilot.pause()
             svg = app.export_screenshot(title=script.title)
-            write_text(path, svg, force=True)
+            write_text(path, svg, force=False)  # a lesson never replaces a file
 
     try:
         asyncio.run(shoot())
@@ -216,12 +220,17 @@ def run_script(
     steps: int | None = None,
     on_record: Callable[[dict[str, Any]], None] | None = None,
     screenshot_dir: Path | None = None,
+    keep_records: bool = True,
 ) -> ReplayResult:
-    """Train the script's lesson headless (``steps`` caps it) and measure every check."""
+    """Train the script's lesson headless (``steps`` caps it) and measure every check.
+
+    ``keep_records=False`` keeps only the records the checks need (flat memory): the
+    caller then streams the rest through ``on_record``."""
     total = script.config.steps if steps is None else min(steps, script.config.steps)
     session = Session(script.config)
     result = ReplayResult(script, session, total)
-    records = result.records
+    keep = None if keep_records else lesson_keep(script)
+    records = result.records = RecordWindow(lesson_metrics(script), keep)  # type: ignore
     pending = list(script.events)
     for event in pending[:]:
         if event.at > total:
@@ -294,22 +303,25 @@ def _apply_event(result: ReplayResult, event: ScriptEvent, screenshot_dir: Path 
 
 
 # ---------------------------------------------------------------------- files
-def write_outputs(result: ReplayResult, out_dir: str | Path, *, force: bool = False) -> list[Path]:
+def write_outputs(
+    result: ReplayResult, out_dir: str | Path, *, force: bool = False, metrics_written: bool = False
+) -> list[Path]:
     """Write metrics.jsonl, events.jsonl and report.md into ``out_dir`` (created if needed)."""
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise ExportError(f"{out}: exists and is not a directory")
     targets = [out / "metrics.jsonl", out / "events.jsonl", out / "report.md"]
     if out.is_dir():
-        for t in targets:
+        for t in targets[metrics_written:]:
             check_target(t, force=force)
     else:
         try:
             out.mkdir(parents=True)
         except OSError as exc:
             raise ExportError(f"{out}: cannot create ({exc.strerror or exc})") from None
-    with MetricsWriter(targets[0], force=force) as writer:
-        writer.write_many(result.records)
+    if not metrics_written:  # else streamed while training (run_script's on_record)
+        with MetricsWriter(targets[0], force=force) as writer:
+            writer.write_many(result.records)
     events = "".join(dumps_record(e.to_dict()) + "\n" for e in result.session.events)
     write_text(targets[1], events, force=force)
     write_text(targets[2], report_markdown(result), force=force)
@@ -327,15 +339,15 @@ def _fmt(value: float | None, digits: int = 4) -> str:
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|")
+    return md_text(text).replace("\n", " ").replace("|", "\\|")
 
 
 def report_markdown(result: ReplayResult) -> str:
     """The lesson's report: description, timeline of captions, figures, checks, screenshots."""
     script, session = result.script, result.session
-    lines = [f"# {script.title}", ""]
+    lines = [f"# {md_text(script.title)}", ""]
     if script.description:
-        lines += [script.description, ""]
+        lines += [md_text(script.description), ""]
     changed = script.config.to_dict(only_changed=True)
     settings = ", ".join(f"`{k} = {v!r}`" for k, v in changed.items()) or "defaults"
     lines += [
@@ -392,7 +404,7 @@ def report_markdown(result: ReplayResult) -> str:
     if result.screenshots:
         lines += ["", "## Screenshots", ""]
         for e, status in result.screenshots:
-            lines.append(f"- `{e.screenshot}` (event {e.index}, step {e.at:,}): {status}")
+            lines.append(f"- `{e.screenshot}` (event {e.index}, step {e.at:,}): {md_text(status)}")
     if result.notes:
         lines += ["", "## Notes", ""]
         lines += [f"- {n}" for n in result.notes]
@@ -400,7 +412,9 @@ def report_markdown(result: ReplayResult) -> str:
 
 
 def _layer_table(result: ReplayResult) -> list[str]:
-    last = next((r for r in reversed(result.records) if r.get("layers")), None)
+    last = getattr(result.records, "last_with_layers", None)
+    if last is None:
+        last = next((r for r in reversed(result.records) if r.get("layers")), None)
     if last is None:
         return []
     out = [

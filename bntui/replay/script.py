@@ -19,7 +19,6 @@ records of the last ``window`` steps. Every error names the file, the line and t
 from __future__ import annotations
 
 import difflib
-import math
 import re
 import tomllib
 from dataclasses import dataclass
@@ -28,9 +27,17 @@ from pathlib import Path
 from typing import Any
 
 from bntui.commands import CommandError, parse
-from bntui.config import MAX_DEPTH, Config, ConfigError
+from bntui.config import Config, ConfigError, check_nesting
 from bntui.errors import decode_utf8, read_input
-from bntui.metrics import LAYER_KEYS
+from bntui.replay.checks import (  # noqa: F401  (re-exported: the script's vocabulary)
+    OPERATORS,
+    RECORD_METRICS,
+    Check,
+    _flatten,
+    check_metric,
+    parse_check,
+)
+from bntui.safety import check_file_name, clean_text
 
 
 class ScriptError(ConfigError):
@@ -42,38 +49,7 @@ class ScriptError(ConfigError):
 
 TOP_KEYS = ("title", "description", "config", "event")
 EVENT_KEYS = ("at", "do", "caption", "screenshot", "pause", "window", "expect")
-RECORD_METRICS = ("loss", "acc", "val_loss", "val_acc", "lr", "epoch")
-OPERATORS = (">=", "<=", "==", "!=", ">", "<")
 DEFAULT_WINDOW = 100
-_LAYER_METRIC = re.compile(r"^L(\d+)\.([a-z_0-9]+)$")
-_CHECK = re.compile(r"^\s*(>=|<=|==|!=|>|<)\s*(\S+)\s*$")
-
-
-@dataclass(frozen=True)
-class Check:
-    """One ``expect`` entry: a metric (or a ratio of two) compared with a number."""
-
-    metric: str  # as written (normalized spaces), e.g. "L1.grad_norm / L6.grad_norm"
-    terms: tuple[str, ...]  # one metric name, or (numerator, denominator)
-    op: str
-    value: float
-
-    def holds(self, measured: float | None) -> bool:
-        """True when the measured value satisfies the comparison (None or NaN never does)."""
-        if measured is None or math.isnan(measured):
-            return False
-        a, b = measured, self.value
-        return {
-            ">=": a >= b,
-            "<=": a <= b,
-            ">": a > b,
-            "<": a < b,
-            "==": math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12),
-            "!=": not math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12),
-        }[self.op]
-
-    def __str__(self) -> str:
-        return f"{self.metric} {self.op} {self.value:g}"
 
 
 @dataclass(frozen=True)
@@ -121,70 +97,6 @@ class Script:
         """``file:line: event N (at S)`` for messages about one event."""
         line = f":{event.line}" if event.line else ""
         return f"{self.source}{line}: event {event.index} (at {event.at})"
-
-
-# ---------------------------------------------------------------------- metrics
-def check_metric(name: str) -> None:
-    """Raise ValueError unless ``name`` is a known metric (``val_acc``, ``L2.grad_norm``)."""
-    if name in RECORD_METRICS:
-        return
-    m = _LAYER_METRIC.match(name)
-    if m:
-        layer, key = int(m.group(1)), m.group(2)
-        if not 1 <= layer <= MAX_DEPTH:
-            raise ValueError(f"layer {layer} out of range 1..{MAX_DEPTH} in {name!r}")
-        if key in LAYER_KEYS:
-            return
-        close = difflib.get_close_matches(key, LAYER_KEYS, n=1)
-        hint = f" (did you mean 'L{layer}.{close[0]}'?)" if close else ""
-        raise ValueError(f"unknown layer metric {name!r}{hint}")
-    options = [*RECORD_METRICS, "L1.grad_norm"]
-    close = difflib.get_close_matches(name, options, n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
-    raise ValueError(
-        f"unknown metric {name!r}{hint}; use {', '.join(RECORD_METRICS)} or L<i>.<stat> "
-        f"({', '.join(LAYER_KEYS)})"
-    )
-
-
-def parse_check(key: str, raw: Any) -> Check:
-    """``("val_acc", ">= 0.8")`` -> Check; raises ValueError with a one-line message."""
-    terms = tuple(t.strip() for t in key.split("/"))
-    if len(terms) > 2 or not all(terms):
-        raise ValueError(f"expect {key!r}: use one metric or a ratio 'A / B'")
-    for t in terms:
-        check_metric(t)
-    if isinstance(raw, bool) or not isinstance(raw, str | int | float):
-        raise ValueError(f'expect {key!r}: give a comparison as text, e.g. ">= 0.8"')
-    if isinstance(raw, int | float):
-        op, number = "==", float(raw)
-    else:
-        m = _CHECK.match(raw)
-        if not m:
-            raise ValueError(
-                f"expect {key!r}: {raw!r} is not a comparison; use one of "
-                f'{", ".join(OPERATORS)} and a number, e.g. ">= 0.8"'
-            )
-        op = m.group(1)
-        try:
-            number = float(m.group(2))
-        except ValueError:
-            raise ValueError(f"expect {key!r}: {m.group(2)!r} is not a number") from None
-    if not math.isfinite(number):
-        raise ValueError(f"expect {key!r}: the threshold must be a finite number")
-    return Check(" / ".join(terms), terms, op, number)
-
-
-def _flatten(table: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
-    """``{L1 = {grad_norm = "> 0"}}`` (unquoted dotted keys) -> [("L1.grad_norm", "> 0")]."""
-    out: list[tuple[str, Any]] = []
-    for key, value in table.items():
-        name = f"{prefix}.{key}" if prefix else key
-        if isinstance(value, dict):
-            out += _flatten(value, name)
-        else:
-            out.append((name, value))
-    return out
 
 
 # ---------------------------------------------------------------------- lines
@@ -241,6 +153,13 @@ def _line_of_top_key(text: str, key: str) -> int | None:
 def parse_script(text: str, source: str = "<script>") -> Script:
     """Parse and validate a script's TOML text; ScriptError names ``source``, line and event."""
     try:
+        return _parse_script(text, source)
+    except RecursionError:  # [a[a[a…]]] or expect.a.a.a… thousands deep
+        raise ScriptError(f"{source}: nested too deeply (not a lesson script)") from None
+
+
+def _parse_script(text: str, source: str) -> Script:
+    try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         # Python 3.11's TOMLDecodeError has no lineno: read it from "(at line 3, column 5)"
@@ -252,6 +171,10 @@ def parse_script(text: str, source: str = "<script>") -> Script:
             line = max(1, len(text.splitlines()))
         msg = getattr(exc, "msg", None) or str(exc)[: found.start() if found else None].strip()
         raise ScriptError(f"{source}:{line}: {msg}" if line else f"{source}: {msg}") from None
+    try:
+        check_nesting(doc, source)
+    except ConfigError as exc:
+        raise ScriptError(str(exc)) from None
 
     def fail(message: str, line: int | None = None) -> ScriptError:
         return ScriptError(f"{source}:{line}: {message}" if line else f"{source}: {message}")
@@ -266,8 +189,8 @@ def parse_script(text: str, source: str = "<script>") -> Script:
     for key, value in (("title", title), ("description", description)):
         if not isinstance(value, str):
             raise fail(f"{key} must be text", _line_of_top_key(text, key))
-    title = " ".join(title.split()) or Path(source).stem
-    description = description.strip()
+    title = " ".join(clean_text(title).split()) or clean_text(Path(source).stem)
+    description = clean_text(description, multiline=True).strip()  # untrusted: no escapes
 
     table = doc.get("config", {})
     if not isinstance(table, dict):
@@ -287,11 +210,20 @@ def parse_script(text: str, source: str = "<script>") -> Script:
     lines = _event_lines(text)
     events: list[ScriptEvent] = []
     last_at = 0
+    shots: dict[str, int] = {}
     for index, raw in enumerate(raw_events, start=1):
         line = lines[index - 1] if len(lines) == len(raw_events) else None
         event = _parse_event(raw, index, line, last_at, config, source)
         last_at = event.at
         events.append(event)
+        if event.screenshot is not None:
+            first = shots.setdefault(event.screenshot, index)
+            if first != index:
+                raise fail(
+                    f"event {index}: screenshot {event.screenshot!r} is already written by "
+                    f"event {first}; give each screenshot its own name",
+                    line,
+                )
     return Script(title, description, config, tuple(events), source)
 
 
@@ -327,7 +259,7 @@ def _parse_event(
     do: list[str] = []
     for text in do_raw:
         try:
-            do.append(str(parse(text)))
+            do.append(str(parse(clean_text(text))))  # no escapes in mark labels, captions
         except CommandError as exc:
             raise fail(str(exc)) from None
 
@@ -335,13 +267,15 @@ def _parse_event(
     if caption is not None:
         if not isinstance(caption, str):
             raise fail("caption must be text")
-        caption = " ".join(caption.split()) or None
+        caption = " ".join(clean_text(caption).split()) or None
     screenshot = raw.get("screenshot")
     if screenshot is not None:
         if not isinstance(screenshot, str) or not screenshot.strip():
             raise fail('screenshot must be a file name, e.g. "after-bn.svg"')
-        if Path(screenshot).name != screenshot or screenshot in (".", ".."):
-            raise fail(f"screenshot must be a plain file name (no folders), got {screenshot!r}")
+        try:
+            check_file_name(screenshot, ScriptError, "screenshot name")
+        except ScriptError as exc:
+            raise fail(str(exc)) from None
         if Path(screenshot).suffix.lower() not in (".svg", ".txt"):
             raise fail(f"screenshot must end in .svg or .txt, got {screenshot!r}")
     pause = raw.get("pause", 0.0)
@@ -371,6 +305,24 @@ def _parse_event(
         window=window,
         expect=tuple(checks),
     )
+
+
+def check_screenshots(script: Script, out: Path) -> None:
+    """Before playing: refuse a lesson whose screenshot would replace an existing file.
+
+    A lesson is untrusted, so this holds even with --force (which is for the files the
+    user named: metrics, report, model).
+    """
+    from bntui.export import ExportError
+
+    for event in script.events:
+        if event.screenshot:
+            target = out / event.screenshot
+            if target.exists() or target.is_symlink():
+                raise ExportError(
+                    f"{target} exists and {script.where(event)} would write its screenshot "
+                    "there; a lesson never replaces files (remove it or choose another --out)"
+                )
 
 
 # ---------------------------------------------------------------------- loading
