@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 from bntui import __version__
 from bntui.config import Config, field_type, load_config
 from bntui.errors import BntuiError
+from bntui.terminal import require_terminal
 
 EXAMPLES = """\
 examples:
@@ -196,19 +197,6 @@ def dispatch(args: argparse.Namespace) -> int:
 
         return replay_cli.dispatch(args)
     return cmd_tui(args)
-
-
-def require_terminal() -> None:
-    """Refuse to start the live view without a usable terminal (piped, TERM=dumb)."""
-    import os
-
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
-        raise UsageError("the live view needs a terminal; use `bntui run` for headless runs")
-    if os.environ.get("TERM", "") in ("dumb", "unknown"):
-        raise UsageError(
-            f"TERM={os.environ['TERM']} cannot show the live view; set TERM (e.g. "
-            "xterm-256color) or use `bntui run` for headless runs"
-        )
 
 
 def cmd_tui(args: argparse.Namespace) -> int:

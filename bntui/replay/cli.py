@@ -225,16 +225,14 @@ def replay_live(args: argparse.Namespace, script, steps: int | None) -> int:
         raise UsageError(f"--speed must be a positive number of steps per second, got {speed:g}")
     if not 1 <= args.fps <= 30:
         raise UsageError(f"--fps must be in 1..30, got {args.fps:g}")
-    from bntui import cli
+    from bntui.terminal import TerminalError, require_terminal
 
-    require_terminal = getattr(cli, "require_terminal", None)
-    if require_terminal is not None:
-        try:
-            require_terminal()  # piped output or TERM=dumb: no live view
-        except UsageError as exc:
-            hint = "use `bntui run` for headless runs"
-            message = str(exc).replace(hint, "add --headless to play it without a screen")
-            raise UsageError(message) from None
+    try:
+        require_terminal()  # piped output or TERM=dumb: no live view (textual-serve is fine)
+    except TerminalError as exc:
+        hint = "use `bntui run` for headless runs"
+        message = str(exc).replace(hint, "add --headless to play it without a screen")
+        raise UsageError(message) from None
     app = live_app(script, total, speed, args)
     result = app.run()
     return int(result or 0)
