@@ -12,7 +12,7 @@ import time
 from dataclasses import fields
 from typing import Any, NoReturn
 
-from bntui import __version__
+from bntui import __version__, serve
 from bntui.config import Config, field_type, load_config
 from bntui.errors import BntuiError
 from bntui.terminal import require_terminal
@@ -101,7 +101,7 @@ def build_parser() -> Parser:
     )
     p.add_argument("--version", action="version", version=f"bntui {__version__}")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
-    sub = p.add_subparsers(dest="cmd", metavar="{tui,run,replay,demos,data}")
+    sub = p.add_subparsers(dest="cmd", metavar="{tui,run,replay,demos,data,serve}")
 
     tui = sub.add_parser(
         "tui",
@@ -139,6 +139,7 @@ def build_parser() -> Parser:
     from bntui.replay import cli as replay_cli
 
     replay_cli.add_parsers(sub, add_config_flags=add_config_flags, add_tui_flags=add_tui_flags)
+    serve.add_parser(sub)
     return p
 
 
@@ -150,7 +151,7 @@ def add_tui_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--record", metavar="FILE.toml", help="save the session as a replay script")
 
 
-SUBCOMMANDS = ("tui", "run", "data", "replay", "demos")
+SUBCOMMANDS = ("tui", "run", "data", "replay", "demos", "serve")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -196,6 +197,8 @@ def dispatch(args: argparse.Namespace) -> int:
         from bntui.replay import cli as replay_cli
 
         return replay_cli.dispatch(args)
+    if args.cmd == "serve":
+        return serve.run(args, parse=build_parser().parse_args, config=config_from_args)
     return cmd_tui(args)
 
 
