@@ -12,7 +12,8 @@ import time
 from dataclasses import fields
 from typing import Any, NoReturn
 
-from bntui import __version__, serve
+from bntui import serve
+from bntui.about import version_text
 from bntui.config import Config, field_type, load_config
 from bntui.errors import BntuiError
 from bntui.terminal import require_terminal
@@ -99,7 +100,7 @@ def build_parser() -> Parser:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--version", action="version", version=f"bntui {__version__}")
+    p.add_argument("--version", action="version", version=version_text())
     p.add_argument("--debug", action="store_true", help="show tracebacks")
     sub = p.add_subparsers(dest="cmd", metavar="{tui,run,replay,demos,data,serve}")
 
