@@ -122,6 +122,11 @@ def check_app_args(
     ns = parse(argv)
     if getattr(ns, "headless", False):
         raise ServeError("a served lesson plays live: drop --headless")
+    if getattr(ns, "record", None):
+        raise ServeError(
+            "--record would have every tab write the same file on the server; "
+            "in the browser, ctrl+s downloads the session's script"
+        )
     fps = getattr(ns, "fps", 2.0)
     if not 1 <= fps <= 30:
         raise ServeError(f"--fps must be in 1..30, got {fps:g}")
@@ -196,7 +201,7 @@ def run(
         port=args.port,
         font_size=args.font_size,
         public_url=args.public_url,
-        title="bntui " + " ".join(argv[1:] if argv[0] == "tui" else argv).strip(),
+        title=" ".join(["bntui", *(argv[1:] if argv[0] == "tui" else argv)]),
     )
     try:
         asyncio.run(server.serve_until_stopped())

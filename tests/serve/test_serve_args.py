@@ -56,6 +56,8 @@ def test_app_arguments_are_checked_before_serving():
     assert check(["tui", "--depth", "3"], parse, config_from_args).depth == "3"
     with pytest.raises(serve.ServeError, match="drop --headless"):
         check(["replay", "covariate-shift", "--headless"], parse, config_from_args)
+    with pytest.raises(serve.ServeError, match=r"ctrl\+s downloads"):
+        check(["tui", "--record", "lesson.toml"], parse, config_from_args)
     with pytest.raises(serve.ServeError, match="--fps"):
         check(["tui", "--fps", "100"], parse, config_from_args)
     with pytest.raises(Exception, match="depth"):

@@ -221,6 +221,16 @@ async def test_a_tab_sees_the_live_screen_and_b_flips_bn(served):
         await tab.wait_for("BN:on", since=tab.text.rindex("BN:off"))
 
 
+async def test_a_lesson_can_be_served(tmp_path):
+    served = start_server(tmp_path, "replay", "sigmoid-vanishing", "--paused")
+    try:
+        async with tabs(served.url, 1) as (_http, (tab,)):
+            await tab.wait_for("act:sigmoid")
+            await tab.wait_for("replay")  # the status line's label: a lesson, not a session
+    finally:
+        assert stop_server(served) == 0
+
+
 async def test_two_tabs_are_two_independent_sessions(served):
     async with tabs(served.url, 2) as (_http, (a, b)):
         await a.wait_for("BN:on")
