@@ -233,9 +233,10 @@ def replay_live(args: argparse.Namespace, script, steps: int | None) -> int:
         hint = "use `bntui run` for headless runs"
         message = str(exc).replace(hint, "add --headless to play it without a screen")
         raise UsageError(message) from None
+    from bntui.tui.app import exit_status
+
     app = live_app(script, total, speed, args)
-    result = app.run()
-    return int(result or 0)
+    return exit_status(app, app.run())
 
 
 def live_app(script, total: int, speed: float, args: argparse.Namespace):

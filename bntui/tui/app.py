@@ -626,4 +626,9 @@ def run_app(config: Config, args: Any) -> int:
         import sys
 
         print(app.runner.trace, file=sys.stderr)
-    return int(result or 0)
+    return exit_status(app, result)
+
+
+def exit_status(app: App, result: int | None) -> int:
+    """The app's result, or Textual's return code when the app crashed (1, not 0)."""
+    return int(result) if result is not None else int(app.return_code or 0)

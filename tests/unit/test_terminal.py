@@ -116,3 +116,19 @@ def test_without_it_the_same_pipes_are_refused(tmp_path):
         "bntui: error: the live view needs a terminal (or `bntui serve` for a browser); "
         "use `bntui run` for headless runs"
     ]
+
+
+@pytest.mark.parametrize("argv", [["--paused"], ["replay", "sigmoid-vanishing", "--paused"]])
+def test_a_crashed_app_exits_with_status_1_not_0(tmp_path, argv):
+    """The web driver cannot watch /dev/null (epoll refuses it): Textual's app crashes at
+    start; that must not look like success to a script or a service manager."""
+    env = {**os.environ, "TEXTUAL_DRIVER": WEB_DRIVER, "BNTUI_CACHE_DIR": str(tmp_path / "c")}
+    r = subprocess.run(
+        [sys.executable, "-m", "bntui", *argv],
+        cwd=tmp_path,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        timeout=60,
+    )
+    assert r.returncode == 1, r.stderr[-2000:]
