@@ -12,9 +12,11 @@ import time
 from dataclasses import fields
 from typing import Any, NoReturn
 
-from bntui import __version__
+from bntui import serve
+from bntui.about import version_text
 from bntui.config import Config, field_type, load_config
 from bntui.errors import BntuiError
+from bntui.terminal import require_terminal
 
 EXAMPLES = """\
 examples:
@@ -100,9 +102,9 @@ def build_parser() -> Parser:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--version", action="version", version=f"bntui {__version__}")
+    p.add_argument("--version", action="version", version=version_text())
     p.add_argument("--debug", action="store_true", help="show tracebacks")
-    sub = p.add_subparsers(dest="cmd", metavar="{tui,run,replay,demos,data,sweep,verify}")
+    sub = p.add_subparsers(dest="cmd", metavar="{tui,run,replay,demos,data,sweep,verify,serve}")
 
     tui = sub.add_parser(
         "tui",
@@ -144,6 +146,7 @@ def build_parser() -> Parser:
     from bntui.experiments import cli as experiments_cli
 
     experiments_cli.add_parsers(sub, add_config_flags=add_config_flags)
+    serve.add_parser(sub)
     return p
 
 
@@ -155,7 +158,7 @@ def add_tui_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--record", metavar="FILE.toml", help="save the session as a replay script")
 
 
-SUBCOMMANDS = ("tui", "run", "data", "replay", "demos", "sweep", "verify")
+SUBCOMMANDS = ("tui", "run", "data", "replay", "demos", "sweep", "verify", "serve")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -211,20 +214,9 @@ def dispatch(args: argparse.Namespace) -> int:
         from bntui.replay import cli as replay_cli
 
         return replay_cli.dispatch(args)
+    if args.cmd == "serve":
+        return serve.run(args, parse=build_parser().parse_args, config=config_from_args)
     return cmd_tui(args)
-
-
-def require_terminal() -> None:
-    """Refuse to start the live view without a usable terminal (piped, TERM=dumb)."""
-    import os
-
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
-        raise UsageError("the live view needs a terminal; use `bntui run` for headless runs")
-    if os.environ.get("TERM", "") in ("dumb", "unknown"):
-        raise UsageError(
-            f"TERM={os.environ['TERM']} cannot show the live view; set TERM (e.g. "
-            "xterm-256color) or use `bntui run` for headless runs"
-        )
 
 
 def cmd_tui(args: argparse.Namespace) -> int:

@@ -245,19 +245,18 @@ def replay_live(args: argparse.Namespace, script, steps: int | None) -> int:
         from bntui.export import check_target
 
         check_target(args.record, force=args.force)  # at start, not when saving
-    from bntui import cli
+    from bntui.terminal import TerminalError, require_terminal
 
-    require_terminal = getattr(cli, "require_terminal", None)
-    if require_terminal is not None:
-        try:
-            require_terminal()  # piped output or TERM=dumb: no live view
-        except UsageError as exc:
-            hint = "use `bntui run` for headless runs"
-            message = str(exc).replace(hint, "add --headless to play it without a screen")
-            raise UsageError(message) from None
+    try:
+        require_terminal()  # piped output or TERM=dumb: no live view (textual-serve is fine)
+    except TerminalError as exc:
+        hint = "use `bntui run` for headless runs"
+        message = str(exc).replace(hint, "add --headless to play it without a screen")
+        raise UsageError(message) from None
+    from bntui.tui.app import exit_status
+
     app = live_app(script, total, speed, args)
-    result = app.run()
-    return int(result or 0)
+    return exit_status(app, app.run())
 
 
 def live_app(script, total: int, speed: float, args: argparse.Namespace):

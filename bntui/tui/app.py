@@ -33,6 +33,7 @@ from bntui.tui.panels.layers import DriftPanel, GradPanel
 from bntui.tui.panels.views import DecisionView, EventLog, HistogramView
 from bntui.tui.render import asciify
 from bntui.tui.screens.help import HelpScreen
+from bntui.tui.web import in_browser, offer_download, watch_server
 
 MIN_WIDTH, MIN_HEIGHT = 80, 24
 MAIN_PANELS = ("loss", "drift", "grads", "bands", "map")  # redrawn in turn (see _due_panels)
@@ -238,6 +239,7 @@ class BntuiApp(App[int]):
         self._check_size()
         self.runner.start()
         self.set_interval(1 / self.fps, self.pull, name="pull")
+        watch_server(self)  # bntui serve: quit when the server is gone
         self.pull()
 
     def get_default_screen(self) -> Screen:
@@ -469,6 +471,10 @@ class BntuiApp(App[int]):
     def action_screenshot(self) -> None:
         step = self.runner.read(lambda s: s.step_count)
         name = f"bntui-{step}.svg"
+        if in_browser(self):  # bntui serve: a download, not a file on the server
+            self.app_message = offer_download(self, self.export_screenshot(), name)
+            self.refresh_now()
+            return
         try:
             path = self.save_screenshot(filename=name, path=os.getcwd())
         except OSError as exc:
@@ -480,7 +486,13 @@ class BntuiApp(App[int]):
     def action_record(self) -> None:
         """Save the session so far as a replay script (the --record file)."""
         path = self.record_path or "bntui-session.toml"
-        self.app_message = self._save_recording(path)
+        if in_browser(self):  # bntui serve: a download, not a file on the server
+            from bntui.replay.recorder import record_script
+
+            text = self.runner.read(record_script)
+            self.app_message = offer_download(self, text, Path(path).name)
+        else:
+            self.app_message = self._save_recording(path)
         self.refresh_now()
 
     def _save_recording(self, path: str) -> str:
@@ -614,4 +626,9 @@ def run_app(config: Config, args: Any) -> int:
         import sys
 
         print(app.runner.trace, file=sys.stderr)
-    return int(result or 0)
+    return exit_status(app, result)
+
+
+def exit_status(app: App, result: int | None) -> int:
+    """The app's result, or Textual's return code when the app crashed (1, not 0)."""
+    return int(result) if result is not None else int(app.return_code or 0)
