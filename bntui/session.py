@@ -6,15 +6,13 @@ steps. The session is its initial config plus the log of (step, command): replay
 log gives byte-identical metrics.
 
 All randomness derives from ``SeedSequence(config.seed)``, spawned into separate streams
-(data, batch order, init, dropout, new layers) so that, for example, toggling BN does not
-change which samples the next batch holds.
+(data, batch order, init, dropout, new layers): toggling BN does not change the batches.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -28,16 +26,10 @@ from bntui.commands import (
     parse,
     resolve_number,
 )
-from bntui.config import (
-    ACTIVATIONS,
-    BN_POSITIONS,
-    DATASETS,
-    OPTIMIZERS,
-    Config,
-    ConfigError,
-)
+from bntui.config import ACTIVATIONS, BN_POSITIONS, DATASETS, OPTIMIZERS, Config, ConfigError
 from bntui.data import DataError, load_dataset
 from bntui.data.download import CHECKSUMS, is_downloaded
+from bntui.events import Event
 from bntui.metrics import History, _round, layer_stats
 from bntui.nn import MLP, make_optimizer
 from bntui.nn.functional import softmax_cross_entropy
@@ -45,24 +37,12 @@ from bntui.nn.optim import Optimizer, apply_max_norm
 
 STREAMS = ("data", "order", "init", "dropout", "layers")
 SWITCHABLE_DATASETS = DATASETS[:-1]
-DIVERGED_HINT = "loss is not finite: try l (lower lr), b (BN on) or r (reset weights)"
+# names commands, not keys: the TUI shows each with its key (bntui.tui.keys.with_keys)
+DIVERGED_HINT = "loss is not finite: try lr /2, bn on or reset"
 BN_BATCH_ONE_HINT = (
     "BN with batch size 1: one sample has variance 0, so BN outputs β for every input "
     "and training cannot use x (no NaN: ε keeps 1/√(σ²+ε) finite); use batch size ≥ 2"
 )
-
-
-@dataclass(frozen=True)
-class Event:
-    """Something that changed the experiment (or a label), at a step boundary."""
-
-    step: int
-    command: str  # the command as given, e.g. "lr *2"; "" for events the session raises itself
-    text: str  # what happened, for charts and the event log, e.g. "lr 0.1 → 0.2"
-    kind: str  # the verb, or "diverged", "early-stop", "error"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"step": self.step, "command": self.command, "text": self.text, "kind": self.kind}
 
 
 def _streams(seed: int) -> dict[str, np.random.Generator]:
@@ -255,9 +235,6 @@ class Session:
             self._event("", self.warning() or "", "warning")
         return event
 
-    def apply_all(self, commands: Iterable[Command | str]) -> list[Event]:
-        return [self.apply(c) for c in commands]
-
     def _event(self, command: str, text: str, kind: str) -> Event:
         event = Event(self.step_count, command, text, kind)
         self.events.append(event)
@@ -396,28 +373,14 @@ class Session:
     def _do_mark(self, arg: str) -> str:
         return arg
 
-    def _do_caption(self, arg: str) -> str:
-        return arg
+    _do_caption = _do_mark
 
     # ------------------------------------------------------------------ views
-    def decision_grid(self, cells_x: int, cells_y: int, *, margin: float = 0.1) -> dict[str, Any]:
-        """Class probabilities over a grid covering the 2-D training data (eval mode)."""
-        if not self.data.is_2d:
-            raise CommandError("the decision boundary needs 2-D data")
-        x = self.data.x_train
-        lo, hi = x.min(axis=0), x.max(axis=0)
-        pad = (hi - lo) * margin
-        lo, hi = lo - pad, hi + pad
-        gx = np.linspace(lo[0], hi[0], cells_x, dtype=self.dtype)
-        gy = np.linspace(hi[1], lo[1], cells_y, dtype=self.dtype)  # top row = largest y
-        xx, yy = np.meshgrid(gx, gy)
-        grid = np.stack([xx.ravel(), yy.ravel()], axis=1)
+    def layer_outputs(self) -> list[np.ndarray | None]:
+        """Each hidden layer's output in the last forward pass (the histograms' data)."""
+        return [b.act_out for b in self.model.blocks]
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        """Class probabilities of ``x`` in eval mode (the decision map's pass)."""
         with np.errstate(all="ignore"):
-            proba = self.model.predict_proba(grid)
-        return {
-            "proba": proba.reshape(cells_y, cells_x, -1),
-            "lo": lo,
-            "hi": hi,
-            "points": x,
-            "labels": self.data.y_train,
-        }
+            return self.model.predict_proba(np.asarray(x, dtype=self.dtype))

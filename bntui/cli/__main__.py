@@ -1,0 +1,7 @@
+"""python -m bntui.cli"""
+
+import sys
+
+from bntui.cli import main
+
+sys.exit(main())

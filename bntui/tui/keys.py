@@ -1,0 +1,177 @@
+"""The one key/action table: the bindings, the command palette, the help screen and the
+README's key table are all generated from (or checked against) ``KEYS``.
+
+Engine messages name commands ("try lr /2, bn on or reset"); ``with_keys`` shows each one
+with the key that does it ("try l (lr /2), b (bn on) or r (reset)").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from textual.binding import Binding
+
+
+@dataclass(frozen=True)
+class Key:
+    """One key: what it does, how the footer, the palette and the help screen name it."""
+
+    id: str  # stable name (tests, docs)
+    key: str  # Textual's key name: "b", "plus", "question_mark"
+    action: str  # the app action it runs: "send('bn toggle')", "pause"
+    label: str  # short footer label
+    description: str  # help screen and command palette
+    footer: bool = False  # shown in the footer
+    display: str | None = None  # how the key is written, when not its name ("+", "→")
+    palette: bool = True  # listed in the command palette
+    priority: bool = False
+
+    @property
+    def shown(self) -> str:
+        return self.display or self.key
+
+    @property
+    def command(self) -> str | None:
+        """The vocabulary command the key sends (None for app actions)."""
+        m = re.fullmatch(r"send\('(.+)'\)", self.action)
+        return m.group(1) if m else None
+
+
+def _k(id: str, key: str, action: str, label: str, description: str, **kw: object) -> Key:
+    return Key(id, key, action, label, description, **kw)  # type: ignore[arg-type]
+
+
+def _send(id: str, key: str, command: str, label: str, description: str, **kw: object) -> Key:
+    return _k(id, key, f"send('{command}')", label, description, **kw)
+
+
+KEYS: tuple[Key, ...] = (
+    _send("bn", "b", "bn toggle", "BN", "Toggle BN: batch normalization on/off", footer=True),
+    _send("bn-position", "B", "bn-position toggle", "BN pos", "BN before/after the activation"),
+    _send("act-next", "a", "activation next", "act", "Next activation", footer=True),
+    _send("act-prev", "A", "activation prev", "act-", "Previous activation"),
+    _send("deeper", "plus", "depth +1", "depth+", "Deeper: depth +1", footer=True, display="+"),
+    _send(
+        "shallower", "minus", "depth -1", "depth-", "Shallower: depth -1", footer=True, display="-"
+    ),
+    _send("narrower", "w", "width /2", "width/2", "Narrower: width ÷2"),
+    _send("wider", "W", "width *2", "width*2", "Wider: width ×2"),
+    _send("lr-down", "l", "lr /2", "lr/2", "Halve the learning rate", footer=True),
+    _send("lr-up", "L", "lr *2", "lr*2", "Double the learning rate"),
+    _send("init", "i", "init next", "init", "Next init (re-initializes the weights)"),
+    _send("optimizer", "o", "optimizer next", "opt", "Next optimizer"),
+    _send("dropout", "p", "dropout next", "dropout", "Next dropout: 0 → 0.1 → 0.3 → 0.5"),
+    _send("dataset", "d", "dataset next", "data", "Next dataset"),
+    _send("reset", "r", "reset", "reset", "Reset: fresh weights"),
+    _k("pause", "space", "pause", "pause", "Pause / resume", footer=True),
+    _k(
+        "next-event",
+        "right",
+        "next_event",
+        "next",
+        "Lesson: skip to the next event",
+        footer=True,
+        display="→",
+        palette=False,
+    ),
+    _k(
+        "restart",
+        "left",
+        "restart",
+        "restart",
+        "Lesson: start over",
+        footer=True,
+        display="←",
+        palette=False,
+    ),
+    _k("step", "n", "step", "step", "One step (while paused)", footer=True),
+    _k(
+        "layer-up",
+        "up",
+        "select(-1)",
+        "layer up",
+        "Select the layer above (drift, bands)",
+        display="↑",
+        palette=False,
+    ),
+    _k(
+        "layer-down",
+        "down",
+        "select(1)",
+        "layer down",
+        "Select the layer below",
+        display="↓",
+        palette=False,
+    ),
+    _k("log-y", "y", "log_y", "log-y", "Loss chart: log / linear y axis"),
+    _k("view-main", "1", "view('main')", "main", "View: main"),
+    _k("view-decision", "2", "view('decision')", "boundary", "View: decision boundary"),
+    _k("view-hist", "3", "view('hist')", "hist", "View: activation histograms"),
+    _k("view-log", "4", "view('log')", "log", "View: event log"),
+    _k("screenshot", "s", "screenshot", "svg", "Screenshot: SVG to bntui-<step>.svg"),
+    _k("record", "ctrl+s", "record", "save script", "Save the session as a replay script"),
+    _k(
+        "command-line",
+        "colon",
+        "command_line",
+        "cmd",
+        "Type a command (Enter runs; Enter on empty or Esc closes)",
+        footer=True,
+        display=":",
+    ),
+    _k(
+        "help", "question_mark", "help", "help", "Help: keys and commands", footer=True, display="?"
+    ),
+    _k("quit", "q", "quit_key", "quit", "Quit", footer=True, palette=False),
+    _k(
+        "quit-now",
+        "ctrl+q",
+        "quit",
+        "quit",
+        "Quit (also while typing a command)",
+        palette=False,
+        priority=True,
+    ),
+)
+# the palette's own key (Textual's), listed in the help screen and the README
+PALETTE_KEY = "ctrl+p"
+
+
+def bindings() -> list[Binding]:
+    """The app's BINDINGS."""
+    return [
+        Binding(k.key, k.action, k.label, show=k.footer, key_display=k.display, priority=k.priority)
+        for k in KEYS
+    ]
+
+
+def palette_entries() -> list[tuple[str, str]]:
+    """(title, action) for the command palette: "Toggle BN: … (b)"."""
+    return [(f"{k.description} ({k.shown})", k.action) for k in KEYS if k.palette]
+
+
+def help_rows() -> list[tuple[str, str]]:
+    """(key, what it does) for the help screen, the palette's key included."""
+    rows = [(k.shown, k.description) for k in KEYS]
+    return [*rows, (PALETTE_KEY, "Command palette: every action by name")]
+
+
+# engine messages use these command words; "bn on/off" are what `b` does from the other state
+_ALIASES = {"bn on": "bn toggle", "bn off": "bn toggle"}
+
+
+def with_keys(text: str | None) -> str | None:
+    """``text`` with every command that a key sends followed... preceded by its key:
+    "try lr /2, bn on or reset" -> "try l (lr /2), b (bn on) or r (reset)"."""
+    if not text:
+        return text
+    by_command = {k.command: k.shown for k in KEYS if k.command}
+    names = sorted({*by_command, *_ALIASES}, key=len, reverse=True)
+    pattern = re.compile(r"(?<![\w(])(" + "|".join(re.escape(n) for n in names) + r")(?![\w)])")
+
+    def keyed(m: re.Match[str]) -> str:
+        name = m.group(1)
+        return f"{by_command[_ALIASES.get(name, name)]} ({name})"
+
+    return pattern.sub(keyed, text)
