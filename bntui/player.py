@@ -10,11 +10,22 @@ holds, skipping and taking over belong to the live layer (``bntui.runner``).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any, Generic, Protocol, TypeVar
+
+from threadpoolctl import threadpool_limits
 
 T = TypeVar("T")
 
 DONE, DIVERGED, STOPPED_EARLY, HELD = "done", "diverged", "stopped early", "held"
+
+
+@contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """Limit BLAS to one thread while training: at these matrix sizes a second thread gains
+    nothing and takes the core the UI needs. Also usable as a decorator."""
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
 
 
 class Playable(Protocol):

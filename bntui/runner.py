@@ -1,14 +1,11 @@
 """The worker: a plain thread that owns the Session (no Textual in here).
 
 Commands and typed controls come in through a queue and are applied between steps; what
-the UI draws goes out as an immutable ``Frame`` built under the lock (``frame(needs)``).
-No callable from outside ever runs on the session. The thread checks its stop event every
-step, so ``stop()`` returns within a step's time.
-
-A lesson is played through ``bntui.player``: the events due at a step are applied when the
-session reaches it, the last step's too. Pacing, holds, skipping and taking over are this
-layer's. ``Runner(config, threaded=False)`` runs nothing in the background: ``step(n)``
-trains in the caller's thread (UI tests use it for deterministic, synchronous stepping).
+the UI draws goes out as an immutable ``Frame`` built under the lock (``frame(needs)``);
+no callable from outside ever runs on the session. Lessons are played by
+``bntui.player``; pacing, holds, skipping and taking over are this layer's. The thread
+checks its stop event every step. ``Runner(config, threaded=False)`` trains only in
+``step(n)``, in the caller's thread (deterministic, synchronous UI tests).
 """
 
 from __future__ import annotations
@@ -17,12 +14,8 @@ import queue
 import threading
 import time
 import traceback
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
-
-from threadpoolctl import threadpool_limits
 
 from bntui.commands import Command, CommandError
 from bntui.config import Config
@@ -37,18 +30,8 @@ from bntui.frame import (
     ReplayState,
     build_frame,
 )
-from bntui.player import DONE, Schedule, play
+from bntui.player import DONE, Schedule, one_blas_thread, play
 from bntui.session import DIVERGED_HINT, Session
-
-__all__ = ["CRASHED", "DIVERGED", "PAUSED", "RUNNING", "STOPPED", "Runner", "one_blas_thread"]
-
-
-@contextmanager
-def one_blas_thread() -> Iterator[None]:
-    """Limit BLAS to one thread while training: at these matrix sizes a second thread gains
-    nothing and takes the core the UI needs. Also usable as a decorator."""
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
 
 
 @dataclass(frozen=True)
@@ -82,13 +65,9 @@ class Runner:
         # a lesson (schedule given): restart goes back to this plan
         self.plan: Plan | None = None
         if schedule is not None:
-            self.plan = Plan(
-                self.session.initial_config,
-                tuple(schedule),
-                dict(holds or {}),
-                steps_per_second,
-                max_steps,
-            )
+            config = self.session.initial_config
+            plan = (tuple(schedule), dict(holds or {}), steps_per_second, max_steps)
+            self.plan = Plan(config, *plan)
         self.max_steps = max_steps
         self.steps_per_second = steps_per_second  # None = as fast as possible
         # (step, command) pairs applied when the session reaches that step (lessons)
@@ -217,7 +196,9 @@ class Runner:
         if self.plan is None:
             return None
         nxt = self.schedule.next_step
-        done = self.replaying and nxt is None and self._at_limit()
+        s = self.session
+        over = self._at_limit() or s.diverged or s.stopped_early  # training cannot go on
+        done = self.replaying and nxt is None and over
         return ReplayState(self.replaying, nxt, self.max_steps, done)
 
     # ------------------------------------------------------------------ worker
@@ -292,10 +273,7 @@ class Runner:
 
     def _train(self, until: int) -> bool:
         """Play the schedule up to step ``until`` (never past the lesson's end), lock held.
-
-        True when it got there; False when training cannot go on (a hold, divergence, an
-        early stop, an engine error) or the lesson ended.
-        """
+        True when it got there; False when it cannot go on (hold, divergence, error, end)."""
         if self.error is not None:
             return False
         if self.max_steps is not None:

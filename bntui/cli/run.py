@@ -16,7 +16,7 @@ from bntui.session import DIVERGED_HINT, Session
 
 def cmd_run(args: argparse.Namespace) -> int:
     from bntui.export import check_target, open_metrics, save_model
-    from bntui.runner import one_blas_thread
+    from bntui.player import one_blas_thread
 
     config = config_from_args(args)
     schedule = parse_do(args.do)

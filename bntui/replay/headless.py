@@ -19,9 +19,8 @@ from bntui.commands import CommandError
 from bntui.config import Config
 from bntui.export import ExportError, MetricsWriter, check_target, dumps_record, write_text
 from bntui.metrics import layer_metric, layer_value, parse_layer_metric
-from bntui.player import DONE, Schedule, play
+from bntui.player import DONE, Schedule, one_blas_thread, play
 from bntui.replay.script import RECORD_METRICS, Check, Script, ScriptError, ScriptEvent
-from bntui.runner import one_blas_thread
 from bntui.session import Session
 
 FIGURE_METRICS = ("loss", "acc", "val_loss", "val_acc")

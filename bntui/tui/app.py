@@ -8,7 +8,7 @@ tests (nothing trains unless ``n`` is pressed or ``app.runner.step(k)`` is calle
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual import events
 from textual.app import App, ComposeResult
@@ -60,33 +60,15 @@ class BntuiApp(App[int]):
         *,
         fps: float = 2,
         ascii: bool = False,
-        threaded: bool = True,
-        paused: bool = False,
         record: str | None = None,
-        schedule: list[tuple[int, str]] | None = None,
-        steps_per_second: float | None = None,
-        max_steps: int | None = None,
-        holds: dict[tuple[int, str], float] | None = None,
-        keep_records: bool = False,
+        **runner: Any,
     ) -> None:
-        """``source``: a Runner made by the caller, or a Config to build one from (then
-        ``schedule`` etc. make a live replay: (step, command) pairs played at a pace;
-        ``holds`` maps a scheduled (step, command) to seconds to hold after it)."""
+        """``source``: a Runner made by the caller, or a Config to build one from with the
+        Runner's keywords (``threaded``, ``paused``; a live replay: ``schedule`` of (step,
+        command) pairs, ``steps_per_second``, ``max_steps``, ``holds`` …)."""
         super().__init__()
         self.animation_level = "none"  # no animations: slow links, honest screenshots
-        if isinstance(source, Runner):
-            self.runner = source
-        else:
-            self.runner = Runner(
-                source,
-                threaded=threaded,
-                paused=paused,
-                schedule=schedule,
-                steps_per_second=steps_per_second,
-                max_steps=max_steps,
-                holds=holds,
-                keep_records=keep_records,
-            )
+        self.runner = source if isinstance(source, Runner) else Runner(source, **runner)
         self.fps = min(max(float(fps), 1.0), 30.0)
         self.ascii = ascii
         self.threaded = self.runner.threaded

@@ -162,13 +162,13 @@ _ALIASES = {"bn on": "bn toggle", "bn off": "bn toggle"}
 
 
 def with_keys(text: str | None) -> str | None:
-    """``text`` with every command that a key sends followed... preceded by its key:
+    """``text`` with the key before every command a key sends:
     "try lr /2, bn on or reset" -> "try l (lr /2), b (bn on) or r (reset)"."""
     if not text:
         return text
     by_command = {k.command: k.shown for k in KEYS if k.command}
     names = sorted({*by_command, *_ALIASES}, key=len, reverse=True)
-    pattern = re.compile(r"(?<![\w(])(" + "|".join(re.escape(n) for n in names) + r")(?![\w)])")
+    pattern = re.compile(r"(?<![\w(-])(" + "|".join(re.escape(n) for n in names) + r")(?![\w)-])")
 
     def keyed(m: re.Match[str]) -> str:
         name = m.group(1)

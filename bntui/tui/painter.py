@@ -8,18 +8,19 @@ one with the series the visible panels need (``Needs``), and redraws only what c
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
+
+from textual.geometry import Size
+from textual.screen import Screen
 
 from bntui.frame import RUNNING, Frame, Needs
+from bntui.runner import Runner
 from bntui.tui.keys import with_keys
 from bntui.tui.panels.bars import StatusBar, TextBar
 from bntui.tui.panels.charts import BandsChart, LossChart
 from bntui.tui.panels.layers import DriftPanel, GradPanel
 from bntui.tui.panels.views import DecisionView, EventLog, HistogramView
 from bntui.tui.render import asciify
-
-if TYPE_CHECKING:
-    from bntui.tui.app import BntuiApp
 
 MAIN_PANELS = ("loss", "drift", "grads", "bands", "map")  # redrawn in turn (see due)
 WIDE = 140  # from this width the main view gets an event log column
@@ -28,10 +29,30 @@ VIEW_NAMES = {"main": "main", "decision": "decision", "hist": "histograms", "log
 FINISHED = "lesson finished: ← restarts, any key takes over, q quits"
 
 
+class Host(Protocol):
+    """What the painter needs of the app: its runner, screen and view state."""
+
+    runner: Runner
+    main_screen: Screen
+    view: str
+    selected: int
+    follow_last: bool
+    log_y: bool
+    ascii: bool
+    threaded: bool
+    too_small: bool
+    app_message: str | None
+
+    @property
+    def size(self) -> Size: ...
+
+    def call_after_refresh(self, callback: Any) -> Any: ...
+
+
 class Painter:
     """Pulls Frames and redraws the panels that changed (one per frame while training)."""
 
-    def __init__(self, app: BntuiApp) -> None:
+    def __init__(self, app: Host) -> None:
         self.app = app
         self.frames = 0  # full frames pulled (a frame = one copy under the runner's lock)
         self._seen: tuple | None = None
