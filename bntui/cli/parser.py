@@ -65,13 +65,18 @@ def add_config_flags(p: argparse.ArgumentParser) -> None:
             )
 
 
-def config_from_args(args: argparse.Namespace) -> Config:
-    """--config FILE first, then every flag given on the command line."""
-    base = load_config(args.config) if getattr(args, "config", None) else Config()
+def given_flags(args: argparse.Namespace) -> dict[str, object]:
+    """The Config fields given as flags (``--data FILE`` alone means ``dataset = "file"``)."""
     given = {f.name: getattr(args, f.name) for f in fields(Config) if hasattr(args, f.name)}
     if "data" in given and "dataset" not in given:
         given["dataset"] = "file"
-    values = base.to_dict() | given
+    return given
+
+
+def config_from_args(args: argparse.Namespace) -> Config:
+    """--config FILE first, then every flag given on the command line."""
+    base = load_config(args.config) if args.config else Config()
+    values = base.to_dict() | given_flags(args)
     return Config.from_dict(values, where="command line")
 
 

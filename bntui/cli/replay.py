@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import argparse
 import time
-from dataclasses import fields
 from pathlib import Path
 
-from bntui.cli.parser import LIVE_MINUTES, UsageError
+from bntui.cli.parser import LIVE_MINUTES, UsageError, given_flags
 from bntui.cli.run import model_arrays
 from bntui.cli.tui import run_live
 from bntui.config import Config
@@ -57,15 +56,13 @@ def script_with_overrides(args: argparse.Namespace) -> tuple[Script, int | None]
     from bntui.replay.script import load_script
 
     script = load_script(args.script)
-    given = {f.name: getattr(args, f.name) for f in fields(Config) if hasattr(args, f.name)}
+    given = given_flags(args)
     cap = given.pop("steps", None)
     values = script.config.to_dict()
-    if getattr(args, "config", None):
+    if args.config:
         doc = load_toml(args.config)
         table = doc.get("config", doc)
         values |= {k: v for k, v in table.items() if k != "steps"}
-    if "data" in given and "dataset" not in given:
-        given["dataset"] = "file"
     values |= given
     if values != script.config.to_dict():
         config = Config.from_dict(values, where="command line")
@@ -190,7 +187,7 @@ def live_runner(script: Script, total: int, speed: float, args: argparse.Namespa
     """
     return Runner(
         script.config,
-        paused=bool(getattr(args, "paused", False)),
+        paused=args.paused,
         schedule=script.schedule(total),  # applied at step boundaries, in order
         steps_per_second=speed,
         max_steps=total,

@@ -34,16 +34,16 @@ def run_live(make_runner: Callable[[], Runner], args: argparse.Namespace, hint: 
     app = BntuiApp(
         runner,
         fps=args.fps,
-        ascii=bool(getattr(args, "ascii", False)),
-        record=getattr(args, "record", None),
+        ascii=args.ascii,
+        record=args.record,
     )
     result = app.run()
-    if runner.error and getattr(args, "debug", False) and runner.trace:
+    if runner.error and args.debug and runner.trace:
         print(runner.trace, file=sys.stderr)
     return int(result or 0)
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
     config = config_from_args(args)
-    paused = bool(getattr(args, "paused", False))
+    paused = args.paused
     return run_live(lambda: Runner(config, paused=paused), args, HEADLESS_HINT)

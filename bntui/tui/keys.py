@@ -38,102 +38,48 @@ class Key:
         return m.group(1) if m else None
 
 
-def _k(id: str, key: str, action: str, label: str, description: str, **kw: object) -> Key:
-    return Key(id, key, action, label, description, **kw)  # type: ignore[arg-type]
+# id, key (Textual's name), action, footer label, description, key as shown (None: its
+# name), options: f = in the footer, x = not in the command palette, ! = priority binding
+_TABLE = (
+    ("bn", "b", "send('bn toggle')", "BN", "Toggle BN: batch normalization on/off", None, "f"),
+    ("bn-pos", "B", "send('bn-position toggle')", "BN pos", "BN before/after activation", None, ""),
+    ("act-next", "a", "send('activation next')", "act", "Next activation", None, "f"),
+    ("act-prev", "A", "send('activation prev')", "act-", "Previous activation", None, ""),
+    ("deeper", "plus", "send('depth +1')", "depth+", "Deeper: depth +1", "+", "f"),
+    ("shallower", "minus", "send('depth -1')", "depth-", "Shallower: depth -1", "-", "f"),
+    ("narrower", "w", "send('width /2')", "width/2", "Narrower: width ÷2", None, ""),
+    ("wider", "W", "send('width *2')", "width*2", "Wider: width ×2", None, ""),
+    ("lr-down", "l", "send('lr /2')", "lr/2", "Halve the learning rate", None, "f"),
+    ("lr-up", "L", "send('lr *2')", "lr*2", "Double the learning rate", None, ""),
+    ("init", "i", "send('init next')", "init", "Next init (re-initializes the weights)", None, ""),
+    ("optimizer", "o", "send('optimizer next')", "opt", "Next optimizer", None, ""),
+    ("dropout", "p", "send('dropout next')", "dropout", "Next dropout 0→0.1→0.3→0.5", None, ""),
+    ("dataset", "d", "send('dataset next')", "data", "Next dataset", None, ""),
+    ("reset", "r", "send('reset')", "reset", "Reset: fresh weights", None, ""),
+    ("pause", "space", "pause", "pause", "Pause / resume", None, "f"),
+    ("next-event", "right", "next_event", "next", "Lesson: skip to the next event", "→", "fx"),
+    ("restart", "left", "restart", "restart", "Lesson: start over", "←", "fx"),
+    ("step", "n", "step", "step", "One step (while paused)", None, "f"),
+    ("layer-up", "up", "select(-1)", "layer up", "Select the layer above (drift, bands)", "↑", "x"),
+    ("layer-down", "down", "select(1)", "layer down", "Select the layer below", "↓", "x"),
+    ("log-y", "y", "log_y", "log-y", "Loss chart: log / linear y axis", None, ""),
+    ("view-main", "1", "view('main')", "main", "View: main", None, ""),
+    ("view-decision", "2", "view('decision')", "boundary", "View: decision boundary", None, ""),
+    ("view-hist", "3", "view('hist')", "hist", "View: activation histograms", None, ""),
+    ("view-log", "4", "view('log')", "log", "View: event log", None, ""),
+    ("screenshot", "s", "screenshot", "svg", "Screenshot: SVG to bntui-<step>.svg", None, ""),
+    ("record", "ctrl+s", "record", "save script", "Save the session as a replay script", None, ""),
+    ("cmd", "colon", "command_line", "cmd", "Type a command (Enter runs, Esc closes)", ":", "f"),
+    ("help", "question_mark", "help", "help", "Help: keys and commands", "?", "f"),
+    ("quit", "q", "quit_key", "quit", "Quit", None, "fx"),
+    ("quit-now", "ctrl+q", "quit", "quit", "Quit (also while typing a command)", None, "x!"),
+)  # fmt: skip
 
-
-def _send(id: str, key: str, command: str, label: str, description: str, **kw: object) -> Key:
-    return _k(id, key, f"send('{command}')", label, description, **kw)
-
-
-KEYS: tuple[Key, ...] = (
-    _send("bn", "b", "bn toggle", "BN", "Toggle BN: batch normalization on/off", footer=True),
-    _send("bn-position", "B", "bn-position toggle", "BN pos", "BN before/after the activation"),
-    _send("act-next", "a", "activation next", "act", "Next activation", footer=True),
-    _send("act-prev", "A", "activation prev", "act-", "Previous activation"),
-    _send("deeper", "plus", "depth +1", "depth+", "Deeper: depth +1", footer=True, display="+"),
-    _send(
-        "shallower", "minus", "depth -1", "depth-", "Shallower: depth -1", footer=True, display="-"
-    ),
-    _send("narrower", "w", "width /2", "width/2", "Narrower: width ÷2"),
-    _send("wider", "W", "width *2", "width*2", "Wider: width ×2"),
-    _send("lr-down", "l", "lr /2", "lr/2", "Halve the learning rate", footer=True),
-    _send("lr-up", "L", "lr *2", "lr*2", "Double the learning rate"),
-    _send("init", "i", "init next", "init", "Next init (re-initializes the weights)"),
-    _send("optimizer", "o", "optimizer next", "opt", "Next optimizer"),
-    _send("dropout", "p", "dropout next", "dropout", "Next dropout: 0 → 0.1 → 0.3 → 0.5"),
-    _send("dataset", "d", "dataset next", "data", "Next dataset"),
-    _send("reset", "r", "reset", "reset", "Reset: fresh weights"),
-    _k("pause", "space", "pause", "pause", "Pause / resume", footer=True),
-    _k(
-        "next-event",
-        "right",
-        "next_event",
-        "next",
-        "Lesson: skip to the next event",
-        footer=True,
-        display="→",
-        palette=False,
-    ),
-    _k(
-        "restart",
-        "left",
-        "restart",
-        "restart",
-        "Lesson: start over",
-        footer=True,
-        display="←",
-        palette=False,
-    ),
-    _k("step", "n", "step", "step", "One step (while paused)", footer=True),
-    _k(
-        "layer-up",
-        "up",
-        "select(-1)",
-        "layer up",
-        "Select the layer above (drift, bands)",
-        display="↑",
-        palette=False,
-    ),
-    _k(
-        "layer-down",
-        "down",
-        "select(1)",
-        "layer down",
-        "Select the layer below",
-        display="↓",
-        palette=False,
-    ),
-    _k("log-y", "y", "log_y", "log-y", "Loss chart: log / linear y axis"),
-    _k("view-main", "1", "view('main')", "main", "View: main"),
-    _k("view-decision", "2", "view('decision')", "boundary", "View: decision boundary"),
-    _k("view-hist", "3", "view('hist')", "hist", "View: activation histograms"),
-    _k("view-log", "4", "view('log')", "log", "View: event log"),
-    _k("screenshot", "s", "screenshot", "svg", "Screenshot: SVG to bntui-<step>.svg"),
-    _k("record", "ctrl+s", "record", "save script", "Save the session as a replay script"),
-    _k(
-        "command-line",
-        "colon",
-        "command_line",
-        "cmd",
-        "Type a command (Enter runs; Enter on empty or Esc closes)",
-        footer=True,
-        display=":",
-    ),
-    _k(
-        "help", "question_mark", "help", "help", "Help: keys and commands", footer=True, display="?"
-    ),
-    _k("quit", "q", "quit_key", "quit", "Quit", footer=True, palette=False),
-    _k(
-        "quit-now",
-        "ctrl+q",
-        "quit",
-        "quit",
-        "Quit (also while typing a command)",
-        palette=False,
-        priority=True,
-    ),
-)
+KEYS: tuple[Key, ...] = tuple(
+    Key(i, key, action, label, what, footer="f" in o, display=shown, palette="x" not in o,
+        priority="!" in o)
+    for i, key, action, label, what, shown, o in _TABLE
+)  # fmt: skip
 # the palette's own key (Textual's), listed in the help screen and the README
 PALETTE_KEY = "ctrl+p"
 
