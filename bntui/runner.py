@@ -152,6 +152,7 @@ class Runner:
 
     def takeover(self) -> None:
         """A replay becomes a live session: drop the rest of the schedule, holds, pace, limit."""
+        self.replaying = False  # at once: the UI's footer follows before the worker gets it
         self._post("takeover", None)
 
     def restart(self) -> None:

@@ -20,7 +20,7 @@ def finite_or_flagged(s: Session) -> None:
     loss = s.last_record["loss"]
     if s.diverged:
         assert not math.isfinite(loss)
-        assert s.events[-1].kind == "diverged" and "lower lr" in s.events[-1].text
+        assert s.events[-1].kind == "diverged" and "lr /2" in s.events[-1].text
     else:
         assert math.isfinite(loss)
 

@@ -108,7 +108,7 @@ async def stress(
         await assert_responsive(pilot, app)
         await pilot.resize_terminal(80, 24)
         await leave_modals(pilot, app)
-        state = (app.screen_stack, app.focused, app.view, app._too_small)
+        state = (app.screen_stack, app.focused, app.view, app.too_small)
         await pilot.press("q")
         await pilot.pause()
     assert app.return_value == 0, f"q did not quit; state before q: {state}"
@@ -140,7 +140,7 @@ async def test_keys_while_diverged(size, tmp_path, monkeypatch):
                 app.runner.session.log
             )
         await assert_responsive(pilot, app)
-        assert "lower lr" in app.query_one("#message").text or app.runner.state != "diverged"
+        assert "l (lr /2)" in app.query_one("#message").text or app.runner.state != "diverged"
         await pilot.press("q")
     assert app.return_value == 0
 
