@@ -18,7 +18,7 @@ import numpy as np
 from bntui.commands import CommandError
 from bntui.config import Config
 from bntui.events import Event
-from bntui.metrics import SeriesView, layer_metric
+from bntui.metrics import SeriesView, layer_metric, read_only
 
 LOSS_SERIES = ("loss", "val_loss", "acc", "val_acc")
 SPARK_KEYS = ("mean", "std", "pre_mean", "pre_std")
@@ -218,13 +218,14 @@ def decision_grid(session: Any, cols: int, rows: int, *, margin: float = 0.1) ->
     gy = np.linspace(hi[1], lo[1], rows, dtype=session.dtype)
     xx, yy = np.meshgrid(gx, gy)
     proba = session.predict_proba(np.stack([xx.ravel(), yy.ravel()], axis=1))
-    return {
-        "proba": np.array(proba.reshape(rows, cols, -1), copy=True),
-        "lo": np.array(lo, copy=True),
-        "hi": np.array(hi, copy=True),
-        "points": np.array(x, copy=True),
-        "labels": np.array(session.data.y_train, copy=True),
+    out = {
+        "proba": proba.reshape(rows, cols, -1),
+        "lo": lo,
+        "hi": hi,
+        "points": x,
+        "labels": session.data.y_train,
     }
+    return {k: read_only(np.array(v, copy=True)) for k, v in out.items()}
 
 
 def _histograms(session: Any, bins: int) -> list[Histogram]:
@@ -257,7 +258,7 @@ def _histograms(session: Any, bins: int) -> list[Histogram]:
         result.append(
             Histogram(
                 index=i,
-                counts=counts,
+                counts=read_only(counts),
                 lo=lo,
                 hi=hi,
                 mean=float(fa.mean()) if fa.size else math.nan,

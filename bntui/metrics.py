@@ -57,6 +57,12 @@ def layer_value(record: dict, index: int, key: str) -> float | None:
     return None if value is None else float(value)
 
 
+def read_only(a: np.ndarray) -> np.ndarray:
+    """``a`` flagged unwritable (a Frame's arrays are copies nobody may change)."""
+    a.setflags(write=False)
+    return a
+
+
 def _round(x: float) -> float:
     """Six significant digits: compact, and byte-stable in JSON."""
     x = float(x)
@@ -128,7 +134,7 @@ def layer_stats(block, activation: str, w_before: np.ndarray | None) -> dict[str
     return {k: _round(v) for k, v in out.items()}
 
 
-@dataclass
+@dataclass(frozen=True)
 class SeriesView:
     """A read-only, downsampled copy of one series: one entry per bucket."""
 
@@ -256,7 +262,7 @@ class Series:
             n = np.add.reduceat(n, edges)
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = total / np.maximum(n, 1)
-        return SeriesView(step, lo, hi, mean, last)
+        return SeriesView(*(read_only(a) for a in (step, lo, hi, mean, last)))
 
     @property
     def nbytes(self) -> int:

@@ -48,10 +48,13 @@ class Schedule(Generic[T]):
 
     def due(self, step: int) -> list[tuple[int, T]]:
         """Take out every entry whose step is <= ``step``, in order."""
-        n = 0
-        while n < len(self._entries) and self._entries[n][0] <= step:
+        entries = self._entries
+        if not entries or entries[0][0] > step:
+            return []  # the common case, every step: nothing due
+        n = 1
+        while n < len(entries) and entries[n][0] <= step:
             n += 1
-        out, self._entries = self._entries[:n], self._entries[n:]
+        out, self._entries = entries[:n], entries[n:]
         return out
 
     @property
