@@ -336,9 +336,9 @@ def _fill_history(session: Any, steps: int) -> None:
 
 async def _redraw_times(steps_list: list[int], reps: int) -> dict[int, list[float]]:
     from bntui.config import Config
+    from bntui.frame import build_frame
     from bntui.session import Session
     from bntui.tui.app import BntuiApp
-    from bntui.tui.frame import collect
     from bntui.tui.panels.charts import LossChart
 
     sessions = {}
@@ -352,12 +352,12 @@ async def _redraw_times(steps_list: list[int], reps: int) -> dict[int, list[floa
     async with app.run_test(size=(COLS, ROWS)) as pilot:
         await pilot.pause()
         chart = app.main_screen.query_one("#loss", LossChart)
-        needs = app.needs(app.runner.snapshot())
+        needs = app.needs(app.runner.frame())
         for r in range(reps):
             for steps in steps_list if r % 2 == 0 else steps_list[::-1]:
                 s = sessions[steps]
                 t0 = time.perf_counter()
-                frame = collect(s, needs)  # the frame's copy of the (downsampled) history
+                frame = build_frame(s, needs)  # the frame's copy of the (downsampled) history
                 chart._key = None  # force the redraw
                 chart.show(frame, s.events, log_y=False)
                 chart.render()  # plotext builds the chart here

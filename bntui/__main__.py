@@ -1,7 +1,5 @@
 """python -m bntui"""
 
-import sys
+from bntui.cli import entry
 
-from bntui.cli import main
-
-sys.exit(main())
+entry()

@@ -24,6 +24,7 @@ from typing import Any, Self
 import numpy as np
 
 from bntui.errors import BntuiError
+from bntui.metrics import layer_metric
 
 
 class ExportError(BntuiError, OSError):
@@ -216,7 +217,7 @@ def flatten_record(record: dict[str, Any]) -> dict[str, Any]:
         row["events"] = "; ".join(row["events"])
     for i, layer in enumerate(record.get("layers", ()), start=1):
         for key, value in layer.items():
-            row[f"L{i}.{key}"] = value
+            row[layer_metric(i, key)] = value
     return row
 
 

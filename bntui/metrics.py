@@ -35,6 +35,34 @@ LAYER_KEYS = (
 )
 
 
+def layer_metric(index: int, key: str) -> str:
+    """The name of a per-layer series or column: ``layer_metric(2, "std") == "L2.std"``."""
+    return f"L{index}.{key}"
+
+
+def parse_layer_metric(name: str) -> tuple[int, str] | None:
+    """``"L2.std"`` -> ``(2, "std")``; None for any other name (``val_acc``, ``L.x``, ``Lx.y``)."""
+    head, dot, key = name.partition(".")
+    if not dot or not key or head[:1] != "L" or not head[1:].isdigit():
+        return None
+    return int(head[1:]), key
+
+
+def layer_value(record: dict, index: int, key: str) -> float | None:
+    """Statistic ``key`` of hidden layer ``index`` (1-based) in a step record, or None."""
+    layers = record.get("layers")
+    if not layers or not 1 <= index <= len(layers):
+        return None
+    value = layers[index - 1].get(key)
+    return None if value is None else float(value)
+
+
+def read_only(a: np.ndarray) -> np.ndarray:
+    """``a`` flagged unwritable (a Frame's arrays are copies nobody may change)."""
+    a.setflags(write=False)
+    return a
+
+
 def _round(x: float) -> float:
     """Six significant digits: compact, and byte-stable in JSON."""
     x = float(x)
@@ -106,7 +134,7 @@ def layer_stats(block, activation: str, w_before: np.ndarray | None) -> dict[str
     return {k: _round(v) for k, v in out.items()}
 
 
-@dataclass
+@dataclass(frozen=True)
 class SeriesView:
     """A read-only, downsampled copy of one series: one entry per bucket."""
 
@@ -234,7 +262,7 @@ class Series:
             n = np.add.reduceat(n, edges)
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = total / np.maximum(n, 1)
-        return SeriesView(step, lo, hi, mean, last)
+        return SeriesView(*(read_only(a) for a in (step, lo, hi, mean, last)))
 
     @property
     def nbytes(self) -> int:
@@ -264,7 +292,7 @@ class History:
                 self.add(step, key, record[key])
         for i, layer in enumerate(record.get("layers", ()), start=1):
             for key, value in layer.items():
-                self.add(step, f"L{i}.{key}", value)
+                self.add(step, layer_metric(i, key), value)
 
     def view(self, name: str, max_points: int | None = None) -> SeriesView | None:
         s = self.series.get(name)

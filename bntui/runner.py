@@ -1,11 +1,11 @@
 """The worker: a plain thread that owns the Session (no Textual in here).
 
-Commands come in through a queue and are applied between steps; the UI reads the
-session under a lock, at its own pace, through ``read(fn)`` or ``snapshot()``. The
-thread checks its stop event every step, so ``stop()`` returns within a step's time.
-
-``Runner(session, threaded=False)`` runs nothing in the background: ``step(n)`` trains
-in the caller's thread. UI tests use it for deterministic, synchronous stepping.
+Commands and typed controls come in through a queue and are applied between steps; what
+the UI draws goes out as an immutable ``Frame`` built under the lock (``frame(needs)``);
+no callable from outside ever runs on the session. Lessons are played by
+``bntui.player``; pacing, holds, skipping and taking over are this layer's. The thread
+checks its stop event every step. ``Runner(config, threaded=False)`` trains only in
+``step(n)``, in the caller's thread (deterministic, synchronous UI tests).
 """
 
 from __future__ import annotations
@@ -14,54 +14,44 @@ import queue
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
-
-from threadpoolctl import threadpool_limits
+from typing import Any
 
 from bntui.commands import Command, CommandError
 from bntui.config import Config
-from bntui.session import DIVERGED_HINT, Event, Session
-
-T = TypeVar("T")
-
-
-@contextmanager
-def one_blas_thread() -> Iterator[None]:
-    """Limit BLAS to one thread while training: at these matrix sizes a second thread gains
-    nothing and takes the core the UI needs. Also usable as a decorator."""
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
-
-
-RUNNING, PAUSED, DIVERGED, CRASHED, STOPPED = "running", "paused", "diverged", "crashed", "stopped"
+from bntui.frame import (
+    CRASHED,
+    DIVERGED,
+    PAUSED,
+    RUNNING,
+    STOPPED,
+    Frame,
+    Needs,
+    ReplayState,
+    build_frame,
+)
+from bntui.locks import ReaderLock
+from bntui.player import DONE, Schedule, one_blas_thread, play
+from bntui.session import DIVERGED_HINT, Session
 
 
 @dataclass(frozen=True)
-class Snapshot:
-    """What the status line needs, copied under the lock."""
+class Plan:
+    """A lesson as the runner plays it: what ``restart`` goes back to."""
 
-    version: int  # increases whenever anything visible changed
-    state: str
-    step: int
-    epoch: int
-    steps_per_sec: float
     config: Config
-    loss: float | None
-    val_loss: float | None
-    val_acc: float | None
-    message: str | None  # divergence hint, early stop, last command error, worker error
-    events: tuple[Event, ...] = field(default=())
+    schedule: tuple[tuple[int, str], ...] = ()
+    holds: dict[tuple[int, str], float] = field(default_factory=dict)
+    steps_per_second: float | None = None
+    max_steps: int | None = None
 
 
 class Runner:
-    """Trains a Session on a worker thread (or synchronously) and serves reads of it."""
+    """Trains a Session on a worker thread (or synchronously) and publishes Frames of it."""
 
     def __init__(
         self,
-        session: Session,
+        source: Config | Session,
         *,
         threaded: bool = True,
         paused: bool = False,
@@ -71,14 +61,21 @@ class Runner:
         holds: dict[tuple[int, str], float] | None = None,
         keep_records: bool = False,
     ) -> None:
-        self.session = session
+        self.session = source if isinstance(source, Session) else Session(source)
         self.threaded = threaded
+        # a lesson (schedule given): restart goes back to this plan
+        self.plan: Plan | None = None
+        if schedule is not None:
+            config = self.session.initial_config
+            plan = (tuple(schedule), dict(holds or {}), steps_per_second, max_steps)
+            self.plan = Plan(config, *plan)
         self.max_steps = max_steps
         self.steps_per_second = steps_per_second  # None = as fast as possible
-        # (step, command) pairs applied when the session reaches that step (replays)
-        self.schedule: list[tuple[int, str]] = sorted(schedule or [], key=lambda t: t[0])
-        # live replays: seconds to hold still after the scheduled (step, command) is applied
+        # (step, command) pairs applied when the session reaches that step (lessons)
+        self.schedule: Schedule[str] = Schedule(schedule or [])
+        # live lessons: seconds to hold still after the scheduled (step, command) is applied
         self.holds: dict[tuple[int, str], float] = dict(holds or {})
+        self.replaying = self.plan is not None  # False once the user took over
         self._hold = 0  # token of the running hold; anything the user does cancels it
         self._held = False  # paused by a hold (not by the user)
         self.fast_until: int | None = None  # train unpaced (even while paused) up to this step
@@ -87,19 +84,21 @@ class Runner:
         self.lock = threading.RLock()
         self.version = 0
         self.error: str | None = None
-        self.message: str | None = session.warning()
+        self.trace: str | None = None
+        self.message: str | None = self.session.warning()
+        self._needs = Needs()
+        self._cached: tuple[tuple[int, Needs, float], Frame] | None = None
         self._paused = paused or not threaded
         self._commands: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._rate = 0.0
-        self._rate_mark = (time.perf_counter(), session.step_count)
-        self._readers = 0  # threads waiting in read()/snapshot(): the worker yields the lock
+        self._rate_mark = (time.perf_counter(), self.session.step_count)
+        self._readers = 0  # threads waiting in frame(): the worker yields the lock
         self._readers_lock = threading.Lock()
-        self.on_event: Callable[[Event], None] | None = None  # called on the worker thread
 
-    # ------------------------------------------------------------------ control
+    # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
         if self.threaded and self._thread is None:
             self._thread = threading.Thread(target=self._loop, name="bntui-runner", daemon=True)
@@ -126,10 +125,14 @@ class Runner:
             return CRASHED
         if s.diverged:
             return DIVERGED
-        if s.stopped_early or (self.max_steps is not None and s.step_count >= self.max_steps):
+        if s.stopped_early or self._at_limit():
             return STOPPED
         return PAUSED if self._paused else RUNNING
 
+    def _at_limit(self) -> bool:
+        return self.max_steps is not None and self.session.step_count >= self.max_steps
+
+    # ------------------------------------------------------------------ commands, controls
     def send(self, command: Command | str) -> None:
         """Queue a command; it is applied at the next step boundary (at once when synchronous)."""
         self._post("command", command)
@@ -150,17 +153,16 @@ class Runner:
 
     def takeover(self) -> None:
         """A replay becomes a live session: drop the rest of the schedule, holds, pace, limit."""
+        self.replaying = False  # at once: the UI's footer follows before the worker gets it
         self._post("takeover", None)
 
-    def restart(self, session: Session, schedule: list[tuple[int, str]] | None = None) -> None:
-        """Start over on a fresh ``session`` (a replay's ←), with a new schedule."""
-        self._post("restart", (session, list(schedule or [])))
+    def restart(self) -> None:
+        """Start the lesson over (a replay's ←): a fresh session from its config and plan."""
+        self._post("restart", None)
 
-    @property
-    def next_scheduled(self) -> int | None:
-        """Step of the next scheduled command still to come (None: none left)."""
-        with self._locked():
-            return self.schedule[0][0] if self.schedule else None
+    def set_speed(self, steps_per_second: float | None) -> None:
+        """Training pace in steps per second (None: as fast as possible)."""
+        self._post("speed", steps_per_second)
 
     def _post(self, kind: str, value: Any) -> None:
         if self.threaded and self._thread is not None and self._thread.is_alive():
@@ -170,119 +172,154 @@ class Runner:
             with self.lock:
                 self._handle(kind, value)
 
-    # ------------------------------------------------------------------ reading
-    def _locked(self) -> _ReaderLock:
-        return _ReaderLock(self)
-
-    def read(self, fn: Callable[[Session], T]) -> T:
-        """Run ``fn(session)`` under the lock (keep it short: training waits)."""
-        with self._locked():
-            return fn(self.session)
-
-    def snapshot(self) -> Snapshot:
-        with self._locked():
-            s = self.session
-            last = s.last_record or {}
-            return Snapshot(
+    # ------------------------------------------------------------------ frames out
+    def frame(self, needs: Needs | None = None, *, settled: bool = False) -> Frame:
+        """The Frame for ``needs`` (default: the last needs given), built under the lock;
+        ``settled``: after the worker has handled every request sent before (≤ 1 s)."""
+        if settled and self.threaded and self.alive:
+            done = threading.Event()
+            self._post("settle", done)
+            done.wait(1.0)
+        if needs is not None:
+            self._needs = needs
+        with ReaderLock(self):
+            rate = self._rate if self.state == RUNNING else 0.0
+            key = (self.version, self._needs, rate)
+            if self._cached is not None and self._cached[0] == key:
+                return self._cached[1]
+            frame = build_frame(
+                self.session,
+                self._needs,
                 version=self.version,
                 state=self.state,
-                step=s.step_count,
-                epoch=s.epoch,
-                steps_per_sec=self._rate if self.state == RUNNING else 0.0,
-                config=s.config,
-                loss=last.get("loss"),
-                val_loss=s.last_val[0] if s.last_val else None,
-                val_acc=s.last_val[1] if s.last_val else None,
+                steps_per_sec=rate,
                 message=self.message,
-                events=tuple(s.events),
+                replay=self._replay_state(),
             )
+            self._cached = (key, frame)
+            return frame
+
+    def _replay_state(self) -> ReplayState | None:
+        if self.plan is None:
+            return None
+        nxt = self.schedule.next_step
+        s = self.session
+        over = self._at_limit() or s.diverged or s.stopped_early  # training cannot go on
+        done = self.replaying and nxt is None and over
+        return ReplayState(self.replaying, nxt, self.max_steps, done)
 
     # ------------------------------------------------------------------ worker
     def _handle(self, kind: str, value: Any) -> None:
         """Apply one queued request; the lock is held."""
-        if kind == "command":
-            try:
-                event = self.session.apply(value)
-            except CommandError as exc:
-                self.message = str(exc)
-            else:
-                self.message = DIVERGED_HINT if self.session.diverged else self.session.warning()
-                if self.error is not None and event.kind in ("reset", "seed"):
-                    self.error = None
-                if self.on_event is not None:
-                    self.on_event(event)
-        elif kind == "hold-end":
-            if value == self._hold:  # nobody paused, skipped or took over meanwhile
-                self._paused = self._held = False
-        elif kind == "pause":
-            self._hold += 1
-            self._held = False
-            self._paused = bool(value)
-        elif kind == "step":
-            for _ in range(int(value)):
-                if not self._train_one():
-                    break
-        elif kind == "skip":
-            self._end_hold()
-            s = self.session
-            if (s.diverged or s.stopped_early) and self.schedule:
-                # training cannot reach the event: play its commands now (a reset rescues it)
-                at = self.schedule[0][0]
-                while self.schedule and self.schedule[0][0] == at:
-                    self._handle("command", self.schedule.pop(0)[1])
-                if not s.diverged:
-                    self._paused = False
-            elif self.threaded and self._thread is not None:
-                self.fast_until = value  # the worker trains to it in lock-sized chunks
-            else:
-                while self.session.step_count < value and self._train_one():
-                    pass
-                self._apply_due()  # the event at that step shows at once
-        elif kind == "takeover":
-            self.schedule.clear()
-            self.holds.clear()
-            self._end_hold()
-            self.fast_until = None
-            self.steps_per_second = None
-            self.max_steps = None
-        elif kind == "restart":
-            session, schedule = value
-            self.session = session
-            self.schedule = sorted(schedule, key=lambda t: t[0])
-            self._end_hold()
-            self.fast_until = None
-            self.error = self.message = None
-            if self.records is not None:
-                self.records.clear()
-            self._rate_mark = (time.perf_counter(), session.step_count)
+        getattr(self, "_on_" + kind)(value)
         self.version += 1
 
-    def _train_one(self) -> bool:
-        """One training step with the lock held; False when training cannot go on."""
+    def _on_command(self, command: Command | str) -> None:
+        try:
+            event = self.session.apply(command)
+        except CommandError as exc:
+            self.message = str(exc)
+            return
+        self.message = DIVERGED_HINT if self.session.diverged else self.session.warning()
+        if self.error is not None and event.kind in ("reset", "seed"):
+            self.error = None
+
+    def _on_settle(self, done: threading.Event) -> None:
+        done.set()
+
+    def _on_hold_end(self, token: int) -> None:
+        if token == self._hold:  # nobody paused, skipped or took over meanwhile
+            self._paused = self._held = False
+
+    def _on_pause(self, paused: bool) -> None:
+        self._hold += 1
+        self._held = False
+        self._paused = bool(paused)
+
+    def _on_step(self, n: int) -> None:
+        self._train(self.session.step_count + int(n))
+
+    def _on_speed(self, steps_per_second: float | None) -> None:
+        self.steps_per_second = steps_per_second
+
+    def _on_skip(self, step: int) -> None:
+        self._end_hold()
         s = self.session
+        if (s.diverged or s.stopped_early) and self.schedule:
+            # training cannot reach the event: play its commands now (a reset rescues it)
+            at = self.schedule.next_step
+            for _at, command in self.schedule.due(at or 0):
+                self._on_command(command)
+            if not s.diverged:
+                self._paused = False
+        elif self.threaded and self._thread is not None:
+            self.fast_until = step  # the worker trains to it in lock-sized chunks
+        else:
+            self._train(step)
+
+    def _on_takeover(self, _value: None) -> None:
+        self.schedule.clear()
+        self.holds.clear()
+        self._end_hold()
+        self.replaying = False
+        self.fast_until = None
+        self.steps_per_second = None
+        self.max_steps = None
+
+    def _on_restart(self, _value: None) -> None:
+        plan = self.plan or Plan(self.session.initial_config)
+        self.session = Session(plan.config)
+        self.schedule = Schedule(plan.schedule)
+        self.holds = dict(plan.holds)
+        self.steps_per_second, self.max_steps = plan.steps_per_second, plan.max_steps
+        self.replaying = self.plan is not None
+        self._end_hold()
+        self.fast_until = None
+        self.error = self.trace = None
+        self.message = self.session.warning()
+        if self.records is not None:
+            self.records.clear()
+        self._rate_mark = (time.perf_counter(), self.session.step_count)
+
+    def _train(self, until: int) -> bool:
+        """Play the schedule up to step ``until`` (never past the lesson's end), lock held.
+        True when it got there; False when it cannot go on (hold, divergence, error, end)."""
         if self.error is not None:
             return False
-        # due entries first: a scripted `reset` at this step rescues a diverged run
-        if self._apply_due():
-            return False  # a hold starts here: paused for the event's seconds
-        if s.diverged or s.stopped_early:
-            return False
+        if self.max_steps is not None:
+            until = min(until, self.max_steps)
+        s = self.session
         try:
-            record = s.step()
+            why = play(s, self.schedule, until=until, on_due=self._scheduled, on_record=self._kept)
         except Exception as exc:  # a bug in the engine must not take the app down
             self.error = f"{type(exc).__name__}: {exc}"
-            self.message = "worker error: " + self.error + " (r resets; --debug for details)"
-            self._trace = traceback.format_exc()
+            self.message = "worker error: " + self.error + " (reset clears it; --debug for details)"
+            self.trace = traceback.format_exc()
             self._paused = True
             return False
-        if self.records is not None:
-            self.records.append(record)
         if s.diverged:
             self._paused = True
             self.message = DIVERGED_HINT
         elif s.stopped_early:
             self._paused = True
             self.message = s.events[-1].text
+        return why == DONE and not self._at_limit() and not s.diverged and not s.stopped_early
+
+    def _kept(self, record: dict[str, Any]) -> None:
+        if self.records is not None:
+            self.records.append(record)
+
+    def _scheduled(self, at: int, command: str) -> bool:
+        """Apply one scheduled command; True if a hold starts after it."""
+        self._on_command(command)
+        seconds = self.holds.pop((at, command), 0.0)
+        if seconds <= 0:
+            return False
+        self._paused = self._held = True
+        self._hold += 1
+        timer = threading.Timer(seconds, self._post, args=("hold_end", self._hold))
+        timer.daemon = True
+        timer.start()
         return True
 
     def _end_hold(self) -> None:
@@ -291,65 +328,50 @@ class Runner:
         if self._held:
             self._paused = self._held = False
 
-    def _apply_due(self) -> bool:
-        """Apply the scheduled commands due at this step; True if one starts a hold."""
-        held = False
-        s = self.session
-        while self.schedule and self.schedule[0][0] <= s.step_count:
-            at, command = self.schedule.pop(0)
-            self._handle("command", command)
-            seconds = self.holds.pop((at, command), 0.0)
-            if seconds > 0:
-                self._paused = held = self._held = True
-                self._hold += 1
-                timer = threading.Timer(seconds, self._post, args=("hold-end", self._hold))
-                timer.daemon = True
-                timer.start()
-        return held
-
     def _loop(self) -> None:
         with one_blas_thread():
             self._train_loop()
 
+    def _drain(self) -> None:
+        while True:
+            try:
+                kind, value = self._commands.get_nowait()
+            except queue.Empty:
+                return
+            with self.lock:
+                self._handle(kind, value)
+
     def _train_loop(self) -> None:
         budget = 0.02  # seconds of training per lock hold; the UI reads in between
         while not self._stop.is_set():
-            while True:
-                try:
-                    kind, value = self._commands.get_nowait()
-                except queue.Empty:
-                    break
-                with self.lock:
-                    self._handle(kind, value)
-            at_limit = self.max_steps is not None and self.session.step_count >= self.max_steps
+            self._drain()
             fast = self.fast_until is not None and self.session.step_count < self.fast_until
             if not fast:
                 self.fast_until = None
             idle = (self._paused and not fast) or self.state in (DIVERGED, CRASHED, STOPPED)
-            if at_limit or idle:
+            if idle:
                 self._update_rate(force=True)
                 self._wake.wait(0.1)
                 self._wake.clear()
                 continue
             start = time.perf_counter()
+            paced = bool(self.steps_per_second) and not fast
             with self.lock:
                 done = 0
                 while not self._stop.is_set() and self._commands.empty():
-                    if not self._train_one():
+                    target = self.session.step_count + 1
+                    if not self._train(target):
+                        done += self.session.step_count >= target
                         break
                     done += 1
-                    if self.max_steps is not None and self.session.step_count >= self.max_steps:
-                        break
                     if fast and self.session.step_count >= self.fast_until:  # type: ignore[operator]
-                        self._apply_due()  # the event at that step shows at once
                         break
-                    paced = self.steps_per_second and not fast
                     if paced or time.perf_counter() - start > budget:
                         break
                 self.version += 1
             self._update_rate()
-            if self.steps_per_second and not fast:
-                delay = done / self.steps_per_second - (time.perf_counter() - start)
+            if paced:
+                delay = done / self.steps_per_second - (time.perf_counter() - start)  # type: ignore[operator]
                 if delay > 0:
                     self._wake.wait(delay)
                     self._wake.clear()
@@ -366,25 +388,3 @@ class Runner:
             if now > t0 and steps >= 0:
                 self._rate = steps / (now - t0) if not force or steps else self._rate
             self._rate_mark = (now, self.session.step_count)
-
-    @property
-    def trace(self) -> str | None:
-        return getattr(self, "_trace", None)
-
-
-class _ReaderLock:
-    """The runner's lock, counted while a reader waits so the worker can step aside."""
-
-    def __init__(self, runner: Runner) -> None:
-        self.runner = runner
-
-    def __enter__(self) -> None:
-        r = self.runner
-        with r._readers_lock:
-            r._readers += 1
-        r.lock.acquire()
-        with r._readers_lock:
-            r._readers -= 1
-
-    def __exit__(self, *exc: object) -> None:
-        self.runner.lock.release()

@@ -116,8 +116,9 @@ def check_app_args(
 ) -> argparse.Namespace:
     """Parse and validate the served arguments as ``bntui`` itself would, before serving.
 
-    ``parse`` is the main parser's ``parse_args`` and ``config`` turns its namespace into a
-    Config (both from the CLI, so flags mean exactly what they mean without serve).
+    ``parse`` is the main parser's ``parse_args`` and ``config`` checks its namespace (a
+    Config, or for ``replay`` the lesson with its overrides), both from the CLI, so flags
+    mean exactly what they mean without serve.
     """
     ns = parse(argv)
     if getattr(ns, "headless", False):
@@ -130,12 +131,7 @@ def check_app_args(
     fps = getattr(ns, "fps", 2.0)
     if not 1 <= fps <= 30:
         raise ServeError(f"--fps must be in 1..30, got {fps:g}")
-    if ns.cmd == "replay":
-        from bntui.replay.cli import script_with_overrides
-
-        script_with_overrides(ns)
-    else:
-        config(ns)
+    config(ns)  # the CLI's check: a Config, or a lesson with its overrides for replay
     return ns
 
 

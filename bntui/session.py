@@ -6,63 +6,34 @@ steps. The session is its initial config plus the log of (step, command): replay
 log gives byte-identical metrics.
 
 All randomness derives from ``SeedSequence(config.seed)``, spawned into separate streams
-(data, batch order, init, dropout, new layers) so that, for example, toggling BN does not
-change which samples the next batch holds.
+(data, batch order, init, dropout, new layers): toggling BN does not change the batches.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from bntui.commands import (
-    DROPOUT_CYCLE,
-    INIT_CYCLE,
-    Command,
-    CommandError,
-    cycle,
-    parse,
-    resolve_number,
-)
-from bntui.config import (
-    ACTIVATIONS,
-    BN_POSITIONS,
-    DATASETS,
-    OPTIMIZERS,
-    Config,
-    ConfigError,
-)
+from bntui.commands import Command, CommandError, parse
+from bntui.config import Config, ConfigError
 from bntui.data import DataError, load_dataset
-from bntui.data.download import CHECKSUMS, is_downloaded
+from bntui.events import Event
 from bntui.metrics import History, _round, layer_stats
-from bntui.nn import MLP, NORM_NAMES, NNError, make_optimizer
+from bntui.nn import MLP, NNError, make_optimizer
 from bntui.nn.functional import softmax_cross_entropy
 from bntui.nn.optim import Optimizer, apply_max_norm
+from bntui.session_commands import SessionCommands
 
 STREAMS = ("data", "order", "init", "dropout", "layers", "noise")  # (new ones go last)
-SWITCHABLE_DATASETS = DATASETS[:-1]
-DIVERGED_HINT = "loss is not finite: try l (lower lr), b (BN on) or r (reset weights)"
+# names commands, not keys: the TUI shows each with its key (bntui.tui.keys.with_keys)
+DIVERGED_HINT = "loss is not finite: try lr /2, bn on or reset"
 BN_BATCH_ONE_HINT = (
     "BN with batch size 1: one sample has variance 0, so BN outputs β for every input "
     "and training cannot use x (no NaN: ε keeps 1/√(σ²+ε) finite); use batch size ≥ 2"
 )
-
-
-@dataclass(frozen=True)
-class Event:
-    """Something that changed the experiment (or a label), at a step boundary."""
-
-    step: int
-    command: str  # the command as given, e.g. "lr *2"; "" for events the session raises itself
-    text: str  # what happened, for charts and the event log, e.g. "lr 0.1 → 0.2"
-    kind: str  # the verb, or "diverged", "early-stop", "error"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"step": self.step, "command": self.command, "text": self.text, "kind": self.kind}
 
 
 def _streams(seed: int, overrides: dict[str, int | None] | None = None) -> dict[str, Any]:
@@ -73,7 +44,7 @@ def _streams(seed: int, overrides: dict[str, int | None] | None = None) -> dict[
     return {name: np.random.default_rng(s) for name, s in zip(STREAMS, children, strict=True)}
 
 
-class Session:
+class Session(SessionCommands):
     """Owns the network, the data and the optimizer; trains one batch per ``step()``."""
 
     def __init__(self, config: Config, *, history_capacity: int = 1024) -> None:
@@ -263,176 +234,17 @@ class Session:
             self._event("", self.warning() or "", "warning")
         return event
 
-    def apply_all(self, commands: Iterable[Command | str]) -> list[Event]:
-        return [self.apply(c) for c in commands]
-
     def _event(self, command: str, text: str, kind: str) -> Event:
         event = Event(self.step_count, command, text, kind)
         self.events.append(event)
         return event
 
-    def _set(self, **changes: Any) -> Config:
-        old = self.config
-        self.config = old.replace(**changes)  # validates: raises ConfigError, nothing changed
-        return old
-
-    def _reset_state(self, params: Iterable) -> None:
-        self.optimizer.reset(list(params))
-
-    def _do_bn(self, arg: str) -> str:
-        on = self.config.normalization == "none" if arg == "toggle" else arg == "on"
-        self._set(bn=on, norm="bn") if on else self._set(bn=False)
-        self._reset_state(self.model.set_norm(self.config.normalization))
-        return f"BN {'on' if on else 'off'}"
-
-    def _do_norm(self, arg: str) -> str:
-        old = self.config.normalization
-        name = cycle(NORM_NAMES, old.partition(":")[0], arg) if arg in ("next", "prev") else arg
-        self._set(norm=name, bn=name != "none")  # validates (GN groups vs width) first
-        self._reset_state(self.model.set_norm(name))
-        return f"norm {old} → {self.model.norm}"
-
-    def _do_bn_position(self, arg: str) -> str:
-        pos = cycle(BN_POSITIONS, self.config.bn_position, "next") if arg == "toggle" else arg
-        self._set(bn_position=pos)
-        self._reset_state(self.model.set_bn_position(pos))
-        return f"BN {pos} the activation"
-
-    def _do_activation(self, arg: str) -> str:
-        name = cycle(ACTIVATIONS, self.config.activation, arg) if arg in ("next", "prev") else arg
-        old = self._set(activation=name).activation
-        self.model.set_activation(name)
-        return f"activation {old} → {name}"
-
-    def _do_depth(self, arg: str) -> str:
-        old = self.config.depth
-        new = int(resolve_number(arg, old))
-        self._set(depth=new)
-        changed: list = []
-        while self.model.depth < new:
-            changed += self.model.add_layer(self._rng["layers"])
-        while self.model.depth > new:
-            changed += self.model.remove_layer()
-        self._reset_state(changed)
-        return f"depth {old} → {new}"
-
-    def _do_width(self, arg: str) -> str:
-        old = self.config.width
-        new = max(1, round(resolve_number(arg, old)))
-        self._set(width=new)
-        self._reset_state(self.model.set_width(new, self._rng["layers"]))
-        return f"width {old} → {new}"
-
-    def _do_lr(self, arg: str) -> str:
-        old = self.config.lr
-        new = float(f"{resolve_number(arg, old):.6g}")
-        if not new > 0:
-            raise CommandError("lr must be greater than 0")
-        self._set(lr=new)
-        self.optimizer.lr = new
-        return f"lr {old:g} → {new:g}"
-
-    def _do_optimizer(self, arg: str) -> str:
-        name = cycle(OPTIMIZERS, self.config.optimizer, arg) if arg in ("next", "prev") else arg
-        old = self._set(optimizer=name).optimizer
-        self.optimizer = self._new_optimizer()
-        return f"optimizer {old} → {name}"
-
-    def _do_init(self, arg: str) -> str:
-        spec = cycle(INIT_CYCLE, self.config.init, arg) if arg in ("next", "prev") else arg
-        self._set(init=spec)
-        self._reset_state(self.model.reinit(spec, self._rng["init"]))
-        self.optimizer.reset()
-        return f"init {spec}: fresh weights"
-
-    def _do_weight_decay(self, arg: str) -> str:
-        old = self.config.weight_decay
-        self._set(weight_decay=resolve_number(arg, old))
-        self.model.weight_decay = self.config.weight_decay
-        return f"weight decay {old:g} → {self.config.weight_decay:g}"
-
-    def _do_l1(self, arg: str) -> str:
-        old = self.config.l1
-        self._set(l1=resolve_number(arg, old))
-        self.model.l1 = self.config.l1
-        return f"L1 {old:g} → {self.config.l1:g}"
-
-    def _do_max_norm(self, arg: str) -> str:
-        old = self.config.max_norm
-        new = None if arg == "off" else resolve_number(arg, old or 1.0)
-        self._set(max_norm=new)
-        return f"max-norm {old or 'off'} → {new or 'off'}"
-
-    def _do_dropout(self, arg: str) -> str:
-        old = self.config.dropout
-        if arg in ("next", "prev"):
-            new = cycle(DROPOUT_CYCLE, old, arg)
-        else:
-            new = resolve_number(arg, old)
-        self._set(dropout=new)
-        self._reset_state(self.model.set_dropout(new))
-        return f"dropout {old:g} → {new:g}"
-
-    def _do_batch_size(self, arg: str) -> str:
-        old = self.config.batch_size
-        self._set(batch_size=max(1, round(resolve_number(arg, old))))
-        return f"batch size {old} → {self.config.batch_size}"
-
-    def _do_dataset(self, arg: str) -> str:
-        current = self.config.dataset
-        if arg in ("next", "prev"):
-            # cycle over the sets that can load now: skip downloadable ones not yet fetched
-            usable = tuple(d for d in SWITCHABLE_DATASETS if d not in CHECKSUMS or is_downloaded(d))
-            name = cycle(usable, current, arg)
-        else:
-            name = arg
-        candidate = self.config.replace(dataset=name, data=None)
-        data = load_dataset(candidate, self._rng["data"])
-        self.config = candidate
-        self.data = data
-        self._restart_epochs()
-        self._reset_state(self.model.set_io(data.input_dim, data.n_classes, self._rng["layers"]))
-        return f"data {current} → {name}"
-
-    def _do_seed(self, arg: str) -> str:
-        self._set(seed=int(arg))
-        self._fresh_start()
-        self.diverged = False
-        return f"seed {arg}: fresh data, weights and batch order"
-
-    def _do_reset(self, arg: str) -> str:
-        self._reset_state(self.model.reinit(self.config.init, self._rng["init"]))
-        self.optimizer.reset()
-        self.diverged = False
-        self.stopped_early = False
-        self._best_val, self._evals_since_best = math.inf, 0
-        return "reset: fresh weights"
-
-    def _do_mark(self, arg: str) -> str:
-        return arg
-
-    def _do_caption(self, arg: str) -> str:
-        return arg
-
     # ------------------------------------------------------------------ views
-    def decision_grid(self, cells_x: int, cells_y: int, *, margin: float = 0.1) -> dict[str, Any]:
-        """Class probabilities over a grid covering the 2-D training data (eval mode)."""
-        if not self.data.is_2d:
-            raise CommandError("the decision boundary needs 2-D data")
-        x = self.data.x_train
-        lo, hi = x.min(axis=0), x.max(axis=0)
-        pad = (hi - lo) * margin
-        lo, hi = lo - pad, hi + pad
-        gx = np.linspace(lo[0], hi[0], cells_x, dtype=self.dtype)
-        gy = np.linspace(hi[1], lo[1], cells_y, dtype=self.dtype)  # top row = largest y
-        xx, yy = np.meshgrid(gx, gy)
-        grid = np.stack([xx.ravel(), yy.ravel()], axis=1)
+    def layer_outputs(self) -> list[np.ndarray | None]:
+        """Each hidden layer's output in the last forward pass (the histograms' data)."""
+        return [b.act_out for b in self.model.blocks]
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        """Class probabilities of ``x`` in eval mode (the decision map's pass)."""
         with np.errstate(all="ignore"):
-            proba = self.model.predict_proba(grid)
-        return {
-            "proba": proba.reshape(cells_y, cells_x, -1),
-            "lo": lo,
-            "hi": hi,
-            "points": x,
-            "labels": self.data.y_train,
-        }
+            return self.model.predict_proba(np.asarray(x, dtype=self.dtype))

@@ -47,9 +47,10 @@ import numpy as np
 
 from bntui.commands import Command, CommandError, parse, resolve_number
 from bntui.config import Config, ConfigError
+from bntui.events import Event
 from bntui.metrics import _round
 from bntui.nn.diagnostics import ETAS, ics, smoothness
-from bntui.session import Event, Session
+from bntui.session import Session
 
 # command verb -> Config field, for the settings a twin may differ in
 COMPARE_KEYS = {

@@ -1,4 +1,5 @@
-"""The Dataset record and ``load_dataset``: from a Config to train/validation arrays."""
+"""The Dataset record and ``load_dataset``: from a data spec (a Config) to train/validation
+arrays."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import dataclasses
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
@@ -18,8 +19,21 @@ from bntui.data.synthetic import GENERATORS, TWO_CLASS
 from bntui.data.tabular import MAX_CLASSES, read_table, standardize
 from bntui.errors import stat_input
 
-if TYPE_CHECKING:
-    from bntui.config import Config
+
+class DataSpec(Protocol):
+    """What ``load_dataset`` reads (a ``bntui.config.Config`` has all of it)."""
+
+    dataset: str
+    data: str | None
+    target: str | None
+    features: tuple[str, ...] | None
+    samples: int
+    classes: int
+    noise: float
+    dtype: str
+    val_fraction: float
+    train_size: int | None
+
 
 FASHION_CLASSES = (
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
@@ -187,7 +201,7 @@ def _stored(
     y: np.ndarray,
     x_test: np.ndarray | None,
     y_test: np.ndarray | None,
-    config: Config,
+    config: DataSpec,
     rng: np.random.Generator,
     class_names: tuple[str, ...] | None = None,
 ) -> Dataset:
@@ -232,7 +246,7 @@ def _stored(
     )
 
 
-def _synthetic(config: Config, rng: np.random.Generator) -> Dataset:
+def _synthetic(config: DataSpec, rng: np.random.Generator) -> Dataset:
     name = config.dataset
     x, y = GENERATORS[name](config.samples, config.classes, config.noise, rng)
     k = int(y.max()) + 1
@@ -256,7 +270,7 @@ def _synthetic(config: Config, rng: np.random.Generator) -> Dataset:
     )
 
 
-def _csv(path: Path, config: Config, rng: np.random.Generator) -> Dataset:
+def _csv(path: Path, config: DataSpec, rng: np.random.Generator) -> Dataset:
     label = str(config.data)
     table = read_table(path, config.target or "", config.features)
     train, val, split_notes = split_indices(
@@ -284,7 +298,7 @@ def _csv(path: Path, config: Config, rng: np.random.Generator) -> Dataset:
     )
 
 
-def _npz(path: Path, config: Config, rng: np.random.Generator) -> Dataset:
+def _npz(path: Path, config: DataSpec, rng: np.random.Generator) -> Dataset:
     label = str(config.data)
     stat_input(path, DataError, "an .npz file")  # a FIFO would block, a loop is named
     try:
@@ -334,7 +348,7 @@ def _npz(path: Path, config: Config, rng: np.random.Generator) -> Dataset:
     return dataclasses.replace(d, notes=tuple(notes) + d.notes) if notes else d
 
 
-def _cached(name: str, config: Config, rng: np.random.Generator) -> Dataset:
+def _cached(name: str, config: DataSpec, rng: np.random.Generator) -> Dataset:
     if not is_downloaded(name):
         raise DataError(f"{name} is not downloaded; run: bntui data download {name}")
     x, y, x_test, y_test = load_idx_dir(dataset_dir(name))
@@ -342,7 +356,7 @@ def _cached(name: str, config: Config, rng: np.random.Generator) -> Dataset:
     return _stored(name, x, y, x_test, y_test, config, rng, names)
 
 
-def load_dataset(config: Config, rng: np.random.Generator) -> Dataset:
+def load_dataset(config: DataSpec, rng: np.random.Generator) -> Dataset:
     """The Dataset a Config asks for; all randomness (generation, shuffle, split) from rng.
 
     ``config.data`` (a .csv, an .npz or a directory of IDX files) wins over

@@ -7,12 +7,12 @@ Hooked into ``bntui.cli`` with ``add_parsers(subparsers, add_config_flags=...)``
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bntui.experiments.common import _color, add_exec_flags, console
 from bntui.experiments.space import SweepError
 
 SWEEP_EXAMPLES = """\
@@ -66,34 +66,12 @@ def add_parsers(subparsers: Any, *, add_config_flags: Callable[[argparse.Argumen
     add_verify_parser(subparsers)
 
 
-def add_exec_flags(g: Any) -> None:
-    g.add_argument(
-        "--jobs", type=int, default=None, help="worker processes (default: the CPU count)"
-    )
-    g.add_argument(
-        "--executor",
-        metavar="dask://HOST:PORT",
-        help="run trials on a Dask cluster (needs bntui[dask])",
-    )
-
-
 def dispatch(args: argparse.Namespace, *, config_from_args: Callable[[Any], Any]) -> int:
     if args.cmd == "verify":
         from bntui.experiments.verify_cli import cmd_verify
 
         return cmd_verify(args)
     return cmd_sweep(args, config_from_args)
-
-
-def console():
-    """A Rich console; piped output gets a wide page instead of being squeezed to 80."""
-    from rich.console import Console
-
-    return Console(width=None if sys.stdout.isatty() else 160)
-
-
-def _color() -> bool:
-    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
 
 
 def show(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:

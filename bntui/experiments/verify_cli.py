@@ -14,7 +14,7 @@ STYLE = {SUPPORTED: "bold green", NOT_SUPPORTED: "bold red", MIXED: "yellow", SK
 
 
 def add_verify_parser(subparsers: Any) -> None:
-    from bntui.experiments.cli import add_exec_flags
+    from bntui.experiments.common import add_exec_flags
 
     v = subparsers.add_parser(
         "verify",
@@ -96,7 +96,7 @@ def run_claims(claims: list, *, jobs: int | None, address: str | None, quiet: bo
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from bntui.experiments.cli import console
+    from bntui.experiments.common import console
     from bntui.experiments.verify import claims, evaluate
     from bntui.export import check_target, write_text
 

@@ -9,7 +9,6 @@ boundary (``do`` first, then the caption, as ``caption TEXT``), and measures the
 
 from __future__ import annotations
 
-import importlib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,14 +18,14 @@ from typing import Any
 from bntui.commands import CommandError
 from bntui.config import Config
 from bntui.export import ExportError, MetricsWriter, check_target, dumps_record, write_text
+from bntui.metrics import layer_metric, layer_value, parse_layer_metric
+from bntui.player import DONE, Schedule, one_blas_thread, play
 from bntui.replay.script import RECORD_METRICS, Check, Script, ScriptError, ScriptEvent
 from bntui.replay.window import RecordWindow, lesson_keep, lesson_metrics
-from bntui.runner import one_blas_thread
 from bntui.safety import md_text
 from bntui.session import Session
 
 FIGURE_METRICS = ("loss", "acc", "val_loss", "val_acc")
-PENDING = "pending (needs the TUI)"
 
 
 @dataclass(frozen=True)
@@ -80,12 +79,9 @@ def metric_value(record: dict[str, Any], name: str) -> float | None:
     """A metric of one step record: ``val_acc`` or ``L2.grad_norm`` (None if absent)."""
     if name in RECORD_METRICS:
         value = record.get(name)
-    else:
-        layer, key = name[1:].split(".", 1)
-        layers = record.get("layers")
-        i = int(layer) - 1
-        value = layers[i].get(key) if layers and i < len(layers) else None
-    return None if value is None else float(value)
+        return None if value is None else float(value)
+    index, key = parse_layer_metric(name) or (0, "")
+    return layer_value(record, index, key)
 
 
 def measure(
@@ -161,55 +157,16 @@ def setup_text(config: Config) -> str:
 def _figures(label: str, session: Session, records, step: int, window: int, since: int) -> Figures:
     values = {m: measure(records, m, step, window, since) for m in FIGURE_METRICS}
     grads = tuple(
-        measure(records, f"L{i}.grad_norm", step, window, since)
+        measure(records, layer_metric(i, "grad_norm"), step, window, since)
         for i in range(1, session.model.depth + 1)
     )
     return Figures(label, step, setup_text(session.config), values, grads)
 
 
 # ---------------------------------------------------------------------- screenshots
-def tui_available() -> bool:
-    """True when the TUI module can render screenshots (``BntuiApp`` importable)."""
-    try:
-        module = importlib.import_module("bntui.tui.app")
-    except Exception:  # not written yet, or broken: screenshots stay pending
-        return False
-    return hasattr(module, "BntuiApp")
-
-
-def render_screenshot(script: Script, event: ScriptEvent, path: Path) -> str:
-    """Render the TUI as it looks at ``event`` (after its commands) into ``path`` (SVG).
-
-    The seam for phase 2: builds ``BntuiApp(config, threaded=False)``, replays the script's
-    schedule synchronously up to the event's step and saves a screenshot with a Pilot at
-    100×30. Returns a status line for the report ("written", "pending …", "failed: …").
-    """
-    if not tui_available():
-        return PENDING
-    import asyncio
-
-    from bntui.tui.app import BntuiApp
-
-    async def shoot() -> None:
-        app = BntuiApp(script.config, threaded=False)
-        async with app.run_test(size=(100, 30)) as pilot:
-            runner = app.runner
-            runner.schedule = [(at, cmd) for at, cmd in script.schedule() if at <= event.at]
-            if event.at:
-                runner.step(event.at)
-            while runner.schedule:  # the event's own commands (and any at its step)
-                runner.send(runner.schedule.pop(0)[1])
-            if hasattr(app, "pull"):
-                app.pull()  # redraw now, not at the next frame tick
-            await pilot.pause()
-            svg = app.export_screenshot(title=script.title)
-            write_text(path, svg, force=False)  # a lesson never replaces a file
-
-    try:
-        asyncio.run(shoot())
-    except Exception as exc:  # the TUI is still being built: report, don't crash the lesson
-        return f"failed: {type(exc).__name__}: {exc}"
-    return "written"
+# render(session, script, event, path) -> status line for the report ("written", "failed: …");
+# the CLI passes one that draws the TUI (this module knows no UI)
+Renderer = Callable[[Session, Script, ScriptEvent, Path], str]
 
 
 # ---------------------------------------------------------------------- running
@@ -220,51 +177,47 @@ def run_script(
     steps: int | None = None,
     on_record: Callable[[dict[str, Any]], None] | None = None,
     screenshot_dir: Path | None = None,
+    render: Renderer | None = None,
     keep_records: bool = True,
 ) -> ReplayResult:
     """Train the script's lesson headless (``steps`` caps it) and measure every check.
 
+    Played by ``bntui.player.play``: each event at its step boundary, the last step's too.
     ``keep_records=False`` keeps only the records the checks need (flat memory): the
     caller then streams the rest through ``on_record``."""
     total = script.config.steps if steps is None else min(steps, script.config.steps)
     session = Session(script.config)
     result = ReplayResult(script, session, total)
     keep = None if keep_records else lesson_keep(script)
-    records = result.records = RecordWindow(lesson_metrics(script), keep)  # type: ignore
-    pending = list(script.events)
-    for event in pending[:]:
-        if event.at > total:
-            pending.remove(event)
-            result.skipped.append(event)
+    result.records = RecordWindow(lesson_metrics(script), keep)  # type: ignore[assignment]
+    result.skipped = [e for e in script.events if e.at > total]
     if result.skipped:
         first = result.skipped[0]
         result.notes.append(
             f"--steps {total}: {len(result.skipped)} event(s) from step {first.at} on skipped"
         )
-    stop_note = ""
-    while True:
-        s = session.step_count
-        while pending and pending[0].at == s:
-            _apply_event(result, pending.pop(0), screenshot_dir)
-        if s >= total:
-            break
-        if session.diverged or session.stopped_early:
-            what = "diverged" if session.diverged else "stopped early"
-            stop_note = f"training {what} at step {s}; the rest of the lesson was not played"
-            break
-        record = session.step()
-        records.append(record)
+    pending = Schedule((e.at, e) for e in script.events if e.at <= total)
+
+    def record(rec: dict[str, Any]) -> None:
+        result.records.append(rec)
         if on_record is not None:
-            on_record(record)
-    if stop_note:
-        result.notes.append(stop_note)
-        for event in pending:
+            on_record(rec)
+
+    def apply(_at: int, event: ScriptEvent) -> None:
+        _apply_event(result, event, screenshot_dir, render)
+
+    why = play(session, pending, until=total, on_due=apply, on_record=record)
+    if why != DONE:
+        s = session.step_count
+        result.notes.append(f"training {why} at step {s}; the rest of the lesson was not played")
+        left = [e for _at, e in pending]
+        for event in left:
             for check in event.expect:
                 result.checks.append(CheckResult(event, check, None, False, "not reached"))
-        result.skipped += pending
+        result.skipped += left
     end = session.step_count
     if not result.figures or result.figures[-1].step != end:
-        result.figures.append(_figures("end", session, records, end, 100, result.since))
+        result.figures.append(_figures("end", session, result.records, end, 100, result.since))
     return result
 
 
@@ -278,7 +231,9 @@ def _add_figures(result: ReplayResult, figures: Figures) -> None:
         result.figures.append(figures)
 
 
-def _apply_event(result: ReplayResult, event: ScriptEvent, screenshot_dir: Path | None) -> None:
+def _apply_event(
+    result: ReplayResult, event: ScriptEvent, screenshot_dir: Path | None, render: Renderer | None
+) -> None:
     session, records = result.session, result.records
     step = session.step_count
     for check in event.expect:
@@ -297,8 +252,11 @@ def _apply_event(result: ReplayResult, event: ScriptEvent, screenshot_dir: Path 
     if event.screenshot:
         if screenshot_dir is None:
             status = "not rendered (no --out directory)"
+        elif render is None:
+            status = "not rendered (no renderer)"
         else:
-            status = render_screenshot(result.script, event, screenshot_dir / event.screenshot)
+            path = screenshot_dir / event.screenshot
+            status = render(session, result.script, event, path)
         result.screenshots.append((event, status))
 
 

@@ -9,13 +9,22 @@ headless player applies in exactly the logged order.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import tomli_w
 
+from bntui.config import Config
 from bntui.export import write_text
-from bntui.session import Session
+
+
+class Recordable(Protocol):
+    """What a recording needs of a session (a Session has it; so has a Frame's data)."""
+
+    initial_config: Config
+    log: list[tuple[int, str]]
+    step_count: int
 
 
 def recorded_events(log: list[tuple[int, str]]) -> list[dict[str, Any]]:
@@ -33,22 +42,48 @@ def recorded_events(log: list[tuple[int, str]]) -> list[dict[str, Any]]:
     return events
 
 
-def record_script(session: Session, title: str = "Recorded session", description: str = "") -> str:
-    """The session as replay-script TOML: ``[config]`` plus one event per logged step."""
-    config = session.initial_config.to_dict(only_changed=True)
-    config["steps"] = session.step_count  # the replay trains as long as the session did
+def script_toml(
+    initial_config: Config,
+    log: Sequence[tuple[int, str]],
+    steps: int,
+    title: str = "Recorded session",
+    description: str = "",
+) -> str:
+    """Replay-script TOML: ``[config]`` (``steps`` = the steps trained) and one event per
+    logged step."""
+    config = initial_config.to_dict(only_changed=True)
+    config["steps"] = steps  # the replay trains as long as the session did
     doc: dict[str, Any] = {"title": title}
     if description:
         doc["description"] = description
     doc["config"] = config
-    events = recorded_events(session.log)
+    events = recorded_events(list(log))
     if events:
         doc["event"] = events
     return tomli_w.dumps(doc)
 
 
+def record_script(
+    session: Recordable, title: str = "Recorded session", description: str = ""
+) -> str:
+    """The session as replay-script TOML."""
+    return script_toml(session.initial_config, session.log, session.step_count, title, description)
+
+
+def write_script(
+    initial_config: Config,
+    log: Sequence[tuple[int, str]],
+    steps: int,
+    path: str | Path,
+    *,
+    force: bool = False,
+) -> Path:
+    """Write ``script_toml(…)`` to ``path`` atomically (never overwrites without force)."""
+    return write_text(path, script_toml(initial_config, log, steps), force=force)
+
+
 def save_recording(
-    session: Session,
+    session: Recordable,
     path: str | Path,
     *,
     force: bool = False,

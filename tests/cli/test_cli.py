@@ -152,3 +152,25 @@ def test_outputs_follow_the_umask(tmp_path, capsys):
 
     assert path.stat().st_mode & 0o777 == FILE_MODE
     assert FILE_MODE & 0o044  # group/other can read under the usual umask
+
+
+def test_run_do_applies_the_command_at_the_last_step(tmp_path, capsys):
+    """--do at the run's last step is applied (the one player plays the last boundary)."""
+    out_file = tmp_path / "m.npz"
+    code, out, _ = run(
+        capsys, "run", "--steps", "40", "--quiet", "--depth", "1", "--width", "4",
+        "--do", "40:bn off", "--save-model", str(out_file),
+    )  # fmt: skip
+    assert code == 0
+    assert "done after 40 steps" in out and "BN off" in out  # the net line shows the end state
+    with np.load(out_file) as arrays:
+        assert not any(k.endswith("running_mean") for k in arrays.files)  # no BN in the model
+
+
+def test_python_dash_m_bntui_runs(tmp_path):
+    out = subprocess.run(
+        [sys.executable, "-m", "bntui", "run", "--steps", "5", "--quiet", "--depth", "1"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "done after 5 steps" in out.stdout

@@ -43,6 +43,6 @@ def test_pyproject_metadata_is_complete():
     assert not [c for c in classifiers if c.startswith("License ::")]  # PEP 639: the expression
     supported = {c.rsplit(" ", 1)[1] for c in classifiers if c.startswith("Programming Language")}
     assert project["requires-python"] == ">=3.11" and "3.11" in supported
-    assert project["scripts"] == {"bntui": "bntui.cli:main"}
+    assert project["scripts"] == {"bntui": "bntui.cli:entry"}
     assert project["optional-dependencies"]["serve"] == ["textual-serve>=1.1"]
     assert project["readme"] == "README.md" and (ROOT / "README.md").is_file()

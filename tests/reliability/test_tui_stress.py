@@ -64,12 +64,12 @@ async def assert_responsive(pilot, app: BntuiApp) -> None:
     """The app runs, its status line shows the current step, and a key gets an answer."""
     assert app.is_running and app.runner.error is None
     await leave_modals(pilot, app)
-    step = app.runner.read(lambda s: s.step_count)
+    step = app.runner.session.step_count
     t0 = time.perf_counter()
     await pilot.press("n")  # one training step (the synchronous app trains on demand)
     took = time.perf_counter() - t0
     assert took < 3.0, f"a key took {took:.2f} s"
-    after = app.runner.read(lambda s: s.step_count)
+    after = app.runner.session.step_count
     assert after in (step, step + 1)  # no step while diverged or stopped
 
 
@@ -108,7 +108,7 @@ async def stress(
         await assert_responsive(pilot, app)
         await pilot.resize_terminal(80, 24)
         await leave_modals(pilot, app)
-        state = (app.screen_stack, app.focused, app.view, app._too_small)
+        state = (app.screen_stack, app.focused, app.view, app.too_small)
         await pilot.press("q")
         await pilot.pause()
     assert app.return_value == 0, f"q did not quit; state before q: {state}"
@@ -140,7 +140,7 @@ async def test_keys_while_diverged(size, tmp_path, monkeypatch):
                 app.runner.session.log
             )
         await assert_responsive(pilot, app)
-        assert "lower lr" in app.query_one("#message").text or app.runner.state != "diverged"
+        assert "l (lr /2)" in app.query_one("#message").text or app.runner.state != "diverged"
         await pilot.press("q")
     assert app.return_value == 0
 

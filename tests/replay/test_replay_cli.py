@@ -129,27 +129,28 @@ def test_live_app_gets_the_schedule(tmp_path) -> None:
     pytest.importorskip("bntui.tui.app")
     import argparse
 
-    from bntui.replay.cli import live_app
+    from bntui.cli.replay import live_runner
     from bntui.replay.script import load_script
 
     script = load_script(_script(tmp_path))
     args = argparse.Namespace(fps=2.0, ascii=False, paused=False, record=None)
-    app = live_app(script, 60, 5.0, args)
-    runner = app.runner
-    assert runner.schedule == [(0, "caption start"), (50, "bn off")]
+    runner = live_runner(script, 60, 5.0, args)
+    assert list(runner.schedule) == [(0, "caption start"), (50, "bn off")]
     assert (runner.steps_per_second, runner.max_steps) == (5.0, 60)
     runner.stop()
 
 
 def test_screenshot_rendered_by_the_tui(tmp_path) -> None:
-    from bntui.replay.headless import render_screenshot, tui_available
+    from bntui.cli.replay import render_screenshot
+    from bntui.player import play_commands
     from bntui.replay.script import load_script
+    from bntui.session import Session
 
-    if not tui_available():
-        pytest.skip("the TUI is not importable")
     script = load_script(_script(tmp_path))
+    session = Session(script.config)
+    play_commands(session, script.schedule(), until=50)  # the state at event 2 (step 50)
     path = tmp_path / "shot.svg"
-    status = render_screenshot(script, script.events[1], path)
+    status = render_screenshot(session, script, script.events[1], path)
     assert status == "written", status
     svg = path.read_text(encoding="utf-8")
     assert svg.startswith("<svg") and "step:50" in svg.replace("&#160;", " ")
@@ -183,7 +184,7 @@ def test_live_pause_holds_the_runner(tmp_path) -> None:
     import argparse
     import time
 
-    from bntui.replay.cli import live_app
+    from bntui.cli.replay import live_runner
     from bntui.replay.script import load_script
 
     path = tmp_path / "p.toml"
@@ -193,11 +194,11 @@ def test_live_pause_holds_the_runner(tmp_path) -> None:
         encoding="utf-8",
     )
     args = argparse.Namespace(fps=2.0, ascii=False, paused=False, record=None)
-    runner = live_app(load_script(path), 20, 50.0, args).runner
+    runner = live_runner(load_script(path), 20, 50.0, args)
     runner.threaded = False  # drive it by hand; the worker thread is never started
-    runner.step(2)
+    runner.step(1)
     assert not runner.paused
-    runner.step(1)  # the caption at step 2 is applied, then the runner holds
+    runner.step(1)  # reaching step 2 applies its caption, then the runner holds
     assert runner.paused and runner.session.log == [(2, "caption hold")]
     deadline = time.monotonic() + 5
     while runner.paused and time.monotonic() < deadline:

@@ -129,3 +129,25 @@ def test_two_runs_write_byte_identical_metrics(tmp_path) -> None:
         write_outputs(run_script(script, steps=10), tmp_path / "a")
     write_outputs(run_script(script, steps=10), tmp_path / "a", force=True)
     assert (tmp_path / "a" / "metrics.jsonl").read_bytes().count(b"\n") == 10
+
+
+def test_event_at_the_last_step_is_applied_and_rendered(tmp_path) -> None:
+    """The caption, commands and screenshot of an event at the lesson's last step."""
+    text = (
+        "[config]\nsteps = 30\ndepth = 1\nwidth = 4\nsamples = 100\n"
+        "[[event]]\nat = 30\ndo = ['bn off']\ncaption = 'the end'\nscreenshot = 'end.svg'\n"
+    )
+    rendered = []
+
+    def render(session, script, event, path) -> str:
+        rendered.append((session.step_count, session.config.bn, event.caption, path.name))
+        return "written"
+
+    result = run_script(parse_script(text), screenshot_dir=tmp_path, render=render)
+    assert result.session.step_count == 30
+    assert [(e.step, e.text) for e in result.session.events[-2:]] == [
+        (30, "BN off"),
+        (30, "the end"),
+    ]
+    assert rendered == [(30, False, "the end", "end.svg")]
+    assert [status for _, status in result.screenshots] == ["written"]

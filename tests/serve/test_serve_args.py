@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from bntui import serve
-from bntui.cli import build_parser, config_from_args
+from bntui.cli import build_parser, check_served
 
 
 def parse(argv: list[str]):
@@ -53,17 +53,17 @@ def test_help_and_version_are_not_served(flag):
 
 def test_app_arguments_are_checked_before_serving():
     check = serve.check_app_args
-    assert check(["tui", "--depth", "3"], parse, config_from_args).depth == "3"
+    assert check(["tui", "--depth", "3"], parse, check_served).depth == "3"
     with pytest.raises(serve.ServeError, match="drop --headless"):
-        check(["replay", "covariate-shift", "--headless"], parse, config_from_args)
+        check(["replay", "covariate-shift", "--headless"], parse, check_served)
     with pytest.raises(serve.ServeError, match=r"ctrl\+s downloads"):
-        check(["tui", "--record", "lesson.toml"], parse, config_from_args)
+        check(["tui", "--record", "lesson.toml"], parse, check_served)
     with pytest.raises(serve.ServeError, match="--fps"):
-        check(["tui", "--fps", "100"], parse, config_from_args)
+        check(["tui", "--fps", "100"], parse, check_served)
     with pytest.raises(Exception, match="depth"):
-        check(["tui", "--depth", "99"], parse, config_from_args)
+        check(["tui", "--depth", "99"], parse, check_served)
     with pytest.raises(Exception, match="no-such-lesson"):
-        check(["replay", "no-such-lesson"], parse, config_from_args)
+        check(["replay", "no-such-lesson"], parse, check_served)
 
 
 def test_the_served_command_is_this_python_running_bntui():

@@ -13,7 +13,7 @@ from textual.widgets import ContentSwitcher, Input
 
 from bntui.commands import DROPOUT_CYCLE, INIT_CYCLE, cycle
 from bntui.config import ACTIVATIONS, OPTIMIZERS, Config
-from bntui.session import SWITCHABLE_DATASETS
+from bntui.session_commands import SWITCHABLE_DATASETS
 from bntui.tui.app import BntuiApp
 from bntui.tui.screens.help import HelpScreen
 
@@ -39,7 +39,7 @@ CONFIG_KEYS = {
 
 
 def config_of(app: BntuiApp):
-    return app.runner.read(lambda s: s.config)
+    return app.runner.session.config
 
 
 @pytest.mark.parametrize("key", list(CONFIG_KEYS))
@@ -54,21 +54,21 @@ async def test_config_keys(key: str, make_app) -> None:
         for name, want in CONFIG_KEYS[key](before).items():
             assert getattr(after, name) == pytest.approx(want), name
         # an event for the chart and the log, and the net still trains afterwards
-        events = app.runner.read(lambda s: list(s.events))
+        events = list(app.runner.session.events)
         assert events and events[-1].step == 3
         await pilot.press("n")
-        assert app.runner.read(lambda s: s.step_count) == 4
+        assert app.runner.session.step_count == 4
 
 
 async def test_reset_key_draws_fresh_weights(make_app) -> None:
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         app.runner.step(20)
-        w0 = app.runner.read(lambda s: s.model.blocks[0].linear.W.data.copy())
+        w0 = app.runner.session.model.blocks[0].linear.W.data.copy()
         await pilot.press("r")
-        w1 = app.runner.read(lambda s: s.model.blocks[0].linear.W.data.copy())
+        w1 = app.runner.session.model.blocks[0].linear.W.data.copy()
         assert not np.allclose(w0, w1)
-        assert app.runner.read(lambda s: s.events[-1].kind) == "reset"
+        assert app.runner.session.events[-1].kind == "reset"
 
 
 async def test_pause_step_select_logy_and_views(make_app) -> None:
@@ -80,7 +80,7 @@ async def test_pause_step_select_logy_and_views(make_app) -> None:
         await pilot.press("space")
         assert app.runner.paused
         await pilot.press("n", "n", "n")
-        assert app.runner.read(lambda s: s.step_count) == 3
+        assert app.runner.session.step_count == 3
         assert app.selected == 3  # the last hidden layer, as in the BN paper's Figure 1
         await pilot.press("up", "up", "up")  # clamped at 1
         assert app.selected == 1
@@ -192,7 +192,7 @@ async def test_command_line_text_is_never_taken_as_keys(make_app) -> None:
         # "q" and "b" inside a command are text: no quit, no BN toggle
         await pilot.press("colon", *"caption q and b", "enter")
         assert app.is_running and config_of(app).bn is SMALL.bn
-        assert app.runner.read(lambda s: s.events[-1].text) == "q and b"
+        assert app.runner.session.events[-1].text == "q and b"
         # keys arriving before the Input has focus (fast typing over SSH) still go to it
         app.action_command_line()
         app.set_focus(None)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from bntui.config import Config
+from bntui.frame import Needs, build_frame
 from bntui.session import Session
-from bntui.tui.frame import Needs, collect
 from bntui.tui.render import (
     decision_map,
     fixed,
@@ -66,20 +66,20 @@ def test_decision_map_mono_shows_classes_and_points() -> None:
     assert text.plain.split("\n") == [".:o", ".::"]
 
 
-def test_collect_copies_and_keeps_taps() -> None:
+def test_build_frame_copies_and_keeps_taps() -> None:
     s = Session(Config(samples=200, depth=2, width=8, seed=1))
     n = 2 * s.config.stats_every  # the last step has per-layer statistics
     for _ in range(n):
         s.step()
     taps = [b.act_out for b in s.model.blocks]
-    frame = collect(s, Needs(loss_points=10, spark_points=5, band_points=8, decision=(6, 4)))
+    frame = build_frame(s, Needs(loss_points=10, spark_points=5, band_points=8, decision=(6, 4)))
     # the decision pass must not leave grid activations in the taps
     assert all(b.act_out is t for b, t in zip(s.model.blocks, taps, strict=True))
     assert frame.decision["proba"].shape == (4, 6, 3)
     assert np.allclose(frame.decision["proba"].sum(axis=2), 1, atol=1e-5)
     assert len(frame.loss["loss"]) <= 10 and frame.loss["loss"].step[-1] == n
     assert frame.layers[0].last["std"] == s.last_record["layers"][0]["std"]
-    hist = collect(s, Needs(hist_bins=12)).histograms
+    hist = build_frame(s, Needs(hist_bins=12)).histograms
     a = s.model.blocks[0].act_out
     nonzero = np.count_nonzero(a)  # ReLU: the exact zeros are reported apart
     assert hist[0].counts.sum() == nonzero

@@ -26,7 +26,7 @@ def replay_app(**kw) -> BntuiApp:
 
 
 def log_of(app: BntuiApp) -> list[tuple[int, str]]:
-    return app.runner.read(lambda s: list(s.log))
+    return list(app.runner.session.log)
 
 
 async def test_next_event_restart_and_caption() -> None:
@@ -36,14 +36,14 @@ async def test_next_event_restart_and_caption() -> None:
         app.pull()
         assert app.query_one("#caption").text == "배치 정규화 없이 시작"
         await pilot.press("right")  # trains to step 40 and plays its event
-        assert app.runner.read(lambda s: s.step_count) == 40
+        assert app.runner.session.step_count == 40
         assert log_of(app)[-2:] == [(40, "bn off"), (40, "caption BN off")]
         app.pull()
         assert app.query_one("#caption").text == "BN off"
         assert "next event @90" in str(app.query_one("#status").render())
         await pilot.press("left")  # a fresh session, the whole schedule again
-        assert app.runner.read(lambda s: (s.step_count, s.config.bn)) == (0, SMALL.bn)
-        assert app.runner.schedule == sorted(SCHEDULE, key=lambda t: t[0])
+        assert (app.runner.session.step_count, app.runner.session.config.bn) == (0, SMALL.bn)
+        assert list(app.runner.schedule) == sorted(SCHEDULE, key=lambda t: t[0])
         assert app.runner.steps_per_second == 50
 
 
@@ -53,7 +53,7 @@ async def test_experiment_key_takes_over() -> None:
         app.runner.step(10)
         await pilot.press("a")
         r = app.runner
-        assert r.schedule == [] and r.steps_per_second is None and r.max_steps is None
+        assert list(r.schedule) == [] and r.steps_per_second is None and r.max_steps is None
         assert "took over" in app.query_one("#message").text
         r.step(100)  # the dropped events never happen
         assert [c for _, c in log_of(app)] == ["caption 배치 정규화 없이 시작", "activation next"]
@@ -75,7 +75,7 @@ async def test_recorded_live_session_replays_byte_identical(tmp_path: Path) -> N
         await pilot.press("ctrl+s")
         assert out.exists(), app.app_message
         live = [dumps_record(r) for r in app.runner.records]
-        steps = app.runner.read(lambda s: s.step_count)
+        steps = app.runner.session.step_count
     kinds = {c.split()[0] for _, c in log_of(app)}
     assert {"bn", "depth", "lr", "activation", "caption"} <= kinds
     result = run_script(load_script(str(out)), steps=steps)
@@ -88,6 +88,6 @@ async def test_pause_hold_and_space() -> None:
     app = replay_app(holds=holds)
     async with app.run_test(size=(80, 24)) as pilot:
         app.runner.step(60)  # stops at the hold: step 40, paused
-        assert app.runner.read(lambda s: s.step_count) == 40 and app.runner.paused
+        assert app.runner.session.step_count == 40 and app.runner.paused
         await pilot.press("right")  # → ends the hold and goes on to the next event
-        assert app.runner.read(lambda s: s.step_count) == 90
+        assert app.runner.session.step_count == 90

@@ -6,6 +6,7 @@ import pytest
 from bntui.commands import CommandError
 from bntui.config import Config
 from bntui.export import dumps_record
+from bntui.frame import decision_grid
 from bntui.session import Session
 
 
@@ -156,6 +157,6 @@ def test_seed_changes_everything_and_is_reproducible():
 def test_decision_grid_covers_the_plane():
     s = Session(Config())
     s.run(50)
-    grid = s.decision_grid(20, 10)
+    grid = decision_grid(s, 20, 10)
     assert grid["proba"].shape == (10, 20, 3)
     np.testing.assert_allclose(grid["proba"].sum(axis=2), 1.0, rtol=1e-5)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from bntui.runner import CRASHED, DIVERGED, PAUSED, RUNNING, STOPPED, Snapshot
+from bntui.frame import CRASHED, DIVERGED, PAUSED, RUNNING, STOPPED, Frame
 from bntui.tui.render import asciify, fmt_rate
 
 STATE_GLYPH = {RUNNING: "▶", PAUSED: "‖", DIVERGED: "✖", CRASHED: "✖", STOPPED: "■"}
@@ -19,7 +19,7 @@ STATE_STYLE = {
 }
 
 
-def status_text(snap: Snapshot, *, view: str, show_rate: bool, ascii: bool) -> Text:
+def status_text(snap: Frame, *, view: str, show_rate: bool, ascii: bool) -> Text:
     """State, step, rate, epoch, then the exact `key:value` tokens of the experiment.
 
     The most useful tokens come first (at 80 columns the line wraps after ``width:``).
@@ -61,7 +61,7 @@ class StatusBar(Static):
         self._key: object = None
         self._lines: int | None = None  # wrapped height of the shown text
 
-    def show(self, snap: Snapshot, *, view: str, show_rate: bool) -> None:
+    def show(self, snap: Frame, *, view: str, show_rate: bool) -> None:
         rate = round(snap.steps_per_sec, -1) if show_rate else None
         key = (snap.state, snap.step, snap.epoch, rate, view, snap.config)
         if key == self._key:

@@ -13,9 +13,9 @@ import numpy as np
 from rich.text import Text
 from textual_plotext import PlotextPlot
 
+from bntui.events import Event
+from bntui.frame import Frame
 from bntui.metrics import SeriesView
-from bntui.session import Event
-from bntui.tui.frame import Frame
 from bntui.tui.panels import Keyed, set_border
 from bntui.tui.render import fmt_num, fmt_signed
 

@@ -14,7 +14,7 @@ from itertools import groupby
 
 from rich.text import Text
 
-from bntui.tui.frame import Frame, LayerData
+from bntui.frame import Frame, LayerData
 from bntui.tui.panels import KeyedStatic, set_border
 from bntui.tui.render import (
     area_rows,
@@ -100,9 +100,6 @@ class DriftPanel(LayerPanel):
         two_lines = bn and not pre and height >= 2 * depth
         chart_rows = _spare_rows(height, depth, 2 if two_lines else 1)
         return DriftPlan(k, pre, two_lines, chart_rows)
-
-    def spark_width(self) -> int:
-        return self.plan(1, True).spark
 
     def show(self, frame: Frame, selected: int) -> None:
         width, height = self.content_size.width, self.content_size.height

@@ -6,8 +6,9 @@ from collections.abc import Sequence
 
 from rich.text import Text
 
-from bntui.session import Event
-from bntui.tui.frame import Frame
+from bntui.events import Event
+from bntui.frame import Frame
+from bntui.tui.keys import with_keys
 from bntui.tui.panels import KeyedStatic, set_border
 from bntui.tui.render import (
     CLASS_GLYPHS,
@@ -24,7 +25,7 @@ class DecisionView(KeyedStatic):
     """The classifier over the plane (half-block heat map) with the training points."""
 
     def grid_size(self) -> tuple[int, int]:
-        """(cols, pixel rows) to ask session.decision_grid for: 1 row left for the legend."""
+        """(cols, pixel rows) of the decision map to ask for: 1 row left for the legend."""
         w, h = self.content_size.width, self.content_size.height
         return max(w, 4), max(2 * (h - 1), 2)
 
@@ -34,7 +35,7 @@ class DecisionView(KeyedStatic):
         if not self.changed((frame.step, self.content_size, frame.decision_error)):
             return
         if frame.decision is None:
-            self.put(self.t(frame.decision_error or "no decision map yet"))
+            self.put(self.t(with_keys(frame.decision_error) or "no decision map yet"))
             return
         d = frame.decision
         text = decision_map(d["proba"], d["points"], d["labels"], d["lo"], d["hi"], mono=self.mono)

@@ -13,31 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from bntui.commands import help_lines
-
-KEYS: list[tuple[str, str]] = [
-    ("b", "BN on/off"),
-    ("B", "BN before/after the activation"),
-    ("a / A", "next / previous activation"),
-    ("+ / -", "depth +1 / -1"),
-    ("w / W", "width ÷2 / ×2"),
-    ("l / L", "learning rate ÷2 / ×2"),
-    ("i", "cycle init (re-initializes)"),
-    ("o", "cycle optimizer"),
-    ("p", "cycle dropout 0 → 0.1 → 0.3 → 0.5"),
-    ("d", "cycle dataset"),
-    ("r", "reset weights"),
-    ("space", "pause / resume"),
-    ("n", "one step (while paused)"),
-    ("↑ / ↓", "select layer (drift, bands)"),
-    ("y", "loss chart: log / linear y"),
-    ("1 2 3 4", "views: main, decision, histograms, events"),
-    ("s", "SVG screenshot to bntui-<step>.svg"),
-    ("ctrl+s", "save the session as a replay script"),
-    (":", "type a command (Enter runs; Enter on empty or Esc closes)"),
-    ("ctrl+p", "command palette"),
-    ("?", "this help"),
-    ("q", "quit"),
-]
+from bntui.tui.keys import help_rows
 
 
 class HelpScreen(ModalScreen[None]):
@@ -51,7 +27,7 @@ class HelpScreen(ModalScreen[None]):
         keys = Table.grid(padding=(0, 1))
         keys.add_column(style="bold", no_wrap=True)
         keys.add_column()
-        for k, what in KEYS:
+        for k, what in help_rows():
             keys.add_row(k, what)
         vocab = Text()
         for n, line in enumerate(help_lines()):

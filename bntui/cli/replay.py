@@ -1,4 +1,4 @@
-"""The ``bntui replay`` and ``bntui demos`` subcommands.
+"""``bntui replay`` and ``bntui demos``: lessons headless (with their report) or live.
 
 ``bntui replay SCRIPT --headless --out DIR`` plays a lesson as fast as possible and writes
 metrics.jsonl, events.jsonl and report.md (exit status 1 when an ``expect`` fails);
@@ -10,53 +10,16 @@ the script's ``[config]``; ``--steps N`` caps the lesson (later events are skipp
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from collections.abc import Callable
-from dataclasses import fields
 from pathlib import Path
 
+from bntui.cli.parser import LIVE_MINUTES, UsageError, given_flags
+from bntui.cli.run import model_arrays
+from bntui.cli.tui import run_live
 from bntui.config import Config
-
-LIVE_MINUTES = 3.0  # the default --speed plays a lesson in about this long
-
-EXAMPLES = """\
-examples:
-  bntui demos                                        list the bundled lessons
-  bntui replay sigmoid-vanishing --headless --out out/
-  bntui replay lesson.toml --headless --steps 500 --metrics m.csv
-  bntui replay covariate-shift                       live in the TUI
-"""
-
-
-def add_parsers(sub, *, add_config_flags: Callable, add_tui_flags: Callable) -> None:
-    """Register ``replay`` and ``demos`` on the main parser's subparsers."""
-    replay = sub.add_parser(
-        "replay",
-        help="play a lesson script (TOML) live or headless",
-        description="Play a lesson script: live in the TUI, or headless with a report.",
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    replay.add_argument("script", help="a .toml script or the name of a bundled lesson")
-    g = replay.add_argument_group("replay")
-    g.add_argument("--headless", action="store_true", help="no screen: run fast, check, report")
-    g.add_argument("--out", metavar="DIR", help="headless: write metrics, events and report.md")
-    g.add_argument("--metrics", metavar="FILE", help="also write step records (.jsonl or .csv)")
-    g.add_argument("--save-model", metavar="FILE.npz", help="write the trained weights")
-    g.add_argument("--force", action="store_true", help="overwrite existing output files")
-    g.add_argument(
-        "--speed",
-        type=float,
-        metavar="STEPS/S",
-        help=f"live: training steps per second (default: the lesson takes ~{LIVE_MINUTES:g} min)",
-    )
-    g.add_argument("--quiet", action="store_true", help="headless: print only the verdict")
-    add_tui_flags(replay)
-    add_config_flags(replay)  # --steps N (a Config field) caps the lesson
-    sub.add_parser(
-        "demos", help="list the bundled lessons", description="List the bundled lessons."
-    )
+from bntui.replay.script import Script, ScriptEvent
+from bntui.runner import Runner
+from bntui.session import Session
 
 
 def dispatch(args: argparse.Namespace) -> int:
@@ -85,7 +48,7 @@ def cmd_demos() -> int:
     return 0
 
 
-def script_with_overrides(args: argparse.Namespace):
+def script_with_overrides(args: argparse.Namespace) -> tuple[Script, int | None]:
     """Load SCRIPT and apply ``--config FILE`` and config flags; returns (script, step cap)."""
     import dataclasses
 
@@ -93,15 +56,13 @@ def script_with_overrides(args: argparse.Namespace):
     from bntui.replay.script import load_script
 
     script = load_script(args.script)
-    given = {f.name: getattr(args, f.name) for f in fields(Config) if hasattr(args, f.name)}
+    given = given_flags(args)
     cap = given.pop("steps", None)
     values = script.config.to_dict()
-    if getattr(args, "config", None):
+    if args.config:
         doc = load_toml(args.config)
         table = doc.get("config", doc)
         values |= {k: v for k, v in table.items() if k != "steps"}
-    if "data" in given and "dataset" not in given:
-        given["dataset"] = "file"
     values |= given
     if values != script.config.to_dict():
         config = Config.from_dict(values, where="command line")
@@ -115,15 +76,11 @@ def script_with_overrides(args: argparse.Namespace):
 
         steps = coerce("steps", cap)
         if steps < 0:
-            from bntui.cli import UsageError
-
             raise UsageError(f"--steps must be >= 0, got {steps}")
     return script, steps
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    from bntui.cli import UsageError
-
     if not args.headless:
         for flag in ("out", "metrics", "save_model"):
             if getattr(args, flag):
@@ -138,8 +95,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return replay_live(args, script, steps)
 
 
-def replay_headless(args: argparse.Namespace, script, steps: int | None) -> int:
-    from bntui.cli import model_arrays
+def replay_headless(args: argparse.Namespace, script: Script, steps: int | None) -> int:
     from bntui.export import ExportError, check_target, open_metrics, save_model
     from bntui.replay.headless import run_script, write_outputs
 
@@ -175,6 +131,7 @@ def replay_headless(args: argparse.Namespace, script, steps: int | None) -> int:
             on_record=tee(writer, streamed),
             screenshot_dir=out,
             keep_records=False,  # flat memory: only what the checks need is kept
+            render=render_screenshot,
         )
     elapsed = time.perf_counter() - started
     if out is not None:
@@ -228,57 +185,53 @@ def print_result(result, elapsed: float, *, out: Path | None, quiet: bool) -> No
     )
 
 
-def replay_live(args: argparse.Namespace, script, steps: int | None) -> int:
-    """Play the lesson in the TUI: the app's Runner gets the schedule and a steady pace."""
-    from bntui.cli import UsageError
-    from bntui.replay.headless import tui_available
-
-    if not tui_available():
-        raise UsageError("live replay needs the TUI, which is not available yet; use --headless")
+def replay_live(args: argparse.Namespace, script: Script, steps: int | None) -> int:
+    """Play the lesson in the TUI: the Runner gets the schedule and a steady pace."""
     total = script.config.steps if steps is None else min(steps, script.config.steps)
     speed = args.speed if args.speed is not None else max(1.0, total / (LIVE_MINUTES * 60))
     if not 0 < speed <= 1_000_000:
         raise UsageError(f"--speed must be a positive number of steps per second, got {speed:g}")
-    if not 1 <= args.fps <= 30:
-        raise UsageError(f"--fps must be in 1..30, got {args.fps:g}")
-    if getattr(args, "record", None):
-        from bntui.export import check_target
-
-        check_target(args.record, force=args.force)  # at start, not when saving
-    from bntui.terminal import TerminalError, require_terminal
-
-    try:
-        require_terminal()  # piped output or TERM=dumb: no live view (textual-serve is fine)
-    except TerminalError as exc:
-        hint = "use `bntui run` for headless runs"
-        message = str(exc).replace(hint, "add --headless to play it without a screen")
-        raise UsageError(message) from None
-    from bntui.tui.app import exit_status
-
-    app = live_app(script, total, speed, args)
-    return exit_status(app, app.run())
+    hint = "add --headless to play it without a screen"
+    return run_live(lambda: live_runner(script, total, speed, args), args, hint)
 
 
-def live_app(script, total: int, speed: float, args: argparse.Namespace):
-    """A BntuiApp playing the script: schedule, pace, step limit and `pause` holds set.
+def live_runner(script: Script, total: int, speed: float, args: argparse.Namespace) -> Runner:
+    """A Runner playing the script: schedule, pace, step limit and `pause` holds set.
 
     In the app → skips to the next event, ← restarts the lesson, space pauses, and any
     experiment key takes over (the rest of the schedule is dropped; see BntuiApp).
     """
-    from bntui.tui.app import BntuiApp
-
-    return BntuiApp(
+    return Runner(
         script.config,
-        fps=args.fps,
-        ascii=bool(getattr(args, "ascii", False)),
-        threaded=True,
-        paused=bool(getattr(args, "paused", False)),
-        record=getattr(args, "record", None),
+        paused=args.paused,
         schedule=script.schedule(total),  # applied at step boundaries, in order
         steps_per_second=speed,
         max_steps=total,
         holds=live_holds(script, total),
     )
+
+
+def render_screenshot(session: Session, script: Script, event: ScriptEvent, path: Path) -> str:
+    """Draw the TUI over ``session`` as it is at ``event`` (after its commands) into
+    ``path`` (SVG, 100×30): a synchronous app with a Pilot. Returns the report's status."""
+    import asyncio
+
+    from bntui.export import write_text
+    from bntui.tui.app import BntuiApp
+
+    async def shoot() -> None:
+        app = BntuiApp(Runner(session, threaded=False))
+        async with app.run_test(size=(100, 30)) as pilot:
+            app.pull()  # redraw now, not at the next frame tick
+            await pilot.pause()
+            svg = app.export_screenshot(title=script.title)
+            write_text(path, svg, force=False)  # a lesson never replaces a file
+
+    try:
+        asyncio.run(shoot())
+    except Exception as exc:  # a screenshot must not take the lesson down: report it
+        return f"failed: {type(exc).__name__}: {exc}"
+    return "written"
 
 
 def live_holds(script, total: int) -> dict[tuple[int, str], float]:
@@ -288,9 +241,3 @@ def live_holds(script, total: int) -> dict[tuple[int, str], float]:
         for e in script.events
         if e.pause and e.commands() and e.at <= total
     }
-
-
-if __name__ == "__main__":  # pragma: no cover
-    from bntui.cli import main
-
-    sys.exit(main(["replay", *sys.argv[1:]]))

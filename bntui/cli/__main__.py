@@ -1,0 +1,5 @@
+"""python -m bntui.cli"""
+
+from bntui.cli import entry
+
+entry()

@@ -1,0 +1,269 @@
+"""The Frame: one immutable snapshot of a session, everything the UI draws.
+
+The runner builds a Frame under its lock with ``build_frame(session, needs, …)``: it only
+copies (downsampled history views, last values, small histograms, a decision map), so the
+training thread waits for microseconds, not for a redraw. The UI asks for what its visible
+panels show through a ``Needs`` and renders the Frame at leisure; it never sees a Session.
+No Textual and no Rich in here.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from bntui.commands import CommandError
+from bntui.config import Config
+from bntui.events import Event
+from bntui.metrics import SeriesView, layer_metric, read_only
+
+LOSS_SERIES = ("loss", "val_loss", "acc", "val_acc")
+SPARK_KEYS = ("mean", "std", "pre_mean", "pre_std")
+BAND_KEYS = ("p15", "p50", "p85")
+LAST_KEYS = (
+    *SPARK_KEYS,
+    *BAND_KEYS,
+    "sat",
+    "grad_norm",
+    "grad_data",
+    "update",
+    "gamma",
+    "beta",
+)
+RUNNING, PAUSED, DIVERGED, CRASHED, STOPPED = "running", "paused", "diverged", "crashed", "stopped"
+
+
+@dataclass(frozen=True)
+class Needs:
+    """What the visible panels want this frame (point counts follow their widths)."""
+
+    loss_points: int = 0  # 0 = loss chart hidden
+    spark_points: int = 0  # points per drift sparkline
+    band_points: int = 0  # points of the selected layer's percentile chart
+    band_layers: str = "selected"  # "selected" or "all"
+    mini_points: int = 0  # points of every layer's small p15/p50/p85 chart (drift panel)
+    grad_points: int = 0  # points of every layer's |∇W| history (gradient panel)
+    selected: int = 1  # 1-based layer index
+    decision: tuple[int, int] | None = None  # (cols, pixel rows) when the map is visible
+    hist_bins: int = 0  # 0 = histograms hidden
+    script: bool = False  # the initial config and the command log (to save a recording)
+
+
+@dataclass(frozen=True)
+class LayerData:
+    """Per hidden layer: downsampled sparklines / bands and the latest statistics."""
+
+    index: int
+    spark: dict[str, SeriesView | None] = field(default_factory=dict)
+    bands: dict[str, SeriesView | None] = field(default_factory=dict)
+    mini: dict[str, SeriesView | None] = field(default_factory=dict)
+    grad: SeriesView | None = None
+    last: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Histogram:
+    """Histogram of one hidden layer's activation outputs (last forward pass)."""
+
+    index: int
+    counts: np.ndarray
+    lo: float
+    hi: float
+    mean: float
+    std: float
+    zeros: float  # fraction of exact zeros (dead ReLU outputs)
+
+
+@dataclass(frozen=True)
+class ReplayState:
+    """Where a live replay stands (None in a Frame when no lesson is playing)."""
+
+    active: bool  # still following the script (False once the user took over)
+    next_step: int | None  # the step of the next scheduled event (None: none left)
+    total: int | None  # the lesson's last step
+    finished: bool  # the lesson reached its last step with its last event applied
+
+
+@dataclass(frozen=True)
+class Frame:
+    """Everything the UI draws, copied at one instant (all from the same step)."""
+
+    version: int  # increases whenever anything visible changed
+    state: str
+    step: int
+    epoch: int
+    steps_per_sec: float
+    config: Config
+    is_2d: bool
+    input_dim: int
+    loss_last: float | None = None
+    val_loss: float | None = None
+    val_acc: float | None = None
+    message: str | None = None  # divergence hint, early stop, last command error, worker error
+    events: tuple[Event, ...] = ()
+    replay: ReplayState | None = None
+    loss: dict[str, SeriesView | None] = field(default_factory=dict)
+    layers: tuple[LayerData, ...] = ()
+    decision: dict[str, Any] | None = None
+    decision_error: str | None = None
+    histograms: tuple[Histogram, ...] = ()
+    initial_config: Config | None = None  # with Needs(script=True)
+    log: tuple[tuple[int, str], ...] = ()  # with Needs(script=True)
+
+    @property
+    def depth(self) -> int:
+        return self.config.depth
+
+    @property
+    def bn(self) -> bool:
+        return self.config.bn
+
+    @property
+    def activation(self) -> str:
+        return self.config.activation
+
+    @property
+    def caption(self) -> str | None:
+        """The latest caption event's text (None before the first)."""
+        return next((e.text for e in reversed(self.events) if e.kind == "caption"), None)
+
+
+def build_frame(
+    session: Any,
+    needs: Needs,
+    *,
+    version: int = 0,
+    state: str = PAUSED,
+    steps_per_sec: float = 0.0,
+    message: str | None = None,
+    replay: ReplayState | None = None,
+) -> Frame:
+    """Copy what ``needs`` asks for out of ``session`` (call under the runner's lock);
+    the keywords are the runner's own fields."""
+    h = session.history
+    c = session.config
+    last = session.last_record or {}
+    parts: dict[str, Any] = {}
+    if needs.loss_points:
+        # validation points are drawn as separate markers: fewer of them keep the line visible
+        parts["loss"] = {
+            k: h.view(k, needs.loss_points // (4 if k.startswith("val") else 1))
+            for k in LOSS_SERIES
+        }
+    if needs.decision is not None:
+        if not session.data.is_2d:
+            parts["decision_error"] = (
+                f"the decision boundary needs 2-D data ({c.dataset} has "
+                f"{session.data.input_dim} inputs): try dataset next"
+            )
+        else:
+            parts["decision"] = decision_grid(session, *needs.decision)
+    if needs.hist_bins:
+        parts["histograms"] = tuple(_histograms(session, needs.hist_bins))
+    if needs.script:
+        parts["initial_config"] = session.initial_config
+        parts["log"] = tuple(session.log)
+    return Frame(
+        step=session.step_count,
+        epoch=session.epoch,
+        config=c,
+        is_2d=bool(session.data.is_2d),
+        input_dim=int(session.data.input_dim),
+        loss_last=last.get("loss"),
+        val_loss=session.last_val[0] if session.last_val else None,
+        val_acc=session.last_val[1] if session.last_val else None,
+        events=tuple(session.events),
+        layers=tuple(_layer(h, i, needs) for i in range(1, c.depth + 1)),
+        version=version,
+        state=state,
+        steps_per_sec=steps_per_sec,
+        message=message,
+        replay=replay,
+        **parts,
+    )
+
+
+def _layer(h: Any, i: int, needs: Needs) -> LayerData:
+    def views(keys: tuple[str, ...], points: int) -> dict[str, SeriesView | None]:
+        return {k: h.view(layer_metric(i, k), points) for k in keys}
+
+    banded = needs.band_points and (needs.band_layers == "all" or i == needs.selected)
+    last = {}
+    for k in LAST_KEYS:
+        s = h.series.get(layer_metric(i, k))
+        last[k] = s.last if s is not None else math.nan
+    return LayerData(
+        i,
+        spark=views(SPARK_KEYS, needs.spark_points) if needs.spark_points else {},
+        bands=views(BAND_KEYS, needs.band_points) if banded else {},
+        mini=views(BAND_KEYS, needs.mini_points) if needs.mini_points else {},
+        grad=h.view(layer_metric(i, "grad_norm"), needs.grad_points) if needs.grad_points else None,
+        last=last,
+    )
+
+
+def decision_grid(session: Any, cols: int, rows: int, *, margin: float = 0.1) -> dict[str, Any]:
+    """Class probabilities (eval mode) over a cols×rows grid covering the 2-D training data,
+    top row = largest y; with the training points and labels. Everything is a copy."""
+    if not session.data.is_2d:
+        raise CommandError("the decision boundary needs 2-D data")
+    x = session.data.x_train
+    lo, hi = x.min(axis=0), x.max(axis=0)
+    pad = (hi - lo) * margin
+    lo, hi = lo - pad, hi + pad
+    gx = np.linspace(lo[0], hi[0], cols, dtype=session.dtype)
+    gy = np.linspace(hi[1], lo[1], rows, dtype=session.dtype)
+    xx, yy = np.meshgrid(gx, gy)
+    proba = session.predict_proba(np.stack([xx.ravel(), yy.ravel()], axis=1))
+    out = {
+        "proba": proba.reshape(rows, cols, -1),
+        "lo": lo,
+        "hi": hi,
+        "points": x,
+        "labels": session.data.y_train,
+    }
+    return {k: read_only(np.array(v, copy=True)) for k, v in out.items()}
+
+
+def _histograms(session: Any, bins: int) -> list[Histogram]:
+    """np.histogram of every hidden layer's output on one common range (DLFS fig. 6-10)."""
+    outs = [(i, a) for i, a in enumerate(session.layer_outputs(), start=1) if a is not None]
+    outs = [(i, np.asarray(a, dtype=np.float64).ravel()) for i, a in outs]
+    finite = [a[np.isfinite(a)] for _, a in outs]
+    act = session.config.activation
+    if act == "sigmoid":
+        lo, hi = 0.0, 1.0  # the activation's own range, as in the book's figures
+    elif act == "tanh":
+        lo, hi = -1.0, 1.0
+    else:
+        nonempty = [a for a in finite if a.size]
+        if not nonempty:
+            return []
+        allv = np.concatenate(nonempty)
+        lo = float(np.percentile(allv, 0.5))
+        hi = float(np.percentile(allv, 99.5))
+        if act in ("relu",):
+            lo = min(lo, 0.0)
+        if hi <= lo:
+            hi = lo + 1.0
+    result = []
+    for (i, a), fa in zip(outs, finite, strict=True):
+        # ReLU: the exact zeros (often half) would flatten everything else; they are
+        # reported as a fraction instead
+        shown = fa[fa != 0] if act == "relu" else fa
+        counts, _ = np.histogram(np.clip(shown, lo, hi), bins=bins, range=(lo, hi))
+        result.append(
+            Histogram(
+                index=i,
+                counts=read_only(counts),
+                lo=lo,
+                hi=hi,
+                mean=float(fa.mean()) if fa.size else math.nan,
+                std=float(fa.std()) if fa.size else math.nan,
+                zeros=float(np.count_nonzero(a == 0)) / a.size if a.size else math.nan,
+            )
+        )
+    return result

@@ -1,0 +1,66 @@
+"""The ``:`` command line and the command palette: typed commands into the vocabulary."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from textual import events
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.widgets import Input
+
+from bntui.tui.keys import palette_entries
+
+
+class BntuiCommands(Provider):
+    """Command palette entries: every key's action, by name (from the key table)."""
+
+    async def discover(self) -> Hits:
+        for title, action in palette_entries():
+            yield DiscoveryHit(title, partial(self._run, action))
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, action in palette_entries():
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, matcher.highlight(title), partial(self._run, action))
+
+    async def _run(self, action: str) -> None:
+        await self.app.run_action(action)
+
+
+class CommandLine(Input):
+    """A one-line prompt, focusable only while open: a closed line must never eat keys."""
+
+    def __init__(self, placeholder: str, *, id: str | None = None) -> None:
+        super().__init__(placeholder=placeholder, id=id, select_on_focus=False)
+
+    def on_mount(self) -> None:
+        self.cursor_blink = False
+        self.can_focus = False
+
+    @property
+    def is_open(self) -> bool:
+        return self.has_class("open")
+
+    def open(self) -> None:
+        self.value = ""
+        self.add_class("open")
+        self.can_focus = True
+        self.focus()
+
+    def close(self) -> None:
+        self.value = ""
+        self.remove_class("open")
+        self.can_focus = False
+        self.blur()  # on its own screen: a modal on top would later restore focus to it
+
+    async def type_key(self, event: events.Key) -> None:
+        """Type a key that reached the app before the line had focus (fast typing, pasted
+        text, SSH): it belongs to the line, not to the app's bindings."""
+        if event.key == "enter":
+            await self.action_submit()
+        elif event.key == "backspace":
+            self.action_delete_left()
+        elif event.is_printable and event.character:
+            self.insert_text_at_cursor(event.character)

@@ -1,0 +1,44 @@
+"""What the app writes: SVG screenshots and the session as a replay script."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from textual.app import App
+
+from bntui.frame import Needs
+from bntui.replay.recorder import script_toml, write_script
+from bntui.runner import Runner
+from bntui.tui.web import in_browser, offer_download
+
+
+def screenshot(app: App, step: int) -> str:
+    """Save ``bntui-<step>.svg`` in the working directory; returns the message to show.
+
+    Under ``bntui serve`` the browser downloads it instead (nothing is written on the server).
+    """
+    if in_browser(app):
+        return offer_download(app, app.export_screenshot(), f"bntui-{step}.svg")
+    try:
+        path = app.save_screenshot(filename=f"bntui-{step}.svg", path=os.getcwd())
+    except OSError as exc:
+        return f"screenshot failed: {exc.strerror or exc}"
+    return f"screenshot saved: {path}"
+
+
+def save_script(runner: Runner, path: str, app: App | None = None) -> str:
+    """Save the session so far as a replay script (from a Frame); returns the message.
+
+    Under ``bntui serve`` (``app`` in a browser) the browser downloads it instead.
+    """
+    frame = runner.frame(Needs(script=True), settled=True)  # keys sent before count
+    assert frame.initial_config is not None
+    if app is not None and in_browser(app):
+        text = script_toml(frame.initial_config, frame.log, frame.step)
+        return offer_download(app, text, Path(path).name)
+    try:
+        write_script(frame.initial_config, frame.log, frame.step, path, force=True)
+    except (OSError, ValueError) as exc:
+        return f"could not save {path}: {exc}"
+    return f"session saved: {Path(path).resolve()}"
