@@ -1,0 +1,3 @@
+"""Korean UI strings: English text → Korean (see ``bntui.i18n``)."""
+
+KO: dict[str, str] = {}
