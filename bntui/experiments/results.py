@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from bntui.errors import decode_utf8, read_input
 from bntui.experiments.space import SweepError
 from bntui.export import FILE_MODE, dumps_record
 
@@ -24,16 +25,9 @@ def results_path(directory: str | Path) -> Path:
 def read_rows(path: str | Path) -> list[dict[str, Any]]:
     """The rows of a results file; a partial last line (an interrupted write) is skipped."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SweepError(f"{p}: no such file (run a sweep with --out first)") from None
-    except IsADirectoryError:
-        raise SweepError(f"{p}: is a directory, not a results file") from None
-    except UnicodeDecodeError:
-        raise SweepError(f"{p}: not UTF-8 text; not a results file") from None
-    except OSError as exc:
-        raise SweepError(f"{p}: cannot read ({exc.strerror or exc})") from None
+    if not p.exists():
+        raise SweepError(f"{p}: no such file (run a sweep with --out first)")
+    text = decode_utf8(read_input(p, SweepError, "a results file"), str(p), SweepError)
     lines = text.split("\n")
     rows = []
     for number, line in enumerate(lines, start=1):
