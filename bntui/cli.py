@@ -73,7 +73,11 @@ def config_from_args(args: argparse.Namespace) -> Config:
     given = {f.name: getattr(args, f.name) for f in fields(Config) if hasattr(args, f.name)}
     if "data" in given and "dataset" not in given:
         given["dataset"] = "file"
-    values = base.to_dict() | given
+    if {"steps", "epochs"} <= given.keys():
+        raise UsageError("give --steps or --epochs, not both")
+    length = {"steps", "epochs"} & given.keys()  # a flag's run length replaces the file's
+    values = {k: v for k, v in base.to_dict().items() if not length or k not in ("steps", "epochs")}
+    values |= given
     return Config.from_dict(values, where="command line")
 
 
@@ -253,11 +257,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     session = Session(config)
     started = time.perf_counter()
     with open_metrics(args.metrics, force=args.force) as writer, one_blas_thread():
-        interrupted = _train(session, config.steps, schedule, writer, quiet=args.quiet)
+        interrupted = _train(session, session.planned_steps, schedule, writer, quiet=args.quiet)
+        test = session.test_metrics()  # the test set, once, at the end
+        if writer is not None and test is not None:
+            writer.write({"step": session.step_count, "epoch": session.epoch, **test})
     elapsed = time.perf_counter() - started
     if args.save_model:
         save_model(args.save_model, model_arrays(session), force=args.force)
-    print_summary(session, elapsed, interrupted=interrupted, metrics=args.metrics)
+    print_summary(session, elapsed, interrupted=interrupted, metrics=args.metrics, test=test)
     return 130 if interrupted else 0
 
 
@@ -320,7 +327,9 @@ def config_toml(config: Config) -> str:
     return tomli_w.dumps({"config": config.to_dict()})
 
 
-def print_summary(session, elapsed: float, *, interrupted: bool, metrics: str | None) -> None:
+def print_summary(
+    session, elapsed: float, *, interrupted: bool, metrics: str | None, test: dict | None = None
+) -> None:
     import math
 
     from rich import box
@@ -350,11 +359,18 @@ def print_summary(session, elapsed: float, *, interrupted: bool, metrics: str | 
         f"{c.width}  {c.activation}  BN {'on (' + c.bn_position + ')' if c.bn else 'off'}"
         f"  {c.optimizer} lr {c.lr:g}  init {c.init}",
     )
+    penalty = f"  + penalty {last['penalty']:.4f}" if "penalty" in last else ""
     head.add_row(
         "train",
-        f"loss {last.get('loss', math.nan):.4f}  acc {last.get('acc', math.nan):.3f} (last batch)",
+        f"data loss {last.get('loss', math.nan):.4f}{penalty}  acc {last.get('acc', math.nan):.3f}"
+        " (last batch, train mode)",
+    )
+    head.add_row(
+        "", f"acc {session.train_eval_accuracy():.3f} (all {session.data.n_train:,}, eval mode)"
     )
     head.add_row("val", f"loss {val[0]:.4f}  acc {val[1]:.3f}")
+    if test is not None:
+        head.add_row("test", f"loss {test['test_loss']:.4f}  acc {test['test_acc']:.3f} (once)")
     for note in session.data.notes:
         head.add_row("data", note)
     if metrics:

@@ -20,6 +20,7 @@ import difflib
 import io
 import math
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,6 +52,7 @@ class Table:
     class_names: tuple[str, ...]
     notes: list[str] = field(default_factory=list)
     numeric: tuple[int, ...] = ()  # columns of x to standardize
+    n_test: int = 0  # the last n_test rows come from the test file (``read_table(test=...)``)
 
 
 def plural(count: int, noun: str) -> str:
@@ -205,31 +207,45 @@ def _id_like(values: list[str]) -> str | None:
     return None
 
 
-def _numeric_column(name: str, numbers: list[float | None], notes: list[str]) -> np.ndarray:
+def _numeric_column(
+    name: str, numbers: list[float | None], notes: list[str], fit: np.ndarray | None = None
+) -> np.ndarray:
+    """Floats; missing values get the median of the ``fit`` rows (all if None or none)."""
     col = np.array([math.nan if v is None else v for v in numbers], dtype=np.float64)
     missing = np.isnan(col)
     if missing.any():
-        median = float(np.median(col[~missing]))  # the middle value: robust to outliers
+        pool = col if fit is None else col[fit]
+        where = "" if fit is None else " of the training rows"
+        if np.isnan(pool).all():
+            pool, where = col, " of all rows (the training rows have none)"
+        median = float(np.median(pool[~np.isnan(pool)]))  # the middle value: robust to outliers
         col[missing] = median
         notes.append(
-            f"{name}: {plural(int(missing.sum()), 'missing value')} imputed with the median "
-            f"{fmt(median)}"
+            f"{name}: {plural(int(missing.sum()), 'missing value')} imputed with the median"
+            f"{where} {fmt(median)}"
         )
     return col
 
 
 def _categorical_column(
-    name: str, values: list[str], notes: list[str]
+    name: str, values: list[str], notes: list[str], fit: np.ndarray | None = None
 ) -> tuple[np.ndarray, list[str]]:
+    """One-hot over all rows' categories; missing: the ``fit`` rows' most frequent value."""
     present = [v for v in values if v.lower() not in MISSING]
     counts = Counter(present)
     n_missing = len(values) - len(present)
     filled = values
     if n_missing:
-        top = max(sorted(counts), key=lambda v: counts[v])  # most frequent; ties: first sorted
+        pool = values if fit is None else [values[i] for i in fit]
+        fitted = Counter(v for v in pool if v.lower() not in MISSING)
+        where = "" if fit is None else " of the training rows"
+        if not fitted:
+            fitted, where = counts, " of all rows (the training rows have none)"
+        top = max(sorted(fitted), key=lambda v: fitted[v])  # most frequent; ties: first sorted
         filled = [top if v.lower() in MISSING else v for v in values]
         notes.append(
-            f"{name}: {plural(n_missing, 'missing value')} imputed with the most frequent {top!r}"
+            f"{name}: {plural(n_missing, 'missing value')} imputed with the most frequent"
+            f"{where} {top!r}"
         )
     categories = sorted(counts)
     index = {c: i for i, c in enumerate(categories)}
@@ -241,12 +257,28 @@ def _categorical_column(
 
 
 def read_table(
-    path: str | Path, target: str, features: tuple[str, ...] | list[str] | None = None
+    path: str | Path,
+    target: str,
+    features: tuple[str, ...] | list[str] | None = None,
+    *,
+    fit_rows: Callable[[int], np.ndarray] | None = None,
+    test: str | Path | None = None,
 ) -> Table:
-    """Parse a CSV into an unstandardized Table; see the module docstring for the rules."""
+    """Parse a CSV into an unstandardized Table; see the module docstring for the rules.
+
+    ``fit_rows(n)``, called with the number of rows that have a target, returns the rows
+    whose values impute the missing ones (the training rows); default: all rows.
+    ``test``: a second CSV with the same header; its rows come last (``Table.n_test``),
+    encoded like the others and never part of ``fit_rows``."""
     p = Path(path)
     label = str(path)
     names, rows, lines = _read_rows(p, label)
+    n_main = len(rows)
+    if test is not None:
+        test_names, test_rows, test_lines = _read_rows(Path(test), str(test))
+        if test_names != names:
+            raise DataError(f"{test}: its header differs from {label}'s")
+        rows, lines = rows + test_rows, lines + test_lines
     if not target:
         raise DataError(
             f"{label}: give the column to predict with --target (columns: {', '.join(names)})"
@@ -259,6 +291,8 @@ def read_table(
     columns = {name: [row[j] for row in rows] for j, name in enumerate(names)}
     y, class_names, keep, notes = _target(columns[target], lines, target, label)
     kept_lines = [line for line, k in zip(lines, keep, strict=True) if k]
+    n_test = int(np.count_nonzero(keep[n_main:]))
+    fit = None if fit_rows is None else np.asarray(fit_rows(len(y) - n_test))
     explicit = features is not None
     if features is not None:
         chosen = list(dict.fromkeys(features))  # drop repeats, keep order
@@ -311,7 +345,7 @@ def read_table(
         bad = [(v, line) for (v, line) in present if _number(v) is None]
         if not bad:
             numeric.append(sum(b.shape[1] for b in blocks))
-            blocks.append(_numeric_column(name, numbers, notes)[:, None])
+            blocks.append(_numeric_column(name, numbers, notes, fit)[:, None])
             feature_names.append(name)
         elif len(bad) <= (1 - _NUMERIC_SHARE) * len(present):
             value, line = bad[0]
@@ -320,13 +354,14 @@ def read_table(
                 f"line {line} (leave missing values empty or write NA)"
             )
         else:
-            onehot, onehot_names = _categorical_column(name, values, notes)
+            onehot, onehot_names = _categorical_column(name, values, notes, fit)
             blocks.append(onehot)
             feature_names.extend(onehot_names)
     if not blocks:
         raise DataError(f"{label}: no usable feature column")
     notes.insert(0, f"features: {', '.join(chosen)} -> {len(feature_names)} inputs, {len(y)} rows")
-    return Table(np.hstack(blocks), y, tuple(feature_names), class_names, notes, tuple(numeric))
+    x = np.hstack(blocks)
+    return Table(x, y, tuple(feature_names), class_names, notes, tuple(numeric), n_test)
 
 
 def standardize(
