@@ -42,7 +42,7 @@ class ScriptError(ConfigError):
 
 TOP_KEYS = ("title", "description", "config", "event")
 EVENT_KEYS = ("at", "do", "caption", "screenshot", "pause", "window", "expect")
-RECORD_METRICS = ("loss", "acc", "val_loss", "val_acc", "lr", "epoch")
+RECORD_METRICS = ("loss", "acc", "val_loss", "val_acc", "lr", "epoch", "penalty", "train_eval_acc")
 OPERATORS = (">=", "<=", "==", "!=", ">", "<")
 DEFAULT_WINDOW = 100
 _LAYER_METRIC = re.compile(r"^L(\d+)\.([a-z_0-9]+)$")
