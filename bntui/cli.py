@@ -366,7 +366,9 @@ def print_summary(
         " (last batch, train mode)",
     )
     head.add_row(
-        "", f"acc {session.train_eval_accuracy():.3f} (all {session.data.n_train:,}, eval mode)"
+        "",
+        f"acc {session.train_eval_accuracy():.3f} on all {session.data.n_train:,} "
+        "(BN running statistics, no dropout)",
     )
     head.add_row("val", f"loss {val[0]:.4f}  acc {val[1]:.3f}")
     if test is not None:

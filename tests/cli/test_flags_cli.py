@@ -26,7 +26,7 @@ def test_run_epochs_writes_whole_epochs_and_the_test_record(tmp_path, capsys):
     assert not any("test_acc" in r for r in steps)
     assert all("train_eval_acc" in r for r in steps if r["step"] % 4 == 0)
     assert "done after 12 steps" in out and re.search(r"test +loss [0-9.]+ +acc [0-9.]+", out)
-    assert "(last batch, train mode)" in out and "(all 210, eval mode)" in out
+    assert "(last batch, train mode)" in out and "on all 210 (BN running statistics" in out
 
 
 def test_steps_and_epochs_together_are_one_line_exit_2(capsys):

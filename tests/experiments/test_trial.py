@@ -157,3 +157,21 @@ def test_ics_matches_the_definition_on_a_two_layer_net():
     assert first == 1.0
     assert l2 == pytest.approx(want_l2, rel=1e-12) and l2 > 0
     assert cos == pytest.approx(want_cos, rel=1e-12)
+
+
+def test_ics_on_read_only_data_leaves_the_model_as_found():
+    # a Dataset's arrays are read-only; the layers cache views of them during the passes
+    m = _model(True)
+    x, y = _batch()
+    x.setflags(write=False)
+    m.loss(x, y, train=True)
+    m.backward()
+    before = [p.data.copy() for p in m.parameters()]
+    assert len(ics(m, x, y, 0.1)) == 3
+    for p, d in zip(m.parameters(), before, strict=True):
+        np.testing.assert_array_equal(p.data, d)
+
+
+def test_an_ics_trial_runs_on_the_sessions_read_only_data():
+    row = run_trial(spec(Config(steps=20, eval_every=1000), {"ics": 64}))
+    assert len(row["ics_l2"]) == 5 and row["ics_l2"][0] == 0.0 and row["ics_cos"][0] == 1.0
