@@ -1,8 +1,8 @@
 """Benchmark: the fig. 6-18 grid of Deep Learning from Scratch as one ``bntui sweep``.
 
 16 init scales (logspace(0, -4, 16)) × BN on/off × 5 seeds = 160 trials; 1,000 training
-images, 5 hidden layers of 100, SGD lr 0.01, batch 100, 20 epochs (200 steps), BN ε 1e-6 (the book's); validation
-on the data's test split once at the end. Runs the grid with ``--jobs 1`` and ``--jobs 2``
+images, 5 hidden layers of 100, SGD lr 0.01, batch 100, 20 epochs (200 steps), BN ε 1e-6
+(the book's); validation on the data's test split once at the end. Runs the grid with ``--jobs 1`` and ``--jobs 2``
 into fresh directories, checks both give the same numbers per trial id, and prints the wall
 times, the speed-up and the jobs-2 table and chart.
 
@@ -58,7 +58,7 @@ def main() -> int:
     )  # fmt: skip
     grid = [parse_param(f"init={SCALES}"), parse_param("bn=on,off")]
     the_plan = plan(base, grid, [], trials=0, seeds=args.seeds)
-    print(f"data {data}: {len(the_plan.specs)} trials of {base.steps} steps", flush=True)
+    print(f"data {data}: {len(the_plan.specs)} trials of {base.epochs} epochs", flush=True)
     times: dict[int, float] = {}
     rows_by_jobs = {}
     for jobs in (int(j) for j in args.jobs.split(",")):
