@@ -2,9 +2,9 @@
 
 16 init scales (logspace(0, -4, 16)) × BN on/off × 5 seeds = 160 trials; 1,000 training
 images, 5 hidden layers of 100, SGD lr 0.01, batch 100, 20 epochs (200 steps), BN ε 1e-6
-(the book's); validation on the data's test split once at the end. Runs the grid with ``--jobs 1`` and ``--jobs 2``
-into fresh directories, checks both give the same numbers per trial id, and prints the wall
-times, the speed-up and the jobs-2 table and chart.
+(the book's); validation on the data's test split once at the end. Runs the grid with
+``--jobs 1`` and ``--jobs 2`` into fresh directories, checks both give the same numbers per
+trial id, and prints the wall times, the speed-up and the jobs-2 table and chart.
 
     python bench/sweep.py [--data DIR] [--seeds 5] [--jobs 1,2] [--json OUT]
 
