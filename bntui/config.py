@@ -18,7 +18,7 @@ from bntui.errors import BntuiError, decode_utf8, read_input
 from bntui.nn.errors import NNError
 from bntui.nn.init import parse_init as _parse_init
 from bntui.nn.names import ACTIVATION_NAMES as ACTIVATIONS
-from bntui.nn.names import BN_POSITIONS, NORM_NAMES
+from bntui.nn.names import BN_POSITIONS, DROPOUT_STYLES, NORM_NAMES
 from bntui.nn.names import OPTIMIZER_NAMES as OPTIMIZERS
 from bntui.nn.norms import parse_norm
 
@@ -63,6 +63,16 @@ class Config:
     samples: int = field(default=1500, metadata=_meta("points in a synthetic set"))
     noise: float = field(default=0.2, metadata=_meta("noise of the synthetic sets"))
     val_fraction: float = field(default=0.2, metadata=_meta("share held out for validation"))
+    test_fraction: float = field(
+        default=0.0,
+        metadata=_meta("share held out as a test set, reported once at the end (0: none)"),
+    )
+    test_data: str | None = field(
+        default=None,
+        metadata=_meta(
+            "a test set file of the same kind as --data, reported at the end", metavar="PATH"
+        ),
+    )
     train_size: int | None = field(
         default=None, metadata=_meta("keep only N training samples (overfitting studies)")
     )
@@ -85,7 +95,15 @@ class Config:
         metadata=_meta("BN before or after the activation", choices=BN_POSITIONS),
     )
     bn_momentum: float = field(default=0.1, metadata=_meta("BN running-average momentum"))
+    bn_eps: float = field(default=1e-5, metadata=_meta("ε of every normalization layer"))
     dropout: float = field(default=0.0, metadata=_meta("dropout probability after each layer"))
+    dropout_style: str = field(
+        default="inverted",
+        metadata=_meta(
+            "inverted (train scales by 1/(1-p)) or scale-at-test (DLFS: test multiplies by 1-p)",
+            choices=DROPOUT_STYLES,
+        ),
+    )
     init: str = field(
         default="he", metadata=_meta("weight init: he, xavier or std:<s>", metavar="SPEC")
     )
@@ -103,6 +121,14 @@ class Config:
     )
     batch_size: int = field(default=64, metadata=_meta("mini-batch size"))
     steps: int = field(default=3000, metadata=_meta("training steps (headless runs)"))
+    epochs: int | None = field(
+        default=None,
+        metadata=_meta(
+            "train N full passes over the training set instead of --steps (a last partial "
+            "batch is used; a 1-row remainder joins the batch before it)",
+            metavar="N",
+        ),
+    )
     patience: int | None = field(
         default=None, metadata=_meta("early stopping: evaluations without val-loss improvement")
     )
@@ -142,6 +168,8 @@ class Config:
             value = getattr(self, f.name)
             if value is None or (only_changed and value == getattr(default, f.name)):
                 continue
+            if f.name == "steps" and self.epochs is not None:
+                continue  # epochs set the run's length; steps would contradict them
             out[f.name] = list(value) if isinstance(value, tuple) else value
         return out
 
@@ -150,6 +178,9 @@ class Config:
         """Build from TOML-like values; unknown keys and wrong types raise ConfigError."""
         known = {f.name: f for f in fields(cls)}
         kwargs: dict[str, Any] = {}
+        given = {k.replace("-", "_") for k, v in values.items() if v is not None}
+        if {"steps", "epochs"} <= given:
+            raise ConfigError(f"{where}: give steps or epochs, not both")
         for key, raw in values.items():
             name = key.replace("-", "_")
             if name not in known:
@@ -246,6 +277,15 @@ def validate(c: Config) -> None:
     _check(0 <= c.noise <= 5, f"noise must be in 0..5, got {c.noise}")
     _check(0 < c.val_fraction < 1, f"val-fraction must be between 0 and 1, got {c.val_fraction}")
     _check(
+        0 <= c.test_fraction < 1 and c.val_fraction + c.test_fraction < 1,
+        f"test-fraction must be in [0, 1) with val-fraction + test-fraction < 1, "
+        f"got {c.test_fraction}",
+    )
+    _check(
+        c.test_data is None or c.test_fraction == 0,
+        "give test-data or test-fraction, not both",
+    )
+    _check(
         c.train_size is None or c.train_size >= 1,
         f"train-size must be at least 1, got {c.train_size}",
     )
@@ -269,6 +309,11 @@ def validate(c: Config) -> None:
         f"norm {c.norm}: {groups} groups do not divide width {c.width}",
     )
     _check(0 <= c.dropout < 1, f"dropout must be in [0, 1), got {c.dropout}")
+    _check(0 < c.bn_eps <= 1, f"bn-eps must be in (0, 1], got {c.bn_eps}")
+    _check(
+        c.dropout_style in DROPOUT_STYLES,
+        f"dropout-style must be {' or '.join(DROPOUT_STYLES)}, got {c.dropout_style!r}",
+    )
     parse_init(c.init)
     _check(c.dtype in DTYPES, f"dtype must be float32 or float64, got {c.dtype!r}")
     _check(
@@ -283,6 +328,7 @@ def validate(c: Config) -> None:
     _check(c.max_norm is None or c.max_norm > 0, f"max-norm must be > 0, got {c.max_norm}")
     _check(1 <= c.batch_size <= 65536, f"batch-size must be in 1..65536, got {c.batch_size}")
     _check(c.steps >= 0, f"steps must be >= 0, got {c.steps}")
+    _check(c.epochs is None or c.epochs >= 1, f"epochs must be >= 1, got {c.epochs}")
     _check(c.patience is None or c.patience >= 1, f"patience must be >= 1, got {c.patience}")
     for name in ("seed", "data_seed", "init_seed", "order_seed"):
         value = getattr(c, name)
@@ -339,59 +385,3 @@ def load_config(path: str | Path) -> Config:
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: [config] must be a table")
     return Config.from_dict(table, where=str(path))
-
-
-ACTIVATION_COPIES = 6  # arrays kept per hidden layer and batch row (linear, BN, act, grads)
-WEIGHT_COPIES = 5  # weight, gradient, two optimizer states, the update
-INPUT_DIMS = {"mnist": 784, "fashion-mnist": 784}
-
-
-def memory_estimate(c: Config) -> int:
-    """Rough bytes a session of ``c`` needs at its peak (training batch, weights, data).
-
-    Counts the activations kept for the backward pass (batch × width per hidden layer,
-    several arrays each), the weights with their gradients and optimizer states, and the
-    dataset. A file's input width is not known here; synthetic sets have 2 inputs.
-    """
-    item = 8 if c.dtype == "float64" else 4
-    if c.data is not None:
-        d_in, n = 0, 0  # unknown until the file is read
-    elif c.dataset in INPUT_DIMS:
-        d_in, n = INPUT_DIMS[c.dataset], 70_000
-    else:
-        d_in, n = 2, c.samples
-    rows = max(1, min(c.batch_size, n or c.batch_size))
-    width, depth = c.width, c.depth
-    acts = ACTIVATION_COPIES * rows * width * max(depth, 1) * item
-    weights = WEIGHT_COPIES * (depth * width * width + (d_in + 10) * width) * item
-    data = n * max(d_in, 1) * (item + 8)
-    return acts + weights + data
-
-
-def memory_limit() -> int:
-    """Bytes a session may plan to use: $BNTUI_MEMORY_LIMIT (MiB) or the machine's RAM."""
-    import os
-
-    override = os.environ.get("BNTUI_MEMORY_LIMIT")
-    if override:
-        try:
-            return int(float(override) * 2**20)
-        except ValueError:
-            msg = f"BNTUI_MEMORY_LIMIT must be a number of MiB, got {override!r}"
-            raise ConfigError(msg) from None
-    try:
-        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return 1 << 62  # unknown: do not refuse
-
-
-def check_memory(c: Config, limit: int | None = None) -> Config:
-    """``c`` unchanged, or ConfigError with the estimate when it cannot fit in memory."""
-    need, have = memory_estimate(c), memory_limit() if limit is None else limit
-    if need > have:
-        raise ConfigError(
-            f"batch-size {c.batch_size} × width {c.width} × depth {c.depth} "
-            f"({c.dtype}) needs about {need / 2**30:.1f} GiB, more than the "
-            f"{have / 2**30:.1f} GiB of memory here; use a smaller batch-size, width or depth"
-        )
-    return c

@@ -208,7 +208,10 @@ def write_text(path: str | Path, text: str, *, force: bool = False) -> Path:
 
 
 # The CSV columns of a metrics record; per-layer statistics become L<i>.<key> columns.
-CSV_BASE = ("step", "epoch", "lr", "loss", "acc", "val_loss", "val_acc", "events")
+CSV_BASE = (
+    "step", "epoch", "lr", "loss", "penalty", "acc", "val_loss", "val_acc", "train_eval_acc",
+    "test_loss", "test_acc", "events",
+)  # fmt: skip
 
 
 def flatten_record(record: dict[str, Any]) -> dict[str, Any]:

@@ -19,7 +19,8 @@ import numpy as np
 
 from bntui.commands import Command, CommandError, parse
 from bntui.config import Config, ConfigError
-from bntui.data import DataError, load_dataset
+from bntui.data import DataError, Dataset, load_dataset
+from bntui.epochs import batch_rows, batches_left
 from bntui.events import Event
 from bntui.metrics import History, _round, layer_stats
 from bntui.nn import MLP, NNError, make_optimizer
@@ -47,7 +48,16 @@ def _streams(seed: int, overrides: dict[str, int | None] | None = None) -> dict[
 class Session(SessionCommands):
     """Owns the network, the data and the optimizer; trains one batch per ``step()``."""
 
-    def __init__(self, config: Config, *, history_capacity: int = 1024) -> None:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        history_capacity: int = 1024,
+        load: Callable[[Config, np.random.Generator], Dataset] | None = None,
+    ) -> None:
+        """``load(config, rng)`` replaces ``load_dataset`` (a ``DatasetCache``'s, shared by
+        the trials of a sweep, must return what ``load_dataset`` would)."""
+        self._load = load or load_dataset
         self.initial_config = config
         self.config = config
         self.history = History(history_capacity)
@@ -80,7 +90,7 @@ class Session(SessionCommands):
         self._rng = _streams(
             c.seed, {"data": c.data_seed, "init": c.init_seed, "order": c.order_seed}
         )
-        self.data = load_dataset(self.config, self._rng["data"])
+        self.data = self._load(self.config, self._rng["data"])
         self._restart_epochs()
         self.model = self._build_model()
         self.optimizer = self._new_optimizer()
@@ -109,6 +119,8 @@ class Session(SessionCommands):
             bn_position=c.bn_position,
             bn_momentum=c.bn_momentum,
             dropout=c.dropout,
+            dropout_style=c.dropout_style,
+            bn_eps=c.bn_eps,
             init=c.init,
             dtype=self.dtype,
             weight_decay=c.weight_decay,
@@ -121,16 +133,35 @@ class Session(SessionCommands):
 
     # ------------------------------------------------------------------ training
     def _next_batch(self) -> np.ndarray:
-        n = self.data.x_train.shape[0]
-        bs = min(self.config.batch_size, n)
-        if self._pos + bs > self._order.size:
-            if self._order.size:
-                self.epoch += 1
-            self._order = self._rng["order"].permutation(n)
-            self._pos = 0
-        idx = self._order[self._pos : self._pos + bs]
-        self._pos += bs
+        """The next batch's row indices; a new epoch (1-based) draws a fresh permutation."""
+        n, bs, whole = self.data.x_train.shape[0], self.config.batch_size, self.config.epochs
+        rows = batch_rows(self._pos, n, bs, whole=whole is not None) if self._order.size else 0
+        if rows == 0:
+            self.epoch += 1
+            self._order, self._pos = self._rng["order"].permutation(n), 0
+            rows = batch_rows(0, n, bs, whole=whole is not None)
+        idx = self._order[self._pos : self._pos + rows]
+        self._pos += rows
         return idx
+
+    @property
+    def planned_steps(self) -> int:
+        """The run's length in steps: ``steps``, or what ``epochs`` whole passes take."""
+        c, n = self.config, self.data.x_train.shape[0]
+        if c.epochs is None:
+            return c.steps
+        pos = self._pos if self._order.size else n
+        now = batches_left(pos, n, c.batch_size, whole=True)
+        return (
+            self.step_count
+            + now
+            + max(0, c.epochs - self.epoch) * batches_left(0, n, c.batch_size, whole=True)
+        )
+
+    @property
+    def finished(self) -> bool:
+        """True when the planned run is over (not counting divergence or early stopping)."""
+        return self.step_count >= self.planned_steps
 
     def step(self) -> dict[str, Any]:
         """Train on one batch and return the step's metrics record."""
@@ -144,6 +175,7 @@ class Session(SessionCommands):
         stats_now = (self.step_count + 1) % c.stats_every == 0
         w_before = [b.linear.W.data.copy() for b in self.model.blocks] if stats_now else None
         loss, logits = self.model.loss(x, y, train=True)
+        data_loss, penalty = self.model.last_data_loss, loss - self.model.last_data_loss
         self.model.backward()
         self.optimizer.step(self.model.optimizer_parameters())
         if c.max_norm is not None:
@@ -156,9 +188,11 @@ class Session(SessionCommands):
             "step": self.step_count,
             "epoch": self.epoch,
             "lr": _round(c.lr),
-            "loss": _round(loss),
+            "loss": _round(data_loss),  # the data loss; the penalty is its own field
             "acc": _round(acc),
         }
+        if c.weight_decay or c.l1:
+            record["penalty"] = _round(penalty)
         if not math.isfinite(loss):
             self.diverged = True
             self._event("", "diverged: " + DIVERGED_HINT, "diverged")
@@ -170,6 +204,7 @@ class Session(SessionCommands):
         if self.step_count % c.eval_every == 0 and not self.diverged:
             val_loss, val_acc = self.evaluate()
             record["val_loss"], record["val_acc"] = val_loss, val_acc
+            record["train_eval_acc"] = self.train_eval_accuracy()
             self._early_stopping(val_loss)
         if self._since_last_step:
             record["events"], self._since_last_step = self._since_last_step, []
@@ -186,17 +221,31 @@ class Session(SessionCommands):
 
     def evaluate(self) -> tuple[float, float]:
         """Validation loss and accuracy in eval mode (BN running statistics, no dropout)."""
-        with np.errstate(all="ignore"):
-            losses, correct, n = 0.0, 0, self.data.x_val.shape[0]
-            for start in range(0, n, 4096):
-                xv = self.data.x_val[start : start + 4096]
-                yv = self.data.y_val[start : start + 4096]
-                logits = self.model.forward(xv, train=False)
-                losses += softmax_cross_entropy(logits, yv)[0] * yv.size
-                correct += int(np.count_nonzero(np.argmax(logits, axis=1) == yv))
-        result = (_round(losses / max(n, 1)), _round(correct / max(n, 1)))
-        self.last_val = result
+        result = self.last_val = self._eval_mode(self.data.x_val, self.data.y_val)
         return result
+
+    def _eval_mode(self, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+        """(mean data loss, accuracy) of (x, y) in eval mode, in chunks of 4096."""
+        losses, correct, n = 0.0, 0, y.shape[0]
+        with np.errstate(all="ignore"):
+            for start in range(0, n, 4096):
+                logits = self.model.forward(x[start : start + 4096], train=False)
+                yc = y[start : start + 4096]
+                losses += softmax_cross_entropy(logits, yc)[0] * yc.size
+                correct += int(np.count_nonzero(np.argmax(logits, axis=1) == yc))
+        return _round(losses / max(n, 1)), _round(correct / max(n, 1))
+
+    def train_eval_accuracy(self) -> float:
+        """Eval-mode accuracy on the whole training set (BN running statistics, no dropout)."""
+        return self._eval_mode(self.data.x_train, self.data.y_train)[1]
+
+    def test_metrics(self) -> dict[str, float] | None:
+        """``test_loss``, ``test_acc`` of the held-out test set (None without one): call it
+        once, at the end; nothing in training (early stopping, the eval stride) reads it."""
+        if self.data.x_test is None or self.data.y_test is None:
+            return None
+        loss, acc = self._eval_mode(self.data.x_test, self.data.y_test)
+        return {"test_loss": loss, "test_acc": acc}
 
     def _early_stopping(self, val_loss: float) -> None:
         if self.config.patience is None:

@@ -14,8 +14,7 @@ from typing import Any
 
 from bntui.commands import DROPOUT_CYCLE, INIT_CYCLE, CommandError, cycle, resolve_number
 from bntui.config import ACTIVATIONS, BN_POSITIONS, DATASETS, OPTIMIZERS, Config
-from bntui.data import load_dataset
-from bntui.data.download import CHECKSUMS, is_downloaded
+from bntui.data.download import CHECKSUMS, locate
 from bntui.nn import NORM_NAMES
 
 SWITCHABLE_DATASETS = DATASETS[:-1]
@@ -137,12 +136,12 @@ class SessionCommands:
         current = self.config.dataset
         if arg in ("next", "prev"):
             # cycle over the sets that can load now: skip downloadable ones not yet fetched
-            usable = tuple(d for d in SWITCHABLE_DATASETS if d not in CHECKSUMS or is_downloaded(d))
+            usable = tuple(d for d in SWITCHABLE_DATASETS if d not in CHECKSUMS or locate(d))
             name = cycle(usable, current, arg)
         else:
             name = arg
         candidate = self.config.replace(dataset=name, data=None)
-        data = load_dataset(candidate, self._rng["data"])
+        data = self._load(candidate, self._rng["data"])
         self.config = candidate
         self.data = data
         self._restart_epochs()

@@ -76,8 +76,13 @@ def given_flags(args: argparse.Namespace) -> dict[str, object]:
 def config_from_args(args: argparse.Namespace) -> Config:
     """--config FILE first, then every flag given on the command line."""
     base = load_config(args.config) if args.config else Config()
-    values = base.to_dict() | given_flags(args)
-    from bntui.config import check_memory
+    given = given_flags(args)
+    if {"steps", "epochs"} <= given.keys():
+        raise UsageError("give --steps or --epochs, not both")
+    length = {"steps", "epochs"} & given.keys()  # a flag's run length replaces the file's
+    values = {k: v for k, v in base.to_dict().items() if not length or k not in ("steps", "epochs")}
+    values |= given
+    from bntui.memory import check_memory
 
     return check_memory(Config.from_dict(values, where="command line"))
 

@@ -67,7 +67,7 @@ def script_with_overrides(args: argparse.Namespace) -> tuple[Script, int | None]
     if values != script.config.to_dict():
         config = Config.from_dict(values, where="command line")
         script = dataclasses.replace(script, config=config)
-    from bntui.config import check_memory
+    from bntui.memory import check_memory
 
     check_memory(script.config)
     steps = None

@@ -25,11 +25,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     session = Session(config)
     started = time.perf_counter()
     with open_metrics(args.metrics, force=args.force) as writer, one_blas_thread():
-        interrupted = _train(session, config.steps, schedule, writer, quiet=args.quiet)
+        interrupted = _train(session, session.planned_steps, schedule, writer, quiet=args.quiet)
+        test = session.test_metrics()  # the test set, once, at the end
+        if writer is not None and test is not None:
+            writer.write({"step": session.step_count, "epoch": session.epoch, **test})
     elapsed = time.perf_counter() - started
     if args.save_model:
         save_model(args.save_model, model_arrays(session), force=args.force)
-    print_summary(session, elapsed, interrupted=interrupted, metrics=args.metrics)
+    print_summary(session, elapsed, interrupted=interrupted, metrics=args.metrics, test=test)
     from bntui.signals import exit_status
 
     return exit_status() if interrupted else 0  # 128 + the signal (ctrl+c: 130)
@@ -98,8 +101,22 @@ def config_toml(config: Config) -> str:
     return tomli_w.dumps({"config": config.to_dict()})
 
 
+def norm_label(c: Config) -> str:
+    """``BN on (before)``, ``LN (after)``, ``GN:4 (before)``, or ``no norm``."""
+    name = c.normalization
+    if name == "none":
+        return "BN off"
+    label = "BN on" if name == "bn" else name.upper()
+    return f"{label} ({c.bn_position})"
+
+
 def print_summary(
-    session: Session, elapsed: float, *, interrupted: bool, metrics: str | None
+    session: Session,
+    elapsed: float,
+    *,
+    interrupted: bool,
+    metrics: str | None,
+    test: dict | None = None,
 ) -> None:
     import math
 
@@ -127,14 +144,23 @@ def print_summary(
     head.add_row(
         "net",
         f"{c.dataset if c.data is None else c.data}  depth {c.depth} × width "
-        f"{c.width}  {c.activation}  BN {'on (' + c.bn_position + ')' if c.bn else 'off'}"
+        f"{c.width}  {c.activation}  {norm_label(c)}"
         f"  {c.optimizer} lr {c.lr:g}  init {c.init}",
     )
+    penalty = f"  + penalty {last['penalty']:.4f}" if "penalty" in last else ""
     head.add_row(
         "train",
-        f"loss {last.get('loss', math.nan):.4f}  acc {last.get('acc', math.nan):.3f} (last batch)",
+        f"data loss {last.get('loss', math.nan):.4f}{penalty}  acc {last.get('acc', math.nan):.3f}"
+        " (last batch, train mode)",
+    )
+    head.add_row(
+        "",
+        f"acc {session.train_eval_accuracy():.3f} on all {session.data.n_train:,} "
+        "(BN running statistics, no dropout)",
     )
     head.add_row("val", f"loss {val[0]:.4f}  acc {val[1]:.3f}")
+    if test is not None:
+        head.add_row("test", f"loss {test['test_loss']:.4f}  acc {test['test_acc']:.3f} (once)")
     for note in session.data.notes:
         head.add_row("data", note)
     if metrics:

@@ -11,12 +11,20 @@ from typing import Protocol
 
 import numpy as np
 
-from bntui.data.download import CHECKSUMS, dataset_dir, is_downloaded
+from bntui.data.arrays import _apply, _floats, _input_notes, _label_map
+from bntui.data.download import CHECKSUMS, locate
 from bntui.data.errors import DataError
 from bntui.data.idx import load_idx_dir
 from bntui.data.npz import check_npz_header
+from bntui.data.split import (  # noqa: F401 (split_indices re-exported)
+    IdxReader,
+    _subset,
+    _test_file,
+    split_indices,
+    split_three,
+)
 from bntui.data.synthetic import GENERATORS, TWO_CLASS
-from bntui.data.tabular import MAX_CLASSES, read_table, standardize
+from bntui.data.tabular import read_table, standardize
 from bntui.errors import stat_input
 
 
@@ -32,6 +40,8 @@ class DataSpec(Protocol):
     noise: float
     dtype: str
     val_fraction: float
+    test_fraction: float
+    test_data: str | None
     train_size: int | None
 
 
@@ -58,10 +68,15 @@ class Dataset:
     feature_names: tuple[str, ...]
     class_names: tuple[str, ...]
     notes: tuple[str, ...] = ()
+    x_test: np.ndarray | None = None  # a held-out test set (--test-fraction, --test-data)
+    y_test: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         where = f"dataset {self.name!r}"
-        for part in ("train", "val"):
+        if (self.x_test is None) != (self.y_test is None):
+            raise DataError(f"{where}: x_test and y_test come together")
+        parts = ("train", "val") if self.x_test is None else ("train", "val", "test")
+        for part in parts:
             x, y = getattr(self, f"x_{part}"), getattr(self, f"y_{part}")
             if x.ndim != 2 or y.ndim != 1 or len(x) != len(y):
                 raise DataError(f"{where}: x_{part} {x.shape} and y_{part} {y.shape} do not match")
@@ -71,8 +86,10 @@ class Dataset:
                 raise DataError(f"{where}: y_{part} has labels outside 0..{self.n_classes - 1}")
             x.setflags(write=False)
             y.setflags(write=False)
-        if self.x_val.shape[1] != self.x_train.shape[1]:
-            raise DataError(f"{where}: train and validation inputs differ in width")
+        if self.x_val.shape[1] != self.x_train.shape[1] or (
+            self.x_test is not None and self.x_test.shape[1] != self.x_train.shape[1]
+        ):
+            raise DataError(f"{where}: train, validation and test inputs differ in width")
         if len(self.feature_names) != self.input_dim:
             raise DataError(
                 f"{where}: {len(self.feature_names)} feature names for {self.input_dim} inputs"
@@ -103,98 +120,6 @@ class Dataset:
         return len(self.y_val)
 
 
-def split_indices(
-    n: int, val_fraction: float, train_size: int | None, rng: np.random.Generator, label: str
-) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """(train indices, val indices, notes): a random permutation, the first
-    round(n·val_fraction) (at least 1) for validation, then at most train_size to train."""
-    if not 0.0 < val_fraction < 1.0:
-        raise DataError(f"{label}: val-fraction must be between 0 and 1, got {val_fraction}")
-    n_val = max(1, round(n * val_fraction))
-    n_train = n - n_val
-    if n_train < 1:
-        raise DataError(f"{label}: {n} samples are too few to split off a validation set")
-    perm = rng.permutation(n)
-    val, train = perm[:n_val], perm[n_val:]
-    notes = [f"split: {n_train} train / {n_val} validation (val-fraction {val_fraction:g})"]
-    train, more = _subset(train, train_size, label)
-    return train, val, notes + more
-
-
-def _subset(train: np.ndarray, train_size: int | None, label: str) -> tuple[np.ndarray, list[str]]:
-    if train_size is None:
-        return train, []
-    if train_size > len(train):
-        raise DataError(
-            f"{label}: train-size {train_size} is larger than the "
-            f"{len(train)} training samples available"
-        )
-    if train_size < 1:
-        raise DataError(f"{label}: train-size must be at least 1, got {train_size}")
-    return train[:train_size], [f"train-size: kept {train_size} of {len(train)} training samples"]
-
-
-def _label_map(y: np.ndarray, label: str) -> tuple[np.ndarray, tuple[str, ...], list[str]]:
-    """(sorted distinct label values, class names, notes) for stored labels.
-
-    Labels that are already 0..K-1 are kept; others are mapped in sorted order."""
-    if y.dtype.kind == "f":
-        if not np.all(np.isfinite(y)) or not np.all(y == np.round(y)):
-            raise DataError(f"{label}: labels y must be whole numbers")
-    elif y.dtype.kind not in "iub":
-        raise DataError(f"{label}: labels y must be integers, got dtype {y.dtype}")
-    values = np.unique(y)
-    if len(values) < 2:
-        raise DataError(f"{label}: labels y hold a single class; nothing to classify")
-    if len(values) > MAX_CLASSES:
-        raise DataError(
-            f"{label}: labels y hold {len(values)} distinct values; at most {MAX_CLASSES} "
-            "classes are supported"
-        )
-    names = tuple(str(int(v)) for v in values)
-    if np.array_equal(values, np.arange(len(values))):
-        return values, names, []
-    return values, names, [f"labels {', '.join(names)} mapped to classes 0..{len(values) - 1}"]
-
-
-def _apply(values: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Each label's rank among the sorted distinct values: the class index 0..K-1."""
-    return np.searchsorted(values, y).astype(np.int64)
-
-
-def _floats(x: np.ndarray, dtype: np.dtype, label: str) -> np.ndarray:
-    """(n, ...) stored samples -> (n, d) floats; uint8 images scaled to [0, 1]."""
-    flat = x.reshape(len(x), -1)
-    if flat.dtype == np.uint8:
-        out = flat.astype(dtype)
-        out /= dtype.type(255)  # x / 255 (DLFS normalize=True), in place: MNIST is big
-        return out
-    if flat.dtype.kind not in "iuf":
-        raise DataError(f"{label}: inputs x must be numbers, got dtype {x.dtype}")
-    if flat.dtype.kind == "f" and not np.all(np.isfinite(flat)):
-        raise DataError(f"{label}: inputs x contain NaN or infinite values")
-    with np.errstate(over="ignore", invalid="ignore"):  # checked below, in words
-        out = flat.astype(dtype)
-    if not np.all(np.isfinite(out)):
-        big = float(np.max(np.abs(flat)))
-        raise DataError(
-            f"{label}: inputs x hold values too large for {dtype} (up to {big:.3g}); "
-            "rescale them or use --dtype float64"
-        )
-    return out
-
-
-def _input_notes(x: np.ndarray) -> list[str]:
-    notes = []
-    if x.ndim > 2:
-        notes.append(f"inputs of shape {x.shape[1:]} flattened to {int(np.prod(x.shape[1:]))}")
-    if x.dtype == np.uint8:
-        notes.append("pixels scaled from 0..255 to [0, 1]")
-    else:
-        notes.append("inputs used as stored (not rescaled)")
-    return notes
-
-
 def _stored(
     name: str,
     x: np.ndarray,
@@ -204,35 +129,57 @@ def _stored(
     config: DataSpec,
     rng: np.random.Generator,
     class_names: tuple[str, ...] | None = None,
+    test_file: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Dataset:
-    """A Dataset from stored arrays: the test split as validation if there is one.
+    """A Dataset from stored arrays: the test split as validation if there is one;
+    ``test_file`` (x, y) from --test-data is the held-out test set.
 
     Rows are picked in the stored dtype first, so only the kept rows become floats."""
     dtype = np.dtype(config.dtype)
     if len(x) != len(y):
         raise DataError(f"{name}: {len(x)} inputs but {len(y)} labels")
     notes = _input_notes(x)
+    held = np.arange(0)
     if x_test is None or y_test is None:
         values, names, label_notes = _label_map(y, name)
-        train, val, split_notes = split_indices(
-            len(y), config.val_fraction, config.train_size, rng, name
+        train, val, held, split_notes = split_three(
+            len(y), config.val_fraction, config.test_fraction, config.train_size, rng, name
         )
         x_tr, y_tr, x_va, y_va = x[train], y[train], x[val], y[val]
     else:
         values, names, label_notes = _label_map(np.concatenate([y, y_test]), name)
-        train, more = _subset(rng.permutation(len(y)), config.train_size, name)
+        perm = rng.permutation(len(y))
+        n_held = max(1, round(len(y) * config.test_fraction)) if config.test_fraction else 0
+        held, perm = perm[:n_held], perm[n_held:]
+        train, more = _subset(perm, config.train_size, name)
         x_tr, y_tr, x_va, y_va = x[train], y[train], x_test, y_test
         split_notes = [
             f"split: the source's {len(y)} training and {len(y_test)} test samples "
             "(test used for validation)",
+            *([f"test: {n_held} of the source's training samples held out"] if n_held else []),
             *more,
         ]
+    if test_file is not None:
+        x_file, y_file = test_file
+        if len(x_file) != len(y_file) or x_file.shape[1:] != x.shape[1:]:
+            raise DataError(
+                f"{config.test_data}: test inputs of shape {x_file.shape[1:]} do not fit"
+            )
+        unknown = np.setdiff1d(np.unique(y_file), values)
+        if unknown.size:
+            raise DataError(f"{config.test_data}: test labels {unknown.tolist()} are not in {name}")
+        x, y = np.concatenate([x[held], x_file]), np.concatenate([y[held], y_file])
+        held = np.arange(len(y))  # (held is empty: test-data excludes test-fraction)
+        split_notes.append(f"test: {len(y)} samples of {config.test_data}, used once at the end")
     if class_names is not None and len(class_names) == len(names) and not label_notes:
         names = class_names
     x_tr, x_va = _floats(x_tr, dtype, name), _floats(x_va, dtype, name)
     d = x_tr.shape[1]
     if d < 1:
         raise DataError(f"{name}: inputs x have 0 values per sample; need at least 1")
+    test = (_floats(x[held], dtype, name), _apply(values, y[held])) if held.size else (None, None)
+    if test_file is not None and not held.size:
+        raise DataError(f"{config.test_data}: no test samples")
     return Dataset(
         name,
         x_tr,
@@ -243,6 +190,7 @@ def _stored(
         tuple(f"x{i + 1}" for i in range(d)),
         names,
         tuple(notes + label_notes + split_notes),
+        *test,
     )
 
 
@@ -253,8 +201,8 @@ def _synthetic(config: DataSpec, rng: np.random.Generator) -> Dataset:
     notes = [f"{name}: {k} classes, {len(y)} points, noise {config.noise:g}"]
     if name in TWO_CLASS and config.classes != 2:
         notes.append(f"{name} always has 2 classes; classes {config.classes} ignored")
-    train, val, split_notes = split_indices(
-        len(y), config.val_fraction, config.train_size, rng, name
+    train, val, held, split_notes = split_three(
+        len(y), config.val_fraction, config.test_fraction, config.train_size, rng, name
     )
     dtype = np.dtype(config.dtype)
     return Dataset(
@@ -267,15 +215,26 @@ def _synthetic(config: DataSpec, rng: np.random.Generator) -> Dataset:
         ("x1", "x2"),
         tuple(str(i) for i in range(k)),
         tuple(notes + split_notes),
+        *((x[held].astype(dtype), y[held]) if held.size else (None, None)),
     )
 
 
 def _csv(path: Path, config: DataSpec, rng: np.random.Generator) -> Dataset:
     label = str(config.data)
-    table = read_table(path, config.target or "", config.features)
-    train, val, split_notes = split_indices(
-        len(table.y), config.val_fraction, config.train_size, rng, label
-    )
+    parts: list = []
+
+    def split(n: int) -> np.ndarray:  # the split comes first: imputation fits training rows
+        parts[:] = split_three(
+            n, config.val_fraction, config.test_fraction, config.train_size, rng, label
+        )
+        return parts[0]
+
+    test = config.test_data
+    table = read_table(path, config.target or "", config.features, fit_rows=split, test=test)
+    train, val, held, split_notes = parts
+    if table.n_test:  # --test-data: the test file's rows, after the main file's
+        held = np.arange(len(table.y) - table.n_test, len(table.y))
+        split_notes = [*split_notes, f"test: {table.n_test} rows of {test}, used once at the end"]
     x, scale_notes = standardize(table, fit_rows=train)  # statistics of training rows only
     dtype = np.dtype(config.dtype)
     return Dataset(
@@ -291,14 +250,15 @@ def _csv(path: Path, config: DataSpec, rng: np.random.Generator) -> Dataset:
             [
                 *table.notes,
                 *scale_notes,
-                "standardization statistics come from the training rows",
+                "imputation and standardization statistics come from the training rows",
                 *split_notes,
             ]
         ),
+        *((x[held].astype(dtype), table.y[held]) if held.size else (None, None)),
     )
 
 
-def _npz(path: Path, config: DataSpec, rng: np.random.Generator) -> Dataset:
+def _npz(path: Path, config: DataSpec, rng: np.random.Generator, read_idx: IdxReader) -> Dataset:
     label = str(config.data)
     stat_input(path, DataError, "an .npz file")  # a FIFO would block, a loop is named
     try:
@@ -344,20 +304,25 @@ def _npz(path: Path, config: DataSpec, rng: np.random.Generator) -> Dataset:
         y = y[:, 0]
     if y.ndim != 1 or len(y) != len(x):
         raise DataError(f"{label}: x has {len(x)} samples but y has shape {y.shape}")
-    d = _stored(path.name, x, y, None, None, config, rng)
+    d = _stored(path.name, x, y, None, None, config, rng, None, _test_file(config, read_idx))
     return dataclasses.replace(d, notes=tuple(notes) + d.notes) if notes else d
 
 
-def _cached(name: str, config: DataSpec, rng: np.random.Generator) -> Dataset:
-    if not is_downloaded(name):
+def _cached(name: str, config: DataSpec, rng: np.random.Generator, read_idx: IdxReader) -> Dataset:
+    where = locate(name)
+    if where is None:
         raise DataError(f"{name} is not downloaded; run: bntui data download {name}")
-    x, y, x_test, y_test = load_idx_dir(dataset_dir(name))
+    x, y, x_test, y_test = read_idx(where)
     names = FASHION_CLASSES if name == "fashion-mnist" else None
-    return _stored(name, x, y, x_test, y_test, config, rng, names)
+    return _stored(name, x, y, x_test, y_test, config, rng, names, _test_file(config, read_idx))
 
 
-def load_dataset(config: DataSpec, rng: np.random.Generator) -> Dataset:
+def load_dataset(
+    config: DataSpec, rng: np.random.Generator, *, read_idx: IdxReader = load_idx_dir
+) -> Dataset:
     """The Dataset a Config asks for; all randomness (generation, shuffle, split) from rng.
+
+    ``read_idx`` reads a directory of IDX files (``bntui.data.cache`` passes a cached one).
 
     ``config.data`` (a .csv, an .npz or a directory of IDX files) wins over
     ``config.dataset``; otherwise the synthetic sets are generated and mnist and
@@ -369,8 +334,9 @@ def load_dataset(config: DataSpec, rng: np.random.Generator) -> Dataset:
         ):
             raise DataError(f"{config.data}: --target and --features apply to CSV files only")
         if path.is_dir():
-            x, y, x_test, y_test = load_idx_dir(path)
-            return _stored(path.name, x, y, x_test, y_test, config, rng)
+            x, y, x_test, y_test = read_idx(path)
+            test = _test_file(config, read_idx)
+            return _stored(path.name, x, y, x_test, y_test, config, rng, None, test)
         if not path.exists():
             if path.is_symlink():
                 stat_input(path, DataError, "a data file")  # names a link loop
@@ -379,12 +345,14 @@ def load_dataset(config: DataSpec, rng: np.random.Generator) -> Dataset:
         if suffix == ".csv":
             return _csv(path, config, rng)
         if suffix == ".npz":
-            return _npz(path, config, rng)
+            return _npz(path, config, rng, read_idx)
         raise DataError(
             f"{config.data}: unknown kind of data file (use .csv, .npz or a directory of IDX files)"
         )
     if config.dataset in GENERATORS:
+        if config.test_data is not None:
+            raise DataError(f"--test-data needs data read from files, not {config.dataset!r}")
         return _synthetic(config, rng)
     if config.dataset in CHECKSUMS:
-        return _cached(config.dataset, config, rng)
+        return _cached(config.dataset, config, rng, read_idx)
     raise DataError(f"dataset {config.dataset!r} needs --data PATH")

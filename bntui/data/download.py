@@ -100,6 +100,23 @@ def is_downloaded(name: str) -> bool:
     return all((d / f).is_file() for f in FILES)
 
 
+SYSTEM_DIRS = ("/usr/share/datasets",)
+"""Where system packages put datasets (Debian's ``dataset-fashion-mnist``:
+``/usr/share/datasets/fashion-mnist``); ``$BNTUI_SYSTEM_DATASETS`` (paths separated by
+``os.pathsep``) replaces this list."""
+
+
+def locate(name: str) -> Path | None:
+    """The directory holding all four files of ``name``: the download cache first, then
+    each system directory's ``<name>``; None if neither has them."""
+    override = os.environ.get("BNTUI_SYSTEM_DATASETS")
+    system = override.split(os.pathsep) if override is not None else SYSTEM_DIRS
+    for d in (dataset_dir(name), *(Path(s).expanduser() / name for s in system if s)):
+        if all((d / f).is_file() for f in FILES):
+            return d
+    return None
+
+
 def sha256_file(path: Path) -> str:
     """The hex SHA-256 of a file, read in chunks."""
     digest = hashlib.sha256()

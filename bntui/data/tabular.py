@@ -18,30 +18,33 @@ from __future__ import annotations
 import csv
 import difflib
 import io
-import math
-from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from bntui.data.columns import (
+    _NUMERIC_SHARE,
+    MISSING,
+    _categorical_column,
+    _id_like,
+    _number,
+    _numeric_column,
+    fmt,
+    plural,
+)
 from bntui.data.errors import DataError
 from bntui.errors import decode_utf8, read_input
 from bntui.safety import clean_text
 
-MISSING = frozenset({"", "na", "nan", "n/a", "null", "?"})
-"""Field values (stripped, lower-cased) that mean "missing"."""
-
 MAX_CLASSES = 50
+"""More distinct target values than this is not a classification task for bntui."""
 DISTINCT_SHARE = 0.9
 """A target with distinct values in at least this share of its rows is refused."""
-"""More distinct target values than this is not a classification task for bntui."""
 
 MIN_ROWS = 2
 """Rows needed (after dropping missing targets) to make a training and a validation set."""
-
-_NUMERIC_SHARE = 0.9
-"""A column this numeric is taken as numeric with a typo, not as categorical text."""
 
 
 @dataclass
@@ -54,27 +57,7 @@ class Table:
     class_names: tuple[str, ...]
     notes: list[str] = field(default_factory=list)
     numeric: tuple[int, ...] = ()  # columns of x to standardize
-
-
-def plural(count: int, noun: str) -> str:
-    """'1 missing value', '3 missing values'."""
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
-
-
-def fmt(value: float) -> str:
-    """A float with 4 significant digits, as Python prints it: 28.0, 14.45, 1e-05."""
-    return repr(float(f"{value:.4g}"))
-
-
-def _number(text: str) -> float | None:
-    """The finite number a field holds, or None ('1_000', 'inf' are not numbers here)."""
-    if "_" in text:
-        return None
-    try:
-        v = float(text)
-    except ValueError:
-        return None
-    return v if math.isfinite(v) else None
+    n_test: int = 0  # the last n_test rows come from the test file (``read_table(test=...)``)
 
 
 def _suggest(name: str, options: list[str]) -> str:
@@ -187,75 +170,29 @@ def _target(
     return y, names, keep, notes
 
 
-def _id_like(values: list[str]) -> str | None:
-    """Why a column looks like an identifier (for the default feature set), or None."""
-    present = [v for v in values if v.lower() not in MISSING]
-    if not present:
-        return None
-    numbers = [_number(v) for v in present]
-    n_numeric = sum(v is not None for v in numbers)
-    if n_numeric == len(present):
-        first = numbers[0]
-        # a row counter: whole numbers going up by one from row to row (1, 2, 3, …)
-        counter = (
-            len(values) == len(present) > 2
-            and first is not None
-            and float(first).is_integer()
-            and all(v == first + i for i, v in enumerate(numbers))
-        )
-        return "a row counter" if counter else None
-    if n_numeric >= _NUMERIC_SHARE * len(present):
-        return None  # numbers with a typo: the feature loop reports it
-    distinct = len(set(present))
-    if distinct == len(present) and distinct > 2:
-        return "a distinct text per row"
-    if distinct > max(20, len(present) // 2):
-        return f"{distinct} distinct texts in {len(present)} rows"
-    return None
-
-
-def _numeric_column(name: str, numbers: list[float | None], notes: list[str]) -> np.ndarray:
-    col = np.array([math.nan if v is None else v for v in numbers], dtype=np.float64)
-    missing = np.isnan(col)
-    if missing.any():
-        median = float(np.median(col[~missing]))  # the middle value: robust to outliers
-        col[missing] = median
-        notes.append(
-            f"{name}: {plural(int(missing.sum()), 'missing value')} imputed with the median "
-            f"{fmt(median)}"
-        )
-    return col
-
-
-def _categorical_column(
-    name: str, values: list[str], notes: list[str]
-) -> tuple[np.ndarray, list[str]]:
-    present = [v for v in values if v.lower() not in MISSING]
-    counts = Counter(present)
-    n_missing = len(values) - len(present)
-    filled = values
-    if n_missing:
-        top = max(sorted(counts), key=lambda v: counts[v])  # most frequent; ties: first sorted
-        filled = [top if v.lower() in MISSING else v for v in values]
-        notes.append(
-            f"{name}: {plural(n_missing, 'missing value')} imputed with the most frequent {top!r}"
-        )
-    categories = sorted(counts)
-    index = {c: i for i, c in enumerate(categories)}
-    onehot = np.zeros((len(values), len(categories)), dtype=np.float64)
-    onehot[np.arange(len(values)), [index[v] for v in filled]] = 1.0  # one 1 per row
-    shown = ", ".join(categories) if len(categories) <= 8 else ", ".join(categories[:8]) + ", …"
-    notes.append(f"{name}: one-hot, {len(categories)} categories ({shown})")
-    return onehot, [f"{name}={c}" for c in categories]
-
-
 def read_table(
-    path: str | Path, target: str, features: tuple[str, ...] | list[str] | None = None
+    path: str | Path,
+    target: str,
+    features: tuple[str, ...] | list[str] | None = None,
+    *,
+    fit_rows: Callable[[int], np.ndarray] | None = None,
+    test: str | Path | None = None,
 ) -> Table:
-    """Parse a CSV into an unstandardized Table; see the module docstring for the rules."""
+    """Parse a CSV into an unstandardized Table; see the module docstring for the rules.
+
+    ``fit_rows(n)``, called with the number of rows that have a target, returns the rows
+    whose values impute the missing ones (the training rows); default: all rows.
+    ``test``: a second CSV with the same header; its rows come last (``Table.n_test``),
+    encoded like the others and never part of ``fit_rows``."""
     p = Path(path)
     label = str(path)
     names, rows, lines = _read_rows(p, label)
+    n_main = len(rows)
+    if test is not None:
+        test_names, test_rows, test_lines = _read_rows(Path(test), str(test))
+        if test_names != names:
+            raise DataError(f"{test}: its header differs from {label}'s")
+        rows, lines = rows + test_rows, lines + test_lines
     if not target:
         raise DataError(
             f"{label}: give the column to predict with --target (columns: {', '.join(names)})"
@@ -268,6 +205,8 @@ def read_table(
     columns = {name: [row[j] for row in rows] for j, name in enumerate(names)}
     y, class_names, keep, notes = _target(columns[target], lines, target, label)
     kept_lines = [line for line, k in zip(lines, keep, strict=True) if k]
+    n_test = int(np.count_nonzero(keep[n_main:]))
+    fit = None if fit_rows is None else np.asarray(fit_rows(len(y) - n_test))
     explicit = features is not None
     if features is not None:
         chosen = list(dict.fromkeys(features))  # drop repeats, keep order
@@ -320,7 +259,7 @@ def read_table(
         bad = [(v, line) for (v, line) in present if _number(v) is None]
         if not bad:
             numeric.append(sum(b.shape[1] for b in blocks))
-            blocks.append(_numeric_column(name, numbers, notes)[:, None])
+            blocks.append(_numeric_column(name, numbers, notes, fit)[:, None])
             feature_names.append(name)
         elif len(bad) <= (1 - _NUMERIC_SHARE) * len(present):
             value, line = bad[0]
@@ -329,13 +268,14 @@ def read_table(
                 f"line {line} (leave missing values empty or write NA)"
             )
         else:
-            onehot, onehot_names = _categorical_column(name, values, notes)
+            onehot, onehot_names = _categorical_column(name, values, notes, fit)
             blocks.append(onehot)
             feature_names.extend(onehot_names)
     if not blocks:
         raise DataError(f"{label}: no usable feature column")
     notes.insert(0, f"features: {', '.join(chosen)} -> {len(feature_names)} inputs, {len(y)} rows")
-    return Table(np.hstack(blocks), y, tuple(feature_names), class_names, notes, tuple(numeric))
+    x = np.hstack(blocks)
+    return Table(x, y, tuple(feature_names), class_names, notes, tuple(numeric), n_test)
 
 
 def standardize(

@@ -100,7 +100,8 @@ def preserved(model) -> Iterator[None]:
     saved = []
     for obj in _layer_objects(model):
         attrs = dict(vars(obj))
-        arrays = [(a, a.copy()) for v in attrs.values() for a in _arrays(v)]
+        # (a read-only array, e.g. a view of the data, cannot change: nothing to restore)
+        arrays = [(a, a.copy()) for v in attrs.values() for a in _arrays(v) if a.flags.writeable]
         saved.append((obj, attrs, arrays))
     params = [(p, p.data, p.grad, p.data.copy(), p.grad.copy()) for p in model.parameters()]
     rngs = {id(b.dropout.rng): b.dropout.rng for b in model.blocks if b.dropout is not None}

@@ -24,6 +24,7 @@ from bntui.nn.activations import (  # noqa: F401 (re-exported: the layers of the
     make_activation,
 )
 from bntui.nn.errors import NNError
+from bntui.nn.names import DROPOUT_STYLES
 
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -275,15 +276,24 @@ class BatchNorm1d(AffineNorm):
 
 
 class Dropout:
-    """Inverted dropout: in training, zero each unit with probability p and scale the
-    survivors by 1 / (1 - p), so eval mode is the identity.
+    """Dropout: in training, zero each unit with probability p.
+
+    ``style="inverted"`` (default, PyTorch's): the survivors are scaled by 1 / (1 - p) in
+    training, so eval mode is the identity. ``style="scale-at-test"`` (DLFS
+    ``common/layers.py``): training multiplies by the 0/1 mask alone and eval multiplies
+    by (1 - p). Both give every unit the same expected output, E[train] = eval.
 
     Set ``fixed_mask`` (an array of the input's shape, already scaled) to replace the
     random draw, e.g. for gradient checks; ``mask`` holds the mask of the last forward.
     """
 
-    def __init__(self, p: float, rng: np.random.Generator) -> None:
+    def __init__(self, p: float, rng: np.random.Generator, style: str = "inverted") -> None:
+        if style not in DROPOUT_STYLES:
+            raise NNError(
+                f"dropout style must be one of {', '.join(DROPOUT_STYLES)}, got {style!r}"
+            )
         self.p = self._check_p(p)
+        self.style = style
         self.rng = rng
         self.training = True
         self.fixed_mask: np.ndarray | None = None
@@ -309,6 +319,9 @@ class Dropout:
         self.training = False
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        if not self.training and self.style == "scale-at-test" and self.p:
+            self.mask = None
+            return x * x.dtype.type(1.0 - self.p)  # DLFS: x * (1 - dropout_ratio) at test
         if not self.training or (self.p == 0.0 and self.fixed_mask is None):
             self.mask = None
             return x
@@ -321,10 +334,13 @@ class Dropout:
         else:
             keep = self.rng.random(x.shape, dtype=np.float32) >= self.p  # P(keep) = 1 - p
             self.mask = keep.astype(x.dtype)
-            self.mask *= 1.0 / (1.0 - self.p)  # inverted scaling keeps E[out] = x
+            if self.style == "inverted":
+                self.mask *= 1.0 / (1.0 - self.p)  # inverted scaling keeps E[out] = x
         return x * self.mask
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         if self.mask is None:
+            if not self.training and self.style == "scale-at-test" and self.p:
+                return dout * dout.dtype.type(1.0 - self.p)
             return dout
         return dout * self.mask  # the same units are dropped on the way back

@@ -19,3 +19,5 @@ BN_POSITIONS: tuple[str, ...] = ("before", "after")  # normalization before/afte
 # the normalization after each hidden Linear: "gn" takes an optional ":G" (groups)
 NORM_NAMES: tuple[str, ...] = ("bn", "ln", "gn", "brn", "noisy-bn", "none")
 BATCH_NORMS: tuple[str, ...] = ("bn", "brn", "noisy-bn")  # the ones with batch statistics
+# inverted: train scales survivors by 1/(1-p); scale-at-test (DLFS): test multiplies by 1-p
+DROPOUT_STYLES: tuple[str, ...] = ("inverted", "scale-at-test")

@@ -37,6 +37,7 @@ from bntui.nn.layers import (
     Linear,
     Parameter,
     check_dtype,
+    check_eps,
     make_activation,
 )
 from bntui.nn.names import BATCH_NORMS, BN_POSITIONS  # noqa: F401 (BN_POSITIONS re-exported)
@@ -51,6 +52,8 @@ class MLP(MLPEdits):
     noisy BN. ``norm`` names the normalization ("bn", "ln", "gn", "gn:G", "brn",
     "noisy-bn", "none"); ``bn=True/False`` is an alias for "bn"/"none". ``fast`` picks the
     fused layers of ``fast.py`` (same results; see there) instead of the textbook ones.
+    ``bn_eps`` is every normalization layer's ε; ``dropout_style`` is "inverted" or
+    "scale-at-test" (see ``Dropout``).
     """
 
     def __init__(
@@ -74,6 +77,8 @@ class MLP(MLPEdits):
         dropout_rng: np.random.Generator,
         noise_rng: np.random.Generator | None = None,
         fast: bool = False,
+        bn_eps: float = 1e-5,
+        dropout_style: str = "inverted",
     ) -> None:
         self._fast = bool(fast)
         self._in_dim = check_int("in_dim", in_dim, 1)
@@ -92,6 +97,9 @@ class MLP(MLPEdits):
         self._bn_position = check_position(bn_position)
         self._bn_momentum = check_bn_momentum(bn_momentum)
         self._dropout = Dropout._check_p(dropout)
+        Dropout(0.0, dropout_rng, dropout_style)  # validates the style
+        self._dropout_style = dropout_style
+        self._bn_eps = check_eps("bn_eps", bn_eps)
         init_std(init, 1, 1)  # validates the spec
         self._init = init
         self._dtype = check_dtype(dtype)
@@ -159,6 +167,15 @@ class MLP(MLPEdits):
         return self._dropout
 
     @property
+    def dropout_style(self) -> str:
+        return self._dropout_style
+
+    @property
+    def bn_eps(self) -> float:
+        """ε of every normalization layer (1/sqrt(σ² + ε))."""
+        return self._bn_eps
+
+    @property
     def init(self) -> str:
         return self._init
 
@@ -209,10 +226,13 @@ class MLP(MLPEdits):
             name=name,
             fast=self._fast,
             rng=self._noise_rng,
+            eps=self._bn_eps,
         )
 
     def _new_dropout(self) -> Dropout | None:
-        return Dropout(self._dropout, self._dropout_rng) if self._dropout > 0 else None
+        if self._dropout == 0:
+            return None
+        return Dropout(self._dropout, self._dropout_rng, self._dropout_style)
 
     def _new_block(self, index: int, rng: np.random.Generator) -> Block:
         name = f"L{index}"

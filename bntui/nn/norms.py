@@ -245,22 +245,26 @@ def make_norm(
     name: str = "",
     fast: bool = False,
     rng: np.random.Generator | None = None,
+    eps: float = 1e-5,
 ) -> Norm | None:
     """The normalization layer ``spec`` names (None for "none"); ``fast`` picks
-    ``FastBatchNorm1d`` for "bn"; "noisy-bn" draws its noise from ``rng``."""
+    ``FastBatchNorm1d`` for "bn"; "noisy-bn" draws its noise from ``rng``; ``eps`` is
+    every kind's ε in 1/sqrt(σ² + ε)."""
     kind, groups = parse_norm(spec)
     if kind == "bn":
         cls = FastBatchNorm1d if fast else BatchNorm1d
-        return cls(num_features, momentum=momentum, dtype=dtype, name=name)
+        return cls(num_features, eps=eps, momentum=momentum, dtype=dtype, name=name)
     if kind == "ln":
-        return LayerNorm(num_features, dtype=dtype, name=name)
+        return LayerNorm(num_features, eps=eps, dtype=dtype, name=name)
     if kind == "gn":
         assert groups is not None
-        return GroupNorm(groups, num_features, dtype=dtype, name=name)
+        return GroupNorm(groups, num_features, eps=eps, dtype=dtype, name=name)
     if kind == "brn":
-        return BatchRenorm1d(num_features, momentum=momentum, dtype=dtype, name=name)
+        return BatchRenorm1d(num_features, eps=eps, momentum=momentum, dtype=dtype, name=name)
     if kind == "noisy-bn":
         if rng is None:
             raise NNError("noisy-bn needs a random generator for its noise")
-        return NoisyBatchNorm1d(num_features, momentum=momentum, dtype=dtype, name=name, rng=rng)
+        return NoisyBatchNorm1d(
+            num_features, eps=eps, momentum=momentum, dtype=dtype, name=name, rng=rng
+        )
     return None

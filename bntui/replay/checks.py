@@ -15,7 +15,16 @@ from typing import Any
 from bntui.config import MAX_DEPTH
 from bntui.metrics import LAYER_KEYS
 
-RECORD_METRICS = ("loss", "acc", "val_loss", "val_acc", "lr", "epoch")
+RECORD_METRICS = (
+    "loss",
+    "acc",
+    "val_loss",
+    "val_acc",
+    "lr",
+    "epoch",
+    "penalty",
+    "train_eval_acc",
+)
 OPERATORS = (">=", "<=", "==", "!=", ">", "<")
 _LAYER_METRIC = re.compile(r"^L(\d+)\.([a-z_0-9]+)$")
 _CHECK = re.compile(r"^\s*(>=|<=|==|!=|>|<)\s*(\S+)\s*$")

@@ -185,8 +185,9 @@ def run_script(
     Played by ``bntui.player.play``: each event at its step boundary, the last step's too.
     ``keep_records=False`` keeps only the records the checks need (flat memory): the
     caller then streams the rest through ``on_record``."""
-    total = script.config.steps if steps is None else min(steps, script.config.steps)
     session = Session(script.config)
+    planned = session.planned_steps  # ``steps``, or what ``epochs`` whole passes take
+    total = planned if steps is None else min(steps, planned)
     result = ReplayResult(script, session, total)
     keep = None if keep_records else lesson_keep(script)
     result.records = RecordWindow(lesson_metrics(script), keep)  # type: ignore[assignment]

@@ -3,13 +3,13 @@
 import numpy as np
 import pytest
 
-import bntui.session as session_module
 from bntui.config import Config
 from bntui.data import load_dataset
-from bntui.experiments.ics import ics
+from bntui.data.cache import DatasetCache
 from bntui.experiments.space import trial_id
-from bntui.experiments.trial import install_data_cache, run_trial, train_eval_accuracy
+from bntui.experiments.trial import run_trial, train_eval_accuracy
 from bntui.nn import MLP
+from bntui.nn.diagnostics import ics
 from bntui.session import Session
 
 
@@ -41,18 +41,53 @@ def test_train_eval_accuracy_counts_by_hand():
 
 
 def test_the_data_cache_returns_what_a_load_would_and_moves_the_stream_the_same():
-    install_data_cache()
+    cache = DatasetCache()
     c = Config(seed=11, samples=300)
     fresh = np.random.default_rng(np.random.SeedSequence(11).spawn(5)[0])
     want = load_dataset(c, fresh)  # the uncached loader
+    got = []
     for _ in range(2):  # a miss, then a hit
         rng = np.random.default_rng(np.random.SeedSequence(11).spawn(5)[0])
-        got = session_module.load_dataset(c, rng)
-        np.testing.assert_array_equal(got.x_train, want.x_train)
-        np.testing.assert_array_equal(got.y_val, want.y_val)
+        got.append(cache.load(c, rng))
+        np.testing.assert_array_equal(got[-1].x_train, want.x_train)
+        np.testing.assert_array_equal(got[-1].y_val, want.y_val)
         assert rng.bit_generator.state == fresh.bit_generator.state
-    other = session_module.load_dataset(c.replace(noise=0.3), np.random.default_rng(0))
+    assert got[0] is got[1]  # the hit is the stored Dataset
+    other = cache.load(c.replace(noise=0.3), np.random.default_rng(0))
     assert not np.array_equal(other.x_train, want.x_train)
+
+
+def test_a_session_given_the_cache_trains_as_one_without_it():
+    cache = DatasetCache()
+    c = Config(steps=0, seed=4, samples=300, eval_every=10)
+    plain, cached = Session(c), Session(c, load=cache.load)
+    Session(c, load=cache.load)  # a hit for the next one
+    again = Session(c, load=cache.load)
+    for s in (plain, cached, again):
+        s.run(30)
+    assert plain.last_record == cached.last_record == again.last_record
+
+
+def test_the_idx_cache_reads_a_directory_once(tmp_path, monkeypatch):
+    from bntui.data import cache as cache_module
+    from bntui.data.idx import write_idx
+
+    rng = np.random.default_rng(0)
+    for prefix, n in (("train", 40), ("t10k", 10)):
+        write_idx(
+            tmp_path / f"{prefix}-images-idx3-ubyte.gz",
+            rng.integers(0, 255, (n, 4, 4), dtype=np.uint8),
+        )
+        write_idx(tmp_path / f"{prefix}-labels-idx1-ubyte.gz", np.arange(n, dtype=np.uint8) % 3)
+    reads = []
+    real = cache_module.load_idx_dir
+    monkeypatch.setattr(cache_module, "load_idx_dir", lambda d: reads.append(d) or real(d))
+    cache = DatasetCache()
+    for seed in (0, 1):  # two seeds: two datasets, one read
+        cache.load(
+            Config(data=str(tmp_path), dataset="file", seed=seed), np.random.default_rng(seed)
+        )
+    assert len(reads) == 1
 
 
 def test_steps_to_target_and_gradient_measures():
@@ -124,8 +159,19 @@ def test_ics_matches_the_definition_on_a_two_layer_net():
     assert cos == pytest.approx(want_cos, rel=1e-12)
 
 
-def test_ics_refuses_dropout():
-    m = MLP(3, 2, depth=2, width=4, dropout=0.5, rng=np.random.default_rng(0),
-            dropout_rng=np.random.default_rng(1))  # fmt: skip
-    with pytest.raises(ValueError, match="dropout"):
-        ics(m, *_batch(), 0.1)
+def test_ics_on_read_only_data_leaves_the_model_as_found():
+    # a Dataset's arrays are read-only; the layers cache views of them during the passes
+    m = _model(True)
+    x, y = _batch()
+    x.setflags(write=False)
+    m.loss(x, y, train=True)
+    m.backward()
+    before = [p.data.copy() for p in m.parameters()]
+    assert len(ics(m, x, y, 0.1)) == 3
+    for p, d in zip(m.parameters(), before, strict=True):
+        np.testing.assert_array_equal(p.data, d)
+
+
+def test_an_ics_trial_runs_on_the_sessions_read_only_data():
+    row = run_trial(spec(Config(steps=20, eval_every=1000), {"ics": 64}))
+    assert len(row["ics_l2"]) == 5 and row["ics_l2"][0] == 0.0 and row["ics_cos"][0] == 1.0

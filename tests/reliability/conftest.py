@@ -23,5 +23,7 @@ settings.load_profile("bntui-reliability")
 
 @pytest.fixture(autouse=True)
 def _empty_dataset_cache(tmp_path_factory, monkeypatch):
-    """No test here may see (or download into) the user's real dataset cache."""
+    """No test here may see (or download into) the user's real dataset cache, nor a
+    system copy (Debian's dataset-fashion-mnist in /usr/share/datasets)."""
     monkeypatch.setenv("BNTUI_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+    monkeypatch.setenv("BNTUI_SYSTEM_DATASETS", "")

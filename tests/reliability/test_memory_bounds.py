@@ -124,7 +124,7 @@ def test_documented_maximums_combined_are_refused_with_an_estimate(tmp_path: Pat
 
 
 def test_memory_estimate_is_checked_against_the_limit() -> None:
-    from bntui.config import check_memory, memory_estimate
+    from bntui.memory import check_memory, memory_estimate
 
     small = Config()
     big = Config(samples=1_000_000, width=1024, depth=32, batch_size=65536)
