@@ -17,6 +17,7 @@ from bntui.cli.parser import LIVE_MINUTES, UsageError, given_flags
 from bntui.cli.run import model_arrays
 from bntui.cli.tui import run_live
 from bntui.config import Config
+from bntui.i18n import N_, _, localized
 from bntui.replay.script import Script, ScriptEvent
 from bntui.runner import Runner
 from bntui.session import Session
@@ -35,15 +36,18 @@ def cmd_demos() -> int:
 
     from bntui.replay.script import lesson_names, load_script
 
-    table = Table(title="bundled lessons (bntui replay NAME)", title_justify="left")
-    table.add_column("name", no_wrap=True)
-    table.add_column("title")
-    table.add_column("steps", justify="right")
-    table.add_column("what it shows")
+    table = Table(title=_("bundled lessons (bntui replay NAME)"), title_justify="left")
+    table.add_column(_("name"), no_wrap=True)
+    table.add_column(_("title"))
+    table.add_column(_("steps"), justify="right")
+    table.add_column(_("what it shows"))
     for name in lesson_names():
         script = load_script(name)
-        first = script.description.split(". ")[0].split("\n")[0].rstrip(".")
-        table.add_row(name, script.title, f"{script.config.steps:,}", first)
+        description = localized(script.description, script.description_ko) or ""
+        # the first sentence (Korean sentences end in "다." too)
+        first = description.split(". ")[0].split("\n")[0].rstrip(".")
+        title = localized(script.title, script.title_ko)
+        table.add_row(name, title, f"{script.config.steps:,}", first)
     Console().print(table)
     return 0
 
@@ -142,6 +146,15 @@ def replay_headless(args: argparse.Namespace, script: Script, steps: int | None)
     return 0 if result.passed else 1
 
 
+COLUMNS = {
+    "event": N_("event"),
+    "step": N_("step"),
+    "check": N_("check"),
+    "measured": N_("measured"),
+    "result": N_("result"),
+}
+
+
 def print_result(result, elapsed: float, *, out: Path | None, quiet: bool) -> None:
     """The verdict (and, unless quiet, captions and checks) on stdout."""
     from rich.console import Console
@@ -153,16 +166,20 @@ def print_result(result, elapsed: float, *, out: Path | None, quiet: bool) -> No
     console = Console()
     n = result.session.step_count
     if not quiet:
-        console.print(f"[bold]{escape(result.script.title)}[/]  ({escape(result.script.source)})")
-        for event in result.script.events:
+        script = result.script
+        title = localized(script.title, script.title_ko) or ""
+        console.print(f"[bold]{escape(title)}[/]  ({escape(script.source)})")
+        for event in script.events:
             if event.caption and event not in result.skipped:
-                console.print(f"  {event.at:>6,}  {escape(event.caption)}")
+                caption = localized(event.caption, event.caption_ko) or ""
+                console.print(f"  {event.at:>6,}  {escape(caption)}")
         if result.checks:
-            t = Table(title="checks", title_justify="left")
+            t = Table(title=_("checks"), title_justify="left")
             for col in ("event", "step", "check", "measured", "result"):
-                t.add_column(col, justify="right" if col in ("step", "measured") else "left")
+                right = col in ("step", "measured")
+                t.add_column(_(COLUMNS[col]), justify="right" if right else "left")
             for c in result.checks:
-                verdict = "[green]pass[/]" if c.passed else "[bold red]FAIL[/]"
+                verdict = f"[green]{_('pass')}[/]" if c.passed else f"[bold red]{_('FAIL')}[/]"
                 note = f" ({c.note})" if c.note else ""
                 t.add_row(
                     str(c.event.index),
@@ -173,16 +190,15 @@ def print_result(result, elapsed: float, *, out: Path | None, quiet: bool) -> No
                 )
             console.print(t)
         for note in result.notes:
-            console.print(f"note: {escape(note)}")
+            console.print(f"{_('note')}: {escape(note)}")
     passed = sum(c.passed for c in result.checks)
     rate = n / max(elapsed, 1e-9)
-    verdict = "ok" if result.passed else "FAILED"
-    where = f"; report in {out / 'report.md'}" if out is not None else ""
-    console.print(
-        f"{verdict}: {passed}/{len(result.checks)} checks passed, {n:,} steps "
-        f"({rate:,.0f} steps/s){escape(where)}",
-        highlight=False,
+    verdict = _("ok") if result.passed else _("FAILED")
+    where = _("; report in {path}").format(path=out / "report.md") if out is not None else ""
+    line = _("{verdict}: {passed}/{total} checks passed, {n} steps ({rate} steps/s)").format(
+        verdict=verdict, passed=passed, total=len(result.checks), n=f"{n:,}", rate=f"{rate:,.0f}"
     )
+    console.print(escape(line + where), highlight=False)
 
 
 def replay_live(args: argparse.Namespace, script: Script, steps: int | None) -> int:

@@ -9,6 +9,7 @@ from typing import Any
 from bntui.cli.parser import config_from_args, parse_do
 from bntui.config import Config
 from bntui.export import MetricsWriter
+from bntui.i18n import _
 from bntui.metrics import LAYER_KEYS, layer_metric
 from bntui.player import play_commands
 from bntui.session import DIVERGED_HINT, Session
@@ -53,10 +54,10 @@ def _train(
     )
 
     progress = Progress(
-        TextColumn("[bold]training"),
+        TextColumn("[bold]" + _("training")),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("loss {task.fields[loss]}  val acc {task.fields[val]}"),
+        TextColumn(_("loss {task.fields[loss]}  val acc {task.fields[val]}")),
         TimeRemainingColumn(),
         disable=quiet,
         transient=True,
@@ -112,43 +113,48 @@ def print_summary(
     val = session.last_val if session.last_val else session.evaluate()
     last = session.last_record or {}
     status = (
-        "interrupted"
+        _("interrupted")
         if interrupted
-        else "diverged"
+        else _("diverged")
         if session.diverged
-        else ("stopped early" if session.stopped_early else "done")
+        else (_("stopped early") if session.stopped_early else _("done"))
     )
+    rate = session.step_count / max(elapsed, 1e-9)
     head = Table.grid(padding=(0, 2))
     head.add_row(
-        "run",
-        f"{status} after {session.step_count:,} steps "
-        f"({session.step_count / max(elapsed, 1e-9):,.0f} steps/s, {elapsed:.1f} s)",
+        _("run"),
+        _("{status} after {n} steps ({rate} steps/s, {s} s)").format(
+            status=status, n=f"{session.step_count:,}", rate=f"{rate:,.0f}", s=f"{elapsed:.1f}"
+        ),
     )
     head.add_row(
-        "net",
+        _("net"),
         f"{c.dataset if c.data is None else c.data}  depth {c.depth} × width "
         f"{c.width}  {c.activation}  BN {'on (' + c.bn_position + ')' if c.bn else 'off'}"
         f"  {c.optimizer} lr {c.lr:g}  init {c.init}",
     )
+    loss, acc = last.get("loss", math.nan), last.get("acc", math.nan)
     head.add_row(
-        "train",
-        f"loss {last.get('loss', math.nan):.4f}  acc {last.get('acc', math.nan):.3f} (last batch)",
+        _("train"),
+        _("loss {loss}  acc {acc} (last batch)").format(loss=f"{loss:.4f}", acc=f"{acc:.3f}"),
     )
-    head.add_row("val", f"loss {val[0]:.4f}  acc {val[1]:.3f}")
+    head.add_row(
+        _("val"), _("loss {loss}  acc {acc}").format(loss=f"{val[0]:.4f}", acc=f"{val[1]:.3f}")
+    )
     for note in session.data.notes:
-        head.add_row("data", note)
+        head.add_row(_("data"), note)
     if metrics:
-        head.add_row("metrics", metrics)
+        head.add_row(_("metrics"), metrics)
     console.print(head)
     layers = _last_layer_stats(session)
     if layers:
         t = Table(
-            title="hidden layers: activation input, weight gradients (last statistics)",
+            title=_("hidden layers: activation input, weight gradients (last statistics)"),
             title_justify="left",
             box=box.SIMPLE_HEAD,
             pad_edge=False,
         )
-        for col in ("layer", "μ", "σ", "p15 / p50 / p85", "|∇W|", "∇W:W", "upd", "sat"):
+        for col in (_("layer"), "μ", "σ", "p15 / p50 / p85", "|∇W|", "∇W:W", _("upd"), _("sat")):
             t.add_column(col, justify="right", no_wrap=True)
         for i, s in enumerate(layers, start=1):
             t.add_row(
@@ -163,9 +169,9 @@ def print_summary(
             )
         console.print(t)
     if session.warning():
-        console.print(f"[bold yellow]note:[/] {session.warning()}")
+        console.print(f"[bold yellow]{_('note')}:[/] {_(session.warning() or '')}")
     if session.diverged:
-        console.print(f"[bold red]diverged:[/] {DIVERGED_HINT.split(': ', 1)[1]}")
+        console.print(f"[bold red]{_('diverged')}:[/] {_(DIVERGED_HINT).split(': ', 1)[-1]}")
 
 
 def _last_layer_stats(session: Session) -> list[dict[str, float]]:
