@@ -35,7 +35,7 @@ KO: dict[str, str] = {
     "L{n} · act input p15 / p50 / p85": "L{n} · 활성화 입력 p15 / p50 / p85",
     "no BN": "BN 없음",
     "no hidden layer": "은닉층 없음",
-    "Drift · act input |μ|, σ": "분포 이동 · 활성화 입력 |μ|, σ",
+    "Drift · act input |μ|, σ": "활성화 입력 이동 |μ|, σ",
     "Drift: act input |mean|, sd": "분포 이동: 활성화 입력 |mean|, sd",
     "Drift |mean|, sd": "분포 이동 |mean|, sd",
     "depth 0: no hidden layer (press + to add one)": "depth 0: 은닉층 없음 (+ 로 추가)",

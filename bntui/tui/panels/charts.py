@@ -10,6 +10,7 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
+from rich.cells import cell_len
 from rich.text import Text
 from textual_plotext import PlotextPlot
 
@@ -154,11 +155,15 @@ class LossChart(Chart):
             self._int_xticks(x0, max(x1, x0 + 1))
             if log_y:
                 self._decade_yticks(min(ys), max(ys))
-        set_border(self, subtitle=self.t(_subtitle(train, val, acc, val_acc, log_y)))
+        sub = _subtitle(train, val, acc, val_acc, log_y, width=self.size.width - 6)
+        set_border(self, subtitle=self.t(sub))
         self.refresh()
 
 
-def _subtitle(train, val, acc, val_acc, log_y: bool) -> str:
+def _subtitle(train, val, acc, val_acc, log_y: bool, width: int | None = None) -> str:
+    """Last loss, val loss and accuracies; the val loss is left out when the text is wider
+    than ``width`` cells (Korean words take two cells a syllable)."""
+
     def last(v: SeriesView | None) -> float | None:
         return float(v.last[-1]) if v is not None and len(v) else None
 
@@ -170,7 +175,10 @@ def _subtitle(train, val, acc, val_acc, log_y: bool) -> str:
         _("val {x}").format(x=fmt_num(last(val))),
         _("acc {x}").format(x=f"{pct(last(acc))}/{pct(last(val_acc))}"),
     ]
-    return " ".join(parts) + (" · log" if log_y else "")
+    tail = " · log" if log_y else ""
+    if width is not None and cell_len(" ".join(parts) + tail) > width:
+        del parts[1]
+    return " ".join(parts) + tail
 
 
 class BandsChart(Chart):

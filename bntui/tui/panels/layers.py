@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 from itertools import groupby
 
+from rich.cells import cell_len
 from rich.text import Text
 
 from bntui.frame import Frame, LayerData
@@ -242,7 +243,7 @@ class GradPanel(LayerPanel):
         if rows:
             history = f"▁▃▅ |∇W| 1e{span[0]}..1e{span[1]}"
             short = f"┆=−3 · {sat_word} · |∇W| 1e{span[0]}..1e{span[1]}"
-            sub = f"{sub} · {history}" if len(sub) + len(history) + 7 <= width else short
+            sub = f"{sub} · {history}" if cell_len(sub) + cell_len(history) + 7 <= width else short
         set_border(self, subtitle=self.t(sub))
         # "▸L1  " 5 | bar | " 3.1e-02" 8 | [" g:d 0.04" 9] | " " strip | " −2.9" 5 | " 12%" 5
         used = NAME_CELLS + 8 + 1 + 5 + 5

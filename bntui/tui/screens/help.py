@@ -34,7 +34,7 @@ class HelpScreen(ModalScreen[None]):
         for n, line in enumerate(help_lines()):
             if n:
                 vocab.append("\n")
-            cmd, _, what = line.partition(" — ")
+            cmd, _sep, what = line.partition(" — ")
             vocab.append(cmd, style="bold")
             vocab.append(f"  {_(what)}" if what else "", style="dim")
         with VerticalScroll(id="help-body"):
