@@ -86,7 +86,7 @@ def script_with_overrides(args: argparse.Namespace) -> tuple[Script, int | None]
 
 def cmd_replay(args: argparse.Namespace) -> int:
     if not args.headless:
-        for flag in ("out", "metrics", "save_model"):
+        for flag in ("out", "metrics", "save_model", "slides"):
             if getattr(args, flag):
                 name = "--" + flag.replace("_", "-")
                 raise UsageError(f"{name} needs --headless (live replays write no files yet)")
@@ -123,6 +123,7 @@ def replay_headless(args: argparse.Namespace, script: Script, steps: int | None)
             raise ExportError(f"{out}: cannot create ({exc.strerror or exc})") from None
     from bntui.replay.window import tee
 
+    slides = SlideWriter(script, Path(args.slides), steps) if args.slides else None
     started = time.perf_counter()
     lesson_metrics = out / "metrics.jsonl" if out is not None else None
     with (
@@ -136,6 +137,7 @@ def replay_headless(args: argparse.Namespace, script: Script, steps: int | None)
             screenshot_dir=out,
             keep_records=False,  # flat memory: only what the checks need is kept
             render=render_screenshot,
+            on_slide=slides.shoot if slides is not None else None,
         )
     elapsed = time.perf_counter() - started
     if out is not None:
@@ -143,6 +145,8 @@ def replay_headless(args: argparse.Namespace, script: Script, steps: int | None)
     if args.save_model:
         save_model(args.save_model, model_arrays(result.session), force=args.force)
     print_result(result, elapsed, out=out, quiet=args.quiet)
+    if slides is not None:
+        print(slides.finish())
     return 0 if result.passed else 1
 
 
@@ -227,27 +231,83 @@ def live_runner(script: Script, total: int, speed: float, args: argparse.Namespa
     )
 
 
-def render_screenshot(session: Session, script: Script, event: ScriptEvent, path: Path) -> str:
-    """Draw the TUI over ``session`` as it is at ``event`` (after its commands) into
-    ``path`` (SVG, 100×30): a synchronous app with a Pilot. Returns the report's status."""
+def draw_svg(session: Session, script: Script, size: tuple[int, int] = (100, 30)) -> str:
+    """The TUI over ``session`` as it is now, as SVG: a synchronous app with a Pilot, the
+    lesson's captions in the UI language, a font stack with CJK fonts, no web fonts."""
     import asyncio
 
-    from bntui.export import write_text
+    from bntui.replay.slides import cjk_svg
     from bntui.tui.app import BntuiApp
 
+    shot: list[str] = []
+
     async def shoot() -> None:
-        app = BntuiApp(Runner(session, threaded=False))
-        async with app.run_test(size=(100, 30)) as pilot:
+        app = BntuiApp(Runner(session, threaded=False), captions=script.captions_ko)
+        async with app.run_test(size=size) as pilot:
             app.pull()  # redraw now, not at the next frame tick
             await pilot.pause()
-            svg = app.export_screenshot(title=script.title)
-            write_text(path, svg, force=False)  # a lesson never replaces a file
+            shot.append(app.export_screenshot(title=localized(script.title, script.title_ko)))
+
+    asyncio.run(shoot())
+    return cjk_svg(shot[0])
+
+
+def render_screenshot(session: Session, script: Script, event: ScriptEvent, path: Path) -> str:
+    """Draw the TUI over ``session`` as it is at ``event`` (after its commands) into
+    ``path`` (SVG, 100×30). Returns the report's status."""
+    from bntui.export import write_text
 
     try:
-        asyncio.run(shoot())
+        write_text(path, draw_svg(session, script), force=False)  # never replaces a file
     except Exception as exc:  # a screenshot must not take the lesson down: report it
         return f"failed: {type(exc).__name__}: {exc}"
     return "written"
+
+
+class SlideWriter:
+    """``--slides DIR``: one SVG per caption (``bntui.replay.slides``), then index.html."""
+
+    def __init__(self, script: Script, out: Path, steps: int | None) -> None:
+        from bntui.export import ExportError
+        from bntui.replay.slides import check_slides_dir
+
+        self.script, self.out = script, out
+        self.slides: list = []
+        count = sum(1 for e in script.events if e.caption)
+        check_slides_dir(out, count)  # before training: slides never replace files
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ExportError(f"{out}: cannot create ({exc.strerror or exc})") from None
+
+    def shoot(self, session: Session, event: ScriptEvent) -> None:
+        from bntui.export import write_text
+        from bntui.replay.slides import Slide, slide_name
+
+        name = slide_name(len(self.slides) + 1)
+        caption = localized(event.caption, event.caption_ko) or ""
+        status = "written"
+        try:
+            write_text(self.out / name, draw_svg(session, self.script), force=False)
+        except Exception as exc:  # one failed slide must not take the lesson down
+            status = f"failed: {type(exc).__name__}: {exc}"
+        self.slides.append(Slide(event, name, caption, session.step_count, status))
+
+    def finish(self) -> str:
+        """Write index.html; returns the line to print."""
+        from bntui import i18n
+        from bntui.export import write_text
+        from bntui.replay.slides import index_html
+
+        shown = [s for s in self.slides if s.status == "written"]
+        title = localized(self.script.title, self.script.title_ko) or ""
+        page = index_html(title, shown, lang=i18n.language())
+        write_text(self.out / "index.html", page, force=False)
+        failed = [s for s in self.slides if s.status != "written"]
+        line = _("slides: {n} in {path}").format(n=len(shown), path=self.out / "index.html")
+        if failed:
+            line += " · " + _("{n} failed: {why}").format(n=len(failed), why=failed[0].status)
+        return line
 
 
 def live_holds(script, total: int) -> dict[tuple[int, str], float]:

@@ -216,6 +216,8 @@ KO: dict[str, str] = {
     "FAIL": "실패",
     "ok": "성공",
     "FAILED": "실패",
+    "slides: {n} in {path}": "슬라이드 {n}장: {path}",
+    "{n} failed: {why}": "{n}장 실패: {why}",
     "; report in {path}": "; 보고서: {path}",
     "{verdict}: {passed}/{total} checks passed, {n} steps ({rate} steps/s)": (
         "{verdict}: 검사 {passed}/{total} 통과, {n} 스텝 (초당 {rate} 스텝)"
