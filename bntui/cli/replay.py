@@ -38,9 +38,10 @@ def cmd_demos() -> int:
 
     table = Table(title=_("bundled lessons (bntui replay NAME)"), title_justify="left")
     table.add_column(_("name"), no_wrap=True)
-    table.add_column(_("title"))
+    # fold, not ellipsis: rich cuts a wrapped line of wide (Korean) text short otherwise
+    table.add_column(_("title"), overflow="fold")
     table.add_column(_("steps"), justify="right")
-    table.add_column(_("what it shows"))
+    table.add_column(_("what it shows"), overflow="fold")
     for name in lesson_names():
         script = load_script(name)
         description = localized(script.description, script.description_ko) or ""
@@ -212,7 +213,8 @@ def replay_live(args: argparse.Namespace, script: Script, steps: int | None) -> 
     if not 0 < speed <= 1_000_000:
         raise UsageError(f"--speed must be a positive number of steps per second, got {speed:g}")
     hint = "add --headless to play it without a screen"
-    return run_live(lambda: live_runner(script, total, speed, args), args, hint)
+    make = lambda: live_runner(script, total, speed, args)  # noqa: E731
+    return run_live(make, args, hint, captions=script.captions_ko)
 
 
 def live_runner(script: Script, total: int, speed: float, args: argparse.Namespace) -> Runner:
