@@ -148,3 +148,12 @@ def test_slides_need_headless(tmp_path, capsys):
     code = main(["replay", "sigmoid-vanishing", "--slides", str(tmp_path / "s")])
     assert code == 2
     assert "--slides needs --headless" in capsys.readouterr().err
+
+
+def test_cjk_svg_gives_wide_characters_two_cells():
+    # Rich sets textLength to one cell per character: 7 characters, 11 cells here
+    raw = '<text x="12.2" textLength="85.4" clip-path="url(#l)">‖&#160;일시정지&#160;</text>'
+    ascii_only = '<text x="0" textLength="24.4">ab</text>'
+    out = cjk_svg(raw + ascii_only)
+    assert 'textLength="134.2"' in out  # 11 × 12.2
+    assert ascii_only in out  # untouched: one cell per character already
