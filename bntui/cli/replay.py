@@ -238,7 +238,7 @@ def draw_svg(session: Session, script: Script, size: tuple[int, int] = (100, 30)
     lesson's captions in the UI language, a font stack with CJK fonts, no web fonts."""
     import asyncio
 
-    from bntui.replay.slides import cjk_svg
+    from bntui.svgfonts import cjk_svg
     from bntui.tui.app import BntuiApp
 
     shot: list[str] = []

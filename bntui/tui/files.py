@@ -11,6 +11,7 @@ from bntui.frame import Needs
 from bntui.i18n import _
 from bntui.replay.recorder import script_toml, write_script
 from bntui.runner import Runner
+from bntui.svgfonts import cjk_svg
 from bntui.tui.web import in_browser, offer_download
 
 
@@ -19,10 +20,12 @@ def screenshot(app: App, step: int) -> str:
 
     Under ``bntui serve`` the browser downloads it instead (nothing is written on the server).
     """
+    svg = cjk_svg(app.export_screenshot())  # Korean fonts, wide characters two cells
     if in_browser(app):
-        return offer_download(app, app.export_screenshot(), f"bntui-{step}.svg")
+        return offer_download(app, svg, f"bntui-{step}.svg")
     try:
-        path = app.save_screenshot(filename=f"bntui-{step}.svg", path=os.getcwd())
+        path = Path(os.getcwd()) / f"bntui-{step}.svg"
+        path.write_text(svg, encoding="utf-8")  # as app.save_screenshot did
     except OSError as exc:
         return _("screenshot failed: {why}").format(why=exc.strerror or exc)
     return _("screenshot saved: {path}").format(path=path)
