@@ -79,6 +79,7 @@ KO: dict[str, str] = {
     "Commands for : and replay scripts": ": 와 재생 스크립트의 명령",
     "bntui · help": "bntui · 도움말",
     "? / Esc / Enter closes": "? / Esc / Enter 로 닫기",
+    "palette": "팔레트",
     "Command palette: every action by name": "명령 팔레트: 모든 동작을 이름으로",
     # ---------------------------------------------------------------- key table
     "BN": "BN",

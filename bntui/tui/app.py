@@ -122,7 +122,7 @@ class BntuiApp(App[int]):
 
     def translate_bindings(self) -> None:
         """The footer's labels in the current language (the key table holds English)."""
-        labels = {k.action: k.label for k in KEYS}
+        labels = {k.action: k.label for k in KEYS} | {"command_palette": N_("palette")}
         table = self._bindings.key_to_bindings
         for key, items in table.items():
             table[key] = [
