@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bntui.cli.parser import LIVE_MINUTES, UsageError, given_flags
 from bntui.cli.run import model_arrays
@@ -21,6 +22,9 @@ from bntui.i18n import N_, _, localized
 from bntui.replay.script import Script, ScriptEvent
 from bntui.runner import Runner
 from bntui.session import Session
+
+if TYPE_CHECKING:
+    from bntui.replay.slides import Slide
 
 
 def dispatch(args: argparse.Namespace) -> int:
@@ -124,7 +128,7 @@ def replay_headless(args: argparse.Namespace, script: Script, steps: int | None)
             raise ExportError(f"{out}: cannot create ({exc.strerror or exc})") from None
     from bntui.replay.window import tee
 
-    slides = SlideWriter(script, Path(args.slides), steps) if args.slides else None
+    slides = SlideWriter(script, Path(args.slides)) if args.slides else None
     started = time.perf_counter()
     lesson_metrics = out / "metrics.jsonl" if out is not None else None
     with (
@@ -269,12 +273,12 @@ def render_screenshot(session: Session, script: Script, event: ScriptEvent, path
 class SlideWriter:
     """``--slides DIR``: one SVG per caption (``bntui.replay.slides``), then index.html."""
 
-    def __init__(self, script: Script, out: Path, steps: int | None) -> None:
+    def __init__(self, script: Script, out: Path) -> None:
         from bntui.export import ExportError
         from bntui.replay.slides import check_slides_dir
 
         self.script, self.out = script, out
-        self.slides: list = []
+        self.slides: list[Slide] = []
         count = sum(1 for e in script.events if e.caption)
         check_slides_dir(out, count)  # before training: slides never replace files
         try:
