@@ -80,3 +80,21 @@ def test_engine_hints_are_translated_at_display():
     assert translate_message("something new") == "something new"  # unknown: as it is
     i18n.set_language("en")
     assert translate_message(DIVERGED_HINT) == DIVERGED_HINT
+
+
+def test_lang_is_a_display_setting_not_a_lesson_step():
+    from bntui.commands import CommandError, parse
+    from bntui.config import Config
+    from bntui.replay.script import ScriptError, parse_script
+    from bntui.session import Session
+
+    assert str(parse("lang ko")) == "lang ko"
+    with pytest.raises(CommandError, match="expected one of en, ko"):
+        parse("lang fr")
+    session = Session(Config(samples=100))
+    with pytest.raises(CommandError, match="display setting"):
+        session.apply("lang ko")
+    assert session.log == []  # nothing logged, nothing replayed
+    lesson = '[config]\nsteps = 10\n[[event]]\nat = 0\ndo = ["lang ko"]\n'
+    with pytest.raises(ScriptError, match="display setting"):
+        parse_script(lesson, "l.toml")
