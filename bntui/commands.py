@@ -177,7 +177,10 @@ VOCABULARY: dict[str, tuple] = {
     "reset": (_nothing, "reset — fresh weights (same init), optimizer state cleared"),
     "mark": (_text, "mark LABEL — put a labelled marker on the charts"),
     "caption": (_text, "caption TEXT — a caption (shown in replays)"),
+    # a display setting: the app applies it, the session refuses it (never in a script)
+    "lang": (_choice(("en", "ko")), "lang en|ko — interface language (display only)"),
 }
+DISPLAY_VERBS = ("lang",)  # applied by the app, not the Session: not logged, not replayed
 # "dropout next" needs its own word, the float checker would refuse it.
 _CYCLIC = {"dropout": ("next", "prev")}
 

@@ -166,3 +166,6 @@ class SessionCommands:
         return arg
 
     _do_caption = _do_mark
+
+    def _do_lang(self, arg: str) -> str:
+        raise CommandError("lang is a display setting: type it at : in the app, or use --lang")

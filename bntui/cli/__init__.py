@@ -56,8 +56,11 @@ def report(exc: Exception) -> int:
 
 def dispatch(args: argparse.Namespace) -> int:
     """Run the subcommand (imported on use: ``bntui run`` never loads Textual)."""
+    from bntui import i18n
     from bntui.signals import interrupts
 
+    # before any app or table is built: every later _() speaks this language
+    i18n.set_language(getattr(args, "lang", None) or i18n.default_language())
     if args.cmd == "run":
         from bntui.cli.run import cmd_run
 

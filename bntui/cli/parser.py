@@ -138,6 +138,7 @@ def build_parser() -> Parser:
     )
     run.add_argument("--force", action="store_true", help="overwrite existing output files")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bar, summary only")
+    add_lang_flag(run)
     add_config_flags(run)
 
     data = sub.add_parser("data", help="datasets: download MNIST-family files")
@@ -155,7 +156,20 @@ def build_parser() -> Parser:
     return p
 
 
+def add_lang_flag(p: argparse.ArgumentParser) -> None:
+    """``--lang en|ko``: the interface language (a display setting, not part of Config:
+    metrics, scripts and reports stay byte-identical whatever the language)."""
+    from bntui.i18n import LANGUAGES
+
+    p.add_argument(
+        "--lang",
+        choices=LANGUAGES,
+        help="interface language (default: from LC_ALL / LC_MESSAGES / LANG)",
+    )
+
+
 def add_tui_flags(p: argparse.ArgumentParser) -> None:
+    add_lang_flag(p)
     g = p.add_argument_group("display")
     g.add_argument("--fps", type=float, default=2.0, help="redraws per second, 1..30 (default 2)")
     g.add_argument("--ascii", action="store_true", help="ASCII borders and chart markers")
@@ -203,8 +217,14 @@ def add_replay_parsers(sub: argparse._SubParsersAction) -> None:
         help=f"live: training steps per second (default: the lesson takes ~{LIVE_MINUTES:g} min)",
     )
     g.add_argument("--quiet", action="store_true", help="headless: print only the verdict")
+    g.add_argument(
+        "--slides",
+        metavar="DIR",
+        help="headless: one SVG per caption and DIR/index.html (a slide show for a projector)",
+    )
     add_tui_flags(replay)
     add_config_flags(replay)  # --steps N (a Config field) caps the lesson
-    sub.add_parser(
+    demos = sub.add_parser(
         "demos", help="list the bundled lessons", description="List the bundled lessons."
     )
+    add_lang_flag(demos)

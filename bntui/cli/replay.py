@@ -12,14 +12,19 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bntui.cli.parser import LIVE_MINUTES, UsageError, given_flags
 from bntui.cli.run import model_arrays
 from bntui.cli.tui import run_live
 from bntui.config import Config
+from bntui.i18n import N_, _, localized
 from bntui.replay.script import Script, ScriptEvent
 from bntui.runner import Runner
 from bntui.session import Session
+
+if TYPE_CHECKING:
+    from bntui.replay.slides import Slide
 
 
 def dispatch(args: argparse.Namespace) -> int:
@@ -35,15 +40,19 @@ def cmd_demos() -> int:
 
     from bntui.replay.script import lesson_names, load_script
 
-    table = Table(title="bundled lessons (bntui replay NAME)", title_justify="left")
-    table.add_column("name", no_wrap=True)
-    table.add_column("title")
-    table.add_column("steps", justify="right")
-    table.add_column("what it shows")
+    table = Table(title=_("bundled lessons (bntui replay NAME)"), title_justify="left")
+    table.add_column(_("name"), no_wrap=True)
+    # fold, not ellipsis: rich cuts a wrapped line of wide (Korean) text short otherwise
+    table.add_column(_("title"), overflow="fold")
+    table.add_column(_("steps"), justify="right")
+    table.add_column(_("what it shows"), overflow="fold")
     for name in lesson_names():
         script = load_script(name)
-        first = script.description.split(". ")[0].split("\n")[0].rstrip(".")
-        table.add_row(name, script.title, f"{script.config.steps:,}", first)
+        description = localized(script.description, script.description_ko) or ""
+        # the first sentence (Korean sentences end in "다." too)
+        first = description.split(". ")[0].split("\n")[0].rstrip(".")
+        title = localized(script.title, script.title_ko)
+        table.add_row(name, title, f"{script.config.steps:,}", first)
     Console().print(table)
     return 0
 
@@ -82,7 +91,7 @@ def script_with_overrides(args: argparse.Namespace) -> tuple[Script, int | None]
 
 def cmd_replay(args: argparse.Namespace) -> int:
     if not args.headless:
-        for flag in ("out", "metrics", "save_model"):
+        for flag in ("out", "metrics", "save_model", "slides"):
             if getattr(args, flag):
                 name = "--" + flag.replace("_", "-")
                 raise UsageError(f"{name} needs --headless (live replays write no files yet)")
@@ -119,6 +128,7 @@ def replay_headless(args: argparse.Namespace, script: Script, steps: int | None)
             raise ExportError(f"{out}: cannot create ({exc.strerror or exc})") from None
     from bntui.replay.window import tee
 
+    slides = SlideWriter(script, Path(args.slides)) if args.slides else None
     started = time.perf_counter()
     lesson_metrics = out / "metrics.jsonl" if out is not None else None
     with (
@@ -132,6 +142,7 @@ def replay_headless(args: argparse.Namespace, script: Script, steps: int | None)
             screenshot_dir=out,
             keep_records=False,  # flat memory: only what the checks need is kept
             render=render_screenshot,
+            on_slide=slides.shoot if slides is not None else None,
         )
     elapsed = time.perf_counter() - started
     if out is not None:
@@ -139,7 +150,18 @@ def replay_headless(args: argparse.Namespace, script: Script, steps: int | None)
     if args.save_model:
         save_model(args.save_model, model_arrays(result.session), force=args.force)
     print_result(result, elapsed, out=out, quiet=args.quiet)
+    if slides is not None:
+        print(slides.finish())
     return 0 if result.passed else 1
+
+
+COLUMNS = {
+    "event": N_("event"),
+    "step": N_("step"),
+    "check": N_("check"),
+    "measured": N_("measured"),
+    "result": N_("result"),
+}
 
 
 def print_result(result, elapsed: float, *, out: Path | None, quiet: bool) -> None:
@@ -153,16 +175,20 @@ def print_result(result, elapsed: float, *, out: Path | None, quiet: bool) -> No
     console = Console()
     n = result.session.step_count
     if not quiet:
-        console.print(f"[bold]{escape(result.script.title)}[/]  ({escape(result.script.source)})")
-        for event in result.script.events:
+        script = result.script
+        title = localized(script.title, script.title_ko) or ""
+        console.print(f"[bold]{escape(title)}[/]  ({escape(script.source)})")
+        for event in script.events:
             if event.caption and event not in result.skipped:
-                console.print(f"  {event.at:>6,}  {escape(event.caption)}")
+                caption = localized(event.caption, event.caption_ko) or ""
+                console.print(f"  {event.at:>6,}  {escape(caption)}")
         if result.checks:
-            t = Table(title="checks", title_justify="left")
+            t = Table(title=_("checks"), title_justify="left")
             for col in ("event", "step", "check", "measured", "result"):
-                t.add_column(col, justify="right" if col in ("step", "measured") else "left")
+                right = col in ("step", "measured")
+                t.add_column(_(COLUMNS[col]), justify="right" if right else "left")
             for c in result.checks:
-                verdict = "[green]pass[/]" if c.passed else "[bold red]FAIL[/]"
+                verdict = f"[green]{_('pass')}[/]" if c.passed else f"[bold red]{_('FAIL')}[/]"
                 note = f" ({c.note})" if c.note else ""
                 t.add_row(
                     str(c.event.index),
@@ -173,16 +199,15 @@ def print_result(result, elapsed: float, *, out: Path | None, quiet: bool) -> No
                 )
             console.print(t)
         for note in result.notes:
-            console.print(f"note: {escape(note)}")
+            console.print(f"{_('note')}: {escape(note)}")
     passed = sum(c.passed for c in result.checks)
     rate = n / max(elapsed, 1e-9)
-    verdict = "ok" if result.passed else "FAILED"
-    where = f"; report in {out / 'report.md'}" if out is not None else ""
-    console.print(
-        f"{verdict}: {passed}/{len(result.checks)} checks passed, {n:,} steps "
-        f"({rate:,.0f} steps/s){escape(where)}",
-        highlight=False,
+    verdict = _("ok") if result.passed else _("FAILED")
+    where = _("; report in {path}").format(path=out / "report.md") if out is not None else ""
+    line = _("{verdict}: {passed}/{total} checks passed, {n} steps ({rate} steps/s)").format(
+        verdict=verdict, passed=passed, total=len(result.checks), n=f"{n:,}", rate=f"{rate:,.0f}"
     )
+    console.print(escape(line + where), highlight=False)
 
 
 def replay_live(args: argparse.Namespace, script: Script, steps: int | None) -> int:
@@ -192,7 +217,8 @@ def replay_live(args: argparse.Namespace, script: Script, steps: int | None) -> 
     if not 0 < speed <= 1_000_000:
         raise UsageError(f"--speed must be a positive number of steps per second, got {speed:g}")
     hint = "add --headless to play it without a screen"
-    return run_live(lambda: live_runner(script, total, speed, args), args, hint)
+    make = lambda: live_runner(script, total, speed, args)  # noqa: E731
+    return run_live(make, args, hint, captions=script.captions_ko)
 
 
 def live_runner(script: Script, total: int, speed: float, args: argparse.Namespace) -> Runner:
@@ -211,27 +237,83 @@ def live_runner(script: Script, total: int, speed: float, args: argparse.Namespa
     )
 
 
-def render_screenshot(session: Session, script: Script, event: ScriptEvent, path: Path) -> str:
-    """Draw the TUI over ``session`` as it is at ``event`` (after its commands) into
-    ``path`` (SVG, 100×30): a synchronous app with a Pilot. Returns the report's status."""
+def draw_svg(session: Session, script: Script, size: tuple[int, int] = (100, 30)) -> str:
+    """The TUI over ``session`` as it is now, as SVG: a synchronous app with a Pilot, the
+    lesson's captions in the UI language, a font stack with CJK fonts, no web fonts."""
     import asyncio
 
-    from bntui.export import write_text
+    from bntui.svgfonts import cjk_svg
     from bntui.tui.app import BntuiApp
 
+    shot: list[str] = []
+
     async def shoot() -> None:
-        app = BntuiApp(Runner(session, threaded=False))
-        async with app.run_test(size=(100, 30)) as pilot:
+        app = BntuiApp(Runner(session, threaded=False), captions=script.captions_ko)
+        async with app.run_test(size=size) as pilot:
             app.pull()  # redraw now, not at the next frame tick
             await pilot.pause()
-            svg = app.export_screenshot(title=script.title)
-            write_text(path, svg, force=False)  # a lesson never replaces a file
+            shot.append(app.export_screenshot(title=localized(script.title, script.title_ko)))
+
+    asyncio.run(shoot())
+    return cjk_svg(shot[0])
+
+
+def render_screenshot(session: Session, script: Script, event: ScriptEvent, path: Path) -> str:
+    """Draw the TUI over ``session`` as it is at ``event`` (after its commands) into
+    ``path`` (SVG, 100×30). Returns the report's status."""
+    from bntui.export import write_text
 
     try:
-        asyncio.run(shoot())
+        write_text(path, draw_svg(session, script), force=False)  # never replaces a file
     except Exception as exc:  # a screenshot must not take the lesson down: report it
         return f"failed: {type(exc).__name__}: {exc}"
     return "written"
+
+
+class SlideWriter:
+    """``--slides DIR``: one SVG per caption (``bntui.replay.slides``), then index.html."""
+
+    def __init__(self, script: Script, out: Path) -> None:
+        from bntui.export import ExportError
+        from bntui.replay.slides import check_slides_dir
+
+        self.script, self.out = script, out
+        self.slides: list[Slide] = []
+        count = sum(1 for e in script.events if e.caption)
+        check_slides_dir(out, count)  # before training: slides never replace files
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ExportError(f"{out}: cannot create ({exc.strerror or exc})") from None
+
+    def shoot(self, session: Session, event: ScriptEvent) -> None:
+        from bntui.export import write_text
+        from bntui.replay.slides import Slide, slide_name
+
+        name = slide_name(len(self.slides) + 1)
+        caption = localized(event.caption, event.caption_ko) or ""
+        status = "written"
+        try:
+            write_text(self.out / name, draw_svg(session, self.script), force=False)
+        except Exception as exc:  # one failed slide must not take the lesson down
+            status = f"failed: {type(exc).__name__}: {exc}"
+        self.slides.append(Slide(event, name, caption, session.step_count, status))
+
+    def finish(self) -> str:
+        """Write index.html; returns the line to print."""
+        from bntui import i18n
+        from bntui.export import write_text
+        from bntui.replay.slides import index_html
+
+        shown = [s for s in self.slides if s.status == "written"]
+        title = localized(self.script.title, self.script.title_ko) or ""
+        page = index_html(title, shown, lang=i18n.language())
+        write_text(self.out / "index.html", page, force=False)
+        failed = [s for s in self.slides if s.status != "written"]
+        line = _("slides: {n} in {path}").format(n=len(shown), path=self.out / "index.html")
+        if failed:
+            line += " · " + _("{n} failed: {why}").format(n=len(failed), why=failed[0].status)
+        return line
 
 
 def live_holds(script, total: int) -> dict[tuple[int, str], float]:

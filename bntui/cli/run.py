@@ -9,6 +9,7 @@ from typing import Any
 from bntui.cli.parser import config_from_args, parse_do
 from bntui.config import Config
 from bntui.export import MetricsWriter
+from bntui.i18n import _
 from bntui.metrics import LAYER_KEYS, layer_metric
 from bntui.player import play_commands
 from bntui.session import DIVERGED_HINT, Session
@@ -56,10 +57,10 @@ def _train(
     )
 
     progress = Progress(
-        TextColumn("[bold]training"),
+        TextColumn("[bold]" + _("training")),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("loss {task.fields[loss]}  val acc {task.fields[val]}"),
+        TextColumn(_("loss {task.fields[loss]}  val acc {task.fields[val]}")),
         TimeRemainingColumn(),
         disable=quiet,
         transient=True,
@@ -129,52 +130,68 @@ def print_summary(
     val = session.last_val if session.last_val else session.evaluate()
     last = session.last_record or {}
     status = (
-        "interrupted"
+        _("interrupted")
         if interrupted
-        else "diverged"
+        else _("diverged")
         if session.diverged
-        else ("stopped early" if session.stopped_early else "done")
+        else (_("stopped early") if session.stopped_early else _("done"))
     )
+    rate = session.step_count / max(elapsed, 1e-9)
     head = Table.grid(padding=(0, 2))
     head.add_row(
-        "run",
-        f"{status} after {session.step_count:,} steps "
-        f"({session.step_count / max(elapsed, 1e-9):,.0f} steps/s, {elapsed:.1f} s)",
+        _("run"),
+        _("{status} after {n} steps ({rate} steps/s, {s} s)").format(
+            status=status, n=f"{session.step_count:,}", rate=f"{rate:,.0f}", s=f"{elapsed:.1f}"
+        ),
     )
     head.add_row(
-        "net",
+        _("net"),
         f"{c.dataset if c.data is None else c.data}  depth {c.depth} × width "
         f"{c.width}  {c.activation}  {norm_label(c)}"
         f"  {c.optimizer} lr {c.lr:g}  init {c.init}",
     )
-    penalty = f"  + penalty {last['penalty']:.4f}" if "penalty" in last else ""
+    penalty = last.get("penalty")
+    loss, acc = last.get("loss", math.nan), last.get("acc", math.nan)
     head.add_row(
-        "train",
-        f"data loss {last.get('loss', math.nan):.4f}{penalty}  acc {last.get('acc', math.nan):.3f}"
-        " (last batch, train mode)",
+        _("train"),
+        _("data loss {loss}{penalty}  acc {acc} (last batch, train mode)").format(
+            loss=f"{loss:.4f}",
+            penalty="  " + _("+ penalty {p}").format(p=f"{penalty:.4f}")
+            if penalty is not None
+            else "",
+            acc=f"{acc:.3f}",
+        ),
     )
     head.add_row(
         "",
-        f"acc {session.train_eval_accuracy():.3f} on all {session.data.n_train:,} "
-        "(BN running statistics, no dropout)",
+        _("acc {acc} on all {n} (BN running statistics, no dropout)").format(
+            acc=f"{session.train_eval_accuracy():.3f}", n=f"{session.data.n_train:,}"
+        ),
     )
-    head.add_row("val", f"loss {val[0]:.4f}  acc {val[1]:.3f}")
+    head.add_row(
+        _("val"), _("loss {loss}  acc {acc}").format(loss=f"{val[0]:.4f}", acc=f"{val[1]:.3f}")
+    )
     if test is not None:
-        head.add_row("test", f"loss {test['test_loss']:.4f}  acc {test['test_acc']:.3f} (once)")
+        head.add_row(
+            _("test"),
+            _("loss {loss}  acc {acc} (once)").format(
+                loss=f"{test['test_loss']:.4f}", acc=f"{test['test_acc']:.3f}"
+            ),
+        )
     for note in session.data.notes:
-        head.add_row("data", note)
+        head.add_row(_("data"), note)
     if metrics:
-        head.add_row("metrics", metrics)
+        head.add_row(_("metrics"), metrics)
     console.print(head)
     layers = _last_layer_stats(session)
     if layers:
         t = Table(
-            title="hidden layers: activation input, weight gradients (last statistics)",
+            title=_("hidden layers: activation input, weight gradients (last statistics)"),
             title_justify="left",
             box=box.SIMPLE_HEAD,
             pad_edge=False,
         )
-        for col in ("layer", "μ", "σ", "p15 / p50 / p85", "|∇W|", "∇W:W", "upd", "sat"):
+        for col in (_("layer"), "μ", "σ", "p15 / p50 / p85", "|∇W|", "∇W:W", _("upd"), _("sat")):
             t.add_column(col, justify="right", no_wrap=True)
         for i, s in enumerate(layers, start=1):
             t.add_row(
@@ -189,9 +206,9 @@ def print_summary(
             )
         console.print(t)
     if session.warning():
-        console.print(f"[bold yellow]note:[/] {session.warning()}")
+        console.print(f"[bold yellow]{_('note')}:[/] {_(session.warning() or '')}")
     if session.diverged:
-        console.print(f"[bold red]diverged:[/] {DIVERGED_HINT.split(': ', 1)[1]}")
+        console.print(f"[bold red]{_('diverged')}:[/] {_(DIVERGED_HINT).split(': ', 1)[-1]}")
 
 
 def _last_layer_stats(session: Session) -> list[dict[str, float]]:

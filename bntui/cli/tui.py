@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from bntui.cli.parser import UsageError, check_fps, config_from_args
 from bntui.runner import Runner
@@ -23,9 +23,14 @@ def require_terminal(hint: str = HEADLESS_HINT) -> None:
         raise UsageError(str(exc).replace(HEADLESS_HINT, hint)) from None
 
 
-def run_live(make_runner: Callable[[], Runner], args: argparse.Namespace, hint: str) -> int:
+def run_live(
+    make_runner: Callable[[], Runner],
+    args: argparse.Namespace,
+    hint: str,
+    captions: Mapping[str, str] | None = None,
+) -> int:
     """Check the display flags, the --record target and the terminal, then run the app
-    over a fresh Runner."""
+    over a fresh Runner (``captions``: a lesson's Korean captions by their English text)."""
     check_fps(args.fps)
     if args.record:
         from bntui.export import check_target
@@ -40,6 +45,7 @@ def run_live(make_runner: Callable[[], Runner], args: argparse.Namespace, hint: 
         fps=args.fps,
         ascii=args.ascii,
         record=args.record,
+        captions=captions,
     )
     result = app.run()
     if runner.error and args.debug and runner.trace:

@@ -6,6 +6,8 @@ string to a person wraps it in ``_()``; ``set_language("ko")`` (from ``--lang``,
 ``_("…")`` under ``bntui/`` and fails when ``ko.py`` has no entry for it.
 
 Formatted strings translate the template, then format: ``_("step {n}").format(n=3)``.
+A table of words looked up later marks its entries with ``N_("…")`` (no lookup at import
+time, so a later ``set_language`` still applies) and translates them with ``_(word)``.
 """
 
 from __future__ import annotations
@@ -37,6 +39,19 @@ def set_language(lang: str) -> None:
 
 def language() -> str:
     return _current
+
+
+def N_(text: str) -> str:
+    """Mark ``text`` for translation without translating it (tables built at import)."""
+    return text
+
+
+def localized(english: str | None, korean: str | None) -> str | None:
+    """Lesson text in the UI language: ``korean`` under ``ko`` when a lesson has it, else
+    ``english``."""
+    if _current == "ko" and korean:
+        return korean
+    return english
 
 
 def _(text: str) -> str:

@@ -21,6 +21,7 @@ from bntui.export import ExportError, MetricsWriter, check_target, dumps_record,
 from bntui.metrics import layer_metric, layer_value, parse_layer_metric
 from bntui.player import DONE, Schedule, one_blas_thread, play
 from bntui.replay.script import RECORD_METRICS, Check, Script, ScriptError, ScriptEvent
+from bntui.replay.slides import SlideTimer
 from bntui.replay.window import RecordWindow, lesson_keep, lesson_metrics
 from bntui.safety import md_text
 from bntui.session import Session
@@ -179,12 +180,13 @@ def run_script(
     screenshot_dir: Path | None = None,
     render: Renderer | None = None,
     keep_records: bool = True,
+    on_slide: Callable[[Session, ScriptEvent], None] | None = None,
 ) -> ReplayResult:
     """Train the script's lesson headless (``steps`` caps it) and measure every check.
 
     Played by ``bntui.player.play``: each event at its step boundary, the last step's too.
     ``keep_records=False`` keeps only the records the checks need (flat memory): the
-    caller then streams the rest through ``on_record``."""
+    caller then streams the rest through ``on_record``. ``on_slide``: see SlideTimer."""
     session = Session(script.config)
     planned = session.planned_steps  # ``steps``, or what ``epochs`` whole passes take
     total = planned if steps is None else min(steps, planned)
@@ -199,15 +201,20 @@ def run_script(
         )
     pending = Schedule((e.at, e) for e in script.events if e.at <= total)
 
+    slides = SlideTimer(script, total, session, on_slide)
+
     def record(rec: dict[str, Any]) -> None:
         result.records.append(rec)
         if on_record is not None:
             on_record(rec)
+        slides.check()
 
     def apply(_at: int, event: ScriptEvent) -> None:
         _apply_event(result, event, screenshot_dir, render)
+        slides.applied(event)
 
     why = play(session, pending, until=total, on_due=apply, on_record=record)
+    slides.check(every=True)  # a run that stopped early: its last slides show the end
     if why != DONE:
         s = session.step_count
         result.notes.append(f"training {why} at step {s}; the rest of the lesson was not played")

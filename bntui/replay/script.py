@@ -7,6 +7,7 @@ A script is a title, a description, a ``[config]`` table (any Config field) and 
     at = 1500
     do = ["bn on"]                     # vocabulary commands, applied in order
     caption = "Same weights, BN on."   # applied as the command ``caption TEXT``
+    caption_ko = "같은 가중치, 배치 정규화 켬."  # shown instead under ``--lang ko``
     screenshot = "after-bn.svg"        # rendered by the TUI (phase 2)
     pause = 3                          # seconds to hold in live replays
     window = 100                       # steps the expect checks average over
@@ -14,6 +15,11 @@ A script is a title, a description, a ``[config]`` table (any Config field) and 
 
 ``expect`` checks are measured at the event's step, before its commands apply, over the
 records of the last ``window`` steps. Every error names the file, the line and the event.
+
+Korean text sits beside the English: ``title_ko``, ``description_ko`` at the top and
+``caption_ko`` per event (all untrusted, cleaned like ``caption``). The session always
+logs the English caption (outputs do not depend on the language); the players show
+``caption_ko`` under ``--lang ko`` (``Script.captions_ko``, ``localized``).
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from bntui.commands import CommandError, parse
+from bntui.commands import DISPLAY_VERBS, CommandError, parse
 from bntui.config import Config, ConfigError, check_nesting
 from bntui.errors import decode_utf8, read_input
 from bntui.replay.checks import (  # noqa: F401  (re-exported: the script's vocabulary)
@@ -47,8 +53,8 @@ class ScriptError(ConfigError):
     """
 
 
-TOP_KEYS = ("title", "description", "config", "event")
-EVENT_KEYS = ("at", "do", "caption", "screenshot", "pause", "window", "expect")
+TOP_KEYS = ("title", "title_ko", "description", "description_ko", "config", "event")
+EVENT_KEYS = ("at", "do", "caption", "caption_ko", "screenshot", "pause", "window", "expect")
 DEFAULT_WINDOW = 100
 
 
@@ -63,6 +69,7 @@ class ScriptEvent:
     caption: str | None = None
     screenshot: str | None = None
     pause: float = 0.0
+    caption_ko: str | None = None  # the caption in Korean (shown under --lang ko)
     window: int = DEFAULT_WINDOW
     expect: tuple[Check, ...] = ()
 
@@ -83,6 +90,13 @@ class Script:
     config: Config
     events: tuple[ScriptEvent, ...]
     source: str  # the file as named to the user (path or "demos/NAME.toml")
+    title_ko: str = ""
+    description_ko: str = ""
+
+    @property
+    def captions_ko(self) -> dict[str, str]:
+        """English caption (as the session logs it) -> its Korean text, for the players."""
+        return {e.caption: e.caption_ko for e in self.events if e.caption and e.caption_ko}
 
     def schedule(self, steps: int | None = None) -> list[tuple[int, str]]:
         """(step, command) pairs for a Runner; events after ``steps`` are left out."""
@@ -184,13 +198,15 @@ def _parse_script(text: str, source: str) -> Script:
             close = difflib.get_close_matches(key, TOP_KEYS, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise fail(f"unknown key {key!r}{hint}", _line_of_top_key(text, key))
-    title = doc.get("title", "")
-    description = doc.get("description", "")
-    for key, value in (("title", title), ("description", description)):
+    texts = {k: doc.get(k, "") for k in ("title", "title_ko", "description", "description_ko")}
+    for key, value in texts.items():
         if not isinstance(value, str):
             raise fail(f"{key} must be text", _line_of_top_key(text, key))
-    title = " ".join(clean_text(title).split()) or clean_text(Path(source).stem)
-    description = clean_text(description, multiline=True).strip()  # untrusted: no escapes
+    title = " ".join(clean_text(texts["title"]).split()) or clean_text(Path(source).stem)
+    title_ko = " ".join(clean_text(texts["title_ko"]).split())
+    # untrusted: no escapes
+    description = clean_text(texts["description"], multiline=True).strip()
+    description_ko = clean_text(texts["description_ko"], multiline=True).strip()
 
     table = doc.get("config", {})
     if not isinstance(table, dict):
@@ -224,7 +240,7 @@ def _parse_script(text: str, source: str) -> Script:
                     f"event {first}; give each screenshot its own name",
                     line,
                 )
-    return Script(title, description, config, tuple(events), source)
+    return Script(title, description, config, tuple(events), source, title_ko, description_ko)
 
 
 def _parse_event(
@@ -259,15 +275,25 @@ def _parse_event(
     do: list[str] = []
     for text in do_raw:
         try:
-            do.append(str(parse(clean_text(text))))  # no escapes in mark labels, captions
+            cmd = parse(clean_text(text))  # no escapes in mark labels, captions
         except CommandError as exc:
             raise fail(str(exc)) from None
+        if cmd.verb in DISPLAY_VERBS:
+            raise fail(f"{cmd.verb!r} is a display setting, not a lesson step (use --lang)")
+        do.append(str(cmd))
 
     caption = raw.get("caption")
     if caption is not None:
         if not isinstance(caption, str):
             raise fail("caption must be text")
         caption = " ".join(clean_text(caption).split()) or None
+    caption_ko = raw.get("caption_ko")
+    if caption_ko is not None:
+        if not isinstance(caption_ko, str):
+            raise fail("caption_ko must be text")
+        caption_ko = " ".join(clean_text(caption_ko).split()) or None
+        if caption is None and caption_ko:
+            raise fail("caption_ko needs a caption (the English text, shown by default)")
     screenshot = raw.get("screenshot")
     if screenshot is not None:
         if not isinstance(screenshot, str) or not screenshot.strip():
@@ -300,6 +326,7 @@ def _parse_event(
         line=line,
         do=tuple(do),
         caption=caption,
+        caption_ko=caption_ko,
         screenshot=screenshot,
         pause=float(pause),
         window=window,

@@ -8,6 +8,8 @@ tests (nothing trains unless ``n`` is pressed or ``app.runner.step(k)`` is calle
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from textual import events
@@ -17,13 +19,15 @@ from textual.containers import Grid
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, Input, Static
 
+from bntui import i18n
 from bntui.commands import CommandError, parse
 from bntui.config import Config
 from bntui.frame import Frame, Needs
+from bntui.i18n import N_, _
 from bntui.runner import Runner
 from bntui.tui import files
 from bntui.tui.commandline import BntuiCommands, CommandLine
-from bntui.tui.keys import bindings
+from bntui.tui.keys import KEYS, bindings
 from bntui.tui.painter import WIDE, Painter
 from bntui.tui.panels.bars import StatusBar, TextBar
 from bntui.tui.panels.charts import BandsChart, LossChart
@@ -35,7 +39,7 @@ from bntui.tui.web import watch_server
 
 MIN_WIDTH, MIN_HEIGHT = 80, 24
 VIEWS = ("main", "decision", "hist", "log")
-LOSS_TITLE = {False: "Loss · train ⣿ / val •", True: "Loss - train . / val x"}
+LOSS_TITLE = {False: N_("Loss · train ⣿ / val •"), True: N_("Loss - train . / val x")}
 
 
 class MainScreen(Screen):
@@ -62,11 +66,13 @@ class BntuiApp(App[int]):
         fps: float = 2,
         ascii: bool = False,
         record: str | None = None,
+        captions: Mapping[str, str] | None = None,
         **runner: Any,
     ) -> None:
         """``source``: a Runner made by the caller, or a Config to build one from with the
         Runner's keywords (``threaded``, ``paused``; a live replay: ``schedule`` of (step,
-        command) pairs, ``steps_per_second``, ``max_steps``, ``holds`` …)."""
+        command) pairs, ``steps_per_second``, ``max_steps``, ``holds`` …). ``captions``:
+        a lesson's Korean captions by their English text (shown under ``lang ko``)."""
         super().__init__()
         self.animation_level = "none"  # no animations: slow links, honest screenshots
         self.runner = source if isinstance(source, Runner) else Runner(source, **runner)
@@ -79,8 +85,10 @@ class BntuiApp(App[int]):
         self.follow_last = True  # the bands show the last hidden layer until ↑/↓ picks one
         self.log_y = False
         self.app_message: str | None = None
+        self.captions: Mapping[str, str] = dict(captions or {})
         self.too_small = False
         self.painter = Painter(self)
+        self.translate_bindings()
         if ascii:
             self.add_class("ascii")
 
@@ -102,16 +110,44 @@ class BntuiApp(App[int]):
             yield DecisionView(ascii=a, mono=self.no_color, id="decision")
             yield HistogramView(ascii=a, id="hist")
             yield EventLog(ascii=a, id="log")
-        yield Static(
-            t(f"terminal too small (need {MIN_WIDTH}×{MIN_HEIGHT}) — enlarge it, or q to quit"),
-            id="too-small",
-        )
+        yield Static(self._too_small_text(), id="too-small")
         yield TextBar(ascii=a, id="message")
-        yield CommandLine(t("command, e.g. lr 0.05 · bn off · depth 6"), id="cmd")
+        yield CommandLine(t(_("command, e.g. lr 0.05 · bn off · depth 6")), id="cmd")
         yield Footer(compact=True)
 
+    def _too_small_text(self) -> str:
+        text = _("terminal too small (need {w}×{h}) — enlarge it, or q to quit")
+        text = text.format(w=MIN_WIDTH, h=MIN_HEIGHT)
+        return asciify(text) if self.ascii else text
+
+    def translate_bindings(self) -> None:
+        """The footer's labels in the current language (the key table holds English)."""
+        labels = {k.action: k.label for k in KEYS} | {"command_palette": N_("palette")}
+        table = self._bindings.key_to_bindings
+        for key, items in table.items():
+            table[key] = [
+                dataclasses.replace(b, description=_(labels[b.action])) if b.action in labels else b
+                for b in items
+            ]
+
+    def set_language(self, lang: str) -> None:
+        """``lang en|ko`` at ``:``: every later string, the footer and the titles switch."""
+        i18n.set_language(lang)
+        self.translate_bindings()
+        self.refresh_bindings()
+        screen = self.main_screen
+        screen.query_one("#loss").border_title = _(LOSS_TITLE[self.ascii])
+        screen.query_one("#too-small", Static).update(self._too_small_text())
+        line = screen.query_one("#cmd", CommandLine)
+        line.placeholder = _("command, e.g. lr 0.05 · bn off · depth 6")
+        for bar in screen.query(StatusBar):
+            bar.forget()
+        self.painter.forget()
+        self.app_message = _("language: {lang}").format(lang=lang)
+        self.pull()
+
     def on_mount(self) -> None:
-        self.main_screen.query_one("#loss").border_title = LOSS_TITLE[self.ascii]
+        self.main_screen.query_one("#loss").border_title = _(LOSS_TITLE[self.ascii])
         self._check_size()
         self.runner.start()
         watch_server(self)  # bntui serve: quit when the server is gone
@@ -159,7 +195,7 @@ class BntuiApp(App[int]):
         if self.replaying:
             self.runner.takeover()
             self.refresh_bindings()  # → leaves the footer
-            self.app_message = "you took over: the lesson is now a live session (← restarts it)"
+            self.app_message = _("you took over: the lesson is now a live session (← restarts it)")
         self.runner.send(text)
         self.pull()
 
@@ -168,9 +204,9 @@ class BntuiApp(App[int]):
         replay = self.runner.frame(Needs()).replay
         nxt = replay.next_step if replay is not None else None
         if nxt is None:
-            self.app_message = "no more events in this lesson"
+            self.app_message = _("no more events in this lesson")
         else:
-            self.app_message = f"skipping to the event at step {nxt}"
+            self.app_message = _("skipping to the event at step {step}").format(step=nxt)
             self.runner.skip_to(nxt)
         self.pull()
 
@@ -180,7 +216,7 @@ class BntuiApp(App[int]):
             return
         self.runner.restart()
         self.refresh_bindings()
-        self.app_message = "lesson restarted"
+        self.app_message = _("lesson restarted")
         self.painter.forget()
         self.pull()
 
@@ -190,7 +226,7 @@ class BntuiApp(App[int]):
 
     def action_step(self) -> None:
         if self.runner.threaded and not self.runner.paused:
-            self.app_message = "n steps while paused: press space first"
+            self.app_message = _("n steps while paused: press space first")
         else:
             self.app_message = None
             self.runner.step(1)
@@ -254,6 +290,9 @@ class BntuiApp(App[int]):
             self.pull()
             return  # keep the line open to fix it; Enter on empty or Esc closes
         self._close_command_line()
+        if cmd.verb == "lang":  # a display setting: the app's, not the session's
+            self.set_language(cmd.arg)
+            return
         if cmd.verb in ("caption", "mark"):  # notes, not changes: a replay goes on
             self.runner.send(str(cmd))
             self.pull()

@@ -8,8 +8,10 @@ from pathlib import Path
 from textual.app import App
 
 from bntui.frame import Needs
+from bntui.i18n import _
 from bntui.replay.recorder import script_toml, write_script
 from bntui.runner import Runner
+from bntui.svgfonts import cjk_svg
 from bntui.tui.web import in_browser, offer_download
 
 
@@ -18,13 +20,15 @@ def screenshot(app: App, step: int) -> str:
 
     Under ``bntui serve`` the browser downloads it instead (nothing is written on the server).
     """
+    svg = cjk_svg(app.export_screenshot())  # Korean fonts, wide characters two cells
     if in_browser(app):
-        return offer_download(app, app.export_screenshot(), f"bntui-{step}.svg")
+        return offer_download(app, svg, f"bntui-{step}.svg")
     try:
-        path = app.save_screenshot(filename=f"bntui-{step}.svg", path=os.getcwd())
+        path = Path(os.getcwd()) / f"bntui-{step}.svg"
+        path.write_text(svg, encoding="utf-8")  # as app.save_screenshot did
     except OSError as exc:
-        return f"screenshot failed: {exc.strerror or exc}"
-    return f"screenshot saved: {path}"
+        return _("screenshot failed: {why}").format(why=exc.strerror or exc)
+    return _("screenshot saved: {path}").format(path=path)
 
 
 def save_script(runner: Runner, path: str, app: App | None = None) -> str:
@@ -40,5 +44,5 @@ def save_script(runner: Runner, path: str, app: App | None = None) -> str:
     try:
         write_script(frame.initial_config, frame.log, frame.step, path, force=True)
     except (OSError, ValueError) as exc:
-        return f"could not save {path}: {exc}"
-    return f"session saved: {Path(path).resolve()}"
+        return _("could not save {path}: {why}").format(path=path, why=exc)
+    return _("session saved: {path}").format(path=Path(path).resolve())

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from textual.binding import Binding
 
+from bntui.i18n import _
+
 
 @dataclass(frozen=True)
 class Key:
@@ -20,8 +22,8 @@ class Key:
     id: str  # stable name (tests, docs)
     key: str  # Textual's key name: "b", "plus", "question_mark"
     action: str  # the app action it runs: "send('bn toggle')", "pause"
-    label: str  # short footer label
-    description: str  # help screen and command palette
+    label: str  # short footer label (English: the key of its translation, see bntui.i18n)
+    description: str  # help screen and command palette (English, translated when shown)
     footer: bool = False  # shown in the footer
     display: str | None = None  # how the key is written, when not its name ("+", "→")
     palette: bool = True  # listed in the command palette
@@ -39,7 +41,9 @@ class Key:
 
 
 # id, key (Textual's name), action, footer label, description, key as shown (None: its
-# name), options: f = in the footer, x = not in the command palette, ! = priority binding
+# name), options: f = in the footer, x = not in the command palette, ! = priority binding.
+# Labels and descriptions are English, translated when shown (tests/unit/test_i18n.py
+# checks that bntui/i18n/ko.py has each one).
 _TABLE = (
     ("bn", "b", "send('bn toggle')", "BN", "Toggle BN: batch normalization on/off", None, "f"),
     ("bn-pos", "B", "send('bn-position toggle')", "BN pos", "BN before/after activation", None, ""),
@@ -87,20 +91,22 @@ PALETTE_KEY = "ctrl+p"
 def bindings() -> list[Binding]:
     """The app's BINDINGS."""
     return [
-        Binding(k.key, k.action, k.label, show=k.footer, key_display=k.display, priority=k.priority)
+        Binding(
+            k.key, k.action, _(k.label), show=k.footer, key_display=k.display, priority=k.priority
+        )
         for k in KEYS
     ]
 
 
 def palette_entries() -> list[tuple[str, str]]:
     """(title, action) for the command palette: "Toggle BN: … (b)"."""
-    return [(f"{k.description} ({k.shown})", k.action) for k in KEYS if k.palette]
+    return [(f"{_(k.description)} ({k.shown})", k.action) for k in KEYS if k.palette]
 
 
 def help_rows() -> list[tuple[str, str]]:
     """(key, what it does) for the help screen, the palette's key included."""
-    rows = [(k.shown, k.description) for k in KEYS]
-    return [*rows, (PALETTE_KEY, "Command palette: every action by name")]
+    rows = [(k.shown, _(k.description)) for k in KEYS]
+    return [*rows, (PALETTE_KEY, _("Command palette: every action by name"))]
 
 
 # engine messages use these command words; "bn on/off" are what `b` does from the other state

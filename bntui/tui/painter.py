@@ -8,12 +8,14 @@ one with the series the visible panels need (``Needs``), and redraws only what c
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 from textual.geometry import Size
 from textual.screen import Screen
 
 from bntui.frame import RUNNING, Frame, Needs
+from bntui.i18n import N_, _, localized
 from bntui.runner import Runner
 from bntui.tui.keys import with_keys
 from bntui.tui.panels.bars import StatusBar, TextBar
@@ -25,8 +27,13 @@ from bntui.tui.render import asciify
 MAIN_PANELS = ("loss", "drift", "grads", "bands", "map")  # redrawn in turn (see due)
 WIDE = 140  # from this width the main view gets an event log column
 MAP_WIDE = 150  # from this width (2-D data) the decision boundary sits beside the loss
-VIEW_NAMES = {"main": "main", "decision": "decision", "hist": "histograms", "log": "events"}
-FINISHED = "lesson finished: ← restarts, any key takes over, q quits"
+VIEW_NAMES = {
+    "main": N_("main"),
+    "decision": N_("decision"),
+    "hist": N_("histograms"),
+    "log": N_("events"),
+}
+FINISHED = N_("lesson finished: ← restarts, any key takes over, q quits")
 
 
 class Host(Protocol):
@@ -42,6 +49,7 @@ class Host(Protocol):
     threaded: bool
     too_small: bool
     app_message: str | None
+    captions: Mapping[str, str]  # a lesson's captions: English -> Korean
 
     @property
     def size(self) -> Size: ...
@@ -187,21 +195,41 @@ class Painter:
     # ------------------------------------------------------------------ bars
     def show_bars(self, frame: Frame) -> None:
         app = self.app
-        label = VIEW_NAMES[app.view]
+        label = _(VIEW_NAMES[app.view])
         replay = frame.replay
         if replay is not None and replay.finished:
-            label += " · " + FINISHED
+            label += " · " + _(FINISHED)
         elif replay is not None and replay.active:
             nxt = replay.next_step
-            label += " · replay" + (f", next event @{nxt} (→)" if nxt is not None else ", done")
+            label += " · " + (
+                _("replay, next event @{step} (→)").format(step=nxt)
+                if nxt is not None
+                else _("replay, done")
+            )
         show_rate = app.threaded and frame.state == RUNNING
         self.q("#status", StatusBar).show(
             frame, view=asciify(label) if app.ascii else label, show_rate=show_rate
         )
-        self.q("#caption", TextBar).say(frame.caption, "bold")
-        message = with_keys(frame.message) or app.app_message
+        caption = frame.caption  # a lesson's caption in the UI language (its caption_ko)
+        korean = app.captions.get(caption) if caption else None
+        self.q("#caption", TextBar).say(localized(caption, korean), "bold")
+        message = with_keys(translate_message(frame.message)) or app.app_message
         style = "bold red" if frame.state in ("diverged", "crashed") else "yellow"
         self.q("#message", TextBar).say(message, style)
+
+
+def translate_message(text: str | None) -> str | None:
+    """An engine message in the UI language: the known hints by their English text, a
+    ``diverged: …``/``worker error: …`` prefix by its word; anything else as it is."""
+    if not text:
+        return text
+    hint = _(text)
+    if hint != text:
+        return hint
+    for prefix in (N_("diverged"), N_("worker error"), N_("early stop")):
+        if text.startswith(prefix + ": "):
+            return _(prefix) + ": " + translate_message(text[len(prefix) + 2 :])  # type: ignore[operator]
+    return text
 
 
 def _only(needs: Needs, due: tuple[str, ...]) -> Needs:

@@ -18,6 +18,8 @@ import os
 
 from textual.app import App
 
+from bntui.i18n import _
+
 MIME_TYPES = {".svg": "image/svg+xml", ".toml": "application/toml"}
 
 
@@ -43,8 +45,8 @@ def offer_download(app: App, text: str, filename: str) -> str:
             mime_type=mime,
         )
     except Exception as exc:  # the driver refused: say so on the message line, keep running
-        return f"download failed: {exc}"
-    return f"{filename}: sent to the browser as a download"
+        return _("download failed: {why}").format(why=exc)
+    return _("{name}: sent to the browser as a download").format(name=filename)
 
 
 def watch_server(app: App, seconds: float = 2.0) -> None:

@@ -55,6 +55,8 @@ def _command_texts() -> st.SearchStrategy[str]:
         "reset": st.just(""),
         "mark": st.sampled_from(["here", "BN 켜기", "a b  c"]),
         "caption": st.sampled_from(["정규화 없이", "look at L2"]),
+        # a display setting: the session refuses it (CommandError), the app applies it
+        "lang": st.sampled_from(["en", "ko"]),
     }
     assert set(per_verb) == set(VOCABULARY), "new verb: add it to the property test"
     return st.sampled_from(sorted(per_verb)).flatmap(

@@ -63,9 +63,13 @@ def test_lesson_shape(name: str) -> None:
     assert len({e.screenshot for e in shots}) == len(shots)
     console = Console(width=CAPTION_CELLS)
     for e in events:
+        # both languages (Hangul takes two cells a syllable: rich measures cells)
+        for text in (e.caption, e.caption_ko):
+            if text:
+                lines = Text(text).wrap(console, CAPTION_CELLS)
+                assert len(lines) <= CAPTION_LINES, f"{name} at {e.at}: caption cut at 80 columns"
         if e.caption:
-            lines = Text(e.caption).wrap(console, CAPTION_CELLS)
-            assert len(lines) <= CAPTION_LINES, f"{name} at {e.at}: caption cut at 80 columns"
+            assert e.caption_ko, f"{name} at {e.at}: no caption_ko"
     settle = 2 * script.config.stats_every
     for shot in shots:
         assert shot.caption, f"{name}: {shot.screenshot} should carry its own caption"

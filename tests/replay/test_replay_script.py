@@ -190,6 +190,9 @@ def test_bundled_lessons_are_found_by_name() -> None:
         assert script.title and script.description
         assert any(e.caption for e in script.events)
         assert any(e.expect for e in script.events)
-    # at least one lesson teaches in Korean (Hangul syllables in its captions)
-    korean = load_script("covariate-shift")
-    assert any("\uac00" <= ch <= "\ud7a3" for e in korean.events for ch in e.caption or "")
+        # every lesson teaches in both languages: English caption, Korean caption_ko
+        assert script.title_ko and script.description_ko
+        for e in script.events:
+            if e.caption:
+                assert not any("\uac00" <= ch <= "\ud7a3" for ch in e.caption), e.caption
+                assert e.caption_ko and any("\uac00" <= ch <= "\ud7a3" for ch in e.caption_ko)

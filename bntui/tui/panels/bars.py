@@ -6,10 +6,19 @@ from rich.text import Text
 from textual.widgets import Static
 
 from bntui.frame import CRASHED, DIVERGED, PAUSED, RUNNING, STOPPED, Frame
+from bntui.i18n import N_, _
 from bntui.tui.render import asciify, fmt_rate
 
 STATE_GLYPH = {RUNNING: "▶", PAUSED: "‖", DIVERGED: "✖", CRASHED: "✖", STOPPED: "■"}
 STATE_ASCII = {RUNNING: ">", PAUSED: "||", DIVERGED: "X", CRASHED: "X", STOPPED: "#"}
+# the state word shown (the Frame's state is a token; translated when shown)
+STATE_WORD = {
+    RUNNING: N_("running"),
+    PAUSED: N_("paused"),
+    DIVERGED: N_("diverged"),
+    CRASHED: N_("crashed"),
+    STOPPED: N_("stopped"),
+}
 STATE_STYLE = {
     RUNNING: "bold green",
     PAUSED: "bold yellow",
@@ -22,6 +31,9 @@ STATE_STYLE = {
 def status_text(snap: Frame, *, view: str, show_rate: bool, ascii: bool) -> Text:
     """State, step, rate, epoch, then the exact `key:value` tokens of the experiment.
 
+    The state word is translated (``bntui.i18n``); the tokens are not: they are the
+    vocabulary's own words (``bn on``, ``lr 0.05``), what the user types at ``:``.
+
     The most useful tokens come first (at 80 columns the line wraps after ``width:``).
     Separating spaces end a segment instead of starting the next one: SVG renderers such
     as rsvg drop a text element's leading space, which glued "paused" to "ep:11".
@@ -29,7 +41,8 @@ def status_text(snap: Frame, *, view: str, show_rate: bool, ascii: bool) -> Text
     c = snap.config
     glyph = (STATE_ASCII if ascii else STATE_GLYPH)[snap.state]
     t = Text()
-    t.append(f"{glyph} {snap.state} ", style=STATE_STYLE[snap.state])
+    word = _(STATE_WORD.get(snap.state, snap.state))
+    t.append(f"{glyph} {word} ", style=STATE_STYLE[snap.state])
     t.append(f"step:{snap.step} ", style="bold")
     rate = fmt_rate(snap.steps_per_sec) if show_rate else "–"
     t.append((asciify(rate) if ascii else rate) + " ", style="dim")
@@ -60,6 +73,10 @@ class StatusBar(Static):
         self.ascii = ascii
         self._key: object = None
         self._lines: int | None = None  # wrapped height of the shown text
+
+    def forget(self) -> None:
+        """Redraw at the next ``show`` (the language changed)."""
+        self._key = None
 
     def show(self, snap: Frame, *, view: str, show_rate: bool) -> None:
         rate = round(snap.steps_per_sec, -1) if show_rate else None

@@ -10,11 +10,13 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
+from rich.cells import cell_len
 from rich.text import Text
 from textual_plotext import PlotextPlot
 
 from bntui.events import Event
 from bntui.frame import Frame
+from bntui.i18n import _
 from bntui.metrics import SeriesView
 from bntui.tui.panels import Keyed, set_border
 from bntui.tui.render import fmt_num, fmt_signed
@@ -153,11 +155,15 @@ class LossChart(Chart):
             self._int_xticks(x0, max(x1, x0 + 1))
             if log_y:
                 self._decade_yticks(min(ys), max(ys))
-        set_border(self, subtitle=self.t(_subtitle(train, val, acc, val_acc, log_y)))
+        sub = _subtitle(train, val, acc, val_acc, log_y, width=self.size.width - 6)
+        set_border(self, subtitle=self.t(sub))
         self.refresh()
 
 
-def _subtitle(train, val, acc, val_acc, log_y: bool) -> str:
+def _subtitle(train, val, acc, val_acc, log_y: bool, width: int | None = None) -> str:
+    """Last loss, val loss and accuracies; the val loss is left out when the text is wider
+    than ``width`` cells (Korean words take two cells a syllable)."""
+
     def last(v: SeriesView | None) -> float | None:
         return float(v.last[-1]) if v is not None and len(v) else None
 
@@ -165,11 +171,14 @@ def _subtitle(train, val, acc, val_acc, log_y: bool) -> str:
         return "–" if x is None or not math.isfinite(x) else f"{100 * x:.0f}%"
 
     parts = [
-        f"loss {fmt_num(last(train))}",
-        f"val {fmt_num(last(val))}",
-        f"acc {pct(last(acc))}/{pct(last(val_acc))}",
+        _("loss {x}").format(x=fmt_num(last(train))),
+        _("val {x}").format(x=fmt_num(last(val))),
+        _("acc {x}").format(x=f"{pct(last(acc))}/{pct(last(val_acc))}"),
     ]
-    return " ".join(parts) + (" · log" if log_y else "")
+    tail = " · log" if log_y else ""
+    if width is not None and cell_len(" ".join(parts) + tail) > width:
+        del parts[1]
+    return " ".join(parts) + tail
 
 
 class BandsChart(Chart):
@@ -181,14 +190,14 @@ class BandsChart(Chart):
         bands = layer.bands if layer is not None else {}
         n = len(bands.get("p50") or ())
         key = (frame.step, selected, len(events), size, n, frame.bn)
-        set_border(self, title=self.t(f"L{selected} · act input p15 / p50 / p85"))
+        set_border(self, title=self.t(_("L{n} · act input p15 / p50 / p85").format(n=selected)))
         if layer is not None and frame.bn:
             lm, ls = layer.last.get("pre_mean"), layer.last.get("pre_std")
             set_border(self, subtitle=self.t(f"pre-BN μ{fmt_signed(lm)} σ{fmt_num(ls)}"))
         elif layer is not None:
-            set_border(self, subtitle="no BN")
+            set_border(self, subtitle=_("no BN"))
         else:
-            set_border(self, subtitle="no hidden layer")
+            set_border(self, subtitle=_("no hidden layer"))
         if not self.changed(key):
             return
         p = self.plt

@@ -12,9 +12,11 @@ import math
 from dataclasses import dataclass
 from itertools import groupby
 
+from rich.cells import cell_len
 from rich.text import Text
 
 from bntui.frame import Frame, LayerData
+from bntui.i18n import _
 from bntui.tui.panels import KeyedStatic, set_border
 from bntui.tui.render import (
     area_rows,
@@ -104,9 +106,9 @@ class DriftPanel(LayerPanel):
     def show(self, frame: Frame, selected: int) -> None:
         width, height = self.content_size.width, self.content_size.height
         key = (frame.step, frame.depth, frame.bn, selected, width, height)
-        title = "Drift · act input |μ|, σ" + (" · BN on" if frame.bn else " · BN off")
+        title = _("Drift · act input |μ|, σ") + (" · BN on" if frame.bn else " · BN off")
         if self.ascii:  # "mu"/"sd" are longer: a shorter title keeps it whole at 80 columns
-            title = "Drift: act input |mean|, sd" if width >= 44 else "Drift |mean|, sd"
+            title = _("Drift: act input |mean|, sd") if width >= 44 else _("Drift |mean|, sd")
             title += " BN on" if frame.bn else " BN off"
         set_border(self, title=title)
         self.set_class(frame.bn, "bn-on")
@@ -115,7 +117,7 @@ class DriftPanel(LayerPanel):
             return
         plan = self.plan(frame.depth, frame.bn)
         if not frame.layers:
-            self.put("depth 0: no hidden layer (press + to add one)")
+            self.put(_("depth 0: no hidden layer (press + to add one)"))
             return
         k, mu, sd = plan.spark, self.t("μ"), self.t("σ")
         m_top = max([0.5] + [_max_abs(la, "mean") for la in frame.layers])
@@ -123,7 +125,8 @@ class DriftPanel(LayerPanel):
         legend = ""
         if plan.chart_rows:
             legend = "  p15 : p85 = p50" if self.ascii else "  p15 ⣀ p50 ⣀ p85"
-        set_border(self, subtitle=self.t(f"scales |μ| 0..{m_top:.2g}  σ 0..{s_top:.2g}") + legend)
+        scales = _("scales |μ| 0..{m}  σ 0..{s}").format(m=f"{m_top:.2g}", s=f"{s_top:.2g}")
+        set_border(self, subtitle=self.t(scales) + legend)
         per_layer = (2 if plan.two_lines else 1) + plan.chart_rows
         lines: list[Text] = []
         span = _band_span(frame.layers) if plan.chart_rows else (0.0, 1.0)
@@ -225,14 +228,14 @@ class GradPanel(LayerPanel):
     def show(self, frame: Frame, selected: int) -> None:
         width, height = self.content_size.width, self.content_size.height
         key = (frame.step, frame.depth, frame.activation, selected, width, height)
-        set_border(self, title=self.t("Gradients · |∇W| log · update"))
-        sat_word = "sat" if frame.activation in ("sigmoid", "tanh") else "dead"
+        set_border(self, title=self.t(_("Gradients · |∇W| log · update")))
+        sat_word = _("sat") if frame.activation in ("sigmoid", "tanh") else _("dead")
         if frame.activation == "identity":
             sat_word = "–"
         if not self.changed(key):
             return
         if not frame.layers:
-            self.put("depth 0: no hidden layer (press + to add one)")
+            self.put(_("depth 0: no hidden layer (press + to add one)"))
             return
         rows = self.chart_rows(frame.depth)
         span = _log_span(frame.layers) if rows else (0, 0)
@@ -240,7 +243,7 @@ class GradPanel(LayerPanel):
         if rows:
             history = f"▁▃▅ |∇W| 1e{span[0]}..1e{span[1]}"
             short = f"┆=−3 · {sat_word} · |∇W| 1e{span[0]}..1e{span[1]}"
-            sub = f"{sub} · {history}" if len(sub) + len(history) + 7 <= width else short
+            sub = f"{sub} · {history}" if cell_len(sub) + cell_len(history) + 7 <= width else short
         set_border(self, subtitle=self.t(sub))
         # "▸L1  " 5 | bar | " 3.1e-02" 8 | [" g:d 0.04" 9] | " " strip | " −2.9" 5 | " 12%" 5
         used = NAME_CELLS + 8 + 1 + 5 + 5

@@ -8,6 +8,7 @@ from rich.text import Text
 
 from bntui.events import Event
 from bntui.frame import Frame
+from bntui.i18n import _
 from bntui.tui.keys import with_keys
 from bntui.tui.panels import KeyedStatic, set_border
 from bntui.tui.render import (
@@ -30,24 +31,24 @@ class DecisionView(KeyedStatic):
         return max(w, 4), max(2 * (h - 1), 2)
 
     def show(self, frame: Frame) -> None:
-        title = "Boundary" if self.compact else "Decision boundary"
-        set_border(self, title=self.t(f"{title} · step {frame.step}"))
+        title = _("Boundary") if self.compact else _("Decision boundary")
+        set_border(self, title=self.t(f"{title} · " + _("step {n}").format(n=frame.step)))
         if not self.changed((frame.step, self.content_size, frame.decision_error)):
             return
         if frame.decision is None:
-            self.put(self.t(with_keys(frame.decision_error) or "no decision map yet"))
+            self.put(self.t(with_keys(frame.decision_error) or _("no decision map yet")))
             return
         d = frame.decision
         text = decision_map(d["proba"], d["points"], d["labels"], d["lo"], d["hi"], mono=self.mono)
         n_classes = d["proba"].shape[2]
         legend = Text("\n")
-        word = "" if self.compact else "class "
+        word = "" if self.compact else _("class") + " "
         for c in range(n_classes):
             r, g, b = CLASS_RGB[c % 10]
             style = "bold" if self.mono else f"bold rgb({r},{g},{b})"
             legend.append(f"{CLASS_GLYPHS[c % 10]} {word}{c}  ", style=style)
         if not self.compact:
-            legend.append("(glyph = training point; shade = prediction)", style="dim")
+            legend.append(_("(glyph = training point; shade = prediction)"), style="dim")
         self.put(text + legend)
 
 
@@ -65,13 +66,15 @@ class HistogramView(KeyedStatic):
         return bins, per_row, bar_h
 
     def show(self, frame: Frame) -> None:
-        title = f"Activation histograms · {frame.activation} · step {frame.step}"
+        title = _("Activation histograms · {act} · step {n}").format(
+            act=frame.activation, n=frame.step
+        )
         set_border(self, title=self.t(title))
         key = (frame.step, frame.depth, frame.activation, self.content_size)
         if not self.changed(key):
             return
         if not frame.histograms:
-            self.put("no activations yet: step once (n) or depth 0")
+            self.put(_("no activations yet: step once (n) or depth 0"))
             return
         bins, per_row, bar_h = self.layout_for(len(frame.histograms))
         out = Text(no_wrap=True, overflow="crop")
@@ -105,11 +108,11 @@ class EventLog(KeyedStatic):
     def show(self, events: Sequence[Event]) -> None:
         height = max(self.content_size.height, 1)
         key = (len(events), events[-1] if events else None, self.content_size)
-        set_border(self, title=f"Events ({len(events)})")
+        set_border(self, title=_("Events ({n})").format(n=len(events)))
         if not self.changed(key):
             return
         if not events:
-            self.put(Text("no events yet: every change of the net logs here", "dim"))
+            self.put(Text(_("no events yet: every change of the net logs here"), "dim"))
             return
         out = Text(no_wrap=True, overflow="ellipsis")
         for n, e in enumerate(events[-height:]):

@@ -13,6 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from bntui.commands import help_lines
+from bntui.i18n import N_, _
 from bntui.tui.keys import help_rows
 
 
@@ -20,7 +21,7 @@ class HelpScreen(ModalScreen[None]):
     """Keys on the left, the vocabulary on the right; any of ?, Esc, Enter, q closes it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,question_mark,enter,q", "dismiss", "close", show=True),
+        Binding("escape,question_mark,enter,q", "dismiss", N_("close"), show=True),
     ]
 
     def compose(self) -> ComposeResult:
@@ -33,18 +34,18 @@ class HelpScreen(ModalScreen[None]):
         for n, line in enumerate(help_lines()):
             if n:
                 vocab.append("\n")
-            cmd, _, what = line.partition(" — ")
+            cmd, _sep, what = line.partition(" — ")
             vocab.append(cmd, style="bold")
-            vocab.append(f"  {what}" if what else "", style="dim")
+            vocab.append(f"  {_(what)}" if what else "", style="dim")
         with VerticalScroll(id="help-body"):
             yield Static(keys, id="help-keys")
-            yield Static(Text("Commands for : and replay scripts", style="bold underline"))
+            yield Static(Text(_("Commands for : and replay scripts"), style="bold underline"))
             yield Static(vocab, id="help-vocab")
 
     def on_mount(self) -> None:
         body = self.query_one("#help-body")
-        body.border_title = "bntui · help"
-        body.border_subtitle = "? / Esc / Enter closes"
+        body.border_title = _("bntui · help")
+        body.border_subtitle = _("? / Esc / Enter closes")
 
     def action_dismiss(self) -> None:  # type: ignore[override]
         self.dismiss(None)

@@ -1,0 +1,25 @@
+"""Suite-wide: the tests expect the English interface.
+
+A Korean locale (``LANG=ko_KR.UTF-8``) would make every ``main([...])`` speak Korean
+(``bntui.i18n.default_language``), so a Korean locale variable is replaced by C.UTF-8 for
+the tests, and the UI language is English again after every test (tests that want Korean
+ask for it: ``--lang ko`` or ``set_language("ko")``).
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from bntui import i18n
+
+
+@pytest.fixture(autouse=True)
+def _english_interface(monkeypatch: pytest.MonkeyPatch):
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        if os.environ.get(name, "").lower().startswith("ko"):
+            monkeypatch.setenv(name, "C.UTF-8")
+    i18n.set_language("en")
+    yield
+    i18n.set_language("en")
