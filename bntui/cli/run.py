@@ -9,6 +9,7 @@ from typing import Any
 from bntui.cli.parser import config_from_args, parse_do
 from bntui.config import Config
 from bntui.export import MetricsWriter
+from bntui.frame import norm_label
 from bntui.metrics import LAYER_KEYS, layer_metric
 from bntui.player import play_commands
 from bntui.session import DIVERGED_HINT, Session
@@ -127,7 +128,7 @@ def print_summary(
     head.add_row(
         "net",
         f"{c.dataset if c.data is None else c.data}  depth {c.depth} × width "
-        f"{c.width}  {c.activation}  BN {'on (' + c.bn_position + ')' if c.bn else 'off'}"
+        f"{c.width}  {c.activation}  {_norm_words(c)}"
         f"  {c.optimizer} lr {c.lr:g}  init {c.init}",
     )
     head.add_row(
@@ -177,3 +178,11 @@ def _last_layer_stats(session: Session) -> list[dict[str, float]]:
             return []
         out.append({key: h.series[layer_metric(i, key)].last for key in LAYER_KEYS})
     return out
+
+
+def _norm_words(c: Config) -> str:
+    """ "BN on (before)", "BN off", "LN (before)", "GN:4 (after)" for the summary's net line."""
+    if c.normalization == "none":
+        return "BN off"
+    name = "BN on" if c.normalization == "bn" else norm_label(c.normalization)
+    return f"{name} ({c.bn_position})"
