@@ -18,6 +18,7 @@ from typing import Any
 from bntui.commands import CommandError
 from bntui.config import Config
 from bntui.export import ExportError, MetricsWriter, check_target, dumps_record, write_text
+from bntui.frame import norm_label
 from bntui.metrics import layer_metric, layer_value, parse_layer_metric
 from bntui.player import DONE, Schedule, one_blas_thread, play
 from bntui.replay.script import RECORD_METRICS, Check, Script, ScriptError, ScriptEvent
@@ -136,7 +137,9 @@ def measure_check(
 
 def setup_text(config: Config) -> str:
     """The settings that lessons change, in one short line."""
-    bn = f"BN {config.bn_position}" if config.bn else "BN off"
+    norm = config.normalization
+    name = "BN" if norm == "bn" else norm_label(norm)
+    bn = "BN off" if norm == "none" else f"{name} {config.bn_position}"
     parts = [
         bn,
         config.activation,
