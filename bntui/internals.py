@@ -31,9 +31,10 @@ from bntui.nn import functional as F
 from bntui.nn.activations import make_activation
 from bntui.nn.names import BATCH_NORMS
 from bntui.nn.norms import parse_norm
+from bntui.player import one_blas_thread
 
 SAMPLE_BATCHES = 16  # fresh batches for the spread and the accuracy gap
-SAMPLE_CAP = 8192  # at most this many samples in those batches together
+SAMPLE_CAP = 2048  # at most this many samples in those batches together (frame cost)
 
 
 @dataclass(frozen=True)
@@ -148,7 +149,8 @@ def bn_internals(session: Any, layer: int, *, batches: int = SAMPLE_BATCHES) -> 
         y_train = np.asarray(_norm_train(norm, kind, xd), dtype=np.float64)
         y_eval = np.asarray(_norm_eval(norm, xd), dtype=np.float64)
         diff = y_train - y_eval
-        spread = _spread(session, kind, layer, batches)
+        with one_blas_thread():  # (already so under a training runner; not in tests)
+            spread = _spread(session, kind, layer, batches)
     arrays = {
         "mu_b": mu_b,
         "sigma_b": np.sqrt(var_b),
