@@ -30,6 +30,10 @@ COLUMNS = (
 )
 DERIVED = ("lag_mu", "lag_sigma", "diff")  # shown bold: the differences the view is about
 CELL = 6
+NOTES = {  # what "train mode" means in the table for the BN variants
+    "noisy-bn": "noisy BN: train mode here is BN with batch statistics, the random s, t left out",
+    "brn": "BRN: train mode corrects μ_B, σ_B by r, d from the running statistics (as now)",
+}
 
 
 def _cell(x: float, signed: bool) -> str:
@@ -73,28 +77,25 @@ class InternalsView(KeyedStatic):
                    style="dim")  # fmt: skip
         out.append("\n")
         out.append(self.t(" unit " + "".join(h.rjust(CELL + 1) for h, _k, _s in COLUMNS)), "bold")
-        footer_rows = 6
+        note = NOTES.get(bi.norm.partition(":")[0])
+        footer_rows = 6 + (note is not None)
         units = len(bi.mu_b) if bi.mu_b is not None else 0
         shown = max(min(units, height - 3 - footer_rows), 1)
         for j in range(shown):
             out.append("\n")
             out.append(f"{j + 1:>5} ")
+            row = _row(bi, j)
             for _h, key, signed in COLUMNS:
-                out.append(" " + self._value(bi, key, j, signed), style=self._style(key))
+                out.append(" " + _cell(row[key], signed), style="bold" if key in DERIVED else "")
         if shown < units:
             out.append("\n")
             out.append(self.t(_("… {k} more units (a taller terminal shows them)")
                               .format(k=units - shown)), "dim")  # fmt: skip
         self._footer(out, bi)
+        if note is not None:
+            out.append("\n")
+            out.append(self.t(_(note)), style="dim")
         self.put(out)
-
-    @staticmethod
-    def _value(bi: BNInternals, key: str, j: int, signed: bool) -> str:
-        return _cell(_row(bi, j)[key], signed)
-
-    @staticmethod
-    def _style(key: str) -> str:
-        return "bold" if key in DERIVED else ""
 
     def _footer(self, out: Text, bi: BNInternals) -> None:
         out.append("\n\n")
@@ -118,10 +119,8 @@ class InternalsView(KeyedStatic):
         ).format(t=_pct(bi.acc_train), e=_pct(bi.acc_eval), g=_pp(gap), d=_pct(bi.disagree))
         out.append(self.t(acc), style="bold yellow" if abs(gap) >= 0.05 else "")
         out.append("\n")
-        out.append(
-            self.t(_("small batches: μ_B and σ_B scatter more, and the gap grows (batch-size N)")),
-            style="dim",
-        )
+        hint = _("smaller batches: μ_B, σ_B scatter more, train and eval part (batch-size /2)")
+        out.append(self.t(hint), style="dim")
 
     def _explain(self, reason: str) -> Text:
         out = Text()
