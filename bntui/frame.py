@@ -134,7 +134,8 @@ class Frame:
 
     @property
     def bn(self) -> bool:
-        return self.config.bn
+        """A normalization is in use (BN or another; False for "none", even with bn on)."""
+        return self.config.normalization != "none"
 
     @property
     def norm(self) -> str:

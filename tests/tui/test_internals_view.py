@@ -61,3 +61,35 @@ async def test_ascii_depth_zero_and_a_diverged_net() -> None:
         await pilot.press("colon", *"depth 0", "enter")
         await pilot.pause()
         assert "depth 0" in shown(app)
+
+
+async def test_norm_none_reads_as_bn_off_everywhere() -> None:
+    """`--norm none` leaves the bn key on: the screen must still say there is no BN."""
+    app = BntuiApp(SMALL.replace(norm="none"), threaded=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.runner.step(40)
+        app.pull()
+        await pilot.pause()
+        status = str(app.query_one("#status").render())
+        assert "BN:off" in status and "BN:on" not in status
+        drift = app.query_one("#drift")
+        assert str(drift.border_title).endswith("BN off") and drift.has_class("bn-off")
+        assert app.query_one("#bands").border_subtitle == "no BN"
+
+
+@pytest.mark.parametrize(("norm", "token", "sub"), [
+    ("ln", "norm:LN", "pre-LN"),
+    ("gn:2", "norm:GN:2", "pre-GN:2"),
+    ("noisy-bn", "norm:noisy-BN", "pre-noisy-BN"),
+])  # fmt: skip
+async def test_status_drift_and_bands_name_the_norm(norm, token, sub) -> None:
+    app = BntuiApp(SMALL.replace(norm=norm), threaded=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.runner.step(40)
+        app.pull()
+        await pilot.pause()
+        assert token in str(app.query_one("#status").render())
+        assert "BN:" not in str(app.query_one("#status").render())
+        label = token.removeprefix("norm:").replace("-", " ")
+        assert str(app.query_one("#drift").border_title).endswith(label)
+        assert str(app.query_one("#bands").border_subtitle).startswith(sub)

@@ -36,7 +36,8 @@ def status_text(snap: Frame, *, view: str, show_rate: bool, ascii: bool) -> Text
     t.append(f"ep:{snap.epoch} ")
     norm = c.normalization
     if norm in ("bn", "none"):  # BN:on / BN:off, as since the first version
-        t.append(f"BN:{'on' if c.bn else 'off'} ", style="bold green" if c.bn else "bold yellow")
+        on = norm == "bn"
+        t.append(f"BN:{'on' if on else 'off'} ", style="bold green" if on else "bold yellow")
     else:  # another normalization: named (LN, GN:4, BRN, noisy BN)
         t.append(f"norm:{snap.norm_label.replace(' ', '-')} ", style="bold green")
     tokens = [
