@@ -18,7 +18,9 @@ import numpy as np
 from bntui.commands import CommandError
 from bntui.config import Config
 from bntui.events import Event
+from bntui.internals import BNInternals, bn_internals
 from bntui.metrics import SeriesView, layer_metric, read_only
+from bntui.nn.norms import parse_norm
 
 LOSS_SERIES = ("loss", "val_loss", "acc", "val_acc")
 SPARK_KEYS = ("mean", "std", "pre_mean", "pre_std")
@@ -33,6 +35,17 @@ LAST_KEYS = (
     "gamma",
     "beta",
 )
+_NORM_LABEL = {"bn": "BN", "ln": "LN", "gn": "GN", "brn": "BRN", "noisy-bn": "noisy BN"}
+
+
+def norm_label(spec: str) -> str:
+    """How panels name a normalization: "bn" -> "BN", "gn" -> "GN:4", "none" -> "none"."""
+    kind, groups = parse_norm(spec)
+    if kind == "none":
+        return "none"
+    return _NORM_LABEL[kind] + (f":{groups}" if groups is not None else "")
+
+
 RUNNING, PAUSED, DIVERGED, CRASHED, STOPPED = "running", "paused", "diverged", "crashed", "stopped"
 
 
@@ -49,6 +62,7 @@ class Needs:
     selected: int = 1  # 1-based layer index
     decision: tuple[int, int] | None = None  # (cols, pixel rows) when the map is visible
     hist_bins: int = 0  # 0 = histograms hidden
+    internals: bool = False  # the BN internals of the selected layer (view 5)
     script: bool = False  # the initial config and the command log (to save a recording)
 
 
@@ -110,6 +124,7 @@ class Frame:
     decision: dict[str, Any] | None = None
     decision_error: str | None = None
     histograms: tuple[Histogram, ...] = ()
+    internals: BNInternals | None = None  # with Needs(internals=True)
     initial_config: Config | None = None  # with Needs(script=True)
     log: tuple[tuple[int, str], ...] = ()  # with Needs(script=True)
 
@@ -119,7 +134,18 @@ class Frame:
 
     @property
     def bn(self) -> bool:
-        return self.config.bn
+        """A normalization is in use (BN or another; False for "none", even with bn on)."""
+        return self.config.normalization != "none"
+
+    @property
+    def norm(self) -> str:
+        """The normalization in use ("bn", "ln", "gn:4", …, or "none" when BN is off)."""
+        return self.config.normalization
+
+    @property
+    def norm_label(self) -> str:
+        """The normalization as panels name it: "BN", "LN", "GN:4", "noisy BN", "none"."""
+        return norm_label(self.config.normalization)
 
     @property
     def activation(self) -> str:
@@ -163,6 +189,8 @@ def build_frame(
             parts["decision"] = decision_grid(session, *needs.decision)
     if needs.hist_bins:
         parts["histograms"] = tuple(_histograms(session, needs.hist_bins))
+    if needs.internals:
+        parts["internals"] = bn_internals(session, needs.selected)
     if needs.script:
         parts["initial_config"] = session.initial_config
         parts["log"] = tuple(session.log)

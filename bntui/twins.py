@@ -10,7 +10,7 @@ the dropout rates are). Each twin is therefore exactly the solo ``Session`` of i
 configuration: same records, bit for bit.
 
 Which settings can differ (``COMPARE_KEYS``): those that leave every stream's
-consumption alone: bn, bn-position, activation, dropout, init, lr, optimizer,
+consumption alone: bn, norm, bn-position, activation, dropout, init, lr, optimizer,
 weight-decay, l1, max-norm. Not supported (``UNSUPPORTED``): depth and width change how
 many numbers the init stream gives each layer (the twins would not share weights),
 batch-size changes the batches, dataset and seed change the data.
@@ -50,11 +50,13 @@ from bntui.config import Config, ConfigError
 from bntui.events import Event
 from bntui.metrics import _round
 from bntui.nn.diagnostics import ETAS, ics, smoothness
+from bntui.nn.norms import parse_norm
 from bntui.session import Session
 
 # command verb -> Config field, for the settings a twin may differ in
 COMPARE_KEYS = {
     "bn": "bn",
+    "norm": "norm",
     "bn-position": "bn_position",
     "activation": "activation",
     "dropout": "dropout",
@@ -143,16 +145,30 @@ class Difference:
             return float(f"{resolve_number(arg, 1.0 if current is None else current):.6g}")
         return arg
 
+    def value_of(self, config: Config) -> Any:
+        """A config's value of the compared setting (for norm: the one in use, "gn" as
+        "gn:4", "none" when BN is off)."""
+        if self.key == "norm":
+            kind, groups = parse_norm(config.normalization)
+            return kind if groups is None else f"{kind}:{groups}"
+        return getattr(config, self.field)
+
     def twin_config(self, primary: Config) -> Config:
         """The twin's config; CommandError if it would not differ from the primary's."""
         value = self.twin_value(primary)
-        if value == getattr(primary, self.field):
+        if self.key == "norm":  # "none" is BN off, as the norm command sets it
+            kind, groups = parse_norm(value)
+            value = kind if groups is None else f"{kind}:{groups}"
+            changes = {"norm": value, "bn": value != "none"}
+        else:
+            changes = {self.field: value}
+        if value == self.value_of(primary):
             raise CommandError(
                 f"compare {self.key}: the twin would be identical ({self.key} is already "
                 f"{_fmt(value)}); give another value"
             )
         try:
-            return primary.replace(**{self.field: value})  # validates
+            return primary.replace(**changes)  # validates
         except ConfigError as exc:
             raise CommandError(f"compare {self.key}: {exc}") from None
 
@@ -160,7 +176,7 @@ class Difference:
         """A twin's name in records and on screen."""
         if self.key == "bn":
             return "bn" if config.bn else "plain"
-        return f"{self.key}={_fmt(getattr(config, self.field))}"
+        return f"{self.key}={_fmt(self.value_of(config))}"
 
     def __str__(self) -> str:
         return "bn" if self.flips_bn else f"{self.key} {self.arg}"
@@ -280,7 +296,7 @@ class Twins:
         command, so it too is the solo replay of its own log. ``compare init X`` gives
         both twins fresh weights from the same draws (primary with its init)."""
         diff = difference if isinstance(difference, Difference) else Difference.parse(difference)
-        value = getattr(diff.twin_config(session.config), diff.field)  # checks it differs
+        value = diff.value_of(diff.twin_config(session.config))  # checks it differs
         memo = {id(session.data): session.data}  # the data is shared, never mutated
         twin = copy.deepcopy(session, memo)
         for p in twin.model.parameters():  # unshare the packed-buffer views deepcopy split
@@ -311,8 +327,8 @@ class Twins:
 
     @property
     def differ(self) -> bool:
-        f = self.difference.field
-        return getattr(self.primary.config, f) != getattr(self.twin.config, f)
+        d = self.difference
+        return d.value_of(self.primary.config) != d.value_of(self.twin.config)
 
     @property
     def step_count(self) -> int:

@@ -106,7 +106,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 def replay_headless(args: argparse.Namespace, script: Script, steps: int | None) -> int:
     from bntui.export import ExportError, check_target, open_metrics, save_model
-    from bntui.replay.headless import run_script, write_outputs
+    from bntui.replay.headless import run_script
+    from bntui.replay.report import write_outputs
 
     # refuse to overwrite before training, not after
     out = Path(args.out) if args.out else None
@@ -170,7 +171,7 @@ def print_result(result, elapsed: float, *, out: Path | None, quiet: bool) -> No
     from rich.markup import escape
     from rich.table import Table
 
-    from bntui.replay.headless import _fmt
+    from bntui.replay.report import _fmt
 
     console = Console()
     n = result.session.step_count

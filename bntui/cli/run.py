@@ -9,6 +9,7 @@ from typing import Any
 from bntui.cli.parser import config_from_args, parse_do
 from bntui.config import Config
 from bntui.export import MetricsWriter
+from bntui.frame import norm_label
 from bntui.i18n import _
 from bntui.metrics import LAYER_KEYS, layer_metric
 from bntui.player import play_commands
@@ -102,15 +103,6 @@ def config_toml(config: Config) -> str:
     return tomli_w.dumps({"config": config.to_dict()})
 
 
-def norm_label(c: Config) -> str:
-    """``BN on (before)``, ``LN (after)``, ``GN:4 (before)``, or ``no norm``."""
-    name = c.normalization
-    if name == "none":
-        return "BN off"
-    label = "BN on" if name == "bn" else name.upper()
-    return f"{label} ({c.bn_position})"
-
-
 def print_summary(
     session: Session,
     elapsed: float,
@@ -147,7 +139,7 @@ def print_summary(
     head.add_row(
         _("net"),
         f"{c.dataset if c.data is None else c.data}  depth {c.depth} × width "
-        f"{c.width}  {c.activation}  {norm_label(c)}"
+        f"{c.width}  {c.activation}  {_norm_words(c)}"
         f"  {c.optimizer} lr {c.lr:g}  init {c.init}",
     )
     penalty = last.get("penalty")
@@ -220,3 +212,11 @@ def _last_layer_stats(session: Session) -> list[dict[str, float]]:
             return []
         out.append({key: h.series[layer_metric(i, key)].last for key in LAYER_KEYS})
     return out
+
+
+def _norm_words(c: Config) -> str:
+    """ "BN on (before)", "BN off", "LN (before)", "GN:4 (after)" for the summary's net line."""
+    if c.normalization == "none":
+        return "BN off"
+    name = "BN on" if c.normalization == "bn" else norm_label(c.normalization)
+    return f"{name} ({c.bn_position})"

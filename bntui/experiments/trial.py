@@ -37,7 +37,8 @@ def run_trial(spec: dict[str, Any]) -> dict[str, Any]:
     Config as a dict) and optionally ``measure``: ``target_acc`` (steps until the val
     accuracy first reaches it, checked at the eval stride), ``grad_l1`` (mean first-layer
     weight-gradient norm over the statistics steps), ``ics`` (internal covariate shift at
-    the end, Santurkar et al. Def. 2.1, on the first ``ics`` training samples).
+    the end, Santurkar et al. Def. 2.1, on the first ``ics`` training samples),
+    ``train_tail`` (mean train-mode batch accuracy of the last ``train_tail`` steps).
     """
     from bntui.session import Session
 
@@ -47,10 +48,14 @@ def run_trial(spec: dict[str, Any]) -> dict[str, Any]:
     target = measure.get("target_acc")
     extra: dict[str, Any] = {}
     grads: list[float] = []
+    tail = int(measure.get("train_tail") or 0)
+    tail_acc: list[float] = []
     with threadpool_limits(limits=1, user_api="blas"):
         session = Session(config, load=CACHE.load)
         while not (session.finished or session.diverged or session.stopped_early):
             record = session.step()
+            if tail and session.step_count > config.steps - tail:
+                tail_acc.append(record["acc"])
             if measure.get("grad_l1") and "layers" in record:
                 grads.append(record["layers"][0]["grad_norm"])
             if target is not None and session.last_val and session.last_val[1] >= target:
@@ -63,6 +68,8 @@ def run_trial(spec: dict[str, Any]) -> dict[str, Any]:
         test = session.test_metrics()  # once, at the end
         if test is not None:
             extra.update(test)
+        if tail:
+            extra["train_tail_acc"] = float(np.mean(tail_acc)) if tail_acc else None
         if measure.get("grad_l1"):
             finite = [g for g in grads if math.isfinite(g)]
             extra["grad_l1"] = float(np.mean(finite)) if finite else None

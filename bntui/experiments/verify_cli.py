@@ -98,6 +98,7 @@ def run_claims(claims: list, *, jobs: int | None, address: str | None, quiet: bo
 def cmd_verify(args: argparse.Namespace) -> int:
     from bntui.experiments.common import console
     from bntui.experiments.verify import claims, evaluate
+    from bntui.experiments.verify_norms import norm_claims
     from bntui.export import check_target, write_text
 
     if args.seeds < 2:
@@ -115,6 +116,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
         Session(Config(data=args.images, dataset="file", steps=0, train_size=300))
     todo = claims(seeds, quick=args.quick, titanic=args.titanic, images=args.images)
+    todo += norm_claims(seeds, quick=args.quick)
     n_trials = len({s["trial"] for c in todo for s in c.specs.values()})
     rows = run_claims(todo, jobs=args.jobs, address=args.executor, quiet=args.quiet)
     results = [evaluate(c, rows, seeds) for c in todo]
@@ -124,6 +126,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
     for r in results:
         if r.get("note"):
             print(f"  {r['key']}: {r['note']}")
+    for line in _batch_lines(results):
+        print("  " + line)
     summary = (
         f"{n_trials} trials, {len(seeds)} seeds per arm, {'quick' if args.quick else 'full'} "
         f"run, {seconds:.1f} s"
@@ -137,6 +141,16 @@ def cmd_verify(args: argparse.Namespace) -> int:
     if args.markdown:
         write_text(args.markdown, markdown(results, fmts, summary), force=args.force)
     return 0
+
+
+def _batch_lines(results: list[dict[str, Any]]) -> list[str]:
+    """The small-batch claim's table of val accuracy per norm and batch size."""
+    from bntui.experiments.verify_norms import batch_table
+
+    for r in results:
+        if r["key"] == "small-batch" and r.get("details"):
+            return ["small-batch: val acc (eval mode), mean ± std over seeds", *batch_table(r)]
+    return []
 
 
 def _clean(value: Any) -> Any:
@@ -183,6 +197,9 @@ def markdown(results: list[dict[str, Any]], fmts: dict[str, str], summary: str) 
     for r in results:
         if r.get("note"):
             lines.append(f"- **{r['key']}**: {esc(r['note'])}")
+    batch = _batch_lines(results)
+    if batch:
+        lines += ["", "```", *batch, "```"]
     lines += [
         "",
         "Verdicts: the paired difference a − b over seeds (same seed: same data "

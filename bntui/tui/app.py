@@ -31,6 +31,7 @@ from bntui.tui.keys import KEYS, bindings
 from bntui.tui.painter import WIDE, Painter
 from bntui.tui.panels.bars import StatusBar, TextBar
 from bntui.tui.panels.charts import BandsChart, LossChart
+from bntui.tui.panels.internals import InternalsView
 from bntui.tui.panels.layers import DriftPanel, GradPanel
 from bntui.tui.panels.views import DecisionView, EventLog, HistogramView
 from bntui.tui.render import asciify
@@ -38,7 +39,7 @@ from bntui.tui.screens.help import HelpScreen
 from bntui.tui.web import watch_server
 
 MIN_WIDTH, MIN_HEIGHT = 80, 24
-VIEWS = ("main", "decision", "hist", "log")
+VIEWS = ("main", "decision", "hist", "log", "internals")
 LOSS_TITLE = {False: N_("Loss · train ⣿ / val •"), True: N_("Loss - train . / val x")}
 
 
@@ -110,6 +111,7 @@ class BntuiApp(App[int]):
             yield DecisionView(ascii=a, mono=self.no_color, id="decision")
             yield HistogramView(ascii=a, id="hist")
             yield EventLog(ascii=a, id="log")
+            yield InternalsView(ascii=a, id="internals")
         yield Static(self._too_small_text(), id="too-small")
         yield TextBar(ascii=a, id="message")
         yield CommandLine(t(_("command, e.g. lr 0.05 · bn off · depth 6")), id="cmd")

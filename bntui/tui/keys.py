@@ -46,6 +46,7 @@ class Key:
 # checks that bntui/i18n/ko.py has each one).
 _TABLE = (
     ("bn", "b", "send('bn toggle')", "BN", "Toggle BN: batch normalization on/off", None, "f"),
+    ("norm", "N", "send('norm next')", "norm", "Next normalization (bn ln gn brn …)", None, ""),
     ("bn-pos", "B", "send('bn-position toggle')", "BN pos", "BN before/after activation", None, ""),
     ("act-next", "a", "send('activation next')", "act", "Next activation", None, "f"),
     ("act-prev", "A", "send('activation prev')", "act-", "Previous activation", None, ""),
@@ -71,6 +72,7 @@ _TABLE = (
     ("view-decision", "2", "view('decision')", "boundary", "View: decision boundary", None, ""),
     ("view-hist", "3", "view('hist')", "hist", "View: activation histograms", None, ""),
     ("view-log", "4", "view('log')", "log", "View: event log", None, ""),
+    ("view-internals", "5", "view('internals')", "BN in", "View: BN internals", None, ""),
     ("screenshot", "s", "screenshot", "svg", "Screenshot: SVG to bntui-<step>.svg", None, ""),
     ("record", "ctrl+s", "record", "save script", "Save the session as a replay script", None, ""),
     ("cmd", "colon", "command_line", "cmd", "Type a command (Enter runs, Esc closes)", ":", "f"),

@@ -20,6 +20,7 @@ from bntui.runner import Runner
 from bntui.tui.keys import with_keys
 from bntui.tui.panels.bars import StatusBar, TextBar
 from bntui.tui.panels.charts import BandsChart, LossChart
+from bntui.tui.panels.internals import InternalsView
 from bntui.tui.panels.layers import DriftPanel, GradPanel
 from bntui.tui.panels.views import DecisionView, EventLog, HistogramView
 from bntui.tui.render import asciify
@@ -32,6 +33,7 @@ VIEW_NAMES = {
     "decision": N_("decision"),
     "hist": N_("histograms"),
     "log": N_("events"),
+    "internals": N_("BN internals"),
 }
 FINISHED = N_("lesson finished: ← restarts, any key takes over, q quits")
 
@@ -102,6 +104,8 @@ class Painter:
             return Needs(decision=self.q("#decision", DecisionView).grid_size())
         if app.view == "hist":
             return Needs(hist_bins=self.q("#hist", HistogramView).layout_for(frame.depth)[0])
+        if app.view == "internals":
+            return Needs(internals=True, selected=app.selected)
         return Needs()
 
     def check_map(self) -> bool:
@@ -162,6 +166,8 @@ class Painter:
             self.q("#decision", DecisionView).show(frame)
         elif app.view == "hist":
             self.q("#hist", HistogramView).show(frame)
+        elif app.view == "internals":
+            self.q("#internals", InternalsView).show(frame)
         else:
             self.q("#log", EventLog).show(events)
 

@@ -40,6 +40,8 @@ REGION_GLYPHS = ".:-~^'`,;!"
 ASCII_TEXT: dict[str, str] = {
     "μ": "mu",
     "σ": "sd",
+    "γ": "gamma",
+    "β": "beta",
     "∇": "d",
     "·": "-",
     "÷": "/",

@@ -174,3 +174,32 @@ def test_python_dash_m_bntui_runs(tmp_path):
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
     assert "done after 5 steps" in out.stdout
+
+
+@pytest.mark.parametrize(
+    ("norm", "named"),
+    [
+        ("bn", "BN on (before)"),
+        ("ln", "LN (before)"),
+        ("gn", "GN:4 (before)"),
+        ("gn:2", "GN:2 (before)"),
+        ("brn", "BRN (before)"),
+        ("noisy-bn", "noisy BN (before)"),
+        ("none", "BN off"),
+    ],
+)
+def test_run_trains_with_every_norm(norm, named, tmp_path, capsys):
+    """`bntui run --norm X --steps 50` trains (finite, falling loss) and names X."""
+    path = tmp_path / "m.jsonl"
+    code, out, _ = run(capsys, "run", "--norm", norm, "--steps", "50", "--metrics", str(path))
+    assert code == 0 and "done after 50 steps" in out
+    assert named in out
+    losses = [json.loads(line)["loss"] for line in path.read_text().splitlines()]
+    assert len(losses) == 50 and all(np.isfinite(losses))
+    assert np.mean(losses[-10:]) < np.mean(losses[:10])
+
+
+def test_run_refuses_an_unknown_norm(capsys):
+    code, _, err = run(capsys, "run", "--norm", "gn:5", "--steps", "5")
+    assert code == 2 and err.startswith("bntui: error:") and "groups" in err
+    assert "Traceback" not in err

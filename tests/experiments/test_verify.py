@@ -25,7 +25,10 @@ def test_verify_quick_evaluates_every_claim(tmp_path, capsys):
     assert seconds < 120  # the target is < 60 s on 2 idle cores; CI boxes are shared
     doc = json.loads(out_json.read_text())
     claims = {c["key"]: c for c in doc["claims"]}
-    assert list(claims) == ["steps", "lr", "init", "gradient", "gap", "dropout", "ics", "titanic"]
+    assert list(claims) == [
+        "steps", "lr", "init", "gradient", "gap", "dropout", "ics", "titanic",
+        "small-batch", "noisy-bn",
+    ]  # fmt: skip
     assert claims["titanic"]["verdict"] == SKIPPED and "--titanic" in claims["titanic"]["note"]
     for key, c in claims.items():
         if key == "titanic":
@@ -33,8 +36,9 @@ def test_verify_quick_evaluates_every_claim(tmp_path, capsys):
         assert c["verdict"] in VERDICTS, key
         assert len(c["values_a"]) == len(c["values_b"]) == 5
         # the verdict is the one the stated criterion gives on the stored numbers
-        direction = {"steps": "less", "gap": "less", "dropout": "not-worse"}.get(key, "greater")
-        margin = 0.01 if key == "dropout" else 0.0
+        direction = {"steps": "less", "gap": "less", "dropout": "not-worse",
+                     "noisy-bn": "not-worse"}.get(key, "greater")  # fmt: skip
+        margin = {"dropout": 0.01, "noisy-bn": 0.02}.get(key, 0.0)
         assert (
             verdict(c["values_a"], c["values_b"], claim=direction, margin=margin)[0]
             == (c["verdict"])
@@ -42,8 +46,14 @@ def test_verify_quick_evaluates_every_claim(tmp_path, capsys):
     assert len(claims["init"]["details"]["per_scale"]) == 16
     assert all(v is not None for v in claims["ics"]["details"]["l2_bn"])
     assert "bntui verify" in out and "trials" in out
+    # the small-batch grid: every norm at every quick batch size, 5 seeds each
+    sb = claims["small-batch"]["details"]
+    assert set(sb["val_acc"]) == {"bn", "brn", "gn", "ln", "none"}
+    assert all(len(v) == 5 for t in sb["val_acc"].values() for v in t.values())
+    assert sb["batches"] == [2, 4, 64, 128]
+    assert "small-batch: val acc" in out
     md = out_md.read_text()
-    assert md.startswith("# bntui verify") and md.count("\n| ") == 9  # header + 8 claims
+    assert md.startswith("# bntui verify") and md.count("\n| ") == 11  # header + 10 claims
 
 
 def titanic_csv(path, n=160, seed=0):

@@ -7,7 +7,8 @@ import math
 import pytest
 
 from bntui.export import ExportError
-from bntui.replay.headless import measure, measure_check, run_script, write_outputs
+from bntui.replay.headless import measure, measure_check, run_script
+from bntui.replay.report import write_outputs
 from bntui.replay.script import parse_check, parse_script
 
 RECORDS = [

@@ -158,10 +158,20 @@ def _error(text: str) -> str:
         ("[[event]]\nat = 1\npause = -1\n", "pause must be"),
         ("[[event]]\nat = 1\nwindow = 0\n", "window must be"),
         ('titel = "x"\n', "lesson.toml:1: unknown key 'titel' (did you mean 'title'?)"),
+        ('[config]\nnorm = "lm"\n', "lesson.toml:2: [config]: unknown norm 'lm'"),
+        ('[config]\nnorm = "gn:5"\n', "groups do not divide width 32"),
+        ("[[event]]\nat = 1\ndo = ['norm bm']\n", "event 1 (at 1): norm: unknown norm 'bm'"),
     ],
 )
 def test_errors_name_file_line_and_event(text: str, expected: str) -> None:
     assert expected in _error(text)
+
+
+def test_lesson_config_takes_a_norm() -> None:
+    text = '[config]\nnorm = "gn:2"\n[[event]]\nat = 3\ndo = ["norm ln", "norm next"]\n'
+    script = parse_script(text, "lesson.toml")
+    assert script.config.norm == "gn:2" and script.config.normalization == "gn:2"
+    assert script.events[0].do == ("norm ln", "norm next")
 
 
 def test_load_missing_file_and_unknown_lesson(tmp_path) -> None:

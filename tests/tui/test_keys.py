@@ -13,6 +13,7 @@ from textual.widgets import ContentSwitcher, Input
 
 from bntui.commands import DROPOUT_CYCLE, INIT_CYCLE, cycle
 from bntui.config import ACTIVATIONS, OPTIMIZERS, Config
+from bntui.nn.names import NORM_NAMES
 from bntui.session_commands import SWITCHABLE_DATASETS
 from bntui.tui.app import BntuiApp
 from bntui.tui.screens.help import HelpScreen
@@ -22,6 +23,7 @@ SMALL = Config(samples=300, depth=3, width=16, seed=0)  # as conftest's
 # key -> (what it should do to the config: old config -> expected {field: value})
 CONFIG_KEYS = {
     "b": lambda c: {"bn": not c.bn},
+    "N": lambda c: {"norm": cycle(NORM_NAMES, c.normalization, "next")},
     "B": lambda c: {"bn_position": "after" if c.bn_position == "before" else "before"},
     "a": lambda c: {"activation": cycle(ACTIVATIONS, c.activation, "next")},
     "A": lambda c: {"activation": cycle(ACTIVATIONS, c.activation, "prev")},
@@ -93,7 +95,13 @@ async def test_pause_step_select_logy_and_views(make_app) -> None:
         await pilot.press("y")
         assert app.log_y is False
         switcher = app.query_one("#views", ContentSwitcher)
-        for key, view in (("2", "decision"), ("3", "hist"), ("4", "log"), ("1", "main")):
+        for key, view in (
+            ("2", "decision"),
+            ("3", "hist"),
+            ("4", "log"),
+            ("5", "internals"),
+            ("1", "main"),
+        ):
             await pilot.press(key)
             await pilot.pause()
             assert app.view == view and switcher.current == view

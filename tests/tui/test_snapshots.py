@@ -94,3 +94,26 @@ def test_replay_caption_80x24(snap_compare) -> None:
 def test_ascii_160x48(snap_compare) -> None:
     app, before = trained(300, keys=("b",), ascii=True)
     assert snap_compare(app, terminal_size=(160, 48), run_before=before)
+
+
+def test_main_layernorm_80x24(snap_compare) -> None:
+    # the status line, the drift title and the bands' subtitle name LN
+    app, before = trained(config=DEFAULT.replace(norm="ln"))
+    assert snap_compare(app, terminal_size=(80, 24), run_before=before)
+
+
+def test_main_groupnorm_100x30(snap_compare) -> None:
+    app, before = trained(config=DEFAULT.replace(norm="gn:4"))
+    assert snap_compare(app, terminal_size=(100, 30), run_before=before)
+
+
+def test_bn_internals_view(snap_compare) -> None:
+    # batch size 8: batch statistics scatter, train mode and eval mode disagree visibly
+    app, before = trained(200, config=DEFAULT.replace(batch_size=8))
+    assert snap_compare(app, terminal_size=(100, 32), run_before=before, press=["5"])
+
+
+def test_bn_internals_view_with_ln(snap_compare) -> None:
+    # LN has no batch statistics: the view says what it would show and why it does not
+    app, before = trained(60, config=DEFAULT.replace(norm="ln"))
+    assert snap_compare(app, terminal_size=(80, 24), run_before=before, press=["5"])

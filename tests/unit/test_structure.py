@@ -21,6 +21,7 @@ ENGINE = (
     "bntui.metrics",
     "bntui.runner",
     "bntui.frame",
+    "bntui.internals",
     "bntui.commands",
     "bntui.config",
     "bntui.events",

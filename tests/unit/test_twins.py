@@ -123,6 +123,10 @@ def test_identical_batches_and_dropout_draws(difference: str) -> None:
         (cfg(bn=False), "init std:0.01"),
         (cfg(), "dropout 0.3"),
         (cfg(optimizer="momentum"), "optimizer adam"),
+        (cfg(), "norm ln"),
+        (cfg(bn=False), "norm gn:2"),
+        (cfg(), "norm noisy-bn"),
+        (cfg(norm="ln"), "norm none"),
     ],
 )
 def test_each_twin_trains_exactly_as_its_solo_run(config: Config, difference: str) -> None:
@@ -267,6 +271,20 @@ def test_a_twin_that_would_not_differ_is_refused(text: str) -> None:
         Twins.fork(Session(config), text)
 
 
+def test_norm_twins_share_linear_weights_and_name_their_norms() -> None:
+    tw = Twins(cfg(), "norm gn")
+    assert tw.labels == ("norm=bn", "norm=gn:4") and tw.differ
+    assert tw.twin.config.normalization == "gn:4"
+    for a, b in zip(linear_weights(tw.primary), linear_weights(tw.twin), strict=True):
+        assert a.tobytes() == b.tobytes()
+    with pytest.raises(CommandError, match="identical"):
+        Twins(cfg(norm="gn:4"), "norm gn")  # gn is gn:4
+    with pytest.raises(CommandError, match="identical"):
+        Twins(cfg(bn=False), "norm none")  # BN off is no normalization
+    with pytest.raises(CommandError, match="groups"):
+        Twins(cfg(), "norm gn:5")  # 5 groups do not divide 16 units
+
+
 def test_a_twin_value_the_config_refuses() -> None:
     with pytest.raises(CommandError, match="compare dropout"):
         Twins(cfg(dropout=0.5), "dropout *2")
@@ -279,7 +297,13 @@ def replay(config: Config, log: list[tuple[int, str]], steps: int) -> list[str]:
 
 @pytest.mark.parametrize(
     ("difference", "optimizer"),
-    [("", "momentum"), ("", "adam"), ("lr 0.3", "momentum"), ("init std:0.1", "sgd")],
+    [
+        ("", "momentum"),
+        ("", "adam"),
+        ("lr 0.3", "momentum"),
+        ("init std:0.1", "sgd"),
+        ("norm ln", "momentum"),
+    ],
 )
 def test_fork_mid_session_twin_is_the_replay_of_its_log(difference: str, optimizer: str) -> None:
     config = cfg(optimizer=optimizer, dropout=0.1)

@@ -47,7 +47,12 @@ def status_text(snap: Frame, *, view: str, show_rate: bool, ascii: bool) -> Text
     rate = fmt_rate(snap.steps_per_sec) if show_rate else "–"
     t.append((asciify(rate) if ascii else rate) + " ", style="dim")
     t.append(f"ep:{snap.epoch} ")
-    t.append(f"BN:{'on' if c.bn else 'off'} ", style="bold green" if c.bn else "bold yellow")
+    norm = c.normalization
+    if norm in ("bn", "none"):  # BN:on / BN:off, as since the first version
+        on = norm == "bn"
+        t.append(f"BN:{'on' if on else 'off'} ", style="bold green" if on else "bold yellow")
+    else:  # another normalization: named (LN, GN:4, BRN, noisy BN)
+        t.append(f"norm:{snap.norm_label.replace(' ', '-')} ", style="bold green")
     tokens = [
         f"pos:{c.bn_position}",
         f"act:{c.activation}",

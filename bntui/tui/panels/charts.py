@@ -189,11 +189,12 @@ class BandsChart(Chart):
         layer = next((la for la in frame.layers if la.index == selected), None)
         bands = layer.bands if layer is not None else {}
         n = len(bands.get("p50") or ())
-        key = (frame.step, selected, len(events), size, n, frame.bn)
+        key = (frame.step, selected, len(events), size, n, frame.norm)
         set_border(self, title=self.t(_("L{n} · act input p15 / p50 / p85").format(n=selected)))
         if layer is not None and frame.bn:
             lm, ls = layer.last.get("pre_mean"), layer.last.get("pre_std")
-            set_border(self, subtitle=self.t(f"pre-BN μ{fmt_signed(lm)} σ{fmt_num(ls)}"))
+            pre = f"pre-{frame.norm_label.replace(' ', '-')}"
+            set_border(self, subtitle=self.t(f"{pre} μ{fmt_signed(lm)} σ{fmt_num(ls)}"))
         elif layer is not None:
             set_border(self, subtitle=_("no BN"))
         else:

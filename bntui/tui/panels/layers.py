@@ -105,11 +105,13 @@ class DriftPanel(LayerPanel):
 
     def show(self, frame: Frame, selected: int) -> None:
         width, height = self.content_size.width, self.content_size.height
-        key = (frame.step, frame.depth, frame.bn, selected, width, height)
-        title = _("Drift · act input |μ|, σ") + (" · BN on" if frame.bn else " · BN off")
+        key = (frame.step, frame.depth, frame.norm, selected, width, height)
+        label = frame.norm_label
+        on = "BN on" if label == "BN" else ("BN off" if label == "none" else label)
+        title = _("Drift · act input |μ|, σ") + " · " + on
         if self.ascii:  # "mu"/"sd" are longer: a shorter title keeps it whole at 80 columns
             title = _("Drift: act input |mean|, sd") if width >= 44 else _("Drift |mean|, sd")
-            title += " BN on" if frame.bn else " BN off"
+            title += " " + on
         set_border(self, title=title)
         self.set_class(frame.bn, "bn-on")
         self.set_class(not frame.bn, "bn-off")
