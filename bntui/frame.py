@@ -103,6 +103,9 @@ class Frame:
     val_loss: float | None = None
     val_acc: float | None = None
     message: str | None = None  # divergence hint, early stop, last command error, worker error
+    pace: float | None = None  # the training pace asked for, steps/s (None: as fast as it goes)
+    hint: str | None = None  # a standing hint from the newest statistics (dead layer)
+    change: tuple[int, str] | None = None  # (step, "BN on: L3 σ 0.46→1.00, …"): newest change
     events: tuple[Event, ...] = ()
     replay: ReplayState | None = None
     loss: dict[str, SeriesView | None] = field(default_factory=dict)
@@ -138,7 +141,10 @@ def build_frame(
     version: int = 0,
     state: str = PAUSED,
     steps_per_sec: float = 0.0,
+    pace: float | None = None,
     message: str | None = None,
+    hint: str | None = None,
+    change: tuple[int, str] | None = None,
     replay: ReplayState | None = None,
 ) -> Frame:
     """Copy what ``needs`` asks for out of ``session`` (call under the runner's lock);
@@ -180,7 +186,10 @@ def build_frame(
         version=version,
         state=state,
         steps_per_sec=steps_per_sec,
+        pace=pace,
         message=message,
+        hint=hint,
+        change=change,
         replay=replay,
         **parts,
     )

@@ -114,6 +114,14 @@ def build_parser() -> Parser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_tui_flags(tui)
+    tui.add_argument(
+        "--speed",
+        type=parse_speed,
+        default=LIVE_PACE,
+        metavar="STEPS/S",
+        help=f"training pace in steps per second, or max (default {LIVE_PACE:g}; "
+        "keys < > halve/double it)",
+    )
     tui.add_argument("--force", action="store_true", help="let --record replace a file")
     add_config_flags(tui)
 
@@ -148,6 +156,26 @@ def build_parser() -> Parser:
     experiments_cli.add_parsers(sub, add_config_flags=add_config_flags)
     serve.add_parser(sub)
     return p
+
+
+LIVE_PACE = 50.0  # steps/s of a live session: a stuck net stays visibly stuck for minutes
+
+
+def parse_speed(text: str) -> float | None:
+    """``--speed``: a positive number of steps per second, or ``max`` (None: unpaced)."""
+    if text.strip().lower() == "max":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expects steps per second (e.g. 50) or max, got {text!r}"
+        ) from None
+    if not 0 < value <= 1_000_000:
+        raise argparse.ArgumentTypeError(
+            f"must be a positive number of steps per second up to 1000000, got {text!r}"
+        )
+    return value
 
 
 def add_tui_flags(p: argparse.ArgumentParser) -> None:
@@ -193,9 +221,11 @@ def add_replay_parsers(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--force", action="store_true", help="overwrite existing output files")
     g.add_argument(
         "--speed",
-        type=float,
+        type=parse_speed,
+        default=False,  # False: not given (None is max)
         metavar="STEPS/S",
-        help=f"live: training steps per second (default: the lesson takes ~{LIVE_MINUTES:g} min)",
+        help=f"live: training steps per second, or max (default: the lesson takes "
+        f"~{LIVE_MINUTES:g} min; keys < > halve/double it)",
     )
     g.add_argument("--quiet", action="store_true", help="headless: print only the verdict")
     add_tui_flags(replay)

@@ -8,6 +8,7 @@ tests (nothing trains unless ``n`` is pressed or ``app.runner.step(k)`` is calle
 
 from __future__ import annotations
 
+import math
 from typing import Any, ClassVar
 
 from textual import events
@@ -20,6 +21,7 @@ from textual.widgets import ContentSwitcher, Footer, Input, Static
 from bntui.commands import CommandError, parse
 from bntui.config import Config
 from bntui.frame import Frame, Needs
+from bntui.i18n import _
 from bntui.runner import Runner
 from bntui.tui import files
 from bntui.tui.commandline import BntuiCommands, CommandLine
@@ -29,11 +31,13 @@ from bntui.tui.panels.bars import StatusBar, TextBar
 from bntui.tui.panels.charts import BandsChart, LossChart
 from bntui.tui.panels.layers import DriftPanel, GradPanel
 from bntui.tui.panels.views import DecisionView, EventLog, HistogramView
-from bntui.tui.render import asciify
+from bntui.tui.render import asciify, fmt_pace
 from bntui.tui.screens.help import HelpScreen
+from bntui.tui.screens.legend import LegendScreen
 from bntui.tui.web import watch_server
 
 MIN_WIDTH, MIN_HEIGHT = 80, 24
+MAX_PACE = 100_000  # steps/s: > beyond it means "as fast as it goes"
 VIEWS = ("main", "decision", "hist", "log")
 LOSS_TITLE = {False: "Loss · train ⣿ / val •", True: "Loss - train . / val x"}
 
@@ -78,11 +82,22 @@ class BntuiApp(App[int]):
         self.selected = 1
         self.follow_last = True  # the bands show the last hidden layer until ↑/↓ picks one
         self.log_y = False
-        self.app_message: str | None = None
+        self.message_serial = 0  # counts app notes: the same text said again shows again
+        self._app_message: str | None = None
         self.too_small = False
         self.painter = Painter(self)
         if ascii:
             self.add_class("ascii")
+
+    @property
+    def app_message(self) -> str | None:
+        """The app's own note on the message line (expires, see Painter.message)."""
+        return self._app_message
+
+    @app_message.setter
+    def app_message(self, text: str | None) -> None:
+        self._app_message = text
+        self.message_serial += 1
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -108,7 +123,8 @@ class BntuiApp(App[int]):
         )
         yield TextBar(ascii=a, id="message")
         yield CommandLine(t("command, e.g. lr 0.05 · bn off · depth 6"), id="cmd")
-        yield Footer(compact=True)
+        # ctrl+p is in the help screen: the footer keeps its 80 columns for q, ? and e
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.main_screen.query_one("#loss").border_title = LOSS_TITLE[self.ascii]
@@ -188,6 +204,29 @@ class BntuiApp(App[int]):
         self.runner.toggle_pause()
         self.pull()
 
+    def action_speed(self, factor: float) -> None:
+        """< and >: halve or double the training pace; above MAX_PACE steps/s it is 'max'."""
+        frame = self.runner.frame(Needs())
+        pace = frame.pace
+        if pace is None:
+            if factor >= 1:
+                self.app_message = _("already at full speed (pace max); < slows down")
+                self.pull()
+                return
+            measured = frame.steps_per_sec or MAX_PACE
+            new: float | None = max(1.0, float(2 ** math.floor(math.log2(max(measured, 2) / 2))))
+        else:
+            new = pace * float(factor)
+            if new < 1:
+                self.app_message = _("slowest pace is 1 step/s (space pauses)")
+                self.pull()
+                return
+            if new > MAX_PACE:
+                new = None
+        self.runner.set_speed(new)
+        self.app_message = _("pace: {pace}").format(pace=fmt_pace(new))
+        self.pull()
+
     def action_step(self) -> None:
         if self.runner.threaded and not self.runner.paused:
             self.app_message = "n steps while paused: press space first"
@@ -227,6 +266,10 @@ class BntuiApp(App[int]):
 
     def action_command_line(self) -> None:
         self.main_screen.query_one("#cmd", CommandLine).open()
+
+    def action_explain(self) -> None:
+        if not isinstance(self.screen, LegendScreen):
+            self.push_screen(LegendScreen(self.ascii))
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

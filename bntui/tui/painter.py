@@ -8,6 +8,7 @@ one with the series the visible panels need (``Needs``), and redraws only what c
 from __future__ import annotations
 
 import dataclasses
+import time
 from typing import Any, Protocol
 
 from textual.geometry import Size
@@ -26,6 +27,7 @@ MAIN_PANELS = ("loss", "drift", "grads", "bands", "map")  # redrawn in turn (see
 WIDE = 140  # from this width the main view gets an event log column
 MAP_WIDE = 150  # from this width (2-D data) the decision boundary sits beside the loss
 VIEW_NAMES = {"main": "main", "decision": "decision", "hist": "histograms", "log": "events"}
+MESSAGE_SECONDS = 8.0  # notes and "what changed" lines disappear after this long
 FINISHED = "lesson finished: ← restarts, any key takes over, q quits"
 
 
@@ -42,6 +44,7 @@ class Host(Protocol):
     threaded: bool
     too_small: bool
     app_message: str | None
+    message_serial: int
 
     @property
     def size(self) -> Size: ...
@@ -61,6 +64,7 @@ class Painter:
         self._turn = 0  # index in MAIN_PANELS of the panel drawn last
         self._dataset: str | None = None  # the side map is re-checked when the data changes
         self.is_2d = False
+        self._shown: dict[tuple, float] = {}  # message key -> when it was first shown
 
     def forget(self) -> None:
         """Redraw everything at the next pull."""
@@ -199,9 +203,32 @@ class Painter:
             frame, view=asciify(label) if app.ascii else label, show_rate=show_rate
         )
         self.q("#caption", TextBar).say(frame.caption, "bold")
-        message = with_keys(frame.message) or app.app_message
-        style = "bold red" if frame.state in ("diverged", "crashed") else "yellow"
+        alarm = frame.state in ("diverged", "crashed")
+        message, style = self.message(frame, alarm), "bold red" if alarm else "yellow"
+        if message is None and frame.change is not None and self._fresh(("change", frame.change)):
+            message, style = "Δ " + frame.change[1], "bold cyan"
         self.q("#message", TextBar).say(message, style)
+
+    def message(self, frame: Frame, alarm: bool) -> str | None:
+        """The message line: an alarm stays; a note (command error, app note) expires after
+        MESSAGE_SECONDS; the dead-layer hint stays while it holds."""
+        app = self.app
+        if frame.message and (alarm or self._fresh(("runner", frame.message, len(frame.events)))):
+            return with_keys(frame.message)
+        if frame.hint:
+            return with_keys(frame.hint)
+        if app.app_message and self._fresh(("app", app.app_message, app.message_serial)):
+            return app.app_message
+        return None
+
+    def _fresh(self, key: tuple) -> bool:
+        """True until MESSAGE_SECONDS after ``key`` was first shown (a synchronous app,
+        tests and screenshots, never expires)."""
+        now = time.monotonic()
+        first = self._shown.setdefault(key, now)
+        if len(self._shown) > 64:
+            self._shown = {key: first}
+        return not self.app.threaded or now - first < MESSAGE_SECONDS
 
 
 def _only(needs: Needs, due: tuple[str, ...]) -> Needs:

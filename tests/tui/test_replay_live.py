@@ -53,7 +53,8 @@ async def test_experiment_key_takes_over() -> None:
         app.runner.step(10)
         await pilot.press("a")
         r = app.runner
-        assert list(r.schedule) == [] and r.steps_per_second is None and r.max_steps is None
+        assert list(r.schedule) == [] and r.max_steps is None
+        assert r.steps_per_second == 50  # a live session keeps its pace (< > change it)
         assert "took over" in app.query_one("#message").text
         r.step(100)  # the dropped events never happen
         assert [c for _, c in log_of(app)] == ["caption 배치 정규화 없이 시작", "activation next"]
