@@ -91,9 +91,10 @@ def _nearest(x: float) -> int:
 
 
 def fmt_num(x: float | None, width: int = 0) -> str:
-    """Compact number: 0.97, -1.4, 3.1e-02; '–' for missing, 'NaN'/'inf' kept."""
+    """Compact number: 0.97, -1.4, 3.1e-02; '—' for missing (no value yet), 'NaN'/'inf'
+    kept (a value that is not finite)."""
     if x is None:
-        return "–".rjust(width)
+        return "—".rjust(width)
     if math.isnan(x):
         text = "NaN"
     elif math.isinf(x):

@@ -162,7 +162,7 @@ def _subtitle(train, val, acc, val_acc, log_y: bool) -> str:
         return float(v.last[-1]) if v is not None and len(v) else None
 
     def pct(x: float | None) -> str:
-        return "–" if x is None or not math.isfinite(x) else f"{100 * x:.0f}%"
+        return "—" if x is None or not math.isfinite(x) else f"{100 * x:.0f}%"
 
     parts = [
         f"loss {fmt_num(last(train))}",
