@@ -65,6 +65,11 @@ def record_stats(record: Mapping[str, Any]) -> Stats:
     }
 
 
+def _num(x: float) -> str:
+    """0.46, 1.00, 12.3, 9.04e+09: two decimals where they read well, else 3 digits."""
+    return f"{x:.2f}" if 0.01 <= abs(x) < 100 or x == 0 else f"{x:.3g}"
+
+
 def _ratio(before: float, after: float) -> str:
     """'×8000' or '÷12' (3 significant digits), for magnitudes that span decades."""
     if before <= 0 or after <= 0:
@@ -93,7 +98,7 @@ def summarize(label: str, before: Stats, after: Stats) -> str:
 
     sd = moved("std", log=True)
     if sd is not None and abs(sd[2] - sd[1]) >= 0.01:
-        parts.append(f"L{sd[0]} σ {sd[1]:.2f}→{sd[2]:.2f}")
+        parts.append(f"L{sd[0]} σ {_num(sd[1])}→{_num(sd[2])}")
     grad = moved("grad_norm", log=True)
     if grad is not None and grad[1] > 0 and abs(math.log10(max(grad[2], 1e-30) / grad[1])) > 0.05:
         parts.append(f"|∇W| L{grad[0]} {_ratio(grad[1], grad[2])}")

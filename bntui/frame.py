@@ -34,6 +34,7 @@ LAST_KEYS = (
     "beta",
 )
 # event kinds that leave the experiment as it was: statistics from before them still hold
+NO_EFFECT = "no effect"  # in an event's text: a command that changed nothing
 NOT_CHANGES = ("caption", "mark", "warning", "diverged", "early-stop", "error")
 RUNNING, PAUSED, DIVERGED, CRASHED, STOPPED = "running", "paused", "diverged", "crashed", "stopped"
 
@@ -177,7 +178,8 @@ def build_frame(
         parts["initial_config"] = session.initial_config
         parts["log"] = tuple(session.log)
     # statistics of the setup before the newest change are not shown under its label
-    since = max((e.step for e in session.events if e.kind not in NOT_CHANGES), default=-1)
+    changes = [e for e in session.events if e.kind not in NOT_CHANGES and NO_EFFECT not in e.text]
+    since = max((e.step for e in changes), default=-1)
     layers = tuple(_layer(h, i, needs, since) for i in range(1, c.depth + 1))
     s1 = h.series.get(layer_metric(1, "std"))
     stats_step = s1.last_step if s1 is not None and s1.last_step > since else None

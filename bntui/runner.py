@@ -34,6 +34,7 @@ from bntui.frame import (
 from bntui.locks import ReaderLock
 from bntui.player import DONE, Schedule, one_blas_thread, play
 from bntui.session import DIVERGED_HINT, Session
+from bntui.session_commands import NO_EFFECT
 
 DEAD_SHARE = 0.9  # a layer with this share of dead units (ReLU family) gets a hint
 
@@ -247,6 +248,9 @@ class Runner:
             event = s.apply(command)
         except CommandError as exc:
             self.message = str(exc)
+            return
+        if NO_EFFECT in event.text:  # nothing changed: say so, no "what changed" line
+            self.message = event.text
             return
         self.tracker.applied(event.step, event.command, event.text, before, loss=loss, val=val)
         self.message = DIVERGED_HINT if self.session.diverged else self.session.warning()
