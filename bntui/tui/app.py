@@ -28,7 +28,7 @@ from bntui.tui.commandline import BntuiCommands, CommandLine
 from bntui.tui.keys import bindings
 from bntui.tui.painter import WIDE, Painter
 from bntui.tui.panels.bars import StatusBar, TextBar
-from bntui.tui.panels.charts import BandsChart, LossChart
+from bntui.tui.panels.charts import LOSS_TITLE, BandsChart, LossChart
 from bntui.tui.panels.layers import DriftPanel, GradPanel
 from bntui.tui.panels.views import DecisionView, EventLog, HistogramView
 from bntui.tui.render import asciify, fmt_pace
@@ -39,7 +39,6 @@ from bntui.tui.web import watch_server
 MIN_WIDTH, MIN_HEIGHT = 80, 24
 MAX_PACE = 100_000  # steps/s: > beyond it means "as fast as it goes"
 VIEWS = ("main", "decision", "hist", "log")
-LOSS_TITLE = {False: "Loss · train ⣿ / val •", True: "Loss - train . / val x"}
 
 
 class MainScreen(Screen):
