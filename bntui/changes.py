@@ -75,7 +75,9 @@ def _ratio(before: float, after: float) -> str:
     if before <= 0 or after <= 0:
         return f"{before:.2g}→{after:.2g}"
     r = after / before
-    return f"×{r:.3g}" if r >= 1 else f"÷{1 / r:.3g}"
+    big = r if r >= 1 else 1 / r
+    text = f"{big:.0f}" if 100 <= big < 1e6 else f"{big:.3g}"
+    return ("×" if r >= 1 else "÷") + text
 
 
 def summarize(label: str, before: Stats, after: Stats) -> str:

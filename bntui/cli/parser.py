@@ -7,6 +7,7 @@ experiment is. Bad input ends in one line ``bntui: error: …`` and exit status 
 from __future__ import annotations
 
 import argparse
+import textwrap
 from dataclasses import fields
 from typing import NoReturn
 
@@ -22,6 +23,17 @@ examples:
   bntui run --no-bn --metrics out.jsonl --do 500:"bn on"
   bntui run --data titanic.csv --target Survived --features Pclass,Sex,Age,Fare
   bntui data download mnist               then: bntui --dataset mnist
+
+experiment flags (--activation, --depth, --bn/--no-bn, --lr, --init, …, every setting)
+are listed by `bntui tui --help` (live) and `bntui run --help` (headless); the live
+pace (--speed STEPS/S or max, default 50) by `bntui tui --help`.
+"""
+
+DATA_EXAMPLES = """examples:
+  bntui data download mnist        4 files, about 11.6 MB, SHA-256 checked, into the cache
+  bntui data download fashion-mnist
+  bntui data path                  where the cache is (e.g. ~/.cache/bntui/datasets)
+  bntui --dataset mnist            then train on it, offline
 """
 
 
@@ -110,6 +122,8 @@ def build_parser() -> Parser:
     tui = sub.add_parser(
         "tui",
         help="live session (the default)",
+        description="A live session in the terminal: train and watch; keys change the "
+        "experiment (b BN, a activation, < > pace, e explains the panels, ? help).",
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -128,6 +142,9 @@ def build_parser() -> Parser:
     run = sub.add_parser(
         "run",
         help="train headless and print a summary",
+        description="Train without a screen (unpaced), then print a summary: the final "
+        "state, every layer's statistics and, for each --do command, the numbers just "
+        "before and after it.",
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -143,11 +160,37 @@ def build_parser() -> Parser:
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bar, summary only")
     add_config_flags(run)
 
-    data = sub.add_parser("data", help="datasets: download MNIST-family files")
+    raw = argparse.RawDescriptionHelpFormatter
+    data = sub.add_parser(
+        "data",
+        help="datasets: download MNIST-family files",
+        description="Datasets beyond the built-in 2-D sets: download MNIST or "
+        "Fashion-MNIST once, then use them offline.",
+        epilog=DATA_EXAMPLES,
+        formatter_class=raw,
+    )
     dsub = data.add_subparsers(dest="data_cmd", metavar="{download,path}")
-    dl = dsub.add_parser("download", help="fetch mnist or fashion-mnist into the user cache")
+    dl = dsub.add_parser(
+        "download",
+        help="fetch mnist or fashion-mnist into the user cache",
+        description=textwrap.fill(
+            "Fetch the four official .gz files (about 11.6 MB for mnist, 30.9 MB for "
+            "fashion-mnist) into the user cache (`bntui data path`); each file's SHA-256 "
+            "is checked against the published value before it is kept, so the cache "
+            "never holds a partial or wrong file.",
+            78,
+        ),
+        epilog=DATA_EXAMPLES,
+        formatter_class=raw,
+    )
     dl.add_argument("name", choices=("mnist", "fashion-mnist"))
-    dsub.add_parser("path", help="print the dataset cache directory")
+    dsub.add_parser(
+        "path",
+        help="print the dataset cache directory",
+        description="Print the dataset cache directory (created by `bntui data download`).",
+        epilog=DATA_EXAMPLES,
+        formatter_class=raw,
+    )
 
     add_replay_parsers(sub)
     from bntui import serve
@@ -231,5 +274,9 @@ def add_replay_parsers(sub: argparse._SubParsersAction) -> None:
     add_tui_flags(replay)
     add_config_flags(replay)  # --steps N (a Config field) caps the lesson
     sub.add_parser(
-        "demos", help="list the bundled lessons", description="List the bundled lessons."
+        "demos",
+        help="list the bundled lessons",
+        description="List the bundled lessons: name, title, steps and what each shows.",
+        epilog=REPLAY_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )

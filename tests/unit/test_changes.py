@@ -16,7 +16,7 @@ def test_summary_names_the_layers_that_moved_most_by_hand_values() -> None:
     before = {1: {"std": 0.5, "grad_norm": 1e-6, "sat": 0.0}, 2: {"std": 0.46, "grad_norm": 1e-3}}
     after = {1: {"std": 0.6, "grad_norm": 8e-3, "sat": 0.0}, 2: {"std": 1.0, "grad_norm": 2e-3}}
     # σ: L2 moved by log10(1/0.46) = 0.34 > L1's log10(0.6/0.5) = 0.08; |∇W|: L1 ×8000
-    assert summarize("BN on", before, after) == "BN on: L2 σ 0.46→1.00, |∇W| L1 ×8e+03"
+    assert summarize("BN on", before, after) == "BN on: L2 σ 0.46→1.00, |∇W| L1 ×8000"
 
 
 def test_summary_dead_share_new_layers_and_nothing_moved() -> None:

@@ -122,12 +122,17 @@ class Chart(Keyed, PlotextPlot):
 
     def _linear_y(self, lo: float, hi: float) -> float:
         """Evenly spaced round ticks; one spare row on top for the event labels."""
-        if hi - lo < 1e-12:
+        if hi - lo < 1e-6 * max(1.0, abs(hi)):  # flat: a unit range around it
             lo, hi = lo - 0.5, hi + 0.5
         rows = self._rows()
         head = (hi - lo) / max(rows - 1, 1)  # the top row stays free of data
-        ticks = nice_ticks(lo, hi, max(2, min(6, rows // 2 + 1)))
-        top = max(hi + head, *ticks)
+        n = max(2, min(6, rows // 2 + 1))
+        ticks = nice_ticks(lo, hi, n)
+        for more in range(1, 5):  # a coarse round step may leave one tick: take a finer one
+            if len(ticks) >= 2:
+                break
+            ticks = nice_ticks(lo, hi, n + more)
+        top = max([hi + head, *ticks])
         self.plt.ylim(min([lo, *ticks]), top)
         self.plt.yticks(ticks, tick_labels(ticks))
         return top
@@ -259,11 +264,16 @@ class BandsChart(Chart):
         n = len(bands.get("p50") or ())
         key = (frame.step, selected, len(events), size, n, frame.bn)
         set_border(self, title=self.t(f"L{selected} · act input p15 / p50 / p85"))
-        if layer is not None and frame.bn:
+        # the statistics' own step when it lags the frame's (they come every stats_every)
+        at = frame.stats_step
+        lag = f" · @{at}" if at is not None and at != frame.step else ""
+        if layer is not None and at is None:
+            set_border(self, subtitle=f"no statistics yet (every {frame.stats_every} steps)")
+        elif layer is not None and frame.bn:
             lm, ls = layer.last.get("pre_mean"), layer.last.get("pre_std")
-            set_border(self, subtitle=self.t(f"pre-BN μ{fmt_signed(lm)} σ{fmt_num(ls)}"))
+            set_border(self, subtitle=self.t(f"pre-BN μ{fmt_signed(lm)} σ{fmt_num(ls)}{lag}"))
         elif layer is not None:
-            set_border(self, subtitle="no BN")
+            set_border(self, subtitle=self.t("no BN" + lag))
         else:
             set_border(self, subtitle="no hidden layer")
         if not self.changed(key):

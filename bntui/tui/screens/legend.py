@@ -75,6 +75,7 @@ LEGEND: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("blue lines", "p15 and p85 of the activation input: the middle 70 % of values"),
             ("green line", "p50, the median"),
             ("pre-BN μ σ", "mean and std before BN of the same layer (BN on only)"),
+            ("@330", "the statistics are of step 330: they come every 30 steps and lag by less"),
         ),
     ),
     (
