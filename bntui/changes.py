@@ -168,3 +168,20 @@ class Tracker:
         )
         self.changes.append(change)
         return change
+
+
+DEAD_SHARE = 0.9  # a layer with this share of dead units (ReLU family) gets a hint
+
+
+def dead_hint(activation: str, layers: list[dict[str, float]]) -> str | None:
+    """A hint like the divergence one when ≥ 90 % of a layer's units are dead (ReLU)."""
+    if activation not in ("relu",):
+        return None
+    dead = [(i, d["sat"]) for i, d in enumerate(layers, start=1) if d.get("sat", 0) >= DEAD_SHARE]
+    if not dead:
+        return None
+    i, share = max(dead, key=lambda t: t[1])
+    return (
+        f"L{i}: {share:.0%} of units dead (input ≤ 0 on the whole batch, so no gradient "
+        "reaches them): try lr /2, bn on or reset"
+    )

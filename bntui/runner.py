@@ -14,10 +14,9 @@ import queue
 import threading
 import time
 import traceback
-from dataclasses import dataclass, field
 from typing import Any
 
-from bntui.changes import Tracker, history_stats
+from bntui.changes import Tracker, dead_hint, history_stats
 from bntui.commands import Command, CommandError
 from bntui.config import Config
 from bntui.frame import (
@@ -32,36 +31,9 @@ from bntui.frame import (
     build_frame,
 )
 from bntui.locks import ReaderLock
-from bntui.player import DONE, Schedule, one_blas_thread, play
+from bntui.player import DONE, Plan, Schedule, one_blas_thread, play
 from bntui.session import DIVERGED_HINT, Session
 from bntui.session_commands import NO_EFFECT
-
-DEAD_SHARE = 0.9  # a layer with this share of dead units (ReLU family) gets a hint
-
-
-def dead_hint(activation: str, layers: list[dict[str, float]]) -> str | None:
-    """A hint like the divergence one when ≥ 90 % of a layer's units are dead (ReLU)."""
-    if activation not in ("relu",):
-        return None
-    dead = [(i, d["sat"]) for i, d in enumerate(layers, start=1) if d.get("sat", 0) >= DEAD_SHARE]
-    if not dead:
-        return None
-    i, share = max(dead, key=lambda t: t[1])
-    return (
-        f"L{i}: {share:.0%} of units dead (input ≤ 0 on the whole batch, so no gradient "
-        "reaches them): try lr /2, bn on or reset"
-    )
-
-
-@dataclass(frozen=True)
-class Plan:
-    """A lesson as the runner plays it: what ``restart`` goes back to."""
-
-    config: Config
-    schedule: tuple[tuple[int, str], ...] = ()
-    holds: dict[tuple[int, str], float] = field(default_factory=dict)
-    steps_per_second: float | None = None
-    max_steps: int | None = None
 
 
 class Runner:
@@ -173,8 +145,7 @@ class Runner:
         self._post("skip", int(step))
 
     def takeover(self) -> None:
-        """A replay becomes a live session: drop the rest of the schedule, holds and limit
-        (the pace stays)."""
+        """A replay becomes a live session: no more schedule, holds or limit (pace stays)."""
         self.replaying = False  # at once: the UI's footer follows before the worker gets it
         self._post("takeover", None)
 
@@ -292,7 +263,6 @@ class Runner:
             self._train(step)
 
     def _on_takeover(self, _value: None) -> None:
-        # the pace stays: a live session is paced too (< and > change it)
         self.schedule.clear()
         self.holds.clear()
         self._end_hold()

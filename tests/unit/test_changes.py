@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import math
 
-from bntui.changes import Tracker, summarize
+from bntui.changes import Tracker, dead_hint, summarize
 from bntui.config import Config
 from bntui.frame import Needs
-from bntui.runner import Runner, dead_hint
+from bntui.runner import Runner
 
 TINY = Config(samples=120, depth=2, width=8, seed=4)
 

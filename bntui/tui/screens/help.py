@@ -44,7 +44,7 @@ class HelpScreen(ModalScreen[None]):
     def on_mount(self) -> None:
         body = self.query_one("#help-body")
         body.border_title = "bntui · help"
-        body.border_subtitle = "? / Esc / Enter closes"
+        body.border_subtitle = "↑ ↓ PgDn scroll · ? / Esc / Enter closes"
 
     def action_dismiss(self) -> None:  # type: ignore[override]
         self.dismiss(None)
