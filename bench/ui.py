@@ -181,7 +181,8 @@ def part_pty(parts: set[int], quick: bool, repeats: int) -> list[Row]:
             return rows
         app.read_for(0.5 if quick else 2.0)  # let the first charts fill in
         if 5 in parts:
-            seconds = 1.0 if quick else 10.0
+            # at least two full redraws: the panels redraw together every ~1.7 s at 80x24
+            seconds = 4.0 if quick else 10.0
             n = app.read_for(seconds)
             kib = n / seconds / 1024
             rows.append(

@@ -46,6 +46,9 @@ def norm_label(spec: str) -> str:
     return _NORM_LABEL[kind] + (f":{groups}" if groups is not None else "")
 
 
+# event kinds that leave the experiment as it was: statistics from before them still hold
+NO_EFFECT = "no effect"  # in an event's text: a command that changed nothing
+NOT_CHANGES = ("caption", "mark", "warning", "diverged", "early-stop", "error")
 RUNNING, PAUSED, DIVERGED, CRASHED, STOPPED = "running", "paused", "diverged", "crashed", "stopped"
 
 
@@ -75,7 +78,7 @@ class LayerData:
     bands: dict[str, SeriesView | None] = field(default_factory=dict)
     mini: dict[str, SeriesView | None] = field(default_factory=dict)
     grad: SeriesView | None = None
-    last: dict[str, float] = field(default_factory=dict)
+    last: dict[str, float | None] = field(default_factory=dict)  # None: no statistics yet
 
 
 @dataclass(frozen=True)
@@ -117,6 +120,11 @@ class Frame:
     val_loss: float | None = None
     val_acc: float | None = None
     message: str | None = None  # divergence hint, early stop, last command error, worker error
+    pace: float | None = None  # the training pace asked for, steps/s (None: as fast as it goes)
+    stats_step: int | None = None  # the step of the newest per-layer statistics shown
+    stats_every: int = 1  # statistics come every this many steps (they lag by < this)
+    hint: str | None = None  # a standing hint from the newest statistics (dead layer)
+    change: tuple[int, str] | None = None  # (step, "BN on: L3 σ 0.46→1.00, …"): newest change
     events: tuple[Event, ...] = ()
     replay: ReplayState | None = None
     loss: dict[str, SeriesView | None] = field(default_factory=dict)
@@ -164,7 +172,10 @@ def build_frame(
     version: int = 0,
     state: str = PAUSED,
     steps_per_sec: float = 0.0,
+    pace: float | None = None,
     message: str | None = None,
+    hint: str | None = None,
+    change: tuple[int, str] | None = None,
     replay: ReplayState | None = None,
 ) -> Frame:
     """Copy what ``needs`` asks for out of ``session`` (call under the runner's lock);
@@ -194,6 +205,12 @@ def build_frame(
     if needs.script:
         parts["initial_config"] = session.initial_config
         parts["log"] = tuple(session.log)
+    # statistics of the setup before the newest change are not shown under its label
+    changes = [e for e in session.events if e.kind not in NOT_CHANGES and NO_EFFECT not in e.text]
+    since = max((e.step for e in changes), default=-1)
+    layers = tuple(_layer(h, i, needs, since) for i in range(1, c.depth + 1))
+    s1 = h.series.get(layer_metric(1, "std"))
+    stats_step = s1.last_step if s1 is not None and s1.last_step > since else None
     return Frame(
         step=session.step_count,
         epoch=session.epoch,
@@ -204,25 +221,33 @@ def build_frame(
         val_loss=session.last_val[0] if session.last_val else None,
         val_acc=session.last_val[1] if session.last_val else None,
         events=tuple(session.events),
-        layers=tuple(_layer(h, i, needs) for i in range(1, c.depth + 1)),
+        layers=layers,
+        stats_step=stats_step,
+        stats_every=c.stats_every,
         version=version,
         state=state,
         steps_per_sec=steps_per_sec,
+        pace=pace,
         message=message,
+        hint=hint,
+        change=change,
         replay=replay,
         **parts,
     )
 
 
-def _layer(h: Any, i: int, needs: Needs) -> LayerData:
+def _layer(h: Any, i: int, needs: Needs, since: int = -1) -> LayerData:
+    """One layer's views; ``last`` holds None for a statistic not computed yet, or not
+    since the change at step ``since`` (NaN stays NaN: a non-finite value)."""
+
     def views(keys: tuple[str, ...], points: int) -> dict[str, SeriesView | None]:
         return {k: h.view(layer_metric(i, k), points) for k in keys}
 
     banded = needs.band_points and (needs.band_layers == "all" or i == needs.selected)
-    last = {}
+    last: dict[str, float | None] = {}
     for k in LAST_KEYS:
         s = h.series.get(layer_metric(i, k))
-        last[k] = s.last if s is not None else math.nan
+        last[k] = s.last if s is not None and s.last_step > since else None
     return LayerData(
         i,
         spark=views(SPARK_KEYS, needs.spark_points) if needs.spark_points else {},

@@ -194,6 +194,13 @@ class Series:
         """The newest value (NaN when empty)."""
         return float(self._last[self.count - 1]) if self.count else math.nan
 
+    @property
+    def last_step(self) -> int:
+        """The step of the newest value (-1 when empty)."""
+        if self._o[5]:
+            return int(self._o[0])
+        return int(self._step[self._closed - 1]) if self._closed else -1
+
     def append(self, step: int, value: float) -> None:
         """Add one point; NaN/inf are kept as they are (a diverged run shows as a gap)."""
         o = self._o

@@ -14,9 +14,9 @@ import queue
 import threading
 import time
 import traceback
-from dataclasses import dataclass, field
 from typing import Any
 
+from bntui.changes import Tracker, dead_hint, history_stats
 from bntui.commands import Command, CommandError
 from bntui.config import Config
 from bntui.frame import (
@@ -31,19 +31,9 @@ from bntui.frame import (
     build_frame,
 )
 from bntui.locks import ReaderLock
-from bntui.player import DONE, Schedule, one_blas_thread, play
+from bntui.player import DONE, Plan, Schedule, one_blas_thread, play
 from bntui.session import DIVERGED_HINT, Session
-
-
-@dataclass(frozen=True)
-class Plan:
-    """A lesson as the runner plays it: what ``restart`` goes back to."""
-
-    config: Config
-    schedule: tuple[tuple[int, str], ...] = ()
-    holds: dict[tuple[int, str], float] = field(default_factory=dict)
-    steps_per_second: float | None = None
-    max_steps: int | None = None
+from bntui.session_commands import NO_EFFECT
 
 
 class Runner:
@@ -86,6 +76,9 @@ class Runner:
         self.error: str | None = None
         self.trace: str | None = None
         self.message: str | None = self.session.warning()
+        self.tracker = Tracker()  # what each command changed (bntui.changes)
+        self.change: tuple[int, str] | None = None  # (step, summary) of the newest change
+        self.hint: str | None = None  # dead-layer hint of the newest statistics
         self._needs = Needs()
         self._cached: tuple[tuple[int, Needs, float], Frame] | None = None
         self._paused = paused or not threaded
@@ -152,7 +145,7 @@ class Runner:
         self._post("skip", int(step))
 
     def takeover(self) -> None:
-        """A replay becomes a live session: drop the rest of the schedule, holds, pace, limit."""
+        """A replay becomes a live session: no more schedule, holds or limit (pace stays)."""
         self.replaying = False  # at once: the UI's footer follows before the worker gets it
         self._post("takeover", None)
 
@@ -184,7 +177,7 @@ class Runner:
             self._needs = needs
         with ReaderLock(self):
             rate = self._rate if self.state == RUNNING else 0.0
-            key = (self.version, self._needs, rate)
+            key = (self.version, self._needs, rate, self.steps_per_second)
             if self._cached is not None and self._cached[0] == key:
                 return self._cached[1]
             frame = build_frame(
@@ -193,7 +186,10 @@ class Runner:
                 version=self.version,
                 state=self.state,
                 steps_per_sec=rate,
+                pace=self.steps_per_second,
                 message=self.message,
+                hint=self.hint,
+                change=self.change,
                 replay=self._replay_state(),
             )
             self._cached = (key, frame)
@@ -215,11 +211,19 @@ class Runner:
         self.version += 1
 
     def _on_command(self, command: Command | str) -> None:
+        s = self.session
+        before = history_stats(s.history, s.config.depth)
+        loss = (s.last_record or {}).get("loss")
+        val = s.last_val[1] if s.last_val else None
         try:
-            event = self.session.apply(command)
+            event = s.apply(command)
         except CommandError as exc:
             self.message = str(exc)
             return
+        if NO_EFFECT in event.text:  # nothing changed: say so, no "what changed" line
+            self.message = event.text
+            return
+        self.tracker.applied(event.step, event.command, event.text, before, loss=loss, val=val)
         self.message = DIVERGED_HINT if self.session.diverged else self.session.warning()
         if self.error is not None and event.kind in ("reset", "seed"):
             self.error = None
@@ -241,6 +245,7 @@ class Runner:
 
     def _on_speed(self, steps_per_second: float | None) -> None:
         self.steps_per_second = steps_per_second
+        self._rate_mark = (time.perf_counter(), self.session.step_count)
 
     def _on_skip(self, step: int) -> None:
         self._end_hold()
@@ -263,7 +268,6 @@ class Runner:
         self._end_hold()
         self.replaying = False
         self.fast_until = None
-        self.steps_per_second = None
         self.max_steps = None
 
     def _on_restart(self, _value: None) -> None:
@@ -277,6 +281,7 @@ class Runner:
         self.fast_until = None
         self.error = self.trace = None
         self.message = self.session.warning()
+        self.tracker, self.change, self.hint = Tracker(), None, None
         if self.records is not None:
             self.records.clear()
         self._rate_mark = (time.perf_counter(), self.session.step_count)
@@ -308,6 +313,11 @@ class Runner:
     def _kept(self, record: dict[str, Any]) -> None:
         if self.records is not None:
             self.records.append(record)
+        if "layers" in record:
+            self.hint = dead_hint(self.session.config.activation, record["layers"])
+            change = self.tracker.record(record)
+            if change is not None:
+                self.change = (change.after_step, change.summary)
 
     def _scheduled(self, at: int, command: str) -> bool:
         """Apply one scheduled command; True if a hold starts after it."""

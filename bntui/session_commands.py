@@ -18,6 +18,8 @@ from bntui.data.download import CHECKSUMS, locate
 from bntui.nn import NORM_NAMES
 
 SWITCHABLE_DATASETS = DATASETS[:-1]
+# in an event's text: the command changed nothing (the UI says so; bntui.frame has the same)
+NO_EFFECT = "no effect"
 
 
 class SessionCommands:
@@ -50,6 +52,8 @@ class SessionCommands:
         pos = cycle(BN_POSITIONS, self.config.bn_position, "next") if arg == "toggle" else arg
         self._set(bn_position=pos)
         self._reset_state(self.model.set_bn_position(pos))
+        if self.config.normalization == "none":  # nothing to move: say so, and why
+            return f"BN {pos} the activation: {NO_EFFECT} while BN is off (used at bn on)"
         return f"BN {pos} the activation"
 
     def _do_activation(self, arg: str) -> str:

@@ -7,6 +7,7 @@ experiment is. Bad input ends in one line ``bntui: error: …`` and exit status 
 from __future__ import annotations
 
 import argparse
+import textwrap
 from dataclasses import fields
 from typing import NoReturn
 
@@ -22,6 +23,17 @@ examples:
   bntui run --no-bn --metrics out.jsonl --do 500:"bn on"
   bntui run --data titanic.csv --target Survived --features Pclass,Sex,Age,Fare
   bntui data download mnist               then: bntui --dataset mnist
+
+experiment flags (--activation, --depth, --bn/--no-bn, --lr, --init, …, every setting)
+are listed by `bntui tui --help` (live) and `bntui run --help` (headless); the live
+pace (--speed STEPS/S or max, default 50) by `bntui tui --help`.
+"""
+
+DATA_EXAMPLES = """examples:
+  bntui data download mnist        4 files, about 11.6 MB, SHA-256 checked, into the cache
+  bntui data download fashion-mnist
+  bntui data path                  where the cache is (e.g. ~/.cache/bntui/datasets)
+  bntui --dataset mnist            then train on it, offline
 """
 
 
@@ -115,16 +127,29 @@ def build_parser() -> Parser:
     tui = sub.add_parser(
         "tui",
         help="live session (the default)",
+        description="A live session in the terminal: train and watch; keys change the "
+        "experiment (b BN, a activation, < > pace, e explains the panels, ? help).",
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_tui_flags(tui)
+    tui.add_argument(
+        "--speed",
+        type=parse_speed,
+        default=LIVE_PACE,
+        metavar="STEPS/S",
+        help=f"training pace in steps per second, or max (default {LIVE_PACE:g}; "
+        "keys < > halve/double it)",
+    )
     tui.add_argument("--force", action="store_true", help="let --record replace a file")
     add_config_flags(tui)
 
     run = sub.add_parser(
         "run",
         help="train headless and print a summary",
+        description="Train without a screen (unpaced), then print a summary: the final "
+        "state, every layer's statistics and, for each --do command, the numbers just "
+        "before and after it.",
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -141,11 +166,37 @@ def build_parser() -> Parser:
     add_lang_flag(run)
     add_config_flags(run)
 
-    data = sub.add_parser("data", help="datasets: download MNIST-family files")
+    raw = argparse.RawDescriptionHelpFormatter
+    data = sub.add_parser(
+        "data",
+        help="datasets: download MNIST-family files",
+        description="Datasets beyond the built-in 2-D sets: download MNIST or "
+        "Fashion-MNIST once, then use them offline.",
+        epilog=DATA_EXAMPLES,
+        formatter_class=raw,
+    )
     dsub = data.add_subparsers(dest="data_cmd", metavar="{download,path}")
-    dl = dsub.add_parser("download", help="fetch mnist or fashion-mnist into the user cache")
+    dl = dsub.add_parser(
+        "download",
+        help="fetch mnist or fashion-mnist into the user cache",
+        description=textwrap.fill(
+            "Fetch the four official .gz files (about 11.6 MB for mnist, 30.9 MB for "
+            "fashion-mnist) into the user cache (`bntui data path`); each file's SHA-256 "
+            "is checked against the published value before it is kept, so the cache "
+            "never holds a partial or wrong file.",
+            78,
+        ),
+        epilog=DATA_EXAMPLES,
+        formatter_class=raw,
+    )
     dl.add_argument("name", choices=("mnist", "fashion-mnist"))
-    dsub.add_parser("path", help="print the dataset cache directory")
+    dsub.add_parser(
+        "path",
+        help="print the dataset cache directory",
+        description="Print the dataset cache directory (created by `bntui data download`).",
+        epilog=DATA_EXAMPLES,
+        formatter_class=raw,
+    )
 
     add_replay_parsers(sub)
     from bntui import serve
@@ -166,6 +217,26 @@ def add_lang_flag(p: argparse.ArgumentParser) -> None:
         choices=LANGUAGES,
         help="interface language (default: from LC_ALL / LC_MESSAGES / LANG)",
     )
+
+
+LIVE_PACE = 50.0  # steps/s of a live session: a stuck net stays visibly stuck for minutes
+
+
+def parse_speed(text: str) -> float | None:
+    """``--speed``: a positive number of steps per second, or ``max`` (None: unpaced)."""
+    if text.strip().lower() == "max":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expects steps per second (e.g. 50) or max, got {text!r}"
+        ) from None
+    if not 0 < value <= 1_000_000:
+        raise argparse.ArgumentTypeError(
+            f"must be a positive number of steps per second up to 1000000, got {text!r}"
+        )
+    return value
 
 
 def add_tui_flags(p: argparse.ArgumentParser) -> None:
@@ -212,9 +283,11 @@ def add_replay_parsers(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--force", action="store_true", help="overwrite existing output files")
     g.add_argument(
         "--speed",
-        type=float,
+        type=parse_speed,
+        default=False,  # False: not given (None is max)
         metavar="STEPS/S",
-        help=f"live: training steps per second (default: the lesson takes ~{LIVE_MINUTES:g} min)",
+        help=f"live: training steps per second, or max (default: the lesson takes "
+        f"~{LIVE_MINUTES:g} min; keys < > halve/double it)",
     )
     g.add_argument("--quiet", action="store_true", help="headless: print only the verdict")
     g.add_argument(
@@ -225,6 +298,10 @@ def add_replay_parsers(sub: argparse._SubParsersAction) -> None:
     add_tui_flags(replay)
     add_config_flags(replay)  # --steps N (a Config field) caps the lesson
     demos = sub.add_parser(
-        "demos", help="list the bundled lessons", description="List the bundled lessons."
+        "demos",
+        help="list the bundled lessons",
+        description="List the bundled lessons: name, title, steps and what each shows.",
+        epilog=REPLAY_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_lang_flag(demos)

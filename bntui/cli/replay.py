@@ -214,15 +214,15 @@ def print_result(result, elapsed: float, *, out: Path | None, quiet: bool) -> No
 def replay_live(args: argparse.Namespace, script: Script, steps: int | None) -> int:
     """Play the lesson in the TUI: the Runner gets the schedule and a steady pace."""
     total = script.config.steps if steps is None else min(steps, script.config.steps)
-    speed = args.speed if args.speed is not None else max(1.0, total / (LIVE_MINUTES * 60))
-    if not 0 < speed <= 1_000_000:
-        raise UsageError(f"--speed must be a positive number of steps per second, got {speed:g}")
+    speed = args.speed if args.speed is not False else max(1.0, total / (LIVE_MINUTES * 60))
     hint = "add --headless to play it without a screen"
     make = lambda: live_runner(script, total, speed, args)  # noqa: E731
     return run_live(make, args, hint, captions=script.captions_ko)
 
 
-def live_runner(script: Script, total: int, speed: float, args: argparse.Namespace) -> Runner:
+def live_runner(
+    script: Script, total: int, speed: float | None, args: argparse.Namespace
+) -> Runner:
     """A Runner playing the script: schedule, pace, step limit and `pause` holds set.
 
     In the app → skips to the next event, ← restarts the lesson, space pauses, and any

@@ -6,13 +6,14 @@ import argparse
 import time
 from typing import Any
 
+from bntui.changes import Tracker, history_stats
 from bntui.cli.parser import config_from_args, parse_do
 from bntui.config import Config
 from bntui.export import MetricsWriter
 from bntui.frame import norm_label
 from bntui.i18n import _
 from bntui.metrics import LAYER_KEYS, layer_metric
-from bntui.player import play_commands
+from bntui.player import Schedule, play
 from bntui.session import DIVERGED_HINT, Session
 
 
@@ -26,8 +27,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         check_target(args.save_model, force=args.force)
     session = Session(config)
     started = time.perf_counter()
+    watch = Watch()
     with open_metrics(args.metrics, force=args.force) as writer, one_blas_thread():
-        interrupted = _train(session, session.planned_steps, schedule, writer, quiet=args.quiet)
+        interrupted = _train(
+            session, session.planned_steps, schedule, writer, quiet=args.quiet, watch=watch
+        )
         test = session.test_metrics()  # the test set, once, at the end
         if writer is not None and test is not None:
             writer.write({"step": session.step_count, "epoch": session.epoch, **test})
@@ -35,9 +39,65 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.save_model:
         save_model(args.save_model, model_arrays(session), force=args.force)
     print_summary(session, elapsed, interrupted=interrupted, metrics=args.metrics, test=test)
+    print_changes(watch)
     from bntui.signals import exit_status
 
     return exit_status() if interrupted else 0  # 128 + the signal (ctrl+c: 130)
+
+
+class Watch:
+    """What each --do command changed: statistics and val accuracy before and after."""
+
+    def __init__(self) -> None:
+        self.tracker = Tracker()
+        self.applied: list[dict[str, Any]] = []  # one per command: step, command, text, val
+
+    def apply(self, session: Session, command: str) -> None:
+        before = history_stats(session.history, session.config.depth)
+        loss = (session.last_record or {}).get("loss")
+        val = session.last_val[1] if session.last_val else None
+        event = session.apply(command)
+        self.tracker.applied(event.step, event.command, event.text, before, loss=loss, val=val)
+        self.applied.append(
+            {"step": event.step, "command": event.command, "text": event.text, "val": val}
+        )
+
+    def record(self, record: dict[str, Any]) -> None:
+        self.tracker.record(record)
+        if "val_acc" in record:
+            for a in self.applied:
+                if "val_after" not in a and record["step"] > a["step"]:
+                    a["val_after"] = (record["step"], record["val_acc"])
+
+
+def print_changes(watch: Watch) -> None:
+    """Per applied command: what it did, then val accuracy and the statistics that moved
+    most, just before it → the first ones after it (two lines, so 80 columns keep them)."""
+    if not watch.applied:
+        return
+    from rich.console import Console
+    from rich.markup import escape
+
+    console = Console()
+    console.print("[bold]applied commands[/] (just before → first after)")
+    changes = {c.step: c for c in watch.tracker.changes}
+    for a in watch.applied:
+        before = "—" if a["val"] is None else f"{a['val']:.3f}"
+        after = a.get("val_after")
+        val = (
+            f"val acc {before} → {after[1]:.3f} @{after[0]:,}" if after else f"val acc {before} → —"
+        )
+        change = changes.get(a["step"])
+        if change is None:
+            stats = "no statistics after it (the run ended or diverged first)"
+        else:
+            numbers = change.summary.split(": ", 1)[1] if ": " in change.summary else ""
+            stats = f"{numbers} @{change.after_step:,}"
+        console.print(
+            f"  step {a['step']:,}  [bold]{escape(a['command'])}[/]: {escape(a['text'])}",
+            highlight=False,
+        )
+        console.print(f"    {val} · {escape(stats)}", highlight=False)
 
 
 def _train(
@@ -47,6 +107,7 @@ def _train(
     writer: MetricsWriter | None,
     *,
     quiet: bool,
+    watch: Watch,
 ) -> bool:
     """Train with a progress bar; True if interrupted with ctrl+c (rows so far are kept)."""
     from rich.progress import (
@@ -68,6 +129,7 @@ def _train(
     )
 
     def on_record(record: dict[str, Any]) -> None:
+        watch.record(record)
         if writer is not None:
             writer.write(record)
         if session.step_count % 50 == 0 or session.step_count == steps:
@@ -79,7 +141,13 @@ def _train(
         task = progress.add_task("train", total=steps, loss="–", val="–")
         try:
             # the one player: each --do command at its step, those at the last step too
-            play_commands(session, schedule, until=steps, on_record=on_record)
+            play(
+                session,
+                Schedule(schedule),
+                until=steps,
+                on_due=lambda _at, command: watch.apply(session, command),
+                on_record=on_record,
+            )
         except KeyboardInterrupt:
             return True
     return False

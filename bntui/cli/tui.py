@@ -56,5 +56,9 @@ def run_live(
 
 def cmd_tui(args: argparse.Namespace) -> int:
     config = config_from_args(args)
-    paused = args.paused
-    return run_live(lambda: Runner(config, paused=paused), args, HEADLESS_HINT)
+    paused, pace = args.paused, args.speed
+
+    def make() -> Runner:
+        return Runner(config, paused=paused, steps_per_second=pace)
+
+    return run_live(make, args, HEADLESS_HINT)

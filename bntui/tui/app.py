@@ -8,7 +8,6 @@ tests (nothing trains unless ``n`` is pressed or ``app.runner.step(k)`` is calle
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -19,28 +18,28 @@ from textual.containers import Grid
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, Input, Static
 
-from bntui import i18n
 from bntui.commands import CommandError, parse
 from bntui.config import Config
 from bntui.frame import Frame, Needs
-from bntui.i18n import N_, _
+from bntui.i18n import _
 from bntui.runner import Runner
-from bntui.tui import files
+from bntui.tui import files, language
 from bntui.tui.commandline import BntuiCommands, CommandLine
-from bntui.tui.keys import KEYS, bindings
+from bntui.tui.keys import bindings
+from bntui.tui.pace import next_pace
 from bntui.tui.painter import WIDE, Painter
 from bntui.tui.panels.bars import StatusBar, TextBar
-from bntui.tui.panels.charts import BandsChart, LossChart
+from bntui.tui.panels.charts import LOSS_TITLE, BandsChart, LossChart
 from bntui.tui.panels.internals import InternalsView
 from bntui.tui.panels.layers import DriftPanel, GradPanel
 from bntui.tui.panels.views import DecisionView, EventLog, HistogramView
-from bntui.tui.render import asciify
+from bntui.tui.render import asciify, fmt_pace
 from bntui.tui.screens.help import HelpScreen
+from bntui.tui.screens.legend import LegendScreen
 from bntui.tui.web import watch_server
 
 MIN_WIDTH, MIN_HEIGHT = 80, 24
 VIEWS = ("main", "decision", "hist", "log", "internals")
-LOSS_TITLE = {False: N_("Loss · train ⣿ / val •"), True: N_("Loss - train . / val x")}
 
 
 class MainScreen(Screen):
@@ -85,13 +84,24 @@ class BntuiApp(App[int]):
         self.selected = 1
         self.follow_last = True  # the bands show the last hidden layer until ↑/↓ picks one
         self.log_y = False
-        self.app_message: str | None = None
+        self.message_serial = 0  # counts app notes: the same text said again shows again
+        self._app_message: str | None = None
         self.captions: Mapping[str, str] = dict(captions or {})
         self.too_small = False
         self.painter = Painter(self)
         self.translate_bindings()
         if ascii:
             self.add_class("ascii")
+
+    @property
+    def app_message(self) -> str | None:
+        """The app's own note on the message line (expires, see Painter.message)."""
+        return self._app_message
+
+    @app_message.setter
+    def app_message(self, text: str | None) -> None:
+        self._app_message = text
+        self.message_serial += 1
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -114,39 +124,19 @@ class BntuiApp(App[int]):
             yield InternalsView(ascii=a, id="internals")
         yield Static(self._too_small_text(), id="too-small")
         yield TextBar(ascii=a, id="message")
-        yield CommandLine(t(_("command, e.g. lr 0.05 · bn off · depth 6")), id="cmd")
-        yield Footer(compact=True)
+        yield CommandLine(t(_(language.PLACEHOLDER)), id="cmd")
+        # ctrl+p is in the help screen: the footer keeps its 80 columns for q, ? and e
+        yield Footer(compact=True, show_command_palette=False)
 
     def _too_small_text(self) -> str:
-        text = _("terminal too small (need {w}×{h}) — enlarge it, or q to quit")
-        text = text.format(w=MIN_WIDTH, h=MIN_HEIGHT)
-        return asciify(text) if self.ascii else text
+        return language.too_small_text(self.ascii, MIN_WIDTH, MIN_HEIGHT)
 
     def translate_bindings(self) -> None:
-        """The footer's labels in the current language (the key table holds English)."""
-        labels = {k.action: k.label for k in KEYS} | {"command_palette": N_("palette")}
-        table = self._bindings.key_to_bindings
-        for key, items in table.items():
-            table[key] = [
-                dataclasses.replace(b, description=_(labels[b.action])) if b.action in labels else b
-                for b in items
-            ]
+        language.translate_bindings(self)
 
     def set_language(self, lang: str) -> None:
         """``lang en|ko`` at ``:``: every later string, the footer and the titles switch."""
-        i18n.set_language(lang)
-        self.translate_bindings()
-        self.refresh_bindings()
-        screen = self.main_screen
-        screen.query_one("#loss").border_title = _(LOSS_TITLE[self.ascii])
-        screen.query_one("#too-small", Static).update(self._too_small_text())
-        line = screen.query_one("#cmd", CommandLine)
-        line.placeholder = _("command, e.g. lr 0.05 · bn off · depth 6")
-        for bar in screen.query(StatusBar):
-            bar.forget()
-        self.painter.forget()
-        self.app_message = _("language: {lang}").format(lang=lang)
-        self.pull()
+        language.set_language(self, lang)
 
     def on_mount(self) -> None:
         self.main_screen.query_one("#loss").border_title = _(LOSS_TITLE[self.ascii])
@@ -226,6 +216,16 @@ class BntuiApp(App[int]):
         self.runner.toggle_pause()
         self.pull()
 
+    def action_speed(self, factor: float) -> None:
+        """< and >: halve or double the training pace (``tui.pace.next_pace``)."""
+        frame = self.runner.frame(Needs())
+        new, note = next_pace(frame.pace, frame.steps_per_sec, float(factor))
+        if note is None:
+            self.runner.set_speed(new)
+            note = _("pace: {pace}").format(pace=fmt_pace(new))
+        self.app_message = note
+        self.pull()
+
     def action_step(self) -> None:
         if self.runner.threaded and not self.runner.paused:
             self.app_message = _("n steps while paused: press space first")
@@ -265,6 +265,10 @@ class BntuiApp(App[int]):
 
     def action_command_line(self) -> None:
         self.main_screen.query_one("#cmd", CommandLine).open()
+
+    def action_explain(self) -> None:
+        if not isinstance(self.screen, LegendScreen):
+            self.push_screen(LegendScreen(self.ascii))
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

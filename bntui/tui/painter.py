@@ -7,7 +7,7 @@ one with the series the visible panels need (``Needs``), and redraws only what c
 
 from __future__ import annotations
 
-import dataclasses
+import time
 from collections.abc import Mapping
 from typing import Any, Protocol
 
@@ -35,6 +35,11 @@ VIEW_NAMES = {
     "log": N_("events"),
     "internals": N_("BN internals"),
 }
+# a full redraw of the main view costs about this many bytes per screen cell (measured on
+# a pty: 5.2 at 80×24, 6.0 at 200×60; 17.4 and 107 KiB/s when all redrew at 2 fps)
+BYTES_PER_CELL = 6.0
+BUDGET_MARGIN = 0.85  # aim below the budget: redraw cost varies with what is drawn
+MESSAGE_SECONDS = 8.0  # notes and "what changed" lines disappear after this long
 FINISHED = N_("lesson finished: ← restarts, any key takes over, q quits")
 
 
@@ -51,6 +56,7 @@ class Host(Protocol):
     threaded: bool
     too_small: bool
     app_message: str | None
+    message_serial: int
     captions: Mapping[str, str]  # a lesson's captions: English -> Korean
 
     @property
@@ -68,9 +74,11 @@ class Painter:
         self._seen: tuple | None = None
         self._urgent: tuple | None = None  # what redraws every panel at once (see due)
         self._stale: set[str] = set()  # main-view panels not yet drawn for the newest data
-        self._turn = 0  # index in MAIN_PANELS of the panel drawn last
+        self._drawn_at = 0.0  # when the panels were last redrawn together
+        self._status: tuple | None = None  # what the status line shows besides the step
         self._dataset: str | None = None  # the side map is re-checked when the data changes
         self.is_2d = False
+        self._shown: dict[tuple, float] = {}  # message key -> when it was first shown
 
     def forget(self) -> None:
         """Redraw everything at the next pull."""
@@ -123,9 +131,10 @@ class Painter:
         if not app.main_screen.is_attached or not app.main_screen.query("#status"):
             return  # shutting down
         top = app.runner.frame(Needs())
-        self.show_bars(top)
+        self.show_bars(top, status=False)
         seen = (top.version, app.view, app.selected, app.log_y, app.size)
         if seen == self._seen and not self._stale:
+            self.show_status(top, moved=False)
             return
         fresh = seen != self._seen
         self._seen = seen
@@ -143,8 +152,12 @@ class Painter:
         if app.too_small:
             return
         due = self.due(top, fresh) if app.view == "main" else MAIN_PANELS
-        frame = app.runner.frame(_only(needs, due) if app.view == "main" else needs)
+        if not due:
+            self.show_status(top, moved=False)
+            return
+        frame = app.runner.frame(needs)
         self.frames += 1
+        self.show_status(frame, moved=True)  # the status line shows the panels' step
         self.draw(frame, due)
 
     def draw(self, frame: Frame, due: tuple[str, ...]) -> None:
@@ -172,34 +185,46 @@ class Painter:
             self.q("#log", EventLog).show(events)
 
     def due(self, frame: Frame, fresh: bool) -> tuple[str, ...]:
-        """The main-view panels to redraw this frame.
+        """The main-view panels to redraw this frame: all of them or none.
 
-        Every panel repainted is resent whole to the terminal (about 2.5 KB for a quarter
-        of an 80x24 screen), so while training runs one panel is redrawn per frame, in
-        turn, and the status line every frame: a panel is at most four frames old. After
-        a key or an event (anything the user did or should see at once), and in the
-        synchronous app (tests, screenshots), every panel is redrawn.
+        One frame, one moment: every panel drawn shows the same step. Each panel repainted
+        is resent whole to the terminal, so while training runs the panels are redrawn
+        together every ``period`` seconds (set by the byte budget, see ``period``); the
+        status line follows at once. After a key or an event (anything the user did or
+        should see at once), and in the synchronous app (tests, screenshots), at once.
         """
         app = self.app
         visible = MAIN_PANELS if app.main_screen.has_class("map") else MAIN_PANELS[:-1]
         urgent = (app.view, app.selected, app.log_y, app.size, len(frame.events), frame.config)
+        now = time.monotonic()
         if urgent != self._urgent or not app.threaded:
             self._urgent = urgent
             self._stale = set()
+            self._drawn_at = now
             return visible
         if fresh:
             self._stale = set(visible)
-        for i in range(1, len(MAIN_PANELS) + 1):
-            name = MAIN_PANELS[(self._turn + i) % len(MAIN_PANELS)]
-            if name in self._stale:
-                self._turn = MAIN_PANELS.index(name)
-                self._stale.discard(name)
-                return (name,)
-        self._stale = set()
+        if self._stale and now - self._drawn_at >= self.period() - 0.05:
+            self._stale = set()
+            self._drawn_at = now
+            return visible
         return ()
 
+    def period(self) -> float:
+        """Seconds between two full redraws while training: what keeps the bytes sent
+        within the budget (8 KiB/s at 80×24 up to 24 KiB/s at 200×60), and at least one
+        frame interval."""
+        w, h = self.app.size
+        cells = max(w * h, 1)
+        small, large = 80 * 24, 200 * 60
+        frac = min(max((cells - small) / (large - small), 0.0), 1.0)
+        budget = (8 + 16 * frac) * 1024 * BUDGET_MARGIN
+        return max(cells * BYTES_PER_CELL / budget, 1.0 / getattr(self.app, "fps", 2.0))
+
     # ------------------------------------------------------------------ bars
-    def show_bars(self, frame: Frame) -> None:
+    def show_status(self, frame: Frame, *, moved: bool) -> None:
+        """The status line: with the panels (``moved``), or alone when something other
+        than the step changed (state, pace, configuration, view)."""
         app = self.app
         label = _(VIEW_NAMES[app.view])
         replay = frame.replay
@@ -212,16 +237,48 @@ class Painter:
                 if nxt is not None
                 else _("replay, done")
             )
+        shown = (frame.state, frame.pace, frame.config, label)
+        if not moved and shown == self._status and app.threaded:
+            return
+        self._status = shown
         show_rate = app.threaded and frame.state == RUNNING
         self.q("#status", StatusBar).show(
             frame, view=asciify(label) if app.ascii else label, show_rate=show_rate
         )
-        caption = frame.caption  # a lesson's caption in the UI language (its caption_ko)
-        korean = app.captions.get(caption) if caption else None
+
+    def show_bars(self, frame: Frame, *, status: bool = True) -> None:
+        if status:
+            self.show_status(frame, moved=True)
+        taken_over = frame.replay is not None and not frame.replay.active
+        caption = None if taken_over else frame.caption
+        korean = self.app.captions.get(caption) if caption else None  # its caption_ko
         self.q("#caption", TextBar).say(localized(caption, korean), "bold")
-        message = with_keys(translate_message(frame.message)) or app.app_message
-        style = "bold red" if frame.state in ("diverged", "crashed") else "yellow"
+        alarm = frame.state in ("diverged", "crashed")
+        message, style = self.message(frame, alarm), "bold red" if alarm else "yellow"
+        if message is None and frame.change is not None and self._fresh(("change", frame.change)):
+            message, style = "Δ " + frame.change[1], "bold cyan"
         self.q("#message", TextBar).say(message, style)
+
+    def message(self, frame: Frame, alarm: bool) -> str | None:
+        """The message line: an alarm stays; a note (command error, app note) expires after
+        MESSAGE_SECONDS; the dead-layer hint stays while it holds."""
+        app = self.app
+        if frame.message and (alarm or self._fresh(("runner", frame.message, len(frame.events)))):
+            return with_keys(translate_message(frame.message))
+        if frame.hint:
+            return with_keys(translate_message(frame.hint))
+        if app.app_message and self._fresh(("app", app.app_message, app.message_serial)):
+            return app.app_message
+        return None
+
+    def _fresh(self, key: tuple) -> bool:
+        """True until MESSAGE_SECONDS after ``key`` was first shown (a synchronous app,
+        tests and screenshots, never expires)."""
+        now = time.monotonic()
+        first = self._shown.setdefault(key, now)
+        if len(self._shown) > 64:
+            self._shown = {key: first}
+        return not self.app.threaded or now - first < MESSAGE_SECONDS
 
 
 def translate_message(text: str | None) -> str | None:
@@ -236,16 +293,3 @@ def translate_message(text: str | None) -> str | None:
         if text.startswith(prefix + ": "):
             return _(prefix) + ": " + translate_message(text[len(prefix) + 2 :])  # type: ignore[operator]
     return text
-
-
-def _only(needs: Needs, due: tuple[str, ...]) -> Needs:
-    """``needs`` without the series of main-view panels that are not redrawn this frame."""
-    return dataclasses.replace(
-        needs,
-        loss_points=needs.loss_points if "loss" in due else 0,
-        spark_points=needs.spark_points if "drift" in due else 0,
-        mini_points=needs.mini_points if "drift" in due else 0,
-        grad_points=needs.grad_points if "grads" in due else 0,
-        band_points=needs.band_points if "bands" in due else 0,
-        decision=needs.decision if "map" in due else None,
-    )

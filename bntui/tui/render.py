@@ -67,6 +67,17 @@ ASCII_TEXT: dict[str, str] = {
     "⣿": ".",
     "░": ":",
     "━": "=",
+    "≈": "~",
+    "≤": "<=",
+    "′": "'",
+    "Δ": "d",
+    "█": "#",
+    "▁": "_",
+    "▂": ".",
+    "▃": "-",
+    "▅": "=",
+    "⣀": ".",
+    "│": "|",
 }
 _ASCII_TRANS = str.maketrans(ASCII_TEXT)
 
@@ -82,9 +93,10 @@ def _nearest(x: float) -> int:
 
 
 def fmt_num(x: float | None, width: int = 0) -> str:
-    """Compact number: 0.97, -1.4, 3.1e-02; '–' for missing, 'NaN'/'inf' kept."""
+    """Compact number: 0.97, -1.4, 3.1e-02; '—' for missing (no value yet), 'NaN'/'inf'
+    kept (a value that is not finite)."""
     if x is None:
-        return "–".rjust(width)
+        return "—".rjust(width)
     if math.isnan(x):
         text = "NaN"
     elif math.isinf(x):
@@ -130,6 +142,15 @@ def fmt_rate(rate: float | None) -> str:
     if rate >= 1000:
         return f"{rate / 1000:.1f}k/s"
     return f"{rate:.0f}/s"
+
+
+def fmt_pace(pace: float | None) -> str:
+    """The pace asked for: '50/s', '1.6k/s', or 'max' (as fast as the machine goes)."""
+    if pace is None:
+        return "max"
+    if pace >= 1000:
+        return f"{pace / 1000:.3g}k/s"
+    return f"{pace:.3g}/s"
 
 
 def sparkline(values: Sequence[float] | np.ndarray, lo: float, hi: float, *, ascii: bool) -> str:

@@ -53,7 +53,8 @@ async def test_experiment_key_takes_over() -> None:
         app.runner.step(10)
         await pilot.press("a")
         r = app.runner
-        assert list(r.schedule) == [] and r.steps_per_second is None and r.max_steps is None
+        assert list(r.schedule) == [] and r.max_steps is None
+        assert r.steps_per_second == 50  # a live session keeps its pace (< > change it)
         assert "took over" in app.query_one("#message").text
         r.step(100)  # the dropped events never happen
         assert [c for _, c in log_of(app)] == ["caption 배치 정규화 없이 시작", "activation next"]
@@ -91,3 +92,14 @@ async def test_pause_hold_and_space() -> None:
         assert app.runner.session.step_count == 40 and app.runner.paused
         await pilot.press("right")  # → ends the hold and goes on to the next event
         assert app.runner.session.step_count == 90
+
+
+async def test_takeover_clears_the_lesson_caption() -> None:
+    app = replay_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.runner.step(5)
+        app.pull()
+        assert app.query_one("#caption").text == "배치 정규화 없이 시작"
+        await pilot.press("a")  # the user's session now: the lesson's caption is not theirs
+        app.pull()
+        assert app.query_one("#caption").text is None

@@ -117,3 +117,62 @@ def test_bn_internals_view_with_ln(snap_compare) -> None:
     # LN has no batch statistics: the view says what it would show and why it does not
     app, before = trained(60, config=DEFAULT.replace(norm="ln"))
     assert snap_compare(app, terminal_size=(80, 24), run_before=before, press=["5"])
+
+
+# ---------------------------------------------------------------- issue 11: explain, state
+def test_legend_80x24(snap_compare) -> None:
+    # e: every mark of every panel in plain words; it scrolls and says so in its frame
+    app, before = trained(60)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=before, press=["e"])
+
+
+def test_what_changed_after_b(snap_compare) -> None:
+    # the README's headline net; b at step 300, then one statistics stride: the Δ line
+    config = DEFAULT.replace(activation="sigmoid", depth=6, bn=False)
+    app = BntuiApp(config, threaded=False)
+
+    async def run_before(pilot) -> None:
+        app.runner.step(300)
+        await pilot.press("b")
+        app.runner.step(config.stats_every)
+        app.pull()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def test_dead_layer_hint(snap_compare) -> None:
+    # `:lr 5` kills every unit of L4 (measured: 100 % dead): the hint says what to try
+    config = DEFAULT.replace(samples=300, depth=4, width=32, seed=0)
+    app = BntuiApp(config, threaded=False)
+
+    async def run_before(pilot) -> None:
+        app.runner.step(300)
+        await pilot.press("colon", *"lr 5", "enter")
+        app.runner.step(300)
+        app.pull()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def test_first_frames_before_statistics(snap_compare) -> None:
+    # 10 steps: no statistics yet (every 30 steps): "—", never "NaN"
+    app, before = trained(10)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=before)
+
+
+def test_chart_after_15_events(snap_compare) -> None:
+    # 15 events: close ones share a marker, labels keep off the data and carry values
+    app = BntuiApp(DEFAULT, threaded=False)
+    commands = ["lr *2", "lr /2", "init std:0.01", "bn off", "bn on"] * 3
+
+    async def run_before(pilot) -> None:
+        for i, command in enumerate(commands):
+            app.runner.step(40 if i % 5 else 120)
+            app.runner.send(command)
+        app.runner.step(60)
+        app.pull()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

@@ -37,9 +37,10 @@ def test_restart_rebuilds_the_lesson_from_its_plan() -> None:
     schedule = [(0, "caption go"), (5, "bn off"), (9, "lr *2")]
     r = Runner(TINY, threaded=False, schedule=schedule, steps_per_second=7, max_steps=12)
     r.step(6)
-    r.takeover()  # the user's session now: no schedule, pace or limit
+    r.takeover()  # the user's session now: no schedule or limit; the pace stays
     r.send("depth +1")
     assert not r.replaying and list(r.schedule) == [] and r.max_steps is None
+    assert r.steps_per_second == 7
     first = r.session
     r.restart()
     assert r.session is not first and r.session.step_count == 0

@@ -7,7 +7,7 @@ from textual.widgets import Static
 
 from bntui.frame import CRASHED, DIVERGED, PAUSED, RUNNING, STOPPED, Frame
 from bntui.i18n import N_, _
-from bntui.tui.render import asciify, fmt_rate
+from bntui.tui.render import asciify, fmt_pace, fmt_rate
 
 STATE_GLYPH = {RUNNING: "▶", PAUSED: "‖", DIVERGED: "✖", CRASHED: "✖", STOPPED: "■"}
 STATE_ASCII = {RUNNING: ">", PAUSED: "||", DIVERGED: "X", CRASHED: "X", STOPPED: "#"}
@@ -46,6 +46,7 @@ def status_text(snap: Frame, *, view: str, show_rate: bool, ascii: bool) -> Text
     t.append(f"step:{snap.step} ", style="bold")
     rate = fmt_rate(snap.steps_per_sec) if show_rate else "–"
     t.append((asciify(rate) if ascii else rate) + " ", style="dim")
+    t.append(f"pace:{fmt_pace(snap.pace)} ", style="bold cyan")
     t.append(f"ep:{snap.epoch} ")
     norm = c.normalization
     if norm in ("bn", "none"):  # BN:on / BN:off, as since the first version
@@ -85,7 +86,7 @@ class StatusBar(Static):
 
     def show(self, snap: Frame, *, view: str, show_rate: bool) -> None:
         rate = round(snap.steps_per_sec, -1) if show_rate else None
-        key = (snap.state, snap.step, snap.epoch, rate, view, snap.config)
+        key = (snap.state, snap.step, snap.epoch, rate, snap.pace, view, snap.config)
         if key == self._key:
             return
         self._key = key

@@ -16,28 +16,64 @@ from textual_plotext import PlotextPlot
 
 from bntui.events import Event
 from bntui.frame import Frame
-from bntui.i18n import _
+from bntui.i18n import N_, _
 from bntui.metrics import SeriesView
 from bntui.tui.panels import Keyed, set_border
 from bntui.tui.render import fmt_num, fmt_signed
 
 # box-drawing → ASCII, for --ascii (plotext draws its frame and ticks with these)
 ASCII_TABLE = str.maketrans("┌┐└┘─│┤├┬┴┼•⢄⣀⡀⠉", "++++-||++++*....")
-UNMARKED = ("caption",)  # event kinds that are not changes: log only, no chart marker
+UNMARKED = ("caption", "mark", "warning")  # not changes: log only, no chart marker
+LABEL_MAX = 16  # characters of an event label
+MERGE_CELLS = 3  # events closer than this many columns share one marker
+LOSS_TITLE = {False: N_("Loss · train ⣿ / val •"), True: N_("Loss - train . / val x")}
+LOG_TITLE = " · LOG y"  # appended to a chart title while its y axis is logarithmic
 
 
 def event_label(event: Event) -> str:
-    """A short chart label: 'BN off', 'depth 5', 'lr 0.2', 'NaN'."""
+    """A short chart label with the new value: 'BN off', 'depth 5', 'lr 0.2',
+    'init std:0.01', 'BN after', 'NaN'."""
     if event.kind == "diverged":
         return "NaN"
     if event.kind == "early-stop":
         return "stop"
     text = event.text
-    if "→" in text:
-        head = text.split(" ", 1)[0]
+    if event.kind == "bn-position":
+        text = " ".join(text.split(" ", 2)[:2])  # "BN after the activation…" -> "BN after"
+    elif "→" in text:
+        head = {"activation": "act", "optimizer": "opt", "weight": "wd"}.get(
+            text.split(" ", 1)[0], text.split(" ", 1)[0]
+        )
         text = f"{head} {text.rsplit('→', 1)[1].strip()}"
-    text = text.split(":", 1)[0] if event.kind in ("init", "seed", "reset") else text
-    return text[:14]
+    elif event.kind in ("init", "seed", "reset"):
+        text = text.split(": ", 1)[0]  # "init std:0.01: fresh weights" -> "init std:0.01"
+    return text[:LABEL_MAX]
+
+
+def nice_ticks(lo: float, hi: float, n: int) -> list[float]:
+    """At most ``n`` evenly spaced round values (steps of 1, 2, 2.5 or 5 × 10^k) in [lo, hi]."""
+    if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
+        return [lo] if math.isfinite(lo) else []
+    n = max(n, 2)
+    raw = (hi - lo) / (n - 1)
+    k = math.floor(math.log10(raw))
+    step = next(m * 10.0**k for m in (1, 2, 2.5, 5, 10) if m * 10.0**k >= raw)
+    first = math.ceil(lo / step - 1e-9)
+    ticks = [i * step for i in range(first, math.floor(hi / step + 1e-9) + 1)]
+    return [0.0 if abs(t) < step * 1e-9 else t for t in ticks]
+
+
+def tick_labels(ticks: Sequence[float]) -> list[str]:
+    """Labels with the same number of decimals (enough to tell the ticks apart)."""
+    if len(ticks) < 2:
+        return [fmt_num(t) for t in ticks]
+    step = abs(ticks[1] - ticks[0])
+    if step >= 1e4 or step < 1e-3:
+        return [f"{t:.2g}" for t in ticks]
+    decimals = max(0, -math.floor(math.log10(step) + 1e-9))
+    if f"{step:.{decimals}f}" != f"{step:.{decimals + 1}f}".rstrip("0").rstrip("."):
+        decimals += 1  # 2.5 × 10^k needs one digit more
+    return [f"{t:.{decimals}f}" for t in ticks]
 
 
 def _finite(view: SeriesView | None, *, positive: bool = False) -> tuple[list, list]:
@@ -82,39 +118,82 @@ class Chart(Keyed, PlotextPlot):
         """How many points a series may bring: about two per plot column."""
         return max(8, 2 * max(self.size.width - 8, 4))
 
-    def _decade_yticks(self, lo: float, hi: float) -> None:
-        """Log axis ticks at powers of ten, labelled 1e-2 … 1e20 (plotext would print every
-        digit of 3.7e20 and take half the chart's width)."""
+    def _rows(self) -> int:
+        """Plot rows (the chart's height less the x axis and its labels)."""
+        return max(self.size.height - 2, 2)
+
+    def _linear_y(self, lo: float, hi: float) -> float:
+        """Evenly spaced round ticks; one spare row on top for the event labels."""
+        if hi - lo < 1e-6 * max(1.0, abs(hi)):  # flat: a unit range around it
+            lo, hi = lo - 0.5, hi + 0.5
+        rows = self._rows()
+        head = (hi - lo) / max(rows - 1, 1)  # the top row stays free of data
+        n = max(2, min(6, rows // 2 + 1))
+        ticks = nice_ticks(lo, hi, n)
+        for more in range(1, 5):  # a coarse round step may leave one tick: take a finer one
+            if len(ticks) >= 2:
+                break
+            ticks = nice_ticks(lo, hi, n + more)
+        top = max([hi + head, *ticks])
+        self.plt.ylim(min([lo, *ticks]), top)
+        self.plt.yticks(ticks, tick_labels(ticks))
+        return top
+
+    def _decade_yticks(self, lo: float, hi: float) -> float:
+        """Log axis: ticks at powers of ten, labelled 1e-2 … 1e20, the axis spanning whole
+        decades so the lowest label sits on a plot row (not beside the step labels), and
+        a spare row on top for the event labels."""
         k0, k1 = math.floor(math.log10(lo)), math.ceil(math.log10(hi))
-        step = max(1, math.ceil((k1 - k0 + 1) / max(2, (self.size.height - 3) // 2)))
+        k1 = max(k1, k0 + 1)
+        rows = self._rows()
+        step = max(1, math.ceil((k1 - k0 + 1) / max(2, rows // 2)))
         ks = list(range(k0, k1 + 1, step))
+        head = (k1 - k0) / max(rows - 1, 1)
+        top = 10.0 ** (k1 + head)
+        self.plt.ylim(k0, k1 + head)  # plotext takes a log axis' limits as log10 values
         self.plt.yticks([10.0**k for k in ks], [f"1e{k}" if k else "1" for k in ks])
+        return top
 
     def _int_xticks(self, x0: float, x1: float) -> None:
-        """Whole-number step ticks (plotext would print 1662.5)."""
+        """Round, evenly spaced step ticks (plotext would print 1662.5)."""
         n = max(2, min(5, (self.size.width - 8) // 9))
-        ticks = sorted({math.floor(x0 + (x1 - x0) * i / (n - 1) + 0.5) for i in range(n)})
-        self.plt.xticks(ticks, [f"{t / 1000:.3g}k" if t >= 10000 else str(t) for t in ticks])
+        ticks: list[float] = []
+        for more in range(4):  # a coarse round step may leave one tick: take a finer one
+            ticks = [t for t in nice_ticks(x0, x1, n + more) if t == int(t)]
+            if len(ticks) >= 2:
+                break
+        if len(ticks) < 2:
+            ticks = sorted({math.floor(x0 + 0.5), math.floor(x1 + 0.5)})
+        self.plt.xticks(ticks, [f"{t / 1000:.3g}k" if t >= 10000 else f"{t:.0f}" for t in ticks])
 
     def _markers(
         self, events: Sequence[Event], x0: float, x1: float, y_top: float, width: int
     ) -> None:
-        """Vertical lines at events in [x0, x1], labels where they do not overlap."""
+        """Vertical lines at events in [x0, x1], on the spare top row a label where it does
+        not overlap; events closer than MERGE_CELLS columns are one marker ('3 events')."""
         p = self.plt
         span = max(x1 - x0, 1.0)
-        taken_until = math.inf
-        for e in reversed(events):  # newest first: it wins the label space
-            if e.kind in UNMARKED or not (x0 <= e.step <= x1):
-                continue
-            color = "red" if e.kind in ("diverged", "error") else "orange"
-            p.vline(e.step, color)
-            label = event_label(e)
+        shown = [e for e in events if e.kind not in UNMARKED and x0 <= e.step <= x1]
+        groups: list[list[Event]] = []
+        for e in shown:
             col = (e.step - x0) / span * width
+            if groups and col - (groups[-1][0].step - x0) / span * width < MERGE_CELLS:
+                groups[-1].append(e)
+            else:
+                groups.append([e])
+        taken_until = math.inf
+        for group in reversed(groups):  # newest first: it wins the label space
+            e = group[-1]
+            bad = any(g.kind in ("diverged", "error") for g in group)
+            color = "red" if bad else "orange"
+            p.vline(group[0].step, color)
+            label = event_label(e) if len(group) == 1 else f"{len(group)} events"
+            col = (group[0].step - x0) / span * width
             right = col + len(label) + 1 > width  # near the right edge: label to the left
             start = col - len(label) if right else col
-            if start + len(label) + 1 < taken_until:
+            if start + len(label) + 1 < taken_until and start >= 0:
                 align = "right" if right else "left"
-                p.text(label, x=e.step, y=y_top, color=color, alignment=align)
+                p.text(label, x=group[0].step, y=y_top, color=color, alignment=align)
                 taken_until = start
 
 
@@ -150,17 +229,20 @@ class LossChart(Chart):
         if ys:
             x0 = min(tx[0] if tx else vx[0], vx[0] if vx else tx[0])
             x1 = max(frame.step, tx[-1] if tx else 0)
-            self._markers(events, x0, x1, max(ys), max(self.size.width - 8, 1))
+            if log_y:
+                top = self._decade_yticks(min(ys), max(ys))
+            else:
+                top = self._linear_y(min(ys), max(ys))
+            self._markers(events, x0, x1, top, max(self.size.width - 8, 1))
             p.xlim(x0, max(x1, x0 + 1))
             self._int_xticks(x0, max(x1, x0 + 1))
-            if log_y:
-                self._decade_yticks(min(ys), max(ys))
-        sub = _subtitle(train, val, acc, val_acc, log_y, width=self.size.width - 6)
+        set_border(self, title=self.t(_(LOSS_TITLE[self.ascii])) + (LOG_TITLE if log_y else ""))
+        sub = _subtitle(train, val, acc, val_acc, width=self.size.width - 6)
         set_border(self, subtitle=self.t(sub))
         self.refresh()
 
 
-def _subtitle(train, val, acc, val_acc, log_y: bool, width: int | None = None) -> str:
+def _subtitle(train, val, acc, val_acc, width: int | None = None) -> str:
     """Last loss, val loss and accuracies; the val loss is left out when the text is wider
     than ``width`` cells (Korean words take two cells a syllable)."""
 
@@ -168,17 +250,16 @@ def _subtitle(train, val, acc, val_acc, log_y: bool, width: int | None = None) -
         return float(v.last[-1]) if v is not None and len(v) else None
 
     def pct(x: float | None) -> str:
-        return "–" if x is None or not math.isfinite(x) else f"{100 * x:.0f}%"
+        return "—" if x is None or not math.isfinite(x) else f"{100 * x:.0f}%"
 
     parts = [
         _("loss {x}").format(x=fmt_num(last(train))),
         _("val {x}").format(x=fmt_num(last(val))),
         _("acc {x}").format(x=f"{pct(last(acc))}/{pct(last(val_acc))}"),
     ]
-    tail = " · log" if log_y else ""
-    if width is not None and cell_len(" ".join(parts) + tail) > width:
+    if width is not None and cell_len(" ".join(parts)) > width:
         del parts[1]
-    return " ".join(parts) + tail
+    return " ".join(parts)
 
 
 class BandsChart(Chart):
@@ -191,12 +272,18 @@ class BandsChart(Chart):
         n = len(bands.get("p50") or ())
         key = (frame.step, selected, len(events), size, n, frame.norm)
         set_border(self, title=self.t(_("L{n} · act input p15 / p50 / p85").format(n=selected)))
-        if layer is not None and frame.bn:
+        # the statistics' own step when it lags the frame's (they come every stats_every)
+        at = frame.stats_step
+        lag = f" · @{at}" if at is not None and at != frame.step else ""
+        if layer is not None and at is None:
+            note = _("no statistics yet (every {n} steps)").format(n=frame.stats_every)
+            set_border(self, subtitle=self.t(note))
+        elif layer is not None and frame.bn:
             lm, ls = layer.last.get("pre_mean"), layer.last.get("pre_std")
             pre = f"pre-{frame.norm_label.replace(' ', '-')}"
-            set_border(self, subtitle=self.t(f"{pre} μ{fmt_signed(lm)} σ{fmt_num(ls)}"))
+            set_border(self, subtitle=self.t(f"{pre} μ{fmt_signed(lm)} σ{fmt_num(ls)}{lag}"))
         elif layer is not None:
-            set_border(self, subtitle=_("no BN"))
+            set_border(self, subtitle=self.t(_("no BN") + lag))
         else:
             set_border(self, subtitle=_("no hidden layer"))
         if not self.changed(key):
@@ -215,7 +302,8 @@ class BandsChart(Chart):
                 ys += y
         if ys:
             x0, x1 = min(xs), max(max(xs), min(xs) + 1)
-            self._markers(events, x0, x1, max(ys), max(self.size.width - 8, 1))
+            top = self._linear_y(min(ys), max(ys))
+            self._markers(events, x0, x1, top, max(self.size.width - 8, 1))
             p.xlim(x0, x1)
             self._int_xticks(x0, x1)
         self.refresh()

@@ -257,20 +257,26 @@ class GradPanel(LayerPanel):
         lines: list[Text] = []
         for la in self.window(frame.layers, selected, max(height // (1 + rows), 1)):
             row = self.name_cell(la.index, selected)
-            g = la.last.get("grad_norm", math.nan)
-            frac = (math.log10(g) - lo) / (hi - lo) if math.isfinite(g) and g > 0 else 0.0
+            g = la.last.get("grad_norm")
+            ok = g is not None and math.isfinite(g)
+            frac = (math.log10(g) - lo) / (hi - lo) if ok and g > 0 else 0.0  # type: ignore[operator,arg-type]
             row.append(hbar(frac, bar_w, ascii=self.ascii), style="cyan")
-            row.append(f" {g:7.1e}" if math.isfinite(g) else " " + fmt_num(g, 7))
+            row.append(f" {g:7.1e}" if ok else " " + fmt_num(g, 7))
             if show_gd:
                 row.append(" g:d " + fixed(la.last.get("grad_data"), 4), style="dim")
-            u = la.last.get("update", math.nan)
+            u_raw = la.last.get("update")
+            u = math.nan if u_raw is None else u_raw
             ulo, uhi = UPDATE_RANGE
             row.append(" ")
             row.append(guide_strip(u, strip_w, ulo, uhi, UPDATE_GUIDE, ascii=self.ascii))
             style = "green" if -4 <= u <= -2 else ("red" if u > -2 else "yellow")
-            row.append(" " + (fixed(u, 4) if math.isfinite(u) else "   –"), style=style)
-            sat = la.last.get("sat", math.nan)
-            pct = f" {min(100 * sat, 100):3.0f}%" if math.isfinite(sat) else "    –"
+            missing = "   —" if u_raw is None else "   –"  # — no statistics yet, – no value
+            row.append(" " + (fixed(u, 4) if math.isfinite(u) else missing), style=style)
+            sat = la.last.get("sat")
+            if sat is None:
+                pct = "    —"  # no statistics yet
+            else:
+                pct = f" {min(100 * sat, 100):3.0f}%" if math.isfinite(sat) else "    –"
             row.append(self.t(pct), style="dim")
             lines.append(row)
             if rows:

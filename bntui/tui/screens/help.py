@@ -45,7 +45,7 @@ class HelpScreen(ModalScreen[None]):
     def on_mount(self) -> None:
         body = self.query_one("#help-body")
         body.border_title = _("bntui · help")
-        body.border_subtitle = _("? / Esc / Enter closes")
+        body.border_subtitle = _("↑ ↓ PgDn scroll · ? / Esc / Enter closes")
 
     def action_dismiss(self) -> None:  # type: ignore[override]
         self.dismiss(None)
