@@ -10,7 +10,7 @@ No Textual and no Rich in here.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -112,6 +112,8 @@ class Frame:
     histograms: tuple[Histogram, ...] = ()
     initial_config: Config | None = None  # with Needs(script=True)
     log: tuple[tuple[int, str], ...] = ()  # with Needs(script=True)
+    twin: Frame | None = None  # compare mode: the twin's loss, layers and last values
+    labels: tuple[str, str] | None = None  # compare mode: (primary, twin) names
 
     @property
     def depth(self) -> int:
@@ -140,9 +142,12 @@ def build_frame(
     steps_per_sec: float = 0.0,
     message: str | None = None,
     replay: ReplayState | None = None,
+    twin: Any = None,
+    labels: tuple[str, str] | None = None,
 ) -> Frame:
     """Copy what ``needs`` asks for out of ``session`` (call under the runner's lock);
-    the keywords are the runner's own fields."""
+    the keywords are the runner's own fields; ``twin`` (compare mode) is the twin session,
+    copied into ``Frame.twin`` with the same series (no decision map, histograms, script)."""
     h = session.history
     c = session.config
     last = session.last_record or {}
@@ -166,6 +171,10 @@ def build_frame(
     if needs.script:
         parts["initial_config"] = session.initial_config
         parts["log"] = tuple(session.log)
+    if twin is not None:
+        lean = replace(needs, decision=None, hist_bins=0, script=False)
+        parts["twin"] = build_frame(twin, lean, version=version, state=state)
+        parts["labels"] = labels
     return Frame(
         step=session.step_count,
         epoch=session.epoch,

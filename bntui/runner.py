@@ -31,6 +31,7 @@ from bntui.frame import (
     build_frame,
 )
 from bntui.locks import ReaderLock
+from bntui.pair import Pair
 from bntui.player import DONE, Schedule, one_blas_thread, play
 from bntui.session import DIVERGED_HINT, Session
 
@@ -61,7 +62,7 @@ class Runner:
         holds: dict[tuple[int, str], float] | None = None,
         keep_records: bool = False,
     ) -> None:
-        self.session = source if isinstance(source, Session) else Session(source)
+        self.pair = Pair(source)  # one Session, or Twins in compare mode
         self.threaded = threaded
         # a lesson (schedule given): restart goes back to this plan
         self.plan: Plan | None = None
@@ -98,6 +99,11 @@ class Runner:
         self._readers = 0  # threads waiting in frame(): the worker yields the lock
         self._readers_lock = threading.Lock()
 
+    @property
+    def session(self) -> Session:
+        """The (primary) session."""
+        return self.pair.session
+
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
         if self.threaded and self._thread is None:
@@ -120,7 +126,7 @@ class Runner:
 
     @property
     def state(self) -> str:
-        s = self.session
+        s = self.pair
         if self.error is not None:
             return CRASHED
         if s.diverged:
@@ -130,7 +136,7 @@ class Runner:
         return PAUSED if self._paused else RUNNING
 
     def _at_limit(self) -> bool:
-        return self.max_steps is not None and self.session.step_count >= self.max_steps
+        return self.max_steps is not None and self.pair.step_count >= self.max_steps
 
     # ------------------------------------------------------------------ commands, controls
     def send(self, command: Command | str) -> None:
@@ -190,6 +196,8 @@ class Runner:
             frame = build_frame(
                 self.session,
                 self._needs,
+                twin=self.pair.twin,
+                labels=self.pair.labels,
                 version=self.version,
                 state=self.state,
                 steps_per_sec=rate,
@@ -203,7 +211,7 @@ class Runner:
         if self.plan is None:
             return None
         nxt = self.schedule.next_step
-        s = self.session
+        s = self.pair
         over = self._at_limit() or s.diverged or s.stopped_early  # training cannot go on
         done = self.replaying and nxt is None and over
         return ReplayState(self.replaying, nxt, self.max_steps, done)
@@ -216,11 +224,11 @@ class Runner:
 
     def _on_command(self, command: Command | str) -> None:
         try:
-            event = self.session.apply(command)
+            event = self.pair.apply(command)
         except CommandError as exc:
             self.message = str(exc)
             return
-        self.message = DIVERGED_HINT if self.session.diverged else self.session.warning()
+        self.message = DIVERGED_HINT if self.pair.diverged else self.session.warning()
         if self.error is not None and event.kind in ("reset", "seed"):
             self.error = None
 
@@ -237,14 +245,14 @@ class Runner:
         self._paused = bool(paused)
 
     def _on_step(self, n: int) -> None:
-        self._train(self.session.step_count + int(n))
+        self._train(self.pair.step_count + int(n))
 
     def _on_speed(self, steps_per_second: float | None) -> None:
         self.steps_per_second = steps_per_second
 
     def _on_skip(self, step: int) -> None:
         self._end_hold()
-        s = self.session
+        s = self.pair
         if (s.diverged or s.stopped_early) and self.schedule:
             # training cannot reach the event: play its commands now (a reset rescues it)
             at = self.schedule.next_step
@@ -268,7 +276,7 @@ class Runner:
 
     def _on_restart(self, _value: None) -> None:
         plan = self.plan or Plan(self.session.initial_config)
-        self.session = Session(plan.config)
+        self.pair = Pair(plan.config)
         self.schedule = Schedule(plan.schedule)
         self.holds = dict(plan.holds)
         self.steps_per_second, self.max_steps = plan.steps_per_second, plan.max_steps
@@ -279,7 +287,7 @@ class Runner:
         self.message = self.session.warning()
         if self.records is not None:
             self.records.clear()
-        self._rate_mark = (time.perf_counter(), self.session.step_count)
+        self._rate_mark = (time.perf_counter(), self.pair.step_count)
 
     def _train(self, until: int) -> bool:
         """Play the schedule up to step ``until`` (never past the lesson's end), lock held.
@@ -288,7 +296,7 @@ class Runner:
             return False
         if self.max_steps is not None:
             until = min(until, self.max_steps)
-        s = self.session
+        s = self.pair
         try:
             why = play(s, self.schedule, until=until, on_due=self._scheduled, on_record=self._kept)
         except Exception as exc:  # a bug in the engine must not take the app down
@@ -302,12 +310,12 @@ class Runner:
             self.message = DIVERGED_HINT
         elif s.stopped_early:
             self._paused = True
-            self.message = s.events[-1].text
+            self.message = self.session.events[-1].text
         return why == DONE and not self._at_limit() and not s.diverged and not s.stopped_early
 
-    def _kept(self, record: dict[str, Any]) -> None:
+    def _kept(self, records: list[dict[str, Any]]) -> None:
         if self.records is not None:
-            self.records.append(record)
+            self.records.extend(records)
 
     def _scheduled(self, at: int, command: str) -> bool:
         """Apply one scheduled command; True if a hold starts after it."""
@@ -345,7 +353,7 @@ class Runner:
         budget = 0.02  # seconds of training per lock hold; the UI reads in between
         while not self._stop.is_set():
             self._drain()
-            fast = self.fast_until is not None and self.session.step_count < self.fast_until
+            fast = self.fast_until is not None and self.pair.step_count < self.fast_until
             if not fast:
                 self.fast_until = None
             idle = (self._paused and not fast) or self.state in (DIVERGED, CRASHED, STOPPED)
@@ -359,12 +367,12 @@ class Runner:
             with self.lock:
                 done = 0
                 while not self._stop.is_set() and self._commands.empty():
-                    target = self.session.step_count + 1
+                    target = self.pair.step_count + 1
                     if not self._train(target):
-                        done += self.session.step_count >= target
+                        done += self.pair.step_count >= target
                         break
                     done += 1
-                    if fast and self.session.step_count >= self.fast_until:  # type: ignore[operator]
+                    if fast and self.pair.step_count >= self.fast_until:  # type: ignore[operator]
                         break
                     if paced or time.perf_counter() - start > budget:
                         break
@@ -384,7 +392,7 @@ class Runner:
         now = time.perf_counter()
         t0, s0 = self._rate_mark
         if now - t0 >= 0.5 or force:
-            steps = self.session.step_count - s0
+            steps = self.pair.step_count - s0
             if now > t0 and steps >= 0:
                 self._rate = steps / (now - t0) if not force or steps else self._rate
-            self._rate_mark = (now, self.session.step_count)
+            self._rate_mark = (now, self.pair.step_count)

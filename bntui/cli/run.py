@@ -10,6 +10,7 @@ from bntui.cli.parser import config_from_args, parse_do
 from bntui.config import Config
 from bntui.export import MetricsWriter
 from bntui.metrics import LAYER_KEYS, layer_metric
+from bntui.pair import Pair
 from bntui.player import play_commands
 from bntui.session import DIVERGED_HINT, Session
 
@@ -22,21 +23,24 @@ def cmd_run(args: argparse.Namespace) -> int:
     schedule = parse_do(args.do)
     if args.save_model:
         check_target(args.save_model, force=args.force)
-    session = Session(config)
+    pair = Pair(config)  # compare mode: Twins; every record then has a "twin" field
+    session = pair.session
     started = time.perf_counter()
     with open_metrics(args.metrics, force=args.force) as writer, one_blas_thread():
-        interrupted = _train(session, config.steps, schedule, writer, quiet=args.quiet)
+        interrupted = _train(pair, config.steps, schedule, writer, quiet=args.quiet)
     elapsed = time.perf_counter() - started
     if args.save_model:
         save_model(args.save_model, model_arrays(session), force=args.force)
     print_summary(session, elapsed, interrupted=interrupted, metrics=args.metrics)
+    if pair.twin is not None:
+        print_twin(pair)
     from bntui.signals import exit_status
 
     return exit_status() if interrupted else 0  # 128 + the signal (ctrl+c: 130)
 
 
 def _train(
-    session: Session,
+    session: Pair,
     steps: int,
     schedule: list[tuple[int, str]],
     writer: MetricsWriter | None,
@@ -62,12 +66,14 @@ def _train(
         transient=True,
     )
 
-    def on_record(record: dict[str, Any]) -> None:
+    def on_record(records: list[dict[str, Any]]) -> None:
         if writer is not None:
-            writer.write(record)
-        if session.step_count % 50 == 0 or session.step_count == steps:
-            val = f"{session.last_val[1]:.3f}" if session.last_val else "–"
-            loss = f"{record['loss']:.4f}"
+            for record in records:
+                writer.write(record)
+        if records and (session.step_count % 50 == 0 or session.step_count == steps):
+            last_val = session.session.last_val
+            val = f"{last_val[1]:.3f}" if last_val else "–"
+            loss = f"{records[0]['loss']:.4f}"
             progress.update(task, completed=session.step_count, loss=loss, val=val)
 
     with progress:
@@ -177,3 +183,17 @@ def _last_layer_stats(session: Session) -> list[dict[str, float]]:
             return []
         out.append({key: h.series[layer_metric(i, key)].last for key in LAYER_KEYS})
     return out
+
+
+def print_twin(pair: Pair) -> None:
+    """Compare mode: one line per twin after the summary (val measured in eval mode)."""
+    from rich.console import Console
+
+    console = Console()
+    for label, s in zip(pair.labels or (), pair.sessions, strict=True):
+        val = s.last_val if s.last_val else s.evaluate()
+        state = "diverged" if s.diverged else f"{s.step_count:,} steps"
+        loss = (s.last_record or {}).get("loss", float("nan"))
+        console.print(
+            f"twin {label:<10} {state}  loss {loss:.4f}  val loss {val[0]:.4f}  acc {val[1]:.3f}"
+        )
