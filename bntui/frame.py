@@ -18,6 +18,7 @@ import numpy as np
 from bntui.commands import CommandError
 from bntui.config import Config
 from bntui.events import Event
+from bntui.measure import ICS_KEYS, SMOOTH_KEYS
 from bntui.metrics import SeriesView, layer_metric, read_only
 
 LOSS_SERIES = ("loss", "val_loss", "acc", "val_acc")
@@ -50,6 +51,7 @@ class Needs:
     decision: tuple[int, int] | None = None  # (cols, pixel rows) when the map is visible
     hist_bins: int = 0  # 0 = histograms hidden
     script: bool = False  # the initial config and the command log (to save a recording)
+    diag_points: int = 0  # points of the ICS / smoothness series (view 6); 0 = hidden
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,7 @@ class Frame:
     log: tuple[tuple[int, str], ...] = ()  # with Needs(script=True)
     twin: Frame | None = None  # compare mode: the twin's loss, layers and last values
     labels: tuple[str, str] | None = None  # compare mode: (primary, twin) names
+    diag: dict[str, SeriesView | None] = field(default_factory=dict)  # with diag_points
 
     @property
     def depth(self) -> int:
@@ -171,9 +174,12 @@ def build_frame(
     if needs.script:
         parts["initial_config"] = session.initial_config
         parts["log"] = tuple(session.log)
+    if needs.diag_points:
+        parts["diag"] = {k: h.view(k, needs.diag_points) for k in diag_names(c.depth)}
     if twin is not None:
         lean = replace(needs, decision=None, hist_bins=0, script=False)
-        parts["twin"] = build_frame(twin, lean, version=version, state=state)
+        twin_state = DIVERGED if twin.diverged else STOPPED if twin.stopped_early else state
+        parts["twin"] = build_frame(twin, lean, version=version, state=twin_state)
         parts["labels"] = labels
     return Frame(
         step=session.step_count,
@@ -193,6 +199,12 @@ def build_frame(
         replay=replay,
         **parts,
     )
+
+
+def diag_names(depth: int) -> tuple[str, ...]:
+    """The ICS series of every Linear layer (hidden, then the head) and the smoothness ones."""
+    ics = tuple(layer_metric(i, k) for i in range(1, depth + 2) for k in ICS_KEYS)
+    return ics + SMOOTH_KEYS
 
 
 def _layer(h: Any, i: int, needs: Needs) -> LayerData:

@@ -27,6 +27,7 @@ from bntui.tui.keys import bindings
 from bntui.tui.painter import WIDE, Painter
 from bntui.tui.panels.bars import StatusBar, TextBar
 from bntui.tui.panels.charts import BandsChart, LossChart
+from bntui.tui.panels.diag import DiagView
 from bntui.tui.panels.layers import DriftPanel, GradPanel
 from bntui.tui.panels.views import DecisionView, EventLog, HistogramView
 from bntui.tui.render import asciify
@@ -34,7 +35,7 @@ from bntui.tui.screens.help import HelpScreen
 from bntui.tui.web import watch_server
 
 MIN_WIDTH, MIN_HEIGHT = 80, 24
-VIEWS = ("main", "decision", "hist", "log")
+VIEWS = ("main", "decision", "hist", "log", "diag")
 LOSS_TITLE = {False: "Loss · train ⣿ / val •", True: "Loss - train . / val x"}
 
 
@@ -102,6 +103,7 @@ class BntuiApp(App[int]):
             yield DecisionView(ascii=a, mono=self.no_color, id="decision")
             yield HistogramView(ascii=a, id="hist")
             yield EventLog(ascii=a, id="log")
+            yield DiagView(ascii=a, id="diag")
         yield Static(
             t(f"terminal too small (need {MIN_WIDTH}×{MIN_HEIGHT}) — enlarge it, or q to quit"),
             id="too-small",
@@ -183,6 +185,11 @@ class BntuiApp(App[int]):
         self.app_message = "lesson restarted"
         self.painter.forget()
         self.pull()
+
+    def action_compare(self) -> None:
+        """c: compare mode on (a twin with BN flipped, same weights) or off."""
+        on = self.runner.frame(Needs()).labels is not None
+        self.action_send("compare off" if on else "compare on")
 
     def action_pause(self) -> None:
         self.runner.toggle_pause()

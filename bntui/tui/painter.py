@@ -18,6 +18,7 @@ from bntui.runner import Runner
 from bntui.tui.keys import with_keys
 from bntui.tui.panels.bars import StatusBar, TextBar
 from bntui.tui.panels.charts import BandsChart, LossChart
+from bntui.tui.panels.diag import DiagView
 from bntui.tui.panels.layers import DriftPanel, GradPanel
 from bntui.tui.panels.views import DecisionView, EventLog, HistogramView
 from bntui.tui.render import asciify
@@ -25,7 +26,13 @@ from bntui.tui.render import asciify
 MAIN_PANELS = ("loss", "drift", "grads", "bands", "map")  # redrawn in turn (see due)
 WIDE = 140  # from this width the main view gets an event log column
 MAP_WIDE = 150  # from this width (2-D data) the decision boundary sits beside the loss
-VIEW_NAMES = {"main": "main", "decision": "decision", "hist": "histograms", "log": "events"}
+VIEW_NAMES = {
+    "main": "main",
+    "decision": "decision",
+    "hist": "histograms",
+    "log": "events",
+    "diag": "ICS & smoothness",
+}
 FINISHED = "lesson finished: ← restarts, any key takes over, q quits"
 
 
@@ -77,7 +84,7 @@ class Painter:
             return Needs()
         if app.view == "main":
             drift, grads = self.q("#drift", DriftPanel), self.q("#grads", GradPanel)
-            plan = drift.plan(frame.depth, frame.bn)
+            plan = drift.plan(frame.depth, frame.bn, paired=frame.labels is not None)
             return Needs(
                 loss_points=self.q("#loss", LossChart).points,
                 spark_points=plan.spark,
@@ -94,6 +101,8 @@ class Painter:
             return Needs(decision=self.q("#decision", DecisionView).grid_size())
         if app.view == "hist":
             return Needs(hist_bins=self.q("#hist", HistogramView).layout_for(frame.depth)[0])
+        if app.view == "diag":
+            return Needs(diag_points=max(self.q("#diag", DiagView).content_size.width, 8))
         return Needs()
 
     def check_map(self) -> bool:
@@ -154,6 +163,8 @@ class Painter:
             self.q("#decision", DecisionView).show(frame)
         elif app.view == "hist":
             self.q("#hist", HistogramView).show(frame)
+        elif app.view == "diag":
+            self.q("#diag", DiagView).show(frame)
         else:
             self.q("#log", EventLog).show(events)
 

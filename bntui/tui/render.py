@@ -65,6 +65,8 @@ ASCII_TEXT: dict[str, str] = {
     "⣿": ".",
     "░": ":",
     "━": "=",
+    "⇄": "<>",
+    "β": "beta",
 }
 _ASCII_TRANS = str.maketrans(ASCII_TEXT)
 

@@ -35,6 +35,12 @@ def status_text(snap: Frame, *, view: str, show_rate: bool, ascii: bool) -> Text
     t.append((asciify(rate) if ascii else rate) + " ", style="dim")
     t.append(f"ep:{snap.epoch} ")
     t.append(f"BN:{'on' if c.bn else 'off'} ", style="bold green" if c.bn else "bold yellow")
+    if snap.labels is not None and snap.twin is not None:  # compare mode: both twins named
+        t.append("<> " if ascii else "⇄ ", style="bold")
+        for n, (label, f) in enumerate(zip(snap.labels, (snap, snap.twin), strict=True)):
+            glyph = ("*", "x")[n] if ascii else ("•", "×")[n]
+            state = ":diverged" if f.state == DIVERGED else ""
+            t.append(f"{glyph}{label}{state} ", style=("bold cyan", "bold #ff6ad5")[n])
     tokens = [
         f"pos:{c.bn_position}",
         f"act:{c.activation}",
