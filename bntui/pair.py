@@ -33,6 +33,7 @@ class Pair:
         config = session.config if session is not None else source
         assert isinstance(config, Config)
         self.twins: Twins | None = None
+        self.roles: tuple[str, ...] = ("primary",)  # whose each record of step() is
         if config.compare:
             if session is None:
                 self.twins = Twins(config, difference_of(config.compare))
@@ -73,8 +74,16 @@ class Pair:
 
     # ------------------------------------------------------------------ training
     def step(self) -> list[dict[str, Any]]:
+        """The step's records; ``roles`` says whose each is ("primary" / "twin")."""
         if self.twins is None:
+            self.roles = ("primary",)
             return [self.session.step()]
+        going = ("primary", "twin")
+        self.roles = tuple(
+            r
+            for r, s in zip(going, self.sessions, strict=True)
+            if not (s.diverged or s.stopped_early)
+        )
         return self.twins.step()
 
     # ------------------------------------------------------------------ commands

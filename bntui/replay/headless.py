@@ -18,10 +18,18 @@ from typing import Any
 from bntui.commands import CommandError
 from bntui.config import Config
 from bntui.export import ExportError, MetricsWriter, check_target, dumps_record, write_text
-from bntui.metrics import layer_metric, layer_value, parse_layer_metric
+from bntui.metrics import layer_metric
+from bntui.pair import Pair
 from bntui.player import DONE, Schedule, one_blas_thread, play
-from bntui.replay.script import RECORD_METRICS, Check, Script, ScriptError, ScriptEvent
-from bntui.replay.window import RecordWindow, lesson_keep, lesson_metrics
+from bntui.replay.script import Check, Script, ScriptError, ScriptEvent
+from bntui.replay.window import (
+    RecordWindow,
+    lesson_keep,
+    lesson_metrics,
+    metric_of,
+    twin_entry,
+    unwrapped,
+)
 from bntui.safety import md_text
 from bntui.session import Session
 
@@ -64,6 +72,7 @@ class ReplayResult:
     screenshots: list[tuple[ScriptEvent, str]] = field(default_factory=list)  # (event, status)
     notes: list[str] = field(default_factory=list)
     since: int = 0  # step of the last event that changed the experiment (``do``)
+    pair: Any = None  # the Pair trained (compare mode: Twins; ``session`` is its primary)
 
     @property
     def passed(self) -> bool:
@@ -76,12 +85,9 @@ class ReplayResult:
 
 # ---------------------------------------------------------------------- measuring
 def metric_value(record: dict[str, Any], name: str) -> float | None:
-    """A metric of one step record: ``val_acc`` or ``L2.grad_norm`` (None if absent)."""
-    if name in RECORD_METRICS:
-        value = record.get(name)
-        return None if value is None else float(value)
-    index, key = parse_layer_metric(name) or (0, "")
-    return layer_value(record, index, key)
+    """A metric of one step record: ``val_acc``, ``L2.grad_norm``, ``twin:val_acc`` …
+    (None if absent); the one reading is ``bntui.replay.window.metric_of``."""
+    return metric_of(record, name)
 
 
 def measure(
@@ -186,8 +192,10 @@ def run_script(
     ``keep_records=False`` keeps only the records the checks need (flat memory): the
     caller then streams the rest through ``on_record``."""
     total = script.config.steps if steps is None else min(steps, script.config.steps)
-    session = Session(script.config)
+    pair = Pair(script.config)  # compare mode (config.compare): Twins
+    session = pair.session
     result = ReplayResult(script, session, total)
+    result.pair = pair
     keep = None if keep_records else lesson_keep(script)
     result.records = RecordWindow(lesson_metrics(script), keep)  # type: ignore[assignment]
     result.skipped = [e for e in script.events if e.at > total]
@@ -198,24 +206,25 @@ def run_script(
         )
     pending = Schedule((e.at, e) for e in script.events if e.at <= total)
 
-    def record(rec: dict[str, Any]) -> None:
-        result.records.append(rec)
-        if on_record is not None:
-            on_record(rec)
+    def record(recs: list[dict[str, Any]]) -> None:
+        for role, rec in zip(pair.roles, recs, strict=True):
+            result.records.append(rec if role == "primary" else twin_entry(rec))
+            if on_record is not None:
+                on_record(rec)
 
     def apply(_at: int, event: ScriptEvent) -> None:
         _apply_event(result, event, screenshot_dir, render)
 
-    why = play(session, pending, until=total, on_due=apply, on_record=record)
+    why = play(pair, pending, until=total, on_due=apply, on_record=record)
     if why != DONE:
-        s = session.step_count
+        s = pair.step_count
         result.notes.append(f"training {why} at step {s}; the rest of the lesson was not played")
         left = [e for _at, e in pending]
         for event in left:
             for check in event.expect:
                 result.checks.append(CheckResult(event, check, None, False, "not reached"))
         result.skipped += left
-    end = session.step_count
+    end = pair.step_count
     if not result.figures or result.figures[-1].step != end:
         result.figures.append(_figures("end", session, result.records, end, 100, result.since))
     return result
@@ -246,7 +255,7 @@ def _apply_event(
         result.since = step
     for command in event.commands():
         try:
-            session.apply(command)
+            result.pair.apply(command) if result.pair is not None else session.apply(command)
         except CommandError as exc:
             raise ScriptError(f"{result.script.where(event)}: {exc}") from None
     if event.screenshot:
@@ -279,7 +288,7 @@ def write_outputs(
             raise ExportError(f"{out}: cannot create ({exc.strerror or exc})") from None
     if not metrics_written:  # else streamed while training (run_script's on_record)
         with MetricsWriter(targets[0], force=force) as writer:
-            writer.write_many(result.records)
+            writer.write_many(unwrapped(result.records))
     events = "".join(dumps_record(e.to_dict()) + "\n" for e in result.session.events)
     write_text(targets[1], events, force=force)
     write_text(targets[2], report_markdown(result), force=force)
