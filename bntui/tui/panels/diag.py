@@ -16,7 +16,7 @@ from bntui.i18n import _
 from bntui.metrics import SeriesView, layer_metric
 from bntui.tui.panels import KeyedStatic, set_border
 from bntui.tui.panels.layers import TWIN_GLYPHS, TWIN_STYLES
-from bntui.tui.render import fixed, fmt_num, sparkline
+from bntui.tui.render import area_rows, fixed, fmt_num, sparkline
 
 NAME = 11  # cells of a row's name ("L5 (head)  ", "β-smooth   ")
 VALUE = 17  # cells of a column's last values (" cos 0.98 l2 0.11")
@@ -38,8 +38,8 @@ def _finite(values: list[float]) -> list[float]:
 def note() -> str:
     """The one-line summary of what the paper found (shown under the view)."""
     return _(
-        "Santurkar et al. 2018: BN's benefit is a smoother loss (lower β, steadier "
-        "gradients), not less internal covariate shift: with BN, ICS was not reduced."
+        "Santurkar et al. 2018 found BN's benefit in a smoother loss (lower β, more "
+        "predictive gradients), not in less internal covariate shift: BN did not reduce it."
     )
 
 
@@ -69,8 +69,11 @@ class DiagView(KeyedStatic):
         # ---------------------------------------------------------------- ICS
         names = [layer_metric(i, "ics_cos") for i in range(1, frame.depth + 2)]
         cos_all = _finite([v for f in frames for n in names for v in _values(f.diag.get(n))])
-        top = max([0.01, *(1.0 - v for v in cos_all)])  # bars: 1 - cos, 0 = no shift
-        title = _("ICS: bars 1 − cos∠(G, G′) per layer (0 = no shift), scale 0..{top}").format(
+        # bars: 1 - cos (0 = no shift), up to the 95th percentile of both twins (one early
+        # outlier would flatten the rest; higher values are drawn full)
+        shifts = sorted(1.0 - v for v in cos_all)
+        top = max(0.01, shifts[int(0.95 * (len(shifts) - 1))]) if shifts else 1.0
+        title = _("ICS: bars 1 − cos∠(G, G′) per layer (0 = no shift), full at {top}").format(
             top=fmt_num(top)
         )
         lines.append(Text(self.t(title), style="bold"))
@@ -79,21 +82,31 @@ class DiagView(KeyedStatic):
             hint = _("not measured: type :ics-every 10 (costs ~1 step in 10)")
             lines.append(Text(" " * NAME + self.t(hint), style="dim"))
         else:
-            room = max(height - 9, 1)
-            for i in range(1, frame.depth + 2)[:room]:
-                name = f"L{i}" + (" (head)" if i == frame.depth + 1 else "")
+            n_lin = frame.depth + 1
+            note_rows = -(-len(note()) // max(width, 1))
+            room = max(height - 8 - note_rows, 1)  # rows left for the ICS layers
+            tall = min(max(room // n_lin, 1), 4)  # a wide, tall screen: taller ICS bars
+            longest = max(len(_values(f.diag.get(n))) for f in frames for n in names)
+            kk = max(min(k, longest), 4)
+            for i in range(1, n_lin + 1)[:room]:
+                name = f"L{i}" + (" (head)" if i == n_lin else "")
+                block = [Text(" " * NAME) for _ in range(tall - 1)]
                 row = Text(name.ljust(NAME), style="bold")
                 for n, f in enumerate(frames):
                     cos = _values(f.diag.get(layer_metric(i, "ics_cos")))
                     l2 = _values(f.diag.get(layer_metric(i, "ics_l2")))
-                    shift = [1.0 - v for v in cos[-k:]]
-                    spark = sparkline(shift, 0.0, top, ascii=self.ascii).ljust(k)
-                    row.append(spark, style=TWIN_STYLES[n].replace("bold ", ""))
+                    shift = [1.0 - v for v in cos[-kk:]]
+                    style = TWIN_STYLES[n].replace("bold ", "")
+                    bars = area_rows(shift, 0.0, top, tall, ascii=self.ascii)
+                    for line, text in zip(block, bars, strict=False):
+                        line.append(text.ljust(kk), style=style)
+                        line.append(" " * (VALUE + 1 + cw - kk - VALUE - 1))
+                    row.append(bars[-1].ljust(kk), style=style)
                     last_cos = cos[-1] if cos else None
                     last_l2 = l2[-1] if l2 else None
                     cell = f" cos {fixed(last_cos, 4)} l2 {fmt_num(last_l2)}"
-                    row.append(cell[:VALUE].ljust(VALUE + 1))
-                lines.append(row)
+                    row.append(cell[:VALUE].ljust(cw - kk))
+                lines.extend([*block, row])
         # ---------------------------------------------------------------- smoothness
         lines.append(Text(self.t(_("Smoothness along the gradient (Fig. 4)")), style="bold"))
         series = {
@@ -105,15 +118,17 @@ class DiagView(KeyedStatic):
             hint = _("not measured: type :smooth-every 50")
             lines.append(Text(" " * NAME + self.t(hint), style="dim"))
         else:
+            longest = max(len(vals) for per_twin in series.values() for vals in per_twin)
+            kk = max(min(k, longest), 4)
             for metric, label in SMOOTH_ROWS:
                 per_twin = series[metric]
                 top = max([1e-12, *_finite([v for vals in per_twin for v in vals])])
                 row = Text(self.t(label).ljust(NAME), style="bold")
                 for n, vals in enumerate(per_twin):
-                    spark = sparkline(vals[-k:], 0.0, top, ascii=self.ascii).ljust(k)
+                    spark = sparkline(vals[-kk:], 0.0, top, ascii=self.ascii).ljust(kk)
                     row.append(spark, style=TWIN_STYLES[n].replace("bold ", ""))
                     last = vals[-1] if vals else None
-                    row.append(f" {fmt_num(last)}"[:VALUE].ljust(VALUE + 1))
+                    row.append(f" {fmt_num(last)}"[:VALUE].ljust(cw - kk))
                 lines.append(row)
             lines.append(Text(" " * NAME + self.t(_("scales: 0..max of both twins")), "dim"))
         lines.append(Text(self.t(note()), style="italic"))

@@ -306,7 +306,10 @@ class GradPanel(LayerPanel):
                 tname = self.twin_cell()
                 lines.append(self._row(tname, other, bar_w, strip_w, show_gd, TWIN_STYLES[1]))
                 if rows:
-                    lines.extend(self._history(other, rows, width - NAME_CELLS, *span))
+                    twin_rows = self._history(
+                        other, rows, width - NAME_CELLS, *span, TWIN_STYLES[1]
+                    )
+                    lines.extend(twin_rows)
         self.put(Text("\n", no_wrap=True, overflow="crop").join(lines))
 
     def _row(
@@ -332,7 +335,9 @@ class GradPanel(LayerPanel):
         row.append(self.t(pct), style="dim")
         return row
 
-    def _history(self, layer: LayerData, rows: int, width: int, lo: int, hi: int) -> list[Text]:
+    def _history(
+        self, layer: LayerData, rows: int, width: int, lo: int, hi: int, style: str = "cyan"
+    ) -> list[Text]:
         """log10 |∇W| over time as a filled area on the panel's common decade scale."""
         view = layer.grad
         vals = [] if view is None else view.mean[-width:].tolist()
@@ -345,7 +350,7 @@ class GradPanel(LayerPanel):
             if rows > 1 and r in (0, rows - 1):
                 label = f"1e{hi if r == 0 else lo}"
             row = Text(label.rjust(NAME_CELLS - 1) + " ", style="dim")
-            row.append(line.ljust(width), style="cyan")
+            row.append(line.ljust(width), style=style.replace("bold ", ""))
             out.append(row)
         return out
 
