@@ -29,19 +29,17 @@ class Pair:
     """A Session alone or a Twins; see the module docstring."""
 
     def __init__(self, source: Config | Session) -> None:
-        session = source if isinstance(source, Session) else None
-        config = session.config if session is not None else source
-        assert isinstance(config, Config)
+        """From a Config: Twins when ``config.compare`` is set, else a Session. From a
+        Session: that session alone (whatever its config says; ``compare on`` forks)."""
         self.twins: Twins | None = None
         self.roles: tuple[str, ...] = ("primary",)  # whose each record of step() is
-        if config.compare:
-            if session is None:
-                self.twins = Twins(config, difference_of(config.compare))
-            else:
-                self.twins = Twins.fork(session, difference_of(config.compare))
-            self.session: Session = self.twins.primary
+        if isinstance(source, Session):
+            self.session: Session = source
+        elif source.compare:
+            self.twins = Twins(source, difference_of(source.compare))
+            self.session = self.twins.primary
         else:
-            self.session = session if session is not None else Session(config)
+            self.session = Session(source)
 
     # ------------------------------------------------------------------ reading
     @property

@@ -52,7 +52,7 @@ class Runner:
 
     def __init__(
         self,
-        source: Config | Session,
+        source: Config | Session | Pair,
         *,
         threaded: bool = True,
         paused: bool = False,
@@ -62,7 +62,7 @@ class Runner:
         holds: dict[tuple[int, str], float] | None = None,
         keep_records: bool = False,
     ) -> None:
-        self.pair = Pair(source)  # one Session, or Twins in compare mode
+        self.pair = source if isinstance(source, Pair) else Pair(source)  # Session or Twins
         self.threaded = threaded
         # a lesson (schedule given): restart goes back to this plan
         self.plan: Plan | None = None

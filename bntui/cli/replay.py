@@ -17,6 +17,7 @@ from bntui.cli.parser import LIVE_MINUTES, UsageError, given_flags
 from bntui.cli.run import model_arrays
 from bntui.cli.tui import run_live
 from bntui.config import Config
+from bntui.pair import Pair
 from bntui.replay.script import Script, ScriptEvent
 from bntui.runner import Runner
 from bntui.session import Session
@@ -211,8 +212,11 @@ def live_runner(script: Script, total: int, speed: float, args: argparse.Namespa
     )
 
 
-def render_screenshot(session: Session, script: Script, event: ScriptEvent, path: Path) -> str:
-    """Draw the TUI over ``session`` as it is at ``event`` (after its commands) into
+def render_screenshot(
+    session: Session | Pair, script: Script, event: ScriptEvent, path: Path
+) -> str:
+    """Draw the TUI over ``session`` (a Pair in compare mode: both twins) as it is at
+    ``event`` (after its commands) into
     ``path`` (SVG, 100×30): a synchronous app with a Pilot. Returns the report's status."""
     import asyncio
 

@@ -170,9 +170,9 @@ def _figures(label: str, session: Session, records, step: int, window: int, sinc
 
 
 # ---------------------------------------------------------------------- screenshots
-# render(session, script, event, path) -> status line for the report ("written", "failed: …");
+# render(session or pair, script, event, path) -> the report's status ("written", "failed: …");
 # the CLI passes one that draws the TUI (this module knows no UI)
-Renderer = Callable[[Session, Script, ScriptEvent, Path], str]
+Renderer = Callable[[Any, Script, ScriptEvent, Path], str]  # Session or Pair
 
 
 # ---------------------------------------------------------------------- running
@@ -265,7 +265,7 @@ def _apply_event(
             status = "not rendered (no renderer)"
         else:
             path = screenshot_dir / event.screenshot
-            status = render(session, result.script, event, path)
+            status = render(result.pair or session, result.script, event, path)  # both twins
         result.screenshots.append((event, status))
 
 

@@ -274,3 +274,26 @@ def test_headless_lesson_measures_each_twin_apart(tmp_path) -> None:
     assert bn.step_count == plain.step_count == 40
     assert len(result.records) == 80
     assert {r.get("twin") for r in unwrapped(result.records)} == {"bn", "plain"}
+
+
+def test_a_runner_over_a_trained_pair_shows_that_pair(tmp_path) -> None:
+    # headless screenshots draw result.pair: its twin, not a fresh fork of the primary
+    path = tmp_path / "l.toml"
+    path.write_text(LESSON)
+    result = run_script(parse_script(LESSON, str(path)))
+    frame = Runner(result.pair, threaded=False).frame(Needs())
+    assert frame.twin is not None
+    assert frame.twin.loss_last == result.pair.twin.last_record["loss"]
+    assert frame.loss_last == result.session.last_record["loss"] != frame.twin.loss_last
+    solo_again = Pair(result.session)  # a Session alone stays alone, whatever its config
+    assert solo_again.twin is None and solo_again.session is result.session
+
+
+def test_ics_right_after_an_eval_pass_on_read_only_data() -> None:
+    # found by the property test: the eval pass leaves a read-only view of x_val cached
+    s = Session(cfg(depth=0, width=1, eval_every=3, stats_every=1, ics_every=1, smooth_every=1))
+    recs = [s.step() for _ in range(8)]
+    assert all("L1.ics_cos" in r and "beta_smooth" in r for r in recs)
+    again = Session(cfg(depth=0, width=1, eval_every=3, stats_every=1))
+    plain = [again.step() for _ in range(8)]
+    assert [r["loss"] for r in recs] == [r["loss"] for r in plain]
