@@ -79,7 +79,7 @@ class DiagView(KeyedStatic):
         lines.append(Text(self.t(title), style="bold"))
         lines.append(head)
         if not cos_all:
-            hint = _("not measured: type :ics-every 50 (one measurement ≈ 3–8 training steps)")
+            hint = _("not measured: type :ics-every 50 (a measurement ≈ 3–8 steps)")
             lines.append(Text(" " * NAME + self.t(hint), style="dim"))
         else:
             n_lin = frame.depth + 1
