@@ -85,8 +85,7 @@ class ReplayResult:
 
 # ---------------------------------------------------------------------- measuring
 def metric_value(record: dict[str, Any], name: str) -> float | None:
-    """A metric of one step record: ``val_acc``, ``L2.grad_norm``, ``twin:val_acc`` …
-    (None if absent); the one reading is ``bntui.replay.window.metric_of``."""
+    """A metric of one step record (``bntui.replay.window.metric_of``; None if absent)."""
     return metric_of(record, name)
 
 
@@ -170,9 +169,9 @@ def _figures(label: str, session: Session, records, step: int, window: int, sinc
 
 
 # ---------------------------------------------------------------------- screenshots
-# render(session or pair, script, event, path) -> the report's status ("written", "failed: …");
+# render(session or, in compare mode, the Pair, script, event, path) -> "written" / "failed: …";
 # the CLI passes one that draws the TUI (this module knows no UI)
-Renderer = Callable[[Any, Script, ScriptEvent, Path], str]  # Session or Pair
+Renderer = Callable[[Any, Script, ScriptEvent, Path], str]
 
 
 # ---------------------------------------------------------------------- running
@@ -265,7 +264,8 @@ def _apply_event(
             status = "not rendered (no renderer)"
         else:
             path = screenshot_dir / event.screenshot
-            status = render(result.pair or session, result.script, event, path)  # both twins
+            twins = result.pair is not None and result.pair.twin is not None
+            status = render(result.pair if twins else session, result.script, event, path)
         result.screenshots.append((event, status))
 
 
