@@ -132,6 +132,20 @@ def _norm(arg: str) -> str:
     return value
 
 
+def _every(arg: str) -> str:
+    text = arg.strip().lower()
+    if text in ("off", "none", "0"):
+        return "off"
+    if not re.fullmatch(r"\d+", text) or not 1 <= int(text) <= 1_000_000:
+        raise CommandError(f"expected a number of steps 1..1000000 or off, got {arg!r}")
+    return str(int(text))
+
+
+def _compare(arg: str) -> str:
+    text = " ".join(arg.replace("=", " ").split()).lower()
+    return text or "on"
+
+
 def _nothing(arg: str) -> str:
     if arg:
         raise CommandError(f"takes no argument, got {arg!r}")
@@ -174,6 +188,12 @@ VOCABULARY: dict[str, tuple] = {
     "batch-size": (_integer(1, 65536, relative=True), "batch-size N|*2|/2 — mini-batch size"),
     "dataset": (_choice(DATASETS[:-1], ("next", "prev")), "dataset NAME|next — switch data set"),
     "seed": (_integer(0, 2**63 - 1), "seed N — new seed: re-draws weights and batch order"),
+    "compare": (
+        _compare,
+        "compare on|off|KEY VALUE — a twin differing in one setting (BN flipped by default)",
+    ),
+    "ics-every": (_every, "ics-every K|off — log internal covariate shift every K steps"),
+    "smooth-every": (_every, "smooth-every N|off — log loss smoothness every N steps"),
     "reset": (_nothing, "reset — fresh weights (same init), optimizer state cleared"),
     "mark": (_text, "mark LABEL — put a labelled marker on the charts"),
     "caption": (_text, "caption TEXT — a caption (shown in replays)"),
@@ -196,6 +216,8 @@ ALIASES = {
     "max_norm": "max-norm",
     "data": "dataset",
     "label": "mark",
+    "ics_every": "ics-every",
+    "smooth_every": "smooth-every",
 }
 
 

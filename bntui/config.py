@@ -147,6 +147,11 @@ class Config:
     stats_every: int = field(
         default=30, metadata=_meta("steps between per-layer statistics (bench: ~4 % cost at 30)")
     )
+    ics_every: int | None = field(default=None, metadata=_meta("log ICS every K steps"))
+    smooth_every: int | None = field(default=None, metadata=_meta("log smoothness every N steps"))
+    compare: str | None = field(
+        default=None, metadata=_meta("compare mode: twin BN-flipped or KEY=VALUE", metavar="KEY=V")
+    )
 
     def __post_init__(self) -> None:
         validate(self)
@@ -338,6 +343,8 @@ def validate(c: Config) -> None:
         )
     _check(c.eval_every >= 1, f"eval-every must be >= 1, got {c.eval_every}")
     _check(c.stats_every >= 1, f"stats-every must be >= 1, got {c.stats_every}")
+    for name, v in (("ics-every", c.ics_every), ("smooth-every", c.smooth_every)):
+        _check(v is None or v >= 1, f"{name} must be >= 1, got {v}")
 
 
 _FIELDS = {f.name: f for f in fields(Config)}
@@ -357,16 +364,12 @@ def load_toml(path: str | Path) -> dict[str, Any]:
     return doc
 
 
-MAX_NESTING = 16
-"""Tables and arrays deeper than this are refused (bntui's own files nest 3 levels)."""
+MAX_NESTING = 16  # tables and arrays deeper than this are refused (bntui's own nest 3)
 
 
 def check_nesting(doc: Any, label: str, limit: int = MAX_NESTING) -> None:
-    """ConfigError if ``doc`` nests tables or arrays more than ``limit`` levels deep.
-
-    Iterative, so a document nested thousands deep (``a.a.a.… = 1``) is refused with one
-    line instead of a RecursionError in whatever reads it next.
-    """
+    """ConfigError if ``doc`` nests tables or arrays more than ``limit`` levels deep
+    (iterative: ``a.a.a.… = 1`` thousands deep is one line, not a RecursionError)."""
     stack: list[tuple[Any, int]] = [(doc, 0)]
     while stack:
         value, depth = stack.pop()

@@ -208,9 +208,10 @@ def write_text(path: str | Path, text: str, *, force: bool = False) -> Path:
 
 
 # The CSV columns of a metrics record; per-layer statistics become L<i>.<key> columns.
+# Compare mode adds "twin"; other top-level fields (ICS L<i>.ics_*, smoothness) follow.
 CSV_BASE = (
-    "step", "epoch", "lr", "loss", "penalty", "acc", "val_loss", "val_acc", "train_eval_acc",
-    "test_loss", "test_acc", "events",
+    "step", "twin", "epoch", "lr", "loss", "penalty", "acc", "val_loss", "val_acc",
+    "train_eval_acc", "test_loss", "test_acc", "events",
 )  # fmt: skip
 
 
@@ -218,6 +219,7 @@ def flatten_record(record: dict[str, Any]) -> dict[str, Any]:
     row = {k: record[k] for k in CSV_BASE if k in record}
     if "events" in row:
         row["events"] = "; ".join(row["events"])
+    row.update({k: v for k, v in record.items() if k not in row and k != "layers"})
     for i, layer in enumerate(record.get("layers", ()), start=1):
         for key, value in layer.items():
             row[layer_metric(i, key)] = value

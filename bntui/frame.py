@@ -10,7 +10,7 @@ No Textual and no Rich in here.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -19,6 +19,7 @@ from bntui.commands import CommandError
 from bntui.config import Config
 from bntui.events import Event
 from bntui.internals import BNInternals, bn_internals
+from bntui.measure import ICS_KEYS, SMOOTH_KEYS
 from bntui.metrics import SeriesView, layer_metric, read_only
 from bntui.nn.norms import parse_norm
 
@@ -67,6 +68,7 @@ class Needs:
     hist_bins: int = 0  # 0 = histograms hidden
     internals: bool = False  # the BN internals of the selected layer (view 5)
     script: bool = False  # the initial config and the command log (to save a recording)
+    diag_points: int = 0  # points of the ICS / smoothness series (view 6); 0 = hidden
 
 
 @dataclass(frozen=True)
@@ -135,6 +137,9 @@ class Frame:
     internals: BNInternals | None = None  # with Needs(internals=True)
     initial_config: Config | None = None  # with Needs(script=True)
     log: tuple[tuple[int, str], ...] = ()  # with Needs(script=True)
+    twin: Frame | None = None  # compare mode: the twin's loss, layers and last values
+    labels: tuple[str, str] | None = None  # compare mode: (primary, twin) names
+    diag: dict[str, SeriesView | None] = field(default_factory=dict)  # with diag_points
 
     @property
     def depth(self) -> int:
@@ -177,9 +182,12 @@ def build_frame(
     hint: str | None = None,
     change: tuple[int, str] | None = None,
     replay: ReplayState | None = None,
+    twin: Any = None,
+    labels: tuple[str, str] | None = None,
 ) -> Frame:
     """Copy what ``needs`` asks for out of ``session`` (call under the runner's lock);
-    the keywords are the runner's own fields."""
+    the keywords are the runner's own fields; ``twin`` (compare mode) is the twin session,
+    copied into ``Frame.twin`` with the same series (no decision map, histograms, script)."""
     h = session.history
     c = session.config
     last = session.last_record or {}
@@ -211,6 +219,13 @@ def build_frame(
     layers = tuple(_layer(h, i, needs, since) for i in range(1, c.depth + 1))
     s1 = h.series.get(layer_metric(1, "std"))
     stats_step = s1.last_step if s1 is not None and s1.last_step > since else None
+    if needs.diag_points:
+        parts["diag"] = {k: h.view(k, needs.diag_points) for k in diag_names(c.depth)}
+    if twin is not None:
+        lean = replace(needs, decision=None, hist_bins=0, script=False, internals=False)
+        twin_state = DIVERGED if twin.diverged else STOPPED if twin.stopped_early else state
+        parts["twin"] = build_frame(twin, lean, version=version, state=twin_state)
+        parts["labels"] = labels
     return Frame(
         step=session.step_count,
         epoch=session.epoch,
@@ -234,6 +249,12 @@ def build_frame(
         replay=replay,
         **parts,
     )
+
+
+def diag_names(depth: int) -> tuple[str, ...]:
+    """The ICS series of every Linear layer (hidden, then the head) and the smoothness ones."""
+    ics = tuple(layer_metric(i, k) for i in range(1, depth + 2) for k in ICS_KEYS)
+    return ics + SMOOTH_KEYS
 
 
 def _layer(h: Any, i: int, needs: Needs, since: int = -1) -> LayerData:

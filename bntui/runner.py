@@ -2,10 +2,10 @@
 
 Commands and typed controls come in through a queue and are applied between steps; what
 the UI draws goes out as an immutable ``Frame`` built under the lock (``frame(needs)``);
-no callable from outside ever runs on the session. Lessons are played by
-``bntui.player``; pacing, holds, skipping and taking over are this layer's. The thread
-checks its stop event every step. ``Runner(config, threaded=False)`` trains only in
-``step(n)``, in the caller's thread (deterministic, synchronous UI tests).
+no callable from outside ever runs on the session. Lessons are played by ``bntui.player``;
+pacing, holds, skipping and taking over are this layer's. The thread checks its stop event
+every step. ``Runner(config, threaded=False)`` trains only in ``step(n)``, in the caller's
+thread (deterministic, synchronous UI tests).
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ from bntui.frame import (
     ReplayState,
     build_frame,
 )
-from bntui.locks import ReaderLock
+from bntui.locks import RateMeter, ReaderLock
+from bntui.pair import Pair
 from bntui.player import DONE, Plan, Schedule, one_blas_thread, play
 from bntui.session import DIVERGED_HINT, Session
 from bntui.session_commands import NO_EFFECT
@@ -41,7 +42,7 @@ class Runner:
 
     def __init__(
         self,
-        source: Config | Session,
+        source: Config | Session | Pair,
         *,
         threaded: bool = True,
         paused: bool = False,
@@ -51,10 +52,9 @@ class Runner:
         holds: dict[tuple[int, str], float] | None = None,
         keep_records: bool = False,
     ) -> None:
-        self.session = source if isinstance(source, Session) else Session(source)
+        self.pair = source if isinstance(source, Pair) else Pair(source)  # Session or Twins
         self.threaded = threaded
-        # a lesson (schedule given): restart goes back to this plan
-        self.plan: Plan | None = None
+        self.plan: Plan | None = None  # a lesson: what restart goes back to
         if schedule is not None:
             config = self.session.initial_config
             plan = (tuple(schedule), dict(holds or {}), steps_per_second, max_steps)
@@ -69,7 +69,7 @@ class Runner:
         self._hold = 0  # token of the running hold; anything the user does cancels it
         self._held = False  # paused by a hold (not by the user)
         self.fast_until: int | None = None  # train unpaced (even while paused) up to this step
-        # every step record, when asked (tests compare them with a replay's metrics)
+        # every step record when asked (tests compare them with a replay's metrics)
         self.records: list[dict[str, Any]] | None = [] if keep_records else None
         self.lock = threading.RLock()
         self.version = 0
@@ -86,10 +86,14 @@ class Runner:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
-        self._rate = 0.0
-        self._rate_mark = (time.perf_counter(), self.session.step_count)
+        self.meter = RateMeter(self.session.step_count)
         self._readers = 0  # threads waiting in frame(): the worker yields the lock
         self._readers_lock = threading.Lock()
+
+    @property
+    def session(self) -> Session:
+        """The (primary) session."""
+        return self.pair.session
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
@@ -113,7 +117,7 @@ class Runner:
 
     @property
     def state(self) -> str:
-        s = self.session
+        s = self.pair
         if self.error is not None:
             return CRASHED
         if s.diverged:
@@ -123,7 +127,7 @@ class Runner:
         return PAUSED if self._paused else RUNNING
 
     def _at_limit(self) -> bool:
-        return self.max_steps is not None and self.session.step_count >= self.max_steps
+        return self.max_steps is not None and self.pair.step_count >= self.max_steps
 
     # ------------------------------------------------------------------ commands, controls
     def send(self, command: Command | str) -> None:
@@ -176,13 +180,15 @@ class Runner:
         if needs is not None:
             self._needs = needs
         with ReaderLock(self):
-            rate = self._rate if self.state == RUNNING else 0.0
+            rate = self.meter.rate if self.state == RUNNING else 0.0
             key = (self.version, self._needs, rate, self.steps_per_second)
             if self._cached is not None and self._cached[0] == key:
                 return self._cached[1]
             frame = build_frame(
                 self.session,
                 self._needs,
+                twin=self.pair.twin,
+                labels=self.pair.labels,
                 version=self.version,
                 state=self.state,
                 steps_per_sec=rate,
@@ -199,7 +205,7 @@ class Runner:
         if self.plan is None:
             return None
         nxt = self.schedule.next_step
-        s = self.session
+        s = self.pair
         over = self._at_limit() or s.diverged or s.stopped_early  # training cannot go on
         done = self.replaying and nxt is None and over
         return ReplayState(self.replaying, nxt, self.max_steps, done)
@@ -216,7 +222,7 @@ class Runner:
         loss = (s.last_record or {}).get("loss")
         val = s.last_val[1] if s.last_val else None
         try:
-            event = s.apply(command)
+            event = self.pair.apply(command)
         except CommandError as exc:
             self.message = str(exc)
             return
@@ -224,7 +230,7 @@ class Runner:
             self.message = event.text
             return
         self.tracker.applied(event.step, event.command, event.text, before, loss=loss, val=val)
-        self.message = DIVERGED_HINT if self.session.diverged else self.session.warning()
+        self.message = DIVERGED_HINT if self.pair.diverged else self.session.warning()
         if self.error is not None and event.kind in ("reset", "seed"):
             self.error = None
 
@@ -241,15 +247,15 @@ class Runner:
         self._paused = bool(paused)
 
     def _on_step(self, n: int) -> None:
-        self._train(self.session.step_count + int(n))
+        self._train(self.pair.step_count + int(n))
 
     def _on_speed(self, steps_per_second: float | None) -> None:
         self.steps_per_second = steps_per_second
-        self._rate_mark = (time.perf_counter(), self.session.step_count)
+        self.meter.restart(self.session.step_count)
 
     def _on_skip(self, step: int) -> None:
         self._end_hold()
-        s = self.session
+        s = self.pair
         if (s.diverged or s.stopped_early) and self.schedule:
             # training cannot reach the event: play its commands now (a reset rescues it)
             at = self.schedule.next_step
@@ -272,7 +278,7 @@ class Runner:
 
     def _on_restart(self, _value: None) -> None:
         plan = self.plan or Plan(self.session.initial_config)
-        self.session = Session(plan.config)
+        self.pair = Pair(plan.config)
         self.schedule = Schedule(plan.schedule)
         self.holds = dict(plan.holds)
         self.steps_per_second, self.max_steps = plan.steps_per_second, plan.max_steps
@@ -284,7 +290,7 @@ class Runner:
         self.tracker, self.change, self.hint = Tracker(), None, None
         if self.records is not None:
             self.records.clear()
-        self._rate_mark = (time.perf_counter(), self.session.step_count)
+        self.meter.restart(self.pair.step_count)
 
     def _train(self, until: int) -> bool:
         """Play the schedule up to step ``until`` (never past the lesson's end), lock held.
@@ -293,7 +299,7 @@ class Runner:
             return False
         if self.max_steps is not None:
             until = min(until, self.max_steps)
-        s = self.session
+        s = self.pair
         try:
             why = play(s, self.schedule, until=until, on_due=self._scheduled, on_record=self._kept)
         except Exception as exc:  # a bug in the engine must not take the app down
@@ -307,12 +313,15 @@ class Runner:
             self.message = DIVERGED_HINT
         elif s.stopped_early:
             self._paused = True
-            self.message = s.events[-1].text
+            self.message = self.session.events[-1].text
         return why == DONE and not self._at_limit() and not s.diverged and not s.stopped_early
 
-    def _kept(self, record: dict[str, Any]) -> None:
+    def _kept(self, records: list[dict[str, Any]]) -> None:
         if self.records is not None:
-            self.records.append(record)
+            self.records.extend(records)
+        if self.pair.roles[:1] != ("primary",):
+            return  # the primary has stopped (diverged): its hints stay as they were
+        record = records[0]  # the primary's (compare mode: the twin's follows)
         if "layers" in record:
             self.hint = dead_hint(self.session.config.activation, record["layers"])
             change = self.tracker.record(record)
@@ -355,12 +364,12 @@ class Runner:
         budget = 0.02  # seconds of training per lock hold; the UI reads in between
         while not self._stop.is_set():
             self._drain()
-            fast = self.fast_until is not None and self.session.step_count < self.fast_until
+            fast = self.fast_until is not None and self.pair.step_count < self.fast_until
             if not fast:
                 self.fast_until = None
             idle = (self._paused and not fast) or self.state in (DIVERGED, CRASHED, STOPPED)
             if idle:
-                self._update_rate(force=True)
+                self.meter.update(self.pair.step_count, force=True)
                 self._wake.wait(0.1)
                 self._wake.clear()
                 continue
@@ -369,17 +378,17 @@ class Runner:
             with self.lock:
                 done = 0
                 while not self._stop.is_set() and self._commands.empty():
-                    target = self.session.step_count + 1
+                    target = self.pair.step_count + 1
                     if not self._train(target):
-                        done += self.session.step_count >= target
+                        done += self.pair.step_count >= target
                         break
                     done += 1
-                    if fast and self.session.step_count >= self.fast_until:  # type: ignore[operator]
+                    if fast and self.pair.step_count >= self.fast_until:  # type: ignore[operator]
                         break
                     if paced or time.perf_counter() - start > budget:
                         break
                 self.version += 1
-            self._update_rate()
+            self.meter.update(self.pair.step_count)
             if paced:
                 delay = done / self.steps_per_second - (time.perf_counter() - start)  # type: ignore[operator]
                 if delay > 0:
@@ -389,12 +398,3 @@ class Runner:
                 # The lock is not fair: without a real pause the worker takes it back before
                 # a waiting reader (the UI) wakes up, and the UI starves.
                 time.sleep(0.001 if self._readers else 0)
-
-    def _update_rate(self, force: bool = False) -> None:
-        now = time.perf_counter()
-        t0, s0 = self._rate_mark
-        if now - t0 >= 0.5 or force:
-            steps = self.session.step_count - s0
-            if now > t0 and steps >= 0:
-                self._rate = steps / (now - t0) if not force or steps else self._rate
-            self._rate_mark = (now, self.session.step_count)

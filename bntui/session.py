@@ -22,6 +22,7 @@ from bntui.config import Config, ConfigError
 from bntui.data import DataError, Dataset, load_dataset
 from bntui.epochs import batch_rows, batches_left
 from bntui.events import Event
+from bntui.measure import diagnostic_fields
 from bntui.metrics import History, _round, layer_stats
 from bntui.nn import MLP, NNError, make_optimizer
 from bntui.nn.functional import softmax_cross_entropy
@@ -174,6 +175,9 @@ class Session(SessionCommands):
         x, y = self.data.x_train[idx], self.data.y_train[idx]
         stats_now = (self.step_count + 1) % c.stats_every == 0
         w_before = [b.linear.W.data.copy() for b in self.model.blocks] if stats_now else None
+        step, every = self.step_count + 1, (c.ics_every, c.smooth_every)
+        diag = diagnostic_fields(self.model, x, y, c.lr, step=step, ics_every=every[0],
+                                 smooth_every=every[1]) if any(every) else {}  # fmt: skip
         loss, logits = self.model.loss(x, y, train=True)
         data_loss, penalty = self.model.last_data_loss, loss - self.model.last_data_loss
         self.model.backward()
@@ -208,7 +212,10 @@ class Session(SessionCommands):
             self._early_stopping(val_loss)
         if self._since_last_step:
             record["events"], self._since_last_step = self._since_last_step, []
+        record.update(diag)
         self.history.add_record(record)
+        for key, value in diag.items():
+            self.history.add(step, key, value)
         self.last_record = record
         return record
 

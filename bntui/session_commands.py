@@ -173,3 +173,16 @@ class SessionCommands:
 
     def _do_lang(self, arg: str) -> str:
         raise CommandError("lang is a display setting: type it at : in the app, or use --lang")
+
+    def _do_ics_every(self, arg: str) -> str:
+        old = self.config.ics_every
+        self._set(ics_every=None if arg == "off" else int(arg))
+        return f"ICS every {old or 'off'} → {self.config.ics_every or 'off'}"
+
+    def _do_smooth_every(self, arg: str) -> str:
+        old = self.config.smooth_every
+        self._set(smooth_every=None if arg == "off" else int(arg))
+        return f"smoothness every {old or 'off'} → {self.config.smooth_every or 'off'}"
+
+    def _do_compare(self, arg: str) -> str:
+        raise CommandError(f"compare {arg}: compare mode needs two sessions (a runner or run)")

@@ -31,8 +31,8 @@ records and histories are left without it, so each stays equal to its solo run.
 
 ``Twins.fork(session, diff)`` switches compare mode on mid-session (the twin is a copy of
 the session with the one setting changed by a command); ``compare_request`` parses the
-``compare on|off|KEY VALUE`` argument. ``diagnostic_fields`` is the ICS / smoothness
-logging hook for Session; ``MeasuredSession`` uses it until Session calls it itself.
+``compare on|off|KEY VALUE`` argument. ICS / smoothness logging is Session's own
+(``config.ics_every``, ``config.smooth_every``; ``bntui.measure.diagnostic_fields``).
 """
 
 from __future__ import annotations
@@ -43,15 +43,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from bntui.commands import Command, CommandError, parse, resolve_number
 from bntui.config import Config, ConfigError
 from bntui.events import Event
-from bntui.metrics import _round
-from bntui.nn.diagnostics import ETAS, ics, smoothness
+from bntui.measure import diagnostic_fields
 from bntui.nn.norms import parse_norm
 from bntui.session import Session
+
+__all__ = ["COMPARE_KEYS", "Difference", "MeasuredSession", "Twins", "diagnostic_fields"]
 
 # command verb -> Config field, for the settings a twin may differ in
 COMPARE_KEYS = {
@@ -193,82 +192,16 @@ def compare_request(text: str) -> Difference | None:
     return Difference.parse(text)
 
 
-def diagnostic_fields(
-    model,
-    x: np.ndarray,
-    y: np.ndarray,
-    lr: float,
-    *,
-    step: int,
-    ics_every: int | None = None,
-    smooth_every: int | None = None,
-    etas: tuple[float, ...] = ETAS,
-) -> dict[str, float]:
-    """The ICS / smoothness record fields due at ``step`` (``step % every == 0``), measured
-    on the step's batch (x, y) at the parameters *before* its update: ``L{i}.ics_l2``,
-    ``L{i}.ics_cos`` (i over every Linear layer, the head last), ``landscape_lo``,
-    ``landscape_hi``, ``grad_pred``, ``beta_smooth``. Leaves the model unchanged, so
-    training goes on exactly as without it.
-
-    Session's hook (in ``_step``, after the batch is drawn, before ``model.loss``)::
-
-        record.update(diagnostic_fields(self.model, x, y, c.lr, step=self.step_count + 1,
-                                        ics_every=c.ics_every, smooth_every=c.smooth_every))
-    """
-    out: dict[str, float] = {}
-    with np.errstate(all="ignore"):
-        if ics_every and step % ics_every == 0:
-            for i, (l2, cos) in enumerate(ics(model, x, y, lr), start=1):
-                out[f"L{i}.ics_l2"], out[f"L{i}.ics_cos"] = _round(l2), _round(cos)
-        if smooth_every and step % smooth_every == 0:
-            out.update(
-                {k: _round(v) for k, v in smoothness(model, x, y, lr, etas).to_dict().items()}
-            )
-    return out
-
-
 class MeasuredSession(Session):
-    """A Session that logs ICS / smoothness every K steps (``diagnostic_fields``).
-
-    Stand-in until Session calls ``diagnostic_fields`` itself: it catches the step's
-    batch in ``_next_batch`` (called first thing in a step, before the forward pass),
-    measures there, and adds the fields to the step's record and history. With both
-    intervals None it trains and records exactly as a Session.
-    """
+    """A Session that logs ICS / smoothness every K steps: ``Session`` with
+    ``config.ics_every`` / ``config.smooth_every`` set (``bntui.measure``)."""
 
     def __init__(
         self, config: Config, *, ics_every: int | None = None, smooth_every: int | None = None
     ) -> None:
-        self.ics_every, self.smooth_every = ics_every, smooth_every
-        self._pending: dict[str, float] = {}
-        super().__init__(config)
-
-    def _next_batch(self) -> np.ndarray:
-        idx = super()._next_batch()
-        step = self.step_count + 1
-        if (self.ics_every and step % self.ics_every == 0) or (
-            self.smooth_every and step % self.smooth_every == 0
-        ):
-            x, y = self.data.x_train[idx], self.data.y_train[idx]
-            self._pending = diagnostic_fields(
-                self.model,
-                x,
-                y,
-                self.config.lr,
-                step=step,
-                ics_every=self.ics_every,
-                smooth_every=self.smooth_every,
-            )
-        return idx
-
-    def step(self) -> dict[str, Any]:
-        record = super().step()
-        if self._pending:
-            record.update(self._pending)
-            for key, value in self._pending.items():
-                self.history.add(record["step"], key, value)
-            self._pending = {}
-        return record
+        changes = {"ics_every": ics_every, "smooth_every": smooth_every}
+        super().__init__(config.replace(**{k: v for k, v in changes.items() if v is not None}))
+        self.ics_every, self.smooth_every = self.config.ics_every, self.config.smooth_every
 
 
 class Twins:

@@ -69,11 +69,14 @@ def add_config_flags(p: argparse.ArgumentParser) -> None:
                 help=help_text,
             )
         else:
+            # --compare alone means "compare bn" (a twin with BN flipped)
+            extra = {"nargs": "?", "const": "bn"} if f.name == "compare" else {}
             g.add_argument(
                 flag,
                 default=argparse.SUPPRESS,
                 help=help_text,
                 metavar=meta.get("metavar") or f.name.upper(),
+                **extra,
             )
 
 

@@ -19,6 +19,7 @@ from bntui.cli.run import model_arrays
 from bntui.cli.tui import run_live
 from bntui.config import Config
 from bntui.i18n import N_, _, localized
+from bntui.pair import Pair
 from bntui.replay.script import Script, ScriptEvent
 from bntui.runner import Runner
 from bntui.session import Session
@@ -238,9 +239,10 @@ def live_runner(
     )
 
 
-def draw_svg(session: Session, script: Script, size: tuple[int, int] = (100, 30)) -> str:
-    """The TUI over ``session`` as it is now, as SVG: a synchronous app with a Pilot, the
-    lesson's captions in the UI language, a font stack with CJK fonts, no web fonts."""
+def draw_svg(session: Session | Pair, script: Script, size: tuple[int, int] = (100, 30)) -> str:
+    """The TUI over ``session`` (a Pair in compare mode: both twins) as it is now, as SVG:
+    a synchronous app with a Pilot, the lesson's captions in the UI language, a font stack
+    with CJK fonts, no web fonts."""
     import asyncio
 
     from bntui.svgfonts import cjk_svg
@@ -259,9 +261,11 @@ def draw_svg(session: Session, script: Script, size: tuple[int, int] = (100, 30)
     return cjk_svg(shot[0])
 
 
-def render_screenshot(session: Session, script: Script, event: ScriptEvent, path: Path) -> str:
-    """Draw the TUI over ``session`` as it is at ``event`` (after its commands) into
-    ``path`` (SVG, 100×30). Returns the report's status."""
+def render_screenshot(
+    session: Session | Pair, script: Script, event: ScriptEvent, path: Path
+) -> str:
+    """Draw the TUI over ``session`` (a Pair in compare mode) as it is at ``event``
+    (after its commands) into ``path`` (SVG, 100×30). Returns the report's status."""
     from bntui.export import write_text
 
     try:

@@ -13,6 +13,7 @@ from bntui.export import MetricsWriter
 from bntui.frame import norm_label
 from bntui.i18n import _
 from bntui.metrics import LAYER_KEYS, layer_metric
+from bntui.pair import Pair
 from bntui.player import Schedule, play
 from bntui.session import DIVERGED_HINT, Session
 
@@ -25,12 +26,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     schedule = parse_do(args.do)
     if args.save_model:
         check_target(args.save_model, force=args.force)
-    session = Session(config)
+    pair = Pair(config)  # compare mode: Twins; every record then has a "twin" field
+    session = pair.session
     started = time.perf_counter()
     watch = Watch()
     with open_metrics(args.metrics, force=args.force) as writer, one_blas_thread():
         interrupted = _train(
-            session, session.planned_steps, schedule, writer, quiet=args.quiet, watch=watch
+            pair, session.planned_steps, schedule, writer, quiet=args.quiet, watch=watch
         )
         test = session.test_metrics()  # the test set, once, at the end
         if writer is not None and test is not None:
@@ -39,6 +41,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.save_model:
         save_model(args.save_model, model_arrays(session), force=args.force)
     print_summary(session, elapsed, interrupted=interrupted, metrics=args.metrics, test=test)
+    if pair.twin is not None:
+        print_twin(pair)
     print_changes(watch)
     from bntui.signals import exit_status
 
@@ -52,11 +56,12 @@ class Watch:
         self.tracker = Tracker()
         self.applied: list[dict[str, Any]] = []  # one per command: step, command, text, val
 
-    def apply(self, session: Session, command: str) -> None:
+    def apply(self, pair: Pair, command: str) -> None:
+        session = pair.session  # the primary: compare mode applies the command to both
         before = history_stats(session.history, session.config.depth)
         loss = (session.last_record or {}).get("loss")
         val = session.last_val[1] if session.last_val else None
-        event = session.apply(command)
+        event = pair.apply(command)
         self.tracker.applied(event.step, event.command, event.text, before, loss=loss, val=val)
         self.applied.append(
             {"step": event.step, "command": event.command, "text": event.text, "val": val}
@@ -101,7 +106,7 @@ def print_changes(watch: Watch) -> None:
 
 
 def _train(
-    session: Session,
+    session: Pair,
     steps: int,
     schedule: list[tuple[int, str]],
     writer: MetricsWriter | None,
@@ -128,13 +133,15 @@ def _train(
         transient=True,
     )
 
-    def on_record(record: dict[str, Any]) -> None:
-        watch.record(record)
+    def on_record(records: list[dict[str, Any]]) -> None:
+        watch.record(records[0])  # the primary's (compare mode: the twin's follows)
         if writer is not None:
-            writer.write(record)
-        if session.step_count % 50 == 0 or session.step_count == steps:
-            val = f"{session.last_val[1]:.3f}" if session.last_val else "–"
-            loss = f"{record['loss']:.4f}"
+            for record in records:
+                writer.write(record)
+        if records and (session.step_count % 50 == 0 or session.step_count == steps):
+            last_val = session.session.last_val
+            val = f"{last_val[1]:.3f}" if last_val else "–"
+            loss = f"{records[0]['loss']:.4f}"
             progress.update(task, completed=session.step_count, loss=loss, val=val)
 
     with progress:
@@ -288,3 +295,17 @@ def _norm_words(c: Config) -> str:
         return "BN off"
     name = "BN on" if c.normalization == "bn" else norm_label(c.normalization)
     return f"{name} ({c.bn_position})"
+
+
+def print_twin(pair: Pair) -> None:
+    """Compare mode: one line per twin after the summary (val measured in eval mode)."""
+    from rich.console import Console
+
+    console = Console()
+    for label, s in zip(pair.labels or (), pair.sessions, strict=True):
+        val = s.last_val if s.last_val else s.evaluate()
+        state = "diverged" if s.diverged else f"{s.step_count:,} steps"
+        loss = (s.last_record or {}).get("loss", float("nan"))
+        console.print(
+            f"twin {label:<10} {state}  loss {loss:.4f}  val loss {val[0]:.4f}  acc {val[1]:.3f}"
+        )

@@ -100,7 +100,8 @@ def preserved(model) -> Iterator[None]:
     saved = []
     for obj in _layer_objects(model):
         attrs = dict(vars(obj))
-        # (a read-only array, e.g. a view of the data, cannot change: nothing to restore)
+        # a read-only array (an eval pass's input: a view of the read-only data) cannot
+        # have been written by the passes: restoring its reference is enough
         arrays = [(a, a.copy()) for v in attrs.values() for a in _arrays(v) if a.flags.writeable]
         saved.append((obj, attrs, arrays))
     params = [(p, p.data, p.grad, p.data.copy(), p.grad.copy()) for p in model.parameters()]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bntui.config import MAX_DEPTH
+from bntui.measure import ICS_KEYS, SMOOTH_KEYS
 from bntui.metrics import LAYER_KEYS
 
 RECORD_METRICS = (
@@ -58,15 +59,18 @@ class Check:
 
 
 def check_metric(name: str) -> None:
-    """Raise ValueError unless ``name`` is a known metric (``val_acc``, ``L2.grad_norm``)."""
-    if name in RECORD_METRICS:
+    """Raise ValueError unless ``name`` is a known metric (``val_acc``, ``L2.grad_norm``,
+    ``L5.ics_cos``, ``beta_smooth``; ``twin:NAME`` for the twin's in compare mode)."""
+    name = name.removeprefix("twin:")
+    if name in RECORD_METRICS or name in SMOOTH_KEYS:
         return
     m = _LAYER_METRIC.match(name)
     if m:
         layer, key = int(m.group(1)), m.group(2)
-        if not 1 <= layer <= MAX_DEPTH:
-            raise ValueError(f"layer {layer} out of range 1..{MAX_DEPTH} in {name!r}")
-        if key in LAYER_KEYS:
+        top = MAX_DEPTH + 1 if key in ICS_KEYS else MAX_DEPTH  # ICS: the head too
+        if not 1 <= layer <= top:
+            raise ValueError(f"layer {layer} out of range 1..{top} in {name!r}")
+        if key in LAYER_KEYS or key in ICS_KEYS:
             return
         close = difflib.get_close_matches(key, LAYER_KEYS, n=1)
         hint = f" (did you mean 'L{layer}.{close[0]}'?)" if close else ""

@@ -18,11 +18,18 @@ from typing import Any
 from bntui.commands import CommandError
 from bntui.config import Config
 from bntui.frame import norm_label
-from bntui.metrics import layer_metric, layer_value, parse_layer_metric
+from bntui.metrics import layer_metric
+from bntui.pair import Pair
 from bntui.player import DONE, Schedule, one_blas_thread, play
-from bntui.replay.script import RECORD_METRICS, Check, Script, ScriptError, ScriptEvent
+from bntui.replay.script import Check, Script, ScriptError, ScriptEvent
 from bntui.replay.slides import SlideTimer
-from bntui.replay.window import RecordWindow, lesson_keep, lesson_metrics
+from bntui.replay.window import (
+    RecordWindow,
+    lesson_keep,
+    lesson_metrics,
+    metric_of,
+    twin_entry,
+)
 from bntui.session import Session
 
 FIGURE_METRICS = ("loss", "acc", "val_loss", "val_acc")
@@ -64,6 +71,7 @@ class ReplayResult:
     screenshots: list[tuple[ScriptEvent, str]] = field(default_factory=list)  # (event, status)
     notes: list[str] = field(default_factory=list)
     since: int = 0  # step of the last event that changed the experiment (``do``)
+    pair: Any = None  # the Pair trained (compare mode: Twins; ``session`` is its primary)
 
     @property
     def passed(self) -> bool:
@@ -76,12 +84,8 @@ class ReplayResult:
 
 # ---------------------------------------------------------------------- measuring
 def metric_value(record: dict[str, Any], name: str) -> float | None:
-    """A metric of one step record: ``val_acc`` or ``L2.grad_norm`` (None if absent)."""
-    if name in RECORD_METRICS:
-        value = record.get(name)
-        return None if value is None else float(value)
-    index, key = parse_layer_metric(name) or (0, "")
-    return layer_value(record, index, key)
+    """A metric of one step record (``bntui.replay.window.metric_of``; None if absent)."""
+    return metric_of(record, name)
 
 
 def measure(
@@ -166,9 +170,9 @@ def _figures(label: str, session: Session, records, step: int, window: int, sinc
 
 
 # ---------------------------------------------------------------------- screenshots
-# render(session, script, event, path) -> status line for the report ("written", "failed: …");
+# render(session or, in compare mode, the Pair, script, event, path) -> "written" / "failed: …";
 # the CLI passes one that draws the TUI (this module knows no UI)
-Renderer = Callable[[Session, Script, ScriptEvent, Path], str]
+Renderer = Callable[[Any, Script, ScriptEvent, Path], str]
 
 
 # ---------------------------------------------------------------------- running
@@ -188,10 +192,12 @@ def run_script(
     Played by ``bntui.player.play``: each event at its step boundary, the last step's too.
     ``keep_records=False`` keeps only the records the checks need (flat memory): the
     caller then streams the rest through ``on_record``. ``on_slide``: see SlideTimer."""
-    session = Session(script.config)
+    pair = Pair(script.config)  # compare mode (config.compare): Twins
+    session = pair.session
     planned = session.planned_steps  # ``steps``, or what ``epochs`` whole passes take
     total = planned if steps is None else min(steps, planned)
     result = ReplayResult(script, session, total)
+    result.pair = pair
     keep = None if keep_records else lesson_keep(script)
     result.records = RecordWindow(lesson_metrics(script), keep)  # type: ignore[assignment]
     result.skipped = [e for e in script.events if e.at > total]
@@ -204,27 +210,28 @@ def run_script(
 
     slides = SlideTimer(script, total, session, on_slide)
 
-    def record(rec: dict[str, Any]) -> None:
-        result.records.append(rec)
-        if on_record is not None:
-            on_record(rec)
+    def record(recs: list[dict[str, Any]]) -> None:
+        for role, rec in zip(pair.roles, recs, strict=True):
+            result.records.append(rec if role == "primary" else twin_entry(rec))
+            if on_record is not None:
+                on_record(rec)
         slides.check()
 
     def apply(_at: int, event: ScriptEvent) -> None:
         _apply_event(result, event, screenshot_dir, render)
         slides.applied(event)
 
-    why = play(session, pending, until=total, on_due=apply, on_record=record)
+    why = play(pair, pending, until=total, on_due=apply, on_record=record)
     slides.check(every=True)  # a run that stopped early: its last slides show the end
     if why != DONE:
-        s = session.step_count
+        s = pair.step_count
         result.notes.append(f"training {why} at step {s}; the rest of the lesson was not played")
         left = [e for _at, e in pending]
         for event in left:
             for check in event.expect:
                 result.checks.append(CheckResult(event, check, None, False, "not reached"))
         result.skipped += left
-    end = session.step_count
+    end = pair.step_count
     if not result.figures or result.figures[-1].step != end:
         result.figures.append(_figures("end", session, result.records, end, 100, result.since))
     return result
@@ -255,7 +262,7 @@ def _apply_event(
         result.since = step
     for command in event.commands():
         try:
-            session.apply(command)
+            result.pair.apply(command) if result.pair is not None else session.apply(command)
         except CommandError as exc:
             raise ScriptError(f"{result.script.where(event)}: {exc}") from None
     if event.screenshot:
@@ -265,5 +272,6 @@ def _apply_event(
             status = "not rendered (no renderer)"
         else:
             path = screenshot_dir / event.screenshot
-            status = render(session, result.script, event, path)
+            twins = result.pair is not None and result.pair.twin is not None
+            status = render(result.pair if twins else session, result.script, event, path)
         result.screenshots.append((event, status))

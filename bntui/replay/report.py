@@ -11,6 +11,7 @@ from pathlib import Path
 
 from bntui.export import ExportError, MetricsWriter, check_target, dumps_record, write_text
 from bntui.replay.headless import ReplayResult
+from bntui.replay.window import unwrapped
 from bntui.safety import md_text
 
 
@@ -33,7 +34,7 @@ def write_outputs(
             raise ExportError(f"{out}: cannot create ({exc.strerror or exc})") from None
     if not metrics_written:  # else streamed while training (run_script's on_record)
         with MetricsWriter(targets[0], force=force) as writer:
-            writer.write_many(result.records)
+            writer.write_many(unwrapped(result.records))
     events = "".join(dumps_record(e.to_dict()) + "\n" for e in result.session.events)
     write_text(targets[1], events, force=force)
     write_text(targets[2], report_markdown(result), force=force)

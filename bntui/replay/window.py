@@ -19,9 +19,18 @@ from typing import Any
 EXACT_UP_TO = 4096  # windows up to this many values are summed exactly (math.fsum)
 
 
+TWIN = "twin:"  # compare mode: "twin:val_acc" is the twin's metric (its record under this key)
+
+
 def metric_of(record: dict[str, Any], name: str) -> float | None:
-    """``val_acc`` or ``L2.grad_norm`` of one step record (None if absent)."""
-    if name[:1] == "L" and "." in name and name[1:].split(".", 1)[0].isdigit():
+    """``val_acc``, ``L2.grad_norm`` or ``L2.ics_cos`` of one step record (None if absent);
+    ``twin:NAME`` the same metric of the twin (compare mode, ``twin_entry``)."""
+    if name.startswith(TWIN):
+        inner = record.get(TWIN)
+        return None if inner is None else metric_of(inner, name[len(TWIN) :])
+    if name in record:  # top-level fields, the ICS ones (L2.ics_cos) too
+        value = record[name]
+    elif name[:1] == "L" and "." in name and name[1:].split(".", 1)[0].isdigit():
         layer, key = name[1:].split(".", 1)
         layers = record.get("layers")
         i = int(layer) - 1
@@ -139,9 +148,22 @@ def lesson_metrics(script: Any, max_depth: int | None = None) -> list[str]:
     return names
 
 
+def twin_entry(record: dict[str, Any]) -> dict[str, Any]:
+    """How a twin's record is kept beside the primary's: under ``twin:`` (``metric_of``)."""
+    return {"step": record["step"], TWIN: record}
+
+
+def unwrapped(records: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """The records as written to a metrics file (a twin's out of its ``twin_entry``)."""
+    for record in records:
+        yield record.get(TWIN, record)
+
+
 def lesson_keep(script: Any, end_window: int = 100) -> int:
-    """Records a lesson needs to keep: its largest window (and the end figures') + 1."""
-    return max([end_window, *(e.window for e in script.events)]) + 1
+    """Records a lesson needs to keep: its largest window (and the end figures') + 1,
+    twice over in compare mode (a record per twin and step)."""
+    twins = 2 if getattr(script.config, "compare", None) else 1
+    return twins * (max([end_window, *(e.window for e in script.events)]) + 1)
 
 
 def tee(*writers: Any) -> Callable[[dict[str, Any]], None] | None:

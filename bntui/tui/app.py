@@ -30,6 +30,7 @@ from bntui.tui.pace import next_pace
 from bntui.tui.painter import WIDE, Painter
 from bntui.tui.panels.bars import StatusBar, TextBar
 from bntui.tui.panels.charts import LOSS_TITLE, BandsChart, LossChart
+from bntui.tui.panels.diag import DiagView
 from bntui.tui.panels.internals import InternalsView
 from bntui.tui.panels.layers import DriftPanel, GradPanel
 from bntui.tui.panels.views import DecisionView, EventLog, HistogramView
@@ -39,7 +40,7 @@ from bntui.tui.screens.legend import LegendScreen
 from bntui.tui.web import watch_server
 
 MIN_WIDTH, MIN_HEIGHT = 80, 24
-VIEWS = ("main", "decision", "hist", "log", "internals")
+VIEWS = ("main", "decision", "hist", "log", "internals", "diag")
 
 
 class MainScreen(Screen):
@@ -122,6 +123,7 @@ class BntuiApp(App[int]):
             yield HistogramView(ascii=a, id="hist")
             yield EventLog(ascii=a, id="log")
             yield InternalsView(ascii=a, id="internals")
+            yield DiagView(ascii=a, id="diag")
         yield Static(self._too_small_text(), id="too-small")
         yield TextBar(ascii=a, id="message")
         yield CommandLine(t(_(language.PLACEHOLDER)), id="cmd")
@@ -211,6 +213,11 @@ class BntuiApp(App[int]):
         self.app_message = _("lesson restarted")
         self.painter.forget()
         self.pull()
+
+    def action_compare(self) -> None:
+        """c: compare mode on (a twin with BN flipped, same weights) or off."""
+        on = self.runner.frame(Needs()).labels is not None
+        self.action_send("compare off" if on else "compare on")
 
     def action_pause(self) -> None:
         self.runner.toggle_pause()

@@ -20,6 +20,7 @@ from bntui.runner import Runner
 from bntui.tui.keys import with_keys
 from bntui.tui.panels.bars import StatusBar, TextBar
 from bntui.tui.panels.charts import BandsChart, LossChart
+from bntui.tui.panels.diag import DiagView
 from bntui.tui.panels.internals import InternalsView
 from bntui.tui.panels.layers import DriftPanel, GradPanel
 from bntui.tui.panels.views import DecisionView, EventLog, HistogramView
@@ -34,6 +35,7 @@ VIEW_NAMES = {
     "hist": N_("histograms"),
     "log": N_("events"),
     "internals": N_("BN internals"),
+    "diag": N_("ICS & smoothness"),
 }
 # a full redraw of the main view costs about this many bytes per screen cell (measured on
 # a pty: 5.2 at 80×24, 6.0 at 200×60; 17.4 and 107 KiB/s when all redrew at 2 fps)
@@ -95,7 +97,7 @@ class Painter:
             return Needs()
         if app.view == "main":
             drift, grads = self.q("#drift", DriftPanel), self.q("#grads", GradPanel)
-            plan = drift.plan(frame.depth, frame.bn)
+            plan = drift.plan(frame.depth, frame.bn, paired=frame.labels is not None)
             return Needs(
                 loss_points=self.q("#loss", LossChart).points,
                 spark_points=plan.spark,
@@ -114,6 +116,8 @@ class Painter:
             return Needs(hist_bins=self.q("#hist", HistogramView).layout_for(frame.depth)[0])
         if app.view == "internals":
             return Needs(internals=True, selected=app.selected)
+        if app.view == "diag":
+            return Needs(diag_points=max(self.q("#diag", DiagView).content_size.width, 8))
         return Needs()
 
     def check_map(self) -> bool:
@@ -181,6 +185,8 @@ class Painter:
             self.q("#hist", HistogramView).show(frame)
         elif app.view == "internals":
             self.q("#internals", InternalsView).show(frame)
+        elif app.view == "diag":
+            self.q("#diag", DiagView).show(frame)
         else:
             self.q("#log", EventLog).show(events)
 

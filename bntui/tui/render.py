@@ -78,6 +78,7 @@ ASCII_TEXT: dict[str, str] = {
     "▅": "=",
     "⣀": ".",
     "│": "|",
+    "⇄": "<>",
 }
 _ASCII_TRANS = str.maketrans(ASCII_TEXT)
 

@@ -57,6 +57,10 @@ def _command_texts() -> st.SearchStrategy[str]:
         "caption": st.sampled_from(["정규화 없이", "look at L2"]),
         # a display setting: the session refuses it (CommandError), the app applies it
         "lang": st.sampled_from(["en", "ko"]),
+        # a solo Session refuses compare (the runner's Pair owns the twins)
+        "compare": st.sampled_from(["on", "off", "lr 0.5", "width 8"]),
+        "ics-every": st.sampled_from(["off", "1", "3", "0"]),
+        "smooth-every": st.sampled_from(["off", "2"]),
     }
     assert set(per_verb) == set(VOCABULARY), "new verb: add it to the property test"
     return st.sampled_from(sorted(per_verb)).flatmap(

@@ -54,6 +54,12 @@ def status_text(snap: Frame, *, view: str, show_rate: bool, ascii: bool) -> Text
         t.append(f"BN:{'on' if on else 'off'} ", style="bold green" if on else "bold yellow")
     else:  # another normalization: named (LN, GN:4, BRN, noisy BN)
         t.append(f"norm:{snap.norm_label.replace(' ', '-')} ", style="bold green")
+    if snap.labels is not None and snap.twin is not None:  # compare mode: both twins named
+        t.append("<> " if ascii else "⇄ ", style="bold")
+        for n, (label, f) in enumerate(zip(snap.labels, (snap, snap.twin), strict=True)):
+            glyph = ("*", "x")[n] if ascii else ("•", "×")[n]
+            state = ":diverged" if f.state == DIVERGED else ""
+            t.append(f"{glyph}{label}{state} ", style=("bold cyan", "bold #ff6ad5")[n])
     tokens = [
         f"pos:{c.bn_position}",
         f"act:{c.activation}",

@@ -200,14 +200,24 @@ class Chart(Keyed, PlotextPlot):
 class LossChart(Chart):
     """Train loss (line) and validation loss (points) over steps, optional log-y."""
 
+    _solo_title: object = None  # the title to restore when compare mode ends
+
     def show(self, frame: Frame, events: Sequence[Event], *, log_y: bool) -> None:
         size = (self.size.width, self.size.height)
         last_event = events[-1] if events else None
         train, val = frame.loss.get("loss"), frame.loss.get("val_loss")
         key = (frame.step, len(events), last_event, log_y, size, len(train or ()))
         acc, val_acc = frame.loss.get("acc"), frame.loss.get("val_acc")
+        if frame.twin is not None:
+            key = (*key, frame.twin.step, frame.labels)
         if not self.changed(key):
             return
+        if frame.twin is not None and frame.labels:
+            self._pair(frame, events, log_y=log_y)
+            return
+        if self._solo_title is not None:  # compare mode ended: the solo title again
+            set_border(self, title=self._solo_title)
+            self._solo_title = None
         p = self.plt
         self.new_figure()
         tx, ty = _finite(train)
@@ -241,6 +251,64 @@ class LossChart(Chart):
         set_border(self, subtitle=self.t(sub))
         self.refresh()
 
+    def _pair(self, frame: Frame, events: Sequence[Event], *, log_y: bool) -> None:
+        """Compare mode: both twins' train loss (lines of glyphs) and val accuracy
+        (points) on one chart; glyph and colour name the twin, lowercase/upper the series."""
+        p = self.plt
+        self.new_figure()
+        twin = frame.twin
+        assert twin is not None and frame.labels is not None
+        xs: list[float] = []
+        ys: list[float] = []
+        for f, style in zip((frame, twin), PAIR_STYLES, strict=True):
+            glyph, acc_glyph, color = style[self.ascii]
+            tx, ty = _finite(f.loss.get("loss"), positive=log_y)
+            vx, vy = _finite(f.loss.get("val_acc"), positive=log_y)
+            if tx:
+                p.plot(tx, ty, marker=glyph, color=color)
+            if vx:
+                p.scatter(vx, vy, marker=acc_glyph, color=color)
+            xs += tx + vx
+            ys += ty + vy
+        if log_y and ys:
+            p.yscale("log")
+        if ys:
+            x0, x1 = min(xs), max(max(xs), frame.step, min(xs) + 1)
+            self._markers(events, x0, x1, max(ys), max(self.size.width - 8, 1))
+            p.xlim(x0, x1)
+            self._int_xticks(x0, x1)
+            if log_y:
+                self._decade_yticks(min(ys), max(ys))
+        legend = [
+            f"{style[self.ascii][0]}{style[self.ascii][1]} {label}"
+            for style, label in zip(PAIR_STYLES, frame.labels, strict=True)
+        ]
+        if self._solo_title is None:
+            self._solo_title = self.border_title
+        set_border(self, title=self.t("Loss, val acc · " + "  ".join(legend)))
+        set_border(self, subtitle=self.t(_pair_subtitle(frame, log_y)))
+        self.refresh()
+
+
+# per twin: (train-loss glyph, val-acc glyph, colour) for (unicode, --ascii)
+PAIR_STYLES = (
+    {False: ("•", "o", "cyan"), True: ("*", "o", "cyan")},
+    {False: ("×", "+", "magenta"), True: ("x", "+", "magenta")},
+)
+
+
+def _pair_subtitle(frame: Frame, log_y: bool) -> str:
+    def last(v: SeriesView | None) -> float | None:
+        return float(v.last[-1]) if v is not None and len(v) else None
+
+    parts = []
+    for f, label in zip((frame, frame.twin), frame.labels or ("", ""), strict=True):
+        acc = last(f.loss.get("val_acc")) if f is not None else None
+        loss = last(f.loss.get("loss")) if f is not None else None
+        pct = "–" if acc is None or not math.isfinite(acc) else f"{100 * acc:.0f}%"
+        parts.append(f"{label} {fmt_num(loss)} {pct}")
+    return " · ".join(parts) + (" · log" if log_y else "")
+
 
 def _subtitle(train, val, acc, val_acc, width: int | None = None) -> str:
     """Last loss, val loss and accuracies; the val loss is left out when the text is wider
@@ -271,7 +339,10 @@ class BandsChart(Chart):
         bands = layer.bands if layer is not None else {}
         n = len(bands.get("p50") or ())
         key = (frame.step, selected, len(events), size, n, frame.norm)
-        set_border(self, title=self.t(_("L{n} · act input p15 / p50 / p85").format(n=selected)))
+        title = _("L{n} · act input p15 / p50 / p85").format(n=selected)
+        if frame.labels is not None:  # compare mode: the bands are the primary's
+            title = f"L{selected} · {PAIR_STYLES[0][False][0]} {frame.labels[0]} · p15 / p50 / p85"
+        set_border(self, title=self.t(title))
         # the statistics' own step when it lags the frame's (they come every stats_every)
         at = frame.stats_step
         lag = f" · @{at}" if at is not None and at != frame.step else ""

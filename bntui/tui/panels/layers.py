@@ -29,6 +29,15 @@ from bntui.tui.render import (
     sparkline,
 )
 
+TWIN_GLYPHS = ("•", "×")  # primary, twin: the glyph names a twin on every panel (NO_COLOR)
+TWIN_STYLES = ("bold cyan", "bold #ff6ad5")  # the pink stays light under NO_COLOR
+
+
+def pair_legend(labels: tuple[str, str]) -> str:
+    """ "• bn × plain": each twin's glyph before its name."""
+    return f"{TWIN_GLYPHS[0]} {labels[0]} {TWIN_GLYPHS[1]} {labels[1]}"
+
+
 GRAD_LOG_RANGE = (-6.0, 1.0)  # |∇W| bar: log10 from 1e-6 to 1e1
 UPDATE_RANGE = (-6.0, 0.0)  # update:data strip, log10, with the −3 guide
 UPDATE_GUIDE = -3.0
@@ -47,12 +56,18 @@ class LayerPanel(KeyedStatic):
         start = min(max(selected - 1 - rows // 2, 0), len(layers) - rows)
         return layers[start : start + rows]
 
-    def name_cell(self, index: int, selected: int) -> Text:
+    def name_cell(self, index: int, selected: int, glyph: str = " ") -> Text:
         mark = (">" if self.ascii else "▸") if index == selected else " "
         name = Text()
         name.append(f"{mark}L{index:<2}", style="bold reverse" if index == selected else "bold")
-        name.append(" ")
+        name.append(glyph, style=TWIN_STYLES[0] if glyph != " " else "")
         return name  # always 5 cells (depth <= 32)
+
+    def twin_cell(self) -> Text:
+        """The name cell of a twin's row: "    ×" (the glyph alone names the twin)."""
+        cell = Text(" " * (NAME_CELLS - 1))
+        cell.append(self.t(TWIN_GLYPHS[1]), style=TWIN_STYLES[1])
+        return cell
 
     def chart_width(self) -> int:
         """Columns of a per-layer chart (one point per column)."""
@@ -90,25 +105,31 @@ class DriftPlan:
 class DriftPanel(LayerPanel):
     """Per hidden layer: |μ| and σ of the activation input over time (common scales)."""
 
-    def plan(self, depth: int, bn: bool) -> DriftPlan:
-        """The layout for this size: what fits in the panel's width and height."""
+    def plan(self, depth: int, bn: bool, *, paired: bool = False) -> DriftPlan:
+        """The layout for this size: what fits in the panel's width and height
+        (``paired``: compare mode, a twin's row under each layer's)."""
         width, height = self.content_size.width, self.content_size.height
+        if paired:
+            height //= 2
         mu, sd = self.t("μ"), self.t("σ")
         # "▸L1  " | spark μ | " μ+0.02" | " " | spark σ | " σ0.97" | [" pre μ+0.17 σ1.13"]
         used = NAME_CELLS + (1 + len(mu) + 5) + 1 + (1 + len(sd) + 4)
         pre_len = 5 + len(mu) + 5 + 1 + len(sd) + 4
         pre = bn and width - used >= 2 * 12 + pre_len
         k = max((width - used - (pre_len if pre else 0)) // 2, 3)
-        two_lines = bn and not pre and height >= 2 * depth
+        two_lines = bn and not pre and height >= 2 * depth and not paired
         chart_rows = _spare_rows(height, depth, 2 if two_lines else 1)
         return DriftPlan(k, pre, two_lines, chart_rows)
 
     def show(self, frame: Frame, selected: int) -> None:
         width, height = self.content_size.width, self.content_size.height
-        key = (frame.step, frame.depth, frame.norm, selected, width, height)
+        twin = frame.twin
+        key = (frame.step, frame.depth, frame.norm, selected, width, height, twin is not None)
         label = frame.norm_label
         on = "BN on" if label == "BN" else ("BN off" if label == "none" else label)
         title = _("Drift · act input |μ|, σ") + " · " + on
+        if twin is not None and frame.labels:
+            title = _("Drift · |μ|, σ") + " · " + self.t(pair_legend(frame.labels))
         if self.ascii:  # "mu"/"sd" are longer: a shorter title keeps it whole at 80 columns
             title = _("Drift: act input |mean|, sd") if width >= 44 else _("Drift |mean|, sd")
             title += " " + on
@@ -117,33 +138,36 @@ class DriftPanel(LayerPanel):
         self.set_class(not frame.bn, "bn-off")
         if not self.changed(key):
             return
-        plan = self.plan(frame.depth, frame.bn)
+        plan = self.plan(frame.depth, frame.bn, paired=twin is not None)
         if not frame.layers:
             self.put(_("depth 0: no hidden layer (press + to add one)"))
             return
         k, mu, sd = plan.spark, self.t("μ"), self.t("σ")
-        m_top = max([0.5] + [_max_abs(la, "mean") for la in frame.layers])
-        s_top = max([1.5] + [_max_abs(la, "std") for la in frame.layers])
+        both = [*frame.layers, *(twin.layers if twin is not None else ())]
+        m_top = max([0.5] + [_max_abs(la, "mean") for la in both])
+        s_top = max([1.5] + [_max_abs(la, "std") for la in both])
         legend = ""
         if plan.chart_rows:
             legend = "  p15 : p85 = p50" if self.ascii else "  p15 ⣀ p50 ⣀ p85"
         scales = _("scales |μ| 0..{m}  σ 0..{s}").format(m=f"{m_top:.2g}", s=f"{s_top:.2g}")
         set_border(self, subtitle=self.t(scales) + legend)
-        per_layer = (2 if plan.two_lines else 1) + plan.chart_rows
+        per_layer = (2 if plan.two_lines or twin is not None else 1) + plan.chart_rows
         lines: list[Text] = []
         span = _band_span(frame.layers) if plan.chart_rows else (0.0, 1.0)
+        twins = {la.index: la for la in twin.layers} if twin is not None else {}
         for la in self.window(frame.layers, selected, max(height // per_layer, 1)):
-            row = self.name_cell(la.index, selected)
-            row.append(self._spark(_values(la, "mean"), k, m_top, absolute=True))
-            row.append(f" {mu}" + fixed(la.last.get("mean"), 5, signed=True) + " ")
-            sigma_style = "green" if frame.bn else "yellow"
-            row.append(sparkline(_values(la, "std")[-k:], 0, s_top, ascii=self.ascii).ljust(k))
-            row.stylize(sigma_style, len(row) - k, len(row))
-            row.append(f" {sd}" + fixed(la.last.get("std"), 4))
-            if plan.pre_inline:
-                pre = f" pre {mu}{fixed(la.last.get('pre_mean'), 5, signed=True)}"
-                row.append(pre + f" {sd}{fixed(la.last.get('pre_std'), 4)}", style="dim")
-            lines.append(row)
+            name = self.name_cell(la.index, selected)
+            if twin is not None:  # "▸L1 •" then "    ×": the glyph names the twin
+                name = self.name_cell(la.index, selected, glyph=self.t(TWIN_GLYPHS[0]))
+            lines.append(self._row(name, la, frame.bn, plan, m_top, s_top))
+            if twin is not None:
+                other = twins.get(la.index)
+                tname = self.twin_cell()
+                lines.append(
+                    self._row(tname, other, twin.bn, plan, m_top, s_top)
+                    if other is not None
+                    else tname + Text(" (no such layer)", style="dim")
+                )
             if plan.two_lines:  # the same layer before BN: this is what drifts
                 pre_row = Text("  pre", style="dim")
                 pm, ps = _values(la, "pre_mean"), _values(la, "pre_std")
@@ -158,6 +182,22 @@ class DriftPanel(LayerPanel):
                 lines.extend(self._bands(la, plan.chart_rows, width - NAME_CELLS, *span))
         out = Text("\n", no_wrap=True, overflow="crop").join(lines)
         self.put(out)
+
+    def _row(
+        self, row: Text, la: LayerData, bn: bool, plan: DriftPlan, m_top: float, s_top: float
+    ) -> Text:
+        """One layer's |μ| and σ sparklines with their last values, after its name cell."""
+        k, mu, sd = plan.spark, self.t("μ"), self.t("σ")
+        row.append(self._spark(_values(la, "mean"), k, m_top, absolute=True))
+        row.append(f" {mu}" + fixed(la.last.get("mean"), 5, signed=True) + " ")
+        sigma_style = "green" if bn else "yellow"
+        row.append(sparkline(_values(la, "std")[-k:], 0, s_top, ascii=self.ascii).ljust(k))
+        row.stylize(sigma_style, len(row) - k, len(row))
+        row.append(f" {sd}" + fixed(la.last.get("std"), 4))
+        if plan.pre_inline and bn:
+            pre = f" pre {mu}{fixed(la.last.get('pre_mean'), 5, signed=True)}"
+            row.append(pre + f" {sd}{fixed(la.last.get('pre_std'), 4)}", style="dim")
+        return row
 
     def _spark(self, values: list[float], k: int, top: float, *, absolute: bool) -> str:
         vals = [abs(v) for v in values[-k:]] if absolute else values[-k:]
@@ -229,8 +269,12 @@ class GradPanel(LayerPanel):
 
     def show(self, frame: Frame, selected: int) -> None:
         width, height = self.content_size.width, self.content_size.height
-        key = (frame.step, frame.depth, frame.activation, selected, width, height)
-        set_border(self, title=self.t(_("Gradients · |∇W| log · update")))
+        twin = frame.twin
+        key = (frame.step, frame.depth, frame.activation, selected, width, height, twin is not None)
+        title = _("Gradients · |∇W| log · update")
+        if twin is not None and frame.labels:
+            title = _("Gradients · |∇W|") + " · " + pair_legend(frame.labels)
+        set_border(self, title=self.t(title))
         sat_word = _("sat") if frame.activation in ("sigmoid", "tanh") else _("dead")
         if frame.activation == "identity":
             sat_word = "–"
@@ -239,8 +283,8 @@ class GradPanel(LayerPanel):
         if not frame.layers:
             self.put(_("depth 0: no hidden layer (press + to add one)"))
             return
-        rows = self.chart_rows(frame.depth)
-        span = _log_span(frame.layers) if rows else (0, 0)
+        rows = self.chart_rows(2 * frame.depth if twin is not None else frame.depth)
+        span = _log_span([*frame.layers, *(twin.layers if twin else ())]) if rows else (0, 0)
         sub = f"norm · log10 upd:data ┆=−3 · {sat_word}"
         if rows:
             history = f"▁▃▅ |∇W| 1e{span[0]}..1e{span[1]}"
@@ -253,37 +297,59 @@ class GradPanel(LayerPanel):
         free = max(width - used - (9 if show_gd else 0), 6)
         bar_w = max(free // 2, 3)
         strip_w = max(free - bar_w, 3)
-        lo, hi = GRAD_LOG_RANGE
         lines: list[Text] = []
-        for la in self.window(frame.layers, selected, max(height // (1 + rows), 1)):
-            row = self.name_cell(la.index, selected)
-            g = la.last.get("grad_norm")
-            ok = g is not None and math.isfinite(g)
-            frac = (math.log10(g) - lo) / (hi - lo) if ok and g > 0 else 0.0  # type: ignore[operator,arg-type]
-            row.append(hbar(frac, bar_w, ascii=self.ascii), style="cyan")
-            row.append(f" {g:7.1e}" if ok else " " + fmt_num(g, 7))
-            if show_gd:
-                row.append(" g:d " + fixed(la.last.get("grad_data"), 4), style="dim")
-            u_raw = la.last.get("update")
-            u = math.nan if u_raw is None else u_raw
-            ulo, uhi = UPDATE_RANGE
-            row.append(" ")
-            row.append(guide_strip(u, strip_w, ulo, uhi, UPDATE_GUIDE, ascii=self.ascii))
-            style = "green" if -4 <= u <= -2 else ("red" if u > -2 else "yellow")
-            missing = "   —" if u_raw is None else "   –"  # — no statistics yet, – no value
-            row.append(" " + (fixed(u, 4) if math.isfinite(u) else missing), style=style)
-            sat = la.last.get("sat")
-            if sat is None:
-                pct = "    —"  # no statistics yet
-            else:
-                pct = f" {min(100 * sat, 100):3.0f}%" if math.isfinite(sat) else "    –"
-            row.append(self.t(pct), style="dim")
-            lines.append(row)
+        per_layer = (1 + rows) * (2 if twin is not None else 1)
+        twins = {la.index: la for la in twin.layers} if twin is not None else {}
+        for la in self.window(frame.layers, selected, max(height // per_layer, 1)):
+            glyph = self.t(TWIN_GLYPHS[0]) if twin is not None else " "
+            name = self.name_cell(la.index, selected, glyph)
+            lines.append(self._row(name, la, bar_w, strip_w, show_gd))
             if rows:
                 lines.extend(self._history(la, rows, width - NAME_CELLS, *span))
+            other = twins.get(la.index)
+            if other is not None:  # compare mode: the twin's bar right under
+                tname = self.twin_cell()
+                lines.append(self._row(tname, other, bar_w, strip_w, show_gd, TWIN_STYLES[1]))
+                if rows:
+                    twin_rows = self._history(
+                        other, rows, width - NAME_CELLS, *span, TWIN_STYLES[1]
+                    )
+                    lines.extend(twin_rows)
         self.put(Text("\n", no_wrap=True, overflow="crop").join(lines))
 
-    def _history(self, layer: LayerData, rows: int, width: int, lo: int, hi: int) -> list[Text]:
+    def _row(
+        self, row: Text, la: LayerData, bar_w: int, strip_w: int, show_gd: bool,
+        bar_style: str = "cyan",
+    ) -> Text:  # fmt: skip
+        """One layer's |∇W| bar, update:data strip and dead/saturated share ("—": no
+        statistics yet, or none since the last change; "–": no finite value)."""
+        lo, hi = GRAD_LOG_RANGE
+        g = la.last.get("grad_norm")
+        ok = g is not None and math.isfinite(g)
+        frac = (math.log10(g) - lo) / (hi - lo) if ok and g > 0 else 0.0  # type: ignore[operator,arg-type]
+        row.append(hbar(frac, bar_w, ascii=self.ascii), style=bar_style)
+        row.append(f" {g:7.1e}" if ok else " " + fmt_num(g, 7))
+        if show_gd:
+            row.append(" g:d " + fixed(la.last.get("grad_data"), 4), style="dim")
+        u_raw = la.last.get("update")
+        u = math.nan if u_raw is None else u_raw
+        ulo, uhi = UPDATE_RANGE
+        row.append(" ")
+        row.append(guide_strip(u, strip_w, ulo, uhi, UPDATE_GUIDE, ascii=self.ascii))
+        style = "green" if -4 <= u <= -2 else ("red" if u > -2 else "yellow")
+        missing = "   —" if u_raw is None else "   –"
+        row.append(" " + (fixed(u, 4) if math.isfinite(u) else missing), style=style)
+        sat = la.last.get("sat")
+        if sat is None:
+            pct = "    —"
+        else:
+            pct = f" {min(100 * sat, 100):3.0f}%" if math.isfinite(sat) else "    –"
+        row.append(self.t(pct), style="dim")
+        return row
+
+    def _history(
+        self, layer: LayerData, rows: int, width: int, lo: int, hi: int, style: str = "cyan"
+    ) -> list[Text]:
         """log10 |∇W| over time as a filled area on the panel's common decade scale."""
         view = layer.grad
         vals = [] if view is None else view.mean[-width:].tolist()
@@ -296,7 +362,7 @@ class GradPanel(LayerPanel):
             if rows > 1 and r in (0, rows - 1):
                 label = f"1e{hi if r == 0 else lo}"
             row = Text(label.rjust(NAME_CELLS - 1) + " ", style="dim")
-            row.append(line.ljust(width), style="cyan")
+            row.append(line.ljust(width), style=style.replace("bold ", ""))
             out.append(row)
         return out
 

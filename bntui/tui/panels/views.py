@@ -32,6 +32,8 @@ class DecisionView(KeyedStatic):
 
     def show(self, frame: Frame) -> None:
         title = _("Boundary") if self.compact else _("Decision boundary")
+        if frame.labels is not None:  # compare mode: the map is the primary's
+            title += f" · • {frame.labels[0]}"
         set_border(self, title=self.t(f"{title} · " + _("step {n}").format(n=frame.step)))
         if not self.changed((frame.step, self.content_size, frame.decision_error)):
             return

@@ -1,0 +1,141 @@
+"""View 6: internal covariate shift per layer over time and the smoothness of the loss
+(Santurkar, Tsipras, Ilyas & Madry 2018), for both twins in compare mode.
+
+Every series is drawn on one scale shared by the twins (so the two columns compare), and
+every row ends with its last value: readable without colour.
+"""
+
+from __future__ import annotations
+
+import math
+
+from rich.text import Text
+
+from bntui.frame import Frame
+from bntui.i18n import _
+from bntui.metrics import SeriesView, layer_metric
+from bntui.tui.panels import KeyedStatic, set_border
+from bntui.tui.panels.layers import TWIN_GLYPHS, TWIN_STYLES
+from bntui.tui.render import area_rows, fixed, fmt_num, sparkline
+
+NAME = 11  # cells of a row's name ("L5 (head)  ", "β-smooth   ")
+VALUE = 17  # cells of a column's last values (" cos 0.98 l2 0.11")
+SMOOTH_ROWS = (
+    ("landscape", "loss range"),  # hi - lo of L(w - s·g) over the step sizes
+    ("grad_pred", "grad pred"),  # max ‖g(w - s·g) - g(w)‖
+    ("beta_smooth", "β-smooth"),  # max ‖Δg‖ / ‖s·g‖
+)
+
+
+def _values(view: SeriesView | None) -> list[float]:
+    return [] if view is None or not len(view) else view.mean.tolist()
+
+
+def _finite(values: list[float]) -> list[float]:
+    return [v for v in values if math.isfinite(v)]
+
+
+def note() -> str:
+    """The one-line summary of what the paper found (shown under the view)."""
+    return _(
+        "Santurkar et al. 2018 found BN's benefit in a smoother loss (lower β, more "
+        "predictive gradients), not in less internal covariate shift: BN did not reduce it."
+    )
+
+
+class DiagView(KeyedStatic):
+    """ICS (cos∠(G, G′) per Linear layer) and smoothness bands, one column per twin."""
+
+    def show(self, frame: Frame) -> None:
+        width, height = self.content_size.width, self.content_size.height
+        twin = frame.twin
+        frames = [frame] if twin is None else [frame, twin]
+        labels = frame.labels or (("bn" if frame.bn else "plain"),)
+        key = (frame.step, frame.depth, width, height, twin.step if twin else None, labels)
+        set_border(self, title=self.t(_("ICS & smoothness · step {n}").format(n=frame.step)))
+        c = frame.config
+        every = f"ICS every {c.ics_every or 'off'} · smoothness every {c.smooth_every or 'off'}"
+        set_border(self, subtitle=self.t(every))
+        if not self.changed(key):
+            return
+        cols = len(frames)
+        cw = max((width - NAME) // cols, VALUE + 4)
+        k = cw - VALUE - 1  # sparkline cells
+        lines: list[Text] = []
+        head = Text(" " * NAME)
+        for n, label in enumerate(labels[:cols]):
+            glyph = TWIN_GLYPHS[n] if twin is not None else ""
+            head.append(self.t(f"{glyph} {label}".strip()).ljust(cw), style=TWIN_STYLES[n])
+        # ---------------------------------------------------------------- ICS
+        names = [layer_metric(i, "ics_cos") for i in range(1, frame.depth + 2)]
+        cos_all = _finite([v for f in frames for n in names for v in _values(f.diag.get(n))])
+        # bars: 1 - cos (0 = no shift), up to the 95th percentile of both twins (one early
+        # outlier would flatten the rest; higher values are drawn full)
+        shifts = sorted(1.0 - v for v in cos_all)
+        top = max(0.01, shifts[int(0.95 * (len(shifts) - 1))]) if shifts else 1.0
+        title = _("ICS: bars 1 − cos∠(G, G′) per layer (0 = no shift), full at {top}").format(
+            top=fmt_num(top)
+        )
+        lines.append(Text(self.t(title), style="bold"))
+        lines.append(head)
+        if not cos_all:
+            hint = _("not measured: type :ics-every 50 (a measurement ≈ 3–8 steps)")
+            lines.append(Text(" " * NAME + self.t(hint), style="dim"))
+        else:
+            n_lin = frame.depth + 1
+            note_rows = -(-len(note()) // max(width, 1))
+            room = max(height - 8 - note_rows, 1)  # rows left for the ICS layers
+            tall = min(max(room // n_lin, 1), 4)  # a wide, tall screen: taller ICS bars
+            longest = max(len(_values(f.diag.get(n))) for f in frames for n in names)
+            kk = max(min(k, longest), 4)
+            for i in range(1, n_lin + 1)[:room]:
+                name = f"L{i}" + (" (head)" if i == n_lin else "")
+                block = [Text(" " * NAME) for _ in range(tall - 1)]
+                row = Text(name.ljust(NAME), style="bold")
+                for n, f in enumerate(frames):
+                    cos = _values(f.diag.get(layer_metric(i, "ics_cos")))
+                    l2 = _values(f.diag.get(layer_metric(i, "ics_l2")))
+                    shift = [1.0 - v for v in cos[-kk:]]
+                    style = TWIN_STYLES[n].replace("bold ", "")
+                    bars = area_rows(shift, 0.0, top, tall, ascii=self.ascii)
+                    for line, text in zip(block, bars, strict=False):
+                        line.append(text.ljust(kk), style=style)
+                        line.append(" " * (VALUE + 1 + cw - kk - VALUE - 1))
+                    row.append(bars[-1].ljust(kk), style=style)
+                    last_cos = cos[-1] if cos else None
+                    last_l2 = l2[-1] if l2 else None
+                    cell = f" cos {fixed(last_cos, 4)} l2 {fmt_num(last_l2)}"
+                    row.append(cell[:VALUE].ljust(cw - kk))
+                lines.extend([*block, row])
+        # ---------------------------------------------------------------- smoothness
+        lines.append(Text(self.t(_("Smoothness along the gradient (Fig. 4)")), style="bold"))
+        series = {
+            "landscape": [self._range(f) for f in frames],
+            "grad_pred": [_values(f.diag.get("grad_pred")) for f in frames],
+            "beta_smooth": [_values(f.diag.get("beta_smooth")) for f in frames],
+        }
+        if not any(series["beta_smooth"]):
+            hint = _("not measured: type :smooth-every 50")
+            lines.append(Text(" " * NAME + self.t(hint), style="dim"))
+        else:
+            longest = max(len(vals) for per_twin in series.values() for vals in per_twin)
+            kk = max(min(k, longest), 4)
+            for metric, label in SMOOTH_ROWS:
+                per_twin = series[metric]
+                top = max([1e-12, *_finite([v for vals in per_twin for v in vals])])
+                row = Text(self.t(label).ljust(NAME), style="bold")
+                for n, vals in enumerate(per_twin):
+                    spark = sparkline(vals[-kk:], 0.0, top, ascii=self.ascii).ljust(kk)
+                    row.append(spark, style=TWIN_STYLES[n].replace("bold ", ""))
+                    last = vals[-1] if vals else None
+                    row.append(f" {fmt_num(last)}"[:VALUE].ljust(cw - kk))
+                lines.append(row)
+            lines.append(Text(" " * NAME + self.t(_("scales: 0..max of both twins")), "dim"))
+        lines.append(Text(self.t(note()), style="italic"))
+        self.put(Text("\n", no_wrap=False, overflow="fold").join(lines))
+
+    @staticmethod
+    def _range(f: Frame) -> list[float]:
+        """landscape_hi - landscape_lo over time: the loss range along the gradient."""
+        lo, hi = _values(f.diag.get("landscape_lo")), _values(f.diag.get("landscape_hi"))
+        return [b - a for a, b in zip(lo, hi, strict=False)]
