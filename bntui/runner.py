@@ -109,6 +109,8 @@ class Runner:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
+            if not self._thread.is_alive():
+                self._drain()  # keys sent just before quitting still count (and are saved)
 
     @property
     def alive(self) -> bool:

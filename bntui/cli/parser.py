@@ -115,6 +115,12 @@ def build_parser() -> Parser:
     )
     add_tui_flags(tui)
     tui.add_argument("--force", action="store_true", help="let --record replace a file")
+    tui.add_argument(
+        "--resume-last",
+        action="store_true",
+        help="replay the autosaved last live session (in the user state dir, or "
+        "$BNTUI_STATE_DIR) to where it was and go on live",
+    )
     add_config_flags(tui)
 
     run = sub.add_parser(

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from bntui.cli.parser import UsageError, check_fps, config_from_args
 from bntui.runner import Runner
 
+PREVIOUS_NAME = "previous-session.toml"
 HEADLESS_HINT = "use `bntui run` for headless runs"
 
 
@@ -32,14 +36,18 @@ def run_live(make_runner: Callable[[], Runner], args: argparse.Namespace, hint: 
 
         check_target(args.record, force=getattr(args, "force", False))  # at start
     require_terminal(hint)
+    from bntui.tui import lifecycle
     from bntui.tui.app import BntuiApp
 
     runner = make_runner()
+    autosave = lifecycle.autosave_path()
+    keep_previous(autosave)
     app = BntuiApp(
         runner,
         fps=args.fps,
         ascii=args.ascii,
         record=args.record,
+        autosave=autosave,
     )
     result = app.run()
     if runner.error and args.debug and runner.trace:
@@ -48,7 +56,42 @@ def run_live(make_runner: Callable[[], Runner], args: argparse.Namespace, hint: 
     return int(result) if result is not None else int(app.return_code or 0)
 
 
+def keep_previous(autosave: Path) -> None:
+    """A new session's autosave replaces the last one: keep that as ``previous-session.toml``."""
+    if autosave.is_file() and not autosave.is_symlink():
+        with contextlib.suppress(OSError):
+            os.replace(autosave, autosave.with_name(PREVIOUS_NAME))
+
+
 def cmd_tui(args: argparse.Namespace) -> int:
+    if getattr(args, "resume_last", False):
+        script = resume_script()  # before the terminal check: "nothing to resume" first
+        return run_live(lambda: resume_runner(script, args), args, HEADLESS_HINT)
     config = config_from_args(args)
     paused = args.paused
     return run_live(lambda: Runner(config, paused=paused), args, HEADLESS_HINT)
+
+
+def resume_script():  # -> Script
+    """The autosaved script of the last live session (UsageError: nothing to resume)."""
+    from bntui.replay.script import load_script
+    from bntui.tui.lifecycle import autosave_path
+
+    path = autosave_path()
+    if not path.is_file():
+        raise UsageError(f"nothing to resume: no autosaved session at {path}")
+    return load_script(path)
+
+
+def resume_runner(script, args: argparse.Namespace) -> Runner:
+    """Replay the autosaved session to the step it reached; the app goes on live from there."""
+    from bntui.config import check_memory
+    from bntui.player import play_commands
+    from bntui.session import Session
+
+    check_memory(script.config)
+    session = Session(script.config)
+    steps = script.config.steps
+    print(f"bntui: resuming {script.source}: replaying {steps:,} steps …", file=sys.stderr)
+    play_commands(session, script.schedule(steps), until=steps)
+    return Runner(session, paused=args.paused)

@@ -8,6 +8,8 @@ tests (nothing trains unless ``n`` is pressed or ``app.runner.step(k)`` is calle
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any, ClassVar
 
 from textual import events
@@ -21,7 +23,7 @@ from bntui.commands import CommandError, parse
 from bntui.config import Config
 from bntui.frame import Frame, Needs
 from bntui.runner import Runner
-from bntui.tui import files
+from bntui.tui import files, lifecycle
 from bntui.tui.commandline import BntuiCommands, CommandLine
 from bntui.tui.keys import bindings
 from bntui.tui.painter import WIDE, Painter
@@ -62,11 +64,13 @@ class BntuiApp(App[int]):
         fps: float = 2,
         ascii: bool = False,
         record: str | None = None,
+        autosave: Path | None = None,
         **runner: Any,
     ) -> None:
         """``source``: a Runner made by the caller, or a Config to build one from with the
         Runner's keywords (``threaded``, ``paused``; a live replay: ``schedule`` of (step,
-        command) pairs, ``steps_per_second``, ``max_steps``, ``holds`` …)."""
+        command) pairs, ``steps_per_second``, ``max_steps``, ``holds`` …). ``record``: the
+        --record file (saved at exit and by ctrl+s); ``autosave``: the autosave file."""
         super().__init__()
         self.animation_level = "none"  # no animations: slow links, honest screenshots
         self.runner = source if isinstance(source, Runner) else Runner(source, **runner)
@@ -74,6 +78,12 @@ class BntuiApp(App[int]):
         self.ascii = ascii
         self.threaded = self.runner.threaded
         self.record_path = record
+        # files this session may replace: the --record file (checked at start), what it saved
+        self.owned: set[Path] = {Path(os.path.abspath(record))} if record else set()
+        self.autosave = lifecycle.Autosave(self.runner, autosave) if autosave else None
+        self.exit_signal: int | None = None  # the signal that ended the app (exit 128 + it)
+        self._saved_at_exit = False
+        self._signals_after = 0
         self.view = "main"
         self.selected = 1
         self.follow_last = True  # the bands show the last hidden layer until ↑/↓ picks one
@@ -116,6 +126,11 @@ class BntuiApp(App[int]):
         self.runner.start()
         watch_server(self)  # bntui serve: quit when the server is gone
         self.set_interval(1 / self.fps, self.pull, name="pull")
+        if self.autosave is not None:
+            self.app_message = f"autosave: {self.autosave.path} (bntui --resume-last)"
+            self.set_interval(1.0, self.autosave.tick, name="autosave")
+        if not self.is_headless:  # a real terminal: signals end the app the normal way
+            lifecycle.install_signal_handlers(self)
         self.pull()
 
     def get_default_screen(self) -> Screen:
@@ -221,7 +236,7 @@ class BntuiApp(App[int]):
     def action_record(self) -> None:
         """Save the session so far as a replay script (the --record file)."""
         self.app_message = files.save_script(
-            self.runner, self.record_path or "bntui-session.toml", self
+            self.runner, self.record_path or "bntui-session.toml", self, owned=self.owned
         )
         self.pull()
 
@@ -236,10 +251,31 @@ class BntuiApp(App[int]):
         await self.action_quit()
 
     async def action_quit(self) -> None:
+        self.save_at_exit()
+        self.exit(0)
+
+    def save_at_exit(self) -> None:
+        """Stop training and save the --record file and the autosave (once)."""
+        if self._saved_at_exit:
+            return
+        self._saved_at_exit = True
         self.runner.stop(timeout=1.0)
         if self.record_path:
-            files.save_script(self.runner, self.record_path)
-        self.exit(0)
+            self.app_message = files.save_script(self.runner, self.record_path, owned=self.owned)
+        if self.autosave is not None:
+            self.autosave.save()
+
+    def on_signal(self, signum: int) -> None:
+        """SIGINT/SIGTERM/SIGHUP: save, then exit normally (the driver restores the
+        terminal) with status 128 + signal. A third signal exits at once."""
+        if self.exit_signal is not None:
+            self._signals_after += 1
+            if self._signals_after >= 2:
+                os._exit(128 + signum)
+            return
+        self.exit_signal = signum
+        self.save_at_exit()
+        self.exit(128 + signum, return_code=128 + signum)
 
     # ------------------------------------------------------------------ command line
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -294,4 +330,5 @@ class BntuiApp(App[int]):
         self.pull()
 
     def on_unmount(self) -> None:
-        self.runner.stop(timeout=1.0)
+        lifecycle.remove_signal_handlers()
+        self.save_at_exit()
