@@ -11,9 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any, Generic, Protocol, TypeVar
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from threadpoolctl import threadpool_limits
+
+if TYPE_CHECKING:
+    from bntui.config import Config
 
 T = TypeVar("T")
 
@@ -26,6 +30,17 @@ def one_blas_thread() -> Iterator[None]:
     nothing and takes the core the UI needs. Also usable as a decorator."""
     with threadpool_limits(limits=1, user_api="blas"):
         yield
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A lesson as the live runner plays it: what ``restart`` goes back to."""
+
+    config: Config
+    schedule: tuple[tuple[int, str], ...] = ()
+    holds: dict[tuple[int, str], float] = field(default_factory=dict)
+    steps_per_second: float | None = None
+    max_steps: int | None = None
 
 
 class Playable(Protocol):

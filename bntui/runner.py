@@ -10,11 +10,11 @@ checks its stop event every step. ``Runner(config, threaded=False)`` trains only
 
 from __future__ import annotations
 
+import dataclasses
 import queue
 import threading
 import time
 import traceback
-from dataclasses import dataclass, field
 from typing import Any
 
 from bntui.commands import Command, CommandError
@@ -30,20 +30,10 @@ from bntui.frame import (
     ReplayState,
     build_frame,
 )
+from bntui.heavywork import HeavyWork
 from bntui.locks import ReaderLock
-from bntui.player import DONE, Schedule, one_blas_thread, play
+from bntui.player import DONE, Plan, Schedule, one_blas_thread, play
 from bntui.session import DIVERGED_HINT, Session
-
-
-@dataclass(frozen=True)
-class Plan:
-    """A lesson as the runner plays it: what ``restart`` goes back to."""
-
-    config: Config
-    schedule: tuple[tuple[int, str], ...] = ()
-    holds: dict[tuple[int, str], float] = field(default_factory=dict)
-    steps_per_second: float | None = None
-    max_steps: int | None = None
 
 
 class Runner:
@@ -97,6 +87,10 @@ class Runner:
         self._rate_mark = (time.perf_counter(), self.session.step_count)
         self._readers = 0  # threads waiting in frame(): the worker yields the lock
         self._readers_lock = threading.Lock()
+        self.heavy = HeavyWork()  # decision maps / histograms made by the worker
+        # the last frame for each request: while a big net's step holds the lock, keys
+        # redraw it instead of waiting
+        self._frames: dict[Needs, Frame] = {}
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
@@ -184,21 +178,33 @@ class Runner:
             done.wait(1.0)
         if needs is not None:
             self._needs = needs
-        with ReaderLock(self):
+        asked = self._needs
+        # threaded: the worker makes maps and histograms (coalesced), never this thread
+        offload = self.threaded and self._thread is not None
+        if offload and self.heavy.ask(asked):
+            self._wake.set()
+        last = self._frames.get(asked) if offload and not settled else None  # see _frames
+        with ReaderLock(self, timeout=None if last is None else 0.05) as got:
+            if not got:
+                return last  # type: ignore[return-value]
             rate = self._rate if self.state == RUNNING else 0.0
-            key = (self.version, self._needs, rate)
+            key = (self.version, asked, rate, self.heavy.version)
             if self._cached is not None and self._cached[0] == key:
                 return self._cached[1]
+            light = dataclasses.replace(asked, decision=None, hist_bins=0) if offload else asked
             frame = build_frame(
                 self.session,
-                self._needs,
+                light,
                 version=self.version,
                 state=self.state,
                 steps_per_sec=rate,
                 message=self.message,
                 replay=self._replay_state(),
             )
+            if offload and (parts := self.heavy.attach(asked)):
+                frame = dataclasses.replace(frame, **parts)
             self._cached = (key, frame)
+            self._frames = {**(self._frames if len(self._frames) < 16 else {}), asked: frame}
             return frame
 
     def _replay_state(self) -> ReplayState | None:
@@ -347,6 +353,8 @@ class Runner:
         budget = 0.02  # seconds of training per lock hold; the UI reads in between
         while not self._stop.is_set():
             self._drain()
+            if self.heavy.work(self):  # the map / histograms the UI asked for, if due
+                continue
             fast = self.fast_until is not None and self.session.step_count < self.fast_until
             if not fast:
                 self.fast_until = None

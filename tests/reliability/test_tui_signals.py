@@ -9,16 +9,17 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
-from tmuxdrive import Pane, exit_code, have_tmux  # noqa: E402
+from tmuxdrive import Pane, exit_code, have_tmux
 
-from bntui.config import Config  # noqa: E402
-from bntui.tui.app import BntuiApp  # noqa: E402
-from bntui.tui.lifecycle import Autosave  # noqa: E402
+from bntui.config import Config
+from bntui.tui.app import BntuiApp
+from bntui.tui.lifecycle import Autosave
 
 tmux_only = pytest.mark.skipif(not have_tmux(), reason="needs tmux")
 
@@ -33,7 +34,6 @@ def test_signal_saves_and_restores_the_terminal(tmp_path, sig):
         pane.keys("b")  # one command, so the recording has an event
         pane.keys("n")
         pid = pane.pid_of("--record r.toml")
-        import time
 
         time.sleep(1.5)  # the autosave checks for new commands every second
         os.kill(pid, getattr(signal, sig))
