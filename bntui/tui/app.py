@@ -24,7 +24,7 @@ from bntui.config import Config
 from bntui.frame import Frame, Needs
 from bntui.runner import Runner
 from bntui.tui import files, lifecycle
-from bntui.tui.commandline import BntuiCommands, CommandLine
+from bntui.tui.commandline import BntuiCommands, CommandLine, SafeCommandPalette
 from bntui.tui.keys import bindings
 from bntui.tui.painter import WIDE, Painter
 from bntui.tui.panels.bars import StatusBar, TextBar
@@ -239,6 +239,11 @@ class BntuiApp(App[int]):
             self.runner, self.record_path or "bntui-session.toml", self, owned=self.owned
         )
         self.pull()
+
+    def action_command_palette(self) -> None:
+        """ctrl+p: the palette, guarded against Textual's page-up crash (SafeCommandPalette)."""
+        if self.use_command_palette and not SafeCommandPalette.is_open(self):
+            self.push_screen(SafeCommandPalette(id="--command-palette"))
 
     def action_command_line(self) -> None:
         self.main_screen.query_one("#cmd", CommandLine).open()

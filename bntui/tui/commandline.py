@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 from functools import partial
 
 from textual import events
-from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.command import CommandList, CommandPalette, DiscoveryHit, Hit, Hits, Provider
 from textual.widgets import Input
 
 from bntui.tui.keys import palette_entries
@@ -27,6 +28,26 @@ class BntuiCommands(Provider):
 
     async def _run(self, action: str) -> None:
         await self.app.run_action(action)
+
+
+class SafeCommandPalette(CommandPalette):
+    """Textual's palette, guarded against a crash seen in textual 8.2.8.
+
+    ``OptionList._move_page`` indexes the list's lines, which are empty when the list is
+    laid out with no room (a terminal resized very small, or a resize while the list is
+    being rebuilt): page up / page down then raise KeyError or IndexError and the app
+    dies. Here a page move with no lines does nothing.
+    """
+
+    def _action_command_list(self, action: str) -> None:
+        if action in ("page_up", "page_down"):
+            command_list = self.query_one(CommandList)
+            if not command_list._lines:
+                return  # nothing laid out: nothing to page through
+            with contextlib.suppress(IndexError, KeyError):  # out of step mid-rebuild
+                super()._action_command_list(action)
+            return
+        super()._action_command_list(action)
 
 
 class CommandLine(Input):
