@@ -188,11 +188,22 @@ def print_result(result, elapsed: float, *, out: Path | None, quiet: bool) -> No
 def replay_live(args: argparse.Namespace, script: Script, steps: int | None) -> int:
     """Play the lesson in the TUI: the Runner gets the schedule and a steady pace."""
     total = script.config.steps if steps is None else min(steps, script.config.steps)
-    speed = args.speed if args.speed is not None else max(1.0, total / (LIVE_MINUTES * 60))
-    if not 0 < speed <= 1_000_000:
-        raise UsageError(f"--speed must be a positive number of steps per second, got {speed:g}")
+    speed = live_speed(args.speed, total)
     hint = "add --headless to play it without a screen"
     return run_live(lambda: live_runner(script, total, speed, args), args, hint)
+
+
+MAX_SPEED = 1_000_000  # steps per second
+
+
+def live_speed(given: float | None, total: int) -> float:
+    """The pace of a live replay: ``--speed`` if given (checked), else about
+    LIVE_MINUTES for the whole lesson, at most MAX_SPEED (a 10**9-step lesson too)."""
+    if given is None:
+        return min(max(1.0, total / (LIVE_MINUTES * 60)), MAX_SPEED)
+    if not 0 < given <= MAX_SPEED:
+        raise UsageError(f"--speed must be a positive number of steps per second, got {given:g}")
+    return float(given)
 
 
 def live_runner(script: Script, total: int, speed: float, args: argparse.Namespace) -> Runner:

@@ -156,3 +156,17 @@ def test_record_refuses_an_existing_file_at_start_without_force(tmp_path):
     )
     assert out.returncode == 2 and "exists; use --force" in out.stderr, out.stderr
     assert (tmp_path / "r.toml").read_text() == "mine"
+
+
+def test_a_huge_lesson_played_live_gets_a_capped_pace_not_an_error():
+    from bntui.cli.parser import UsageError
+    from bntui.cli.replay import live_speed
+
+    assert live_speed(None, 10**9) == 1_000_000.0  # was: "--speed must be … 5.55556e+06"
+    assert live_speed(None, 3000) == pytest.approx(3000 / 180)
+    assert live_speed(None, 10) == 1.0
+    assert live_speed(250.0, 10**9) == 250.0
+    with pytest.raises(UsageError, match="--speed must be a positive number"):
+        live_speed(5e6, 10)
+    with pytest.raises(UsageError):
+        live_speed(0.0, 10)

@@ -7,9 +7,12 @@ marker with a short label at every event, so redraw cost does not grow with hist
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
+from rich.cells import cell_len
 from rich.text import Text
 from textual_plotext import PlotextPlot
 
@@ -22,6 +25,11 @@ from bntui.tui.render import fmt_num, fmt_signed
 # box-drawing → ASCII, for --ascii (plotext draws its frame and ticks with these)
 ASCII_TABLE = str.maketrans("┌┐└┘─│┤├┬┴┼•⢄⣀⡀⠉", "++++-||++++*....")
 UNMARKED = ("caption",)  # event kinds that are not changes: log only, no chart marker
+LABEL_CELLS = 14  # a marker label's width in terminal cells
+# plotext gives every character one cell; a wide one (Korean, emoji) takes two on screen.
+# In a label each wide character is followed by WIDE_PAD, which takes plotext's second
+# cell and is removed from the drawn chart, so the rest of the row stays in place.
+WIDE_PAD = "\ue000"
 
 
 def event_label(event: Event) -> str:
@@ -35,7 +43,34 @@ def event_label(event: Event) -> str:
         head = text.split(" ", 1)[0]
         text = f"{head} {text.rsplit('→', 1)[1].strip()}"
     text = text.split(":", 1)[0] if event.kind in ("init", "seed", "reset") else text
-    return text[:14]
+    return cut_cells(text, LABEL_CELLS)
+
+
+def cut_cells(text: str, cells: int) -> str:
+    """``text`` without zero-width and combining characters, cut to ``cells`` terminal
+    cells (a wide character is never cut in half)."""
+    out, used = [], 0
+    for ch in text:
+        if unicodedata.category(ch) in ("Mn", "Me", "Cf", "Cc", "Cs", "Co") or ch == WIDE_PAD:
+            continue  # zero width (ZWJ, variation selectors, accents) or not text
+        w = cell_len(ch)
+        if w <= 0:
+            continue
+        if used + w > cells:
+            break
+        out.append(ch)
+        used += w
+    return "".join(out)
+
+
+def padded(label: str) -> str:
+    """``label`` with a WIDE_PAD after each wide character (see WIDE_PAD)."""
+    return "".join(ch + WIDE_PAD if cell_len(ch) == 2 else ch for ch in label)
+
+
+def render_failures(root: Any) -> int:
+    """How many times the charts under ``root`` (an app or screen) failed to draw."""
+    return sum(chart.failures for chart in root.query(Chart))
 
 
 def _finite(view: SeriesView | None, *, positive: bool = False) -> tuple[list, list]:
@@ -53,6 +88,8 @@ class Chart(Keyed, PlotextPlot):
         super().__init__(id=id)
         self.ascii = ascii
         self._key: object = None
+        self.failures = 0  # renders that raised (a placeholder was shown instead)
+        self.last_failure: str | None = None
 
     def new_figure(self) -> None:
         """Clear the plot; axes left and below only (a right/top frame line would stand
@@ -64,13 +101,23 @@ class Chart(Keyed, PlotextPlot):
 
     def render(self) -> Text:
         try:
-            text = super().render()
-        except Exception:
+            # textual-plotext's render, with the wide-character pads taken out
+            self._plot.plotsize(self.size.width, self.size.height)
+            self._plot._set_size(self.size.width, self.size.height)
+            self._plot.theme(self._get_plotext_theme_name(self.app.theme))
+            text = Text.from_ansi(self._plot.build().replace(WIDE_PAD, ""))
+        except Exception as exc:
             # plotext raises ValueError/TypeError on some degenerate inputs (a log axis
             # meeting a value <= 0 after a blow-up and a resize); a chart library must
-            # never take the app down with it
+            # never take the app down with it, and a failure is counted and shown
+            self.failures += 1
+            self.last_failure = f"{type(exc).__name__}: {exc}"
             self.plt.clear_data()
-            return Text("(chart unavailable for this data)", style="dim")
+            mark = "!" if self.ascii else "⚠"
+            return Text(
+                f"{mark} chart failed to draw ({type(exc).__name__}; {self.failures} so far)",
+                style="bold red",
+            )
         if self.ascii and isinstance(text, Text):
             text.plain = text.plain.translate(ASCII_TABLE)
         return text
@@ -107,12 +154,13 @@ class Chart(Keyed, PlotextPlot):
             color = "red" if e.kind in ("diverged", "error") else "orange"
             p.vline(e.step, color)
             label = event_label(e)
+            cells = cell_len(label)
             col = (e.step - x0) / span * width
-            right = col + len(label) + 1 > width  # near the right edge: label to the left
-            start = col - len(label) if right else col
-            if start + len(label) + 1 < taken_until:
+            right = col + cells + 1 > width  # near the right edge: label to the left
+            start = col - cells if right else col
+            if start + cells + 1 < taken_until:
                 align = "right" if right else "left"
-                p.text(label, x=e.step, y=y_top, color=color, alignment=align)
+                p.text(padded(label), x=e.step, y=y_top, color=color, alignment=align)
                 taken_until = start
 
 
