@@ -13,6 +13,7 @@ from bntui.cli.parser import UsageError, check_fps, config_from_args
 from bntui.runner import Runner
 
 PREVIOUS_NAME = "previous-session.toml"
+LIVE_RAN = False  # set once the app has run (``bntui.cli.entry`` then skips teardown)
 HEADLESS_HINT = "use `bntui run` for headless runs"
 
 
@@ -50,6 +51,8 @@ def run_live(make_runner: Callable[[], Runner], args: argparse.Namespace, hint: 
         autosave=autosave,
     )
     result = app.run()
+    global LIVE_RAN
+    LIVE_RAN = True
     if runner.error and args.debug and runner.trace:
         print(runner.trace, file=sys.stderr)
     # Textual's return code when the app crashed (1, not 0)

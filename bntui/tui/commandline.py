@@ -6,7 +6,9 @@ import contextlib
 from functools import partial
 
 from textual import events
+from textual.await_complete import AwaitComplete
 from textual.command import CommandList, CommandPalette, DiscoveryHit, Hit, Hits, Provider
+from textual.css.query import NoMatches
 from textual.widgets import Input
 
 from bntui.tui.keys import palette_entries
@@ -36,8 +38,27 @@ class SafeCommandPalette(CommandPalette):
     ``OptionList._move_page`` indexes the list's lines, which are empty when the list is
     laid out with no room (a terminal resized very small, or a resize while the list is
     being rebuilt): page up / page down then raise KeyError or IndexError and the app
-    dies. Here a page move with no lines does nothing.
+    dies. Here a page move with no lines does nothing. And a search that finishes after
+    the palette was dismissed (Esc right after typing) sets ``_list_visible``, whose
+    watcher queries children that are gone (NoMatches): ignored here. A second Enter
+    queued behind the one that ran a command dismisses the palette twice (ScreenStackError:
+    "Can't pop screen"): dismissing a palette that is not on top does nothing.
     """
+
+    def dismiss(self, result: object = None) -> AwaitComplete:  # type: ignore[override]
+        if self.app.screen is not self or len(self.app.screen_stack) < 2:
+            return AwaitComplete()  # already dismissed
+        return super().dismiss(result)  # type: ignore[arg-type]
+
+    def _watch__list_visible(self) -> None:
+        with contextlib.suppress(NoMatches):
+            super()._watch__list_visible()
+
+    def _refresh_command_list(self, command_list, commands, clear_current: bool) -> None:  # type: ignore[no-untyped-def]
+        if not self.is_attached or not command_list.is_attached:
+            return  # dismissed while the search ran
+        with contextlib.suppress(NoMatches):
+            super()._refresh_command_list(command_list, commands, clear_current)
 
     def _action_command_list(self, action: str) -> None:
         if action in ("page_up", "page_down"):
