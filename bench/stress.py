@@ -85,6 +85,7 @@ class Result:
     resizes: int = 0
     crashed: bool = False
     traceback: bool = False
+    chart_failed: bool = False  # a chart's "chart failed to draw" placeholder was seen
     quit_seconds: float | None = None
     exit_status: int | None = None
     notes: list[str] = field(default_factory=list)
@@ -94,6 +95,7 @@ class Result:
         return (
             not self.crashed
             and not self.traceback
+            and not self.chart_failed
             and self.quit_seconds is not None
             and self.quit_seconds < 1.0
             and self.exit_status == 0
@@ -124,6 +126,8 @@ def run(seed: int, n_actions: int = 500, args: str = "", pause: float = 0.01) ->
                     pane.keys(tmux_name(key))
                     result.actions += 1
                     time.sleep(pause)
+            if "chart failed to draw" in pane.text():
+                result.chart_failed = True
             if not alive(pid):
                 result.crashed = True
                 result.notes.append(f"died after {result.actions} actions")
@@ -167,7 +171,8 @@ def main(argv: list[str] | None = None) -> int:
         quit_s = f"{r.quit_seconds:.2f} s" if r.quit_seconds is not None else "-"
         print(
             f"seed {seed}: {'ok' if r.ok else 'FAILED'}  actions {r.actions}  resizes "
-            f"{r.resizes}  crashed {r.crashed}  traceback {r.traceback}  q→exit {quit_s}  "
+            f"{r.resizes}  crashed {r.crashed}  traceback {r.traceback}  chart failed "
+            f"{r.chart_failed}  q→exit {quit_s}  "
             f"status {r.exit_status}",
             flush=True,
         )

@@ -63,3 +63,20 @@ async def test_a_failing_chart_is_counted_and_shows_a_placeholder(monkeypatch):
         assert "chart failed to draw (ValueError; 1 so far)" in text.plain
         assert chart.failures == 1 and "broken on purpose" in chart.last_failure
         assert render_failures(app) == 1
+
+
+async def test_a_log_axis_chart_renders_the_same_twice():
+    """plotext's build() takes the log of a log axis' data in place: a second render of the
+    same figure (a repaint after a resize) failed with a math domain error (found by the
+    threaded stress test once failures were counted). Each render now replays the data."""
+    app = BntuiApp(SMALL, threaded=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.runner.step(60)
+        await pilot.press("y")
+        app.pull()
+        await pilot.pause()
+        chart = app.main_screen.query_one("#loss", LossChart)
+        first = chart.render().plain
+        second = chart.render().plain
+        assert "failed" not in first and first == second
+        assert render_failures(app) == 0

@@ -7,6 +7,7 @@ marker with a short label at every event, so redraw cost does not grow with hist
 from __future__ import annotations
 
 import math
+import traceback
 import unicodedata
 from collections.abc import Sequence
 from typing import Any
@@ -90,6 +91,16 @@ class Chart(Keyed, PlotextPlot):
         self._key: object = None
         self.failures = 0  # renders that raised (a placeholder was shown instead)
         self.last_failure: str | None = None
+        self.last_trace: str | None = None
+        # plotext's build() turns a log axis' data into its logarithm in place, so a second
+        # build of the same figure (a repaint without new data: a resize) took the log of
+        # the logs (math domain error); every build after the first replays the drawing
+        self._replay: Any = None
+        self._fresh = False
+
+    def drawn(self, replay: Any) -> None:
+        """``replay()`` redraws the current figure from its data (see ``_replay``)."""
+        self._replay, self._fresh = replay, True
 
     def new_figure(self) -> None:
         """Clear the plot; axes left and below only (a right/top frame line would stand
@@ -101,6 +112,9 @@ class Chart(Keyed, PlotextPlot):
 
     def render(self) -> Text:
         try:
+            if not self._fresh and self._replay is not None:
+                self._replay()
+            self._fresh = False
             # textual-plotext's render, with the wide-character pads taken out
             self._plot.plotsize(self.size.width, self.size.height)
             self._plot._set_size(self.size.width, self.size.height)
@@ -112,6 +126,7 @@ class Chart(Keyed, PlotextPlot):
             # never take the app down with it, and a failure is counted and shown
             self.failures += 1
             self.last_failure = f"{type(exc).__name__}: {exc}"
+            self.last_trace = traceback.format_exc()
             self.plt.clear_data()
             mark = "!" if self.ascii else "⚠"
             return Text(
@@ -170,11 +185,17 @@ class LossChart(Chart):
     def show(self, frame: Frame, events: Sequence[Event], *, log_y: bool) -> None:
         size = (self.size.width, self.size.height)
         last_event = events[-1] if events else None
-        train, val = frame.loss.get("loss"), frame.loss.get("val_loss")
+        train = frame.loss.get("loss")
         key = (frame.step, len(events), last_event, log_y, size, len(train or ()))
-        acc, val_acc = frame.loss.get("acc"), frame.loss.get("val_acc")
         if not self.changed(key):
             return
+        self.drawn(lambda: self._draw(frame, events, log_y))
+        self._draw(frame, events, log_y)
+        self.refresh()
+
+    def _draw(self, frame: Frame, events: Sequence[Event], log_y: bool) -> None:
+        train, val = frame.loss.get("loss"), frame.loss.get("val_loss")
+        acc, val_acc = frame.loss.get("acc"), frame.loss.get("val_acc")
         p = self.plt
         self.new_figure()
         tx, ty = _finite(train)
@@ -202,7 +223,6 @@ class LossChart(Chart):
             if log_y:
                 self._decade_yticks(min(ys), max(ys))
         set_border(self, subtitle=self.t(_subtitle(train, val, acc, val_acc, log_y)))
-        self.refresh()
 
 
 def _subtitle(train, val, acc, val_acc, log_y: bool) -> str:
@@ -239,6 +259,11 @@ class BandsChart(Chart):
             set_border(self, subtitle="no hidden layer")
         if not self.changed(key):
             return
+        self.drawn(lambda: self._draw(bands, events))
+        self._draw(bands, events)
+        self.refresh()
+
+    def _draw(self, bands: dict, events: Sequence[Event]) -> None:
         p = self.plt
         self.new_figure()
         styles = (("p15", "blue", "-"), ("p50", "green", "*"), ("p85", "blue", "-"))
@@ -256,4 +281,3 @@ class BandsChart(Chart):
             self._markers(events, x0, x1, max(ys), max(self.size.width - 8, 1))
             p.xlim(x0, x1)
             self._int_xticks(x0, x1)
-        self.refresh()
