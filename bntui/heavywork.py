@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from bntui.frame import Needs, _histograms
+from bntui.i18n import _
 from bntui.metrics import read_only
 
 REST = 3.0  # after a map costing t seconds, train at least REST × t before the next one
@@ -33,7 +34,7 @@ EXPIRES = 5.0  # seconds a request for a map lives without being asked again (vi
 class HeavyWork:
     """The newest decision map / histograms and the request for the next ones."""
 
-    def __init__(self, budget: float = 0.5) -> None:
+    def __init__(self, budget: float = 1.0) -> None:
         self.budget = budget  # seconds of work per map at most
         self.want: tuple[tuple[int, int] | None, int] = (None, 0)
         self.asked_at = 0.0
@@ -65,7 +66,7 @@ class HeavyWork:
             elif "decision" in self.parts:
                 out["decision"] = resized(self.parts["decision"], *needs.decision)
             else:
-                out["decision_error"] = "computing the decision map …"
+                out["decision_error"] = _("computing the decision map …")
         if needs.hist_bins and "histograms" in self.parts:
             out["histograms"] = self.parts["histograms"]
         return out
@@ -172,7 +173,7 @@ class HeavyWork:
         self.cost = max(seconds / max(len(points), 1), 1e-9)
         self.maps += 1
         proba = np.concatenate(out).reshape(r, c, -1)
-        return {"proba": read_only(proba), **base}
+        return {"proba": read_only(proba), "computed": (c, r), **base}
 
 
 def budgeted(cols: int, rows: int, points: float) -> tuple[int, int]:

@@ -22,6 +22,7 @@ examples:
   bntui run --no-bn --metrics out.jsonl --do 500:"bn on"
   bntui run --data titanic.csv --target Survived --features Pclass,Sex,Age,Fare
   bntui data download mnist               then: bntui --dataset mnist
+  bntui --resume-last                     go on with the last live session (autosaved)
 """
 
 

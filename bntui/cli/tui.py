@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bntui.cli.parser import UsageError, check_fps, config_from_args
+from bntui.i18n import _
 from bntui.runner import Runner
 
 PREVIOUS_NAME = "previous-session.toml"
@@ -82,7 +83,7 @@ def resume_script():  # -> Script
 
     path = autosave_path()
     if not path.is_file():
-        raise UsageError(f"nothing to resume: no autosaved session at {path}")
+        raise UsageError(_("nothing to resume: no autosaved session at {path}").format(path=path))
     return load_script(path)
 
 
@@ -95,6 +96,7 @@ def resume_runner(script, args: argparse.Namespace) -> Runner:
     check_memory(script.config)
     session = Session(script.config)
     steps = script.config.steps
-    print(f"bntui: resuming {script.source}: replaying {steps:,} steps …", file=sys.stderr)
+    note = _("bntui: resuming {source}: replaying {steps} steps …")
+    print(note.format(source=script.source, steps=f"{steps:,}"), file=sys.stderr)
     play_commands(session, script.schedule(steps), until=steps)
     return Runner(session, paused=args.paused)

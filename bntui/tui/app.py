@@ -22,6 +22,7 @@ from textual.widgets import ContentSwitcher, Footer, Input, Static
 from bntui.commands import CommandError, parse
 from bntui.config import Config
 from bntui.frame import Frame, Needs
+from bntui.i18n import _
 from bntui.runner import Runner
 from bntui.tui import files, lifecycle
 from bntui.tui.commandline import BntuiCommands, CommandLine, SafeCommandPalette
@@ -127,8 +128,9 @@ class BntuiApp(App[int]):
         watch_server(self)  # bntui serve: quit when the server is gone
         self.set_interval(1 / self.fps, self.pull, name="pull")
         if self.autosave is not None:
-            self.app_message = f"autosave: {self.autosave.path} (bntui --resume-last)"
-            self.set_interval(1.0, self.autosave.tick, name="autosave")
+            path = self.autosave.path
+            self.app_message = _("autosave: {path} (bntui --resume-last)").format(path=path)
+            self.set_interval(1.0, self._autosave_tick, name="autosave")
         if not self.is_headless:  # a real terminal: signals end the app the normal way
             lifecycle.install_signal_handlers(self)
         self.pull()
@@ -258,6 +260,12 @@ class BntuiApp(App[int]):
     async def action_quit(self) -> None:
         self.save_at_exit()
         self.exit(0)
+
+    def _autosave_tick(self) -> None:
+        assert self.autosave is not None
+        self.autosave.tick()
+        if self.autosave.error:  # never silently: the path and the reason
+            self.app_message = self.autosave.error
 
     def save_at_exit(self) -> None:
         """Stop training and save the --record file and the autosave (once)."""

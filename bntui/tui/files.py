@@ -8,6 +8,7 @@ from pathlib import Path
 from textual.app import App
 
 from bntui.frame import Needs
+from bntui.i18n import _
 from bntui.replay.recorder import script_toml, write_script
 from bntui.runner import Runner
 from bntui.tui.web import in_browser, offer_download
@@ -53,12 +54,14 @@ def save_script(
         except (OSError, ValueError) as exc:
             if not mine and name.exists():
                 continue  # appeared meanwhile: the next number
-            return f"could not save {name}: {getattr(exc, 'strerror', None) or exc}"
+            why = getattr(exc, "strerror", None) or exc
+            return _("could not save {path}: {why}").format(path=name, why=why)
         owned.add(_key(name))
         if name != target:
-            return f"{target} exists (not written here); session saved: {name.resolve()}"
-        return f"session saved: {name.resolve()}"
-    return f"could not save {target}: no free numbered name"
+            note = _("{target} exists (not written here); session saved: {path}")
+            return note.format(target=target, path=name.resolve())
+        return _("session saved: {path}").format(path=name.resolve())
+    return _("could not save {path}: no free numbered name").format(path=target)
 
 
 def numbered(path: Path, n: int) -> Path:

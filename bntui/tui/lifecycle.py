@@ -19,16 +19,21 @@ import os
 import signal
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import platformdirs
 
 from bntui.frame import Needs
+from bntui.i18n import _
 from bntui.replay.recorder import write_script
 from bntui.runner import Runner
 
-if TYPE_CHECKING:
-    from bntui.tui.app import BntuiApp
+
+class SignalTarget(Protocol):
+    """What the signal handlers call (the app)."""
+
+    def on_signal(self, signum: int) -> None: ...
+
 
 STATE_ENV = "BNTUI_STATE_DIR"
 AUTOSAVE_NAME = "last-session.toml"
@@ -77,7 +82,8 @@ class Autosave:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             write_script(frame.initial_config, frame.log, frame.step, self.path, force=True)
         except (OSError, ValueError) as exc:
-            self.error = f"autosave failed: {self.path}: {getattr(exc, 'strerror', None) or exc}"
+            why = getattr(exc, "strerror", None) or exc
+            self.error = _("autosave failed: {path}: {why}").format(path=self.path, why=why)
             return False
         self.saves += 1
         self._logged, self._step, self._at = len(frame.log), frame.step, time.monotonic()
@@ -85,7 +91,7 @@ class Autosave:
         return True
 
 
-def install_signal_handlers(app: BntuiApp) -> bool:
+def install_signal_handlers(app: SignalTarget) -> bool:
     """Route SIGINT/SIGTERM/SIGHUP to ``app.on_signal`` on the running loop (main thread
     only); True if installed. ``remove_signal_handlers`` undoes it."""
     try:

@@ -19,6 +19,7 @@ from textual_plotext import PlotextPlot
 
 from bntui.events import Event
 from bntui.frame import Frame
+from bntui.i18n import _
 from bntui.metrics import SeriesView
 from bntui.tui.panels import Keyed, set_border
 from bntui.tui.render import fmt_num, fmt_signed
@@ -129,10 +130,9 @@ class Chart(Keyed, PlotextPlot):
             self.last_trace = traceback.format_exc()
             self.plt.clear_data()
             mark = "!" if self.ascii else "⚠"
-            return Text(
-                f"{mark} chart failed to draw ({type(exc).__name__}; {self.failures} so far)",
-                style="bold red",
-            )
+            note = _("{mark} chart failed to draw ({kind}; {n} so far)")
+            kind = type(exc).__name__
+            return Text(note.format(mark=mark, kind=kind, n=self.failures), style="bold red")
         if self.ascii and isinstance(text, Text):
             text.plain = text.plain.translate(ASCII_TABLE)
         return text

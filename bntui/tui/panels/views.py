@@ -8,6 +8,7 @@ from rich.text import Text
 
 from bntui.events import Event
 from bntui.frame import Frame
+from bntui.i18n import _
 from bntui.tui.keys import with_keys
 from bntui.tui.panels import KeyedStatic, set_border
 from bntui.tui.render import (
@@ -31,7 +32,13 @@ class DecisionView(KeyedStatic):
 
     def show(self, frame: Frame) -> None:
         title = "Boundary" if self.compact else "Decision boundary"
-        set_border(self, title=self.t(f"{title} · step {frame.step}"))
+        coarse = ""
+        if frame.decision is not None and "computed" in frame.decision:
+            c, r = frame.decision["computed"]
+            rows, cols = frame.decision["proba"].shape[:2]
+            if (c, r) != (cols, rows):  # a big net: made coarser to keep the worker's budget
+                coarse = _(" · coarse {cols}×{rows}").format(cols=c, rows=r)
+        set_border(self, title=self.t(f"{title} · step {frame.step}{coarse}"))
         if not self.changed((frame.step, self.content_size, frame.decision_error)):
             return
         if frame.decision is None:
