@@ -170,3 +170,24 @@ def test_a_huge_lesson_played_live_gets_a_capped_pace_not_an_error():
         live_speed(5e6, 10)
     with pytest.raises(UsageError):
         live_speed(0.0, 10)
+
+
+@tmux_only
+def test_killing_the_tmux_session_saves_the_recording(tmp_path):
+    """The pty goes away (SIGHUP): the recording and the autosave are still written."""
+    from tmuxdrive import wait_exit
+
+    state = tmp_path / "state"
+    pane = Pane(tmp_path, 80, 24, env={"BNTUI_STATE_DIR": state})
+    try:
+        pane.type("bntui --record r.toml --samples 300; echo EXIT=$?")
+        assert pane.wait_for("step"), pane.text()
+        pane.keys("b")
+        time.sleep(1.5)
+        pid = pane.pid_of("--record r.toml")
+        subprocess.run(["tmux", "-L", pane.sock, "kill-session", "-t", "t"], check=True)
+        assert wait_exit(pid, 5.0) is not None
+    finally:
+        pane.close()
+    for script in (tmp_path / "r.toml", state / "last-session.toml"):
+        assert '"bn toggle"' in script.read_text()
