@@ -13,6 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from bntui.commands import help_lines
+from bntui.i18n import _
 from bntui.tui.keys import help_rows
 
 
@@ -33,7 +34,7 @@ class HelpScreen(ModalScreen[None]):
         for n, line in enumerate(help_lines()):
             if n:
                 vocab.append("\n")
-            cmd, _, what = line.partition(" — ")
+            cmd, _sep, what = line.partition(" — ")
             vocab.append(cmd, style="bold")
             vocab.append(f"  {what}" if what else "", style="dim")
         with VerticalScroll(id="help-body"):
