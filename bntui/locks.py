@@ -11,19 +11,25 @@ from typing import Any
 class ReaderLock:
     """The runner's lock, counted while a reader waits so the worker can step aside."""
 
-    def __init__(self, runner: Any) -> None:
+    def __init__(self, runner: Any, timeout: float | None = None) -> None:
         self.runner = runner
+        self.timeout = timeout  # None: wait as long as it takes
+        self.got = False
 
-    def __enter__(self) -> None:
+    def __enter__(self) -> bool:
+        """True when the lock is held (always, without a timeout)."""
         r = self.runner
         with r._readers_lock:
             r._readers += 1
-        r.lock.acquire()
+        self.got = r.lock.acquire(timeout=-1 if self.timeout is None else self.timeout)
         with r._readers_lock:
             r._readers -= 1
+        return self.got
 
     def __exit__(self, *exc: object) -> None:
-        self.runner.lock.release()
+        if self.got:
+            self.got = False
+            self.runner.lock.release()
 
 
 class RateMeter:

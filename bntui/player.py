@@ -32,6 +32,17 @@ def one_blas_thread() -> Iterator[None]:
         yield
 
 
+@dataclass(frozen=True)
+class Plan:
+    """A lesson as the live runner plays it: what ``restart`` goes back to."""
+
+    config: Config
+    schedule: tuple[tuple[int, str], ...] = ()
+    holds: dict[tuple[int, str], float] = field(default_factory=dict)
+    steps_per_second: float | None = None
+    max_steps: int | None = None
+
+
 class Playable(Protocol):
     """What ``play`` needs of a session."""
 
@@ -123,14 +134,3 @@ def play_commands(
         session.apply(command)
 
     return play(session, plan, until=until, on_due=apply, on_record=on_record)
-
-
-@dataclass(frozen=True)
-class Plan:
-    """A lesson as the runner plays it: what ``restart`` goes back to."""
-
-    config: Config
-    schedule: tuple[tuple[int, str], ...] = ()
-    holds: dict[tuple[int, str], float] = field(default_factory=dict)
-    steps_per_second: float | None = None
-    max_steps: int | None = None

@@ -10,6 +10,7 @@ thread (deterministic, synchronous UI tests).
 
 from __future__ import annotations
 
+import dataclasses
 import queue
 import threading
 import time
@@ -30,14 +31,16 @@ from bntui.frame import (
     ReplayState,
     build_frame,
 )
+from bntui.heavywork import HeavyWork
 from bntui.locks import RateMeter, ReaderLock
 from bntui.pair import Pair
 from bntui.player import DONE, Plan, Schedule, one_blas_thread, play
+from bntui.runner_controls import RunnerControls
 from bntui.session import DIVERGED_HINT, Session
 from bntui.session_commands import NO_EFFECT
 
 
-class Runner:
+class Runner(RunnerControls):
     """Trains a Session on a worker thread (or synchronously) and publishes Frames of it."""
 
     def __init__(
@@ -89,6 +92,10 @@ class Runner:
         self.meter = RateMeter(self.session.step_count)
         self._readers = 0  # threads waiting in frame(): the worker yields the lock
         self._readers_lock = threading.Lock()
+        self.heavy = HeavyWork()  # decision maps / histograms made by the worker
+        # the last frame for each request: while a big net's step holds the lock, keys
+        # redraw it instead of waiting
+        self._frames: dict[Needs, Frame] = {}
 
     @property
     def session(self) -> Session:
@@ -106,6 +113,8 @@ class Runner:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
+            if not self._thread.is_alive():
+                self._drain()  # keys sent just before quitting still count (and are saved)
 
     @property
     def alive(self) -> bool:
@@ -179,14 +188,23 @@ class Runner:
             done.wait(1.0)
         if needs is not None:
             self._needs = needs
-        with ReaderLock(self):
+        asked = self._needs
+        # threaded: the worker makes maps and histograms (coalesced), never this thread
+        offload = self.threaded and self._thread is not None
+        if offload and self.heavy.ask(asked):
+            self._wake.set()
+        last = self._frames.get(asked) if offload and not settled else None  # see _frames
+        with ReaderLock(self, timeout=None if last is None else 0.05) as got:
+            if not got:
+                return last  # type: ignore[return-value]
             rate = self.meter.rate if self.state == RUNNING else 0.0
-            key = (self.version, self._needs, rate, self.steps_per_second)
+            key = (self.version, asked, rate, self.steps_per_second, self.heavy.version)
             if self._cached is not None and self._cached[0] == key:
                 return self._cached[1]
+            light = dataclasses.replace(asked, decision=None, hist_bins=0) if offload else asked
             frame = build_frame(
                 self.session,
-                self._needs,
+                light,
                 twin=self.pair.twin,
                 labels=self.pair.labels,
                 version=self.version,
@@ -198,7 +216,10 @@ class Runner:
                 change=self.change,
                 replay=self._replay_state(),
             )
+            if offload and (parts := self.heavy.attach(asked)):
+                frame = dataclasses.replace(frame, **parts)
             self._cached = (key, frame)
+            self._frames = {**(self._frames if len(self._frames) < 16 else {}), asked: frame}
             return frame
 
     def _replay_state(self) -> ReplayState | None:
@@ -233,64 +254,6 @@ class Runner:
         self.message = DIVERGED_HINT if self.pair.diverged else self.session.warning()
         if self.error is not None and event.kind in ("reset", "seed"):
             self.error = None
-
-    def _on_settle(self, done: threading.Event) -> None:
-        done.set()
-
-    def _on_hold_end(self, token: int) -> None:
-        if token == self._hold:  # nobody paused, skipped or took over meanwhile
-            self._paused = self._held = False
-
-    def _on_pause(self, paused: bool) -> None:
-        self._hold += 1
-        self._held = False
-        self._paused = bool(paused)
-
-    def _on_step(self, n: int) -> None:
-        self._train(self.pair.step_count + int(n))
-
-    def _on_speed(self, steps_per_second: float | None) -> None:
-        self.steps_per_second = steps_per_second
-        self.meter.restart(self.session.step_count)
-
-    def _on_skip(self, step: int) -> None:
-        self._end_hold()
-        s = self.pair
-        if (s.diverged or s.stopped_early) and self.schedule:
-            # training cannot reach the event: play its commands now (a reset rescues it)
-            at = self.schedule.next_step
-            for _at, command in self.schedule.due(at or 0):
-                self._on_command(command)
-            if not s.diverged:
-                self._paused = False
-        elif self.threaded and self._thread is not None:
-            self.fast_until = step  # the worker trains to it in lock-sized chunks
-        else:
-            self._train(step)
-
-    def _on_takeover(self, _value: None) -> None:
-        self.schedule.clear()
-        self.holds.clear()
-        self._end_hold()
-        self.replaying = False
-        self.fast_until = None
-        self.max_steps = None
-
-    def _on_restart(self, _value: None) -> None:
-        plan = self.plan or Plan(self.session.initial_config)
-        self.pair = Pair(plan.config)
-        self.schedule = Schedule(plan.schedule)
-        self.holds = dict(plan.holds)
-        self.steps_per_second, self.max_steps = plan.steps_per_second, plan.max_steps
-        self.replaying = self.plan is not None
-        self._end_hold()
-        self.fast_until = None
-        self.error = self.trace = None
-        self.message = self.session.warning()
-        self.tracker, self.change, self.hint = Tracker(), None, None
-        if self.records is not None:
-            self.records.clear()
-        self.meter.restart(self.pair.step_count)
 
     def _train(self, until: int) -> bool:
         """Play the schedule up to step ``until`` (never past the lesson's end), lock held.
@@ -364,6 +327,8 @@ class Runner:
         budget = 0.02  # seconds of training per lock hold; the UI reads in between
         while not self._stop.is_set():
             self._drain()
+            if self.heavy.work(self):  # the map / histograms the UI asked for, if due
+                continue
             fast = self.fast_until is not None and self.pair.step_count < self.fast_until
             if not fast:
                 self.fast_until = None

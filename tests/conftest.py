@@ -1,4 +1,5 @@
-"""Suite-wide: the tests expect the English interface.
+"""Suite-wide: the tests expect the English interface, and bntui's state dir (the live
+session's autosave) is a fresh temporary one in every test.
 
 A Korean locale (``LANG=ko_KR.UTF-8``) would make every ``main([...])`` speak Korean
 (``bntui.i18n.default_language``), so a Korean locale variable is replaced by C.UTF-8 for
@@ -23,3 +24,9 @@ def _english_interface(monkeypatch: pytest.MonkeyPatch):
     i18n.set_language("en")
     yield
     i18n.set_language("en")
+
+
+@pytest.fixture(autouse=True)
+def _private_state_dir(tmp_path_factory, monkeypatch):
+    """No test may read or replace the user's real autosaved session."""
+    monkeypatch.setenv("BNTUI_STATE_DIR", str(tmp_path_factory.mktemp("state")))

@@ -109,7 +109,9 @@ def entry() -> None:
     from bntui.signals import received
 
     status = main()
-    if received() is not None:
+    live = sys.modules.get("bntui.cli.tui")  # the live app ran: its files are saved, and
+    ran_live = getattr(live, "LIVE_RAN", False)  # teardown would add ~0.5 s to quitting
+    if received() is not None or ran_live:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(status)

@@ -23,6 +23,7 @@ examples:
   bntui run --no-bn --metrics out.jsonl --do 500:"bn on"
   bntui run --data titanic.csv --target Survived --features Pclass,Sex,Age,Fare
   bntui data download mnist               then: bntui --dataset mnist
+  bntui --resume-last                     go on with the last live session (autosaved)
 
 experiment flags (--activation, --depth, --bn/--no-bn, --lr, --init, …, every setting)
 are listed by `bntui tui --help` (live) and `bntui run --help` (headless); the live
@@ -145,6 +146,12 @@ def build_parser() -> Parser:
         "keys < > halve/double it)",
     )
     tui.add_argument("--force", action="store_true", help="let --record replace a file")
+    tui.add_argument(
+        "--resume-last",
+        action="store_true",
+        help="replay the autosaved last live session (in the user state dir, or "
+        "$BNTUI_STATE_DIR) to where it was and go on live",
+    )
     add_config_flags(tui)
 
     run = sub.add_parser(

@@ -215,10 +215,21 @@ def print_result(result, elapsed: float, *, out: Path | None, quiet: bool) -> No
 def replay_live(args: argparse.Namespace, script: Script, steps: int | None) -> int:
     """Play the lesson in the TUI: the Runner gets the schedule and a steady pace."""
     total = script.config.steps if steps is None else min(steps, script.config.steps)
-    speed = args.speed if args.speed is not False else max(1.0, total / (LIVE_MINUTES * 60))
+    speed = live_speed(args.speed, total)
     hint = "add --headless to play it without a screen"
     make = lambda: live_runner(script, total, speed, args)  # noqa: E731
     return run_live(make, args, hint, captions=script.captions_ko)
+
+
+MAX_SPEED = 1_000_000  # steps per second
+
+
+def live_speed(given: float | bool | None, total: int) -> float | None:
+    """The pace of a live replay: ``--speed`` if given (None: max), else about LIVE_MINUTES
+    for the whole lesson, at most MAX_SPEED (a 10**9-step lesson too)."""
+    if given is False:  # not given
+        return min(max(1.0, total / (LIVE_MINUTES * 60)), MAX_SPEED)
+    return None if given is None else float(given)  # type: ignore[arg-type]
 
 
 def live_runner(

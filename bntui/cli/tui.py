@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 from collections.abc import Callable, Mapping
+from pathlib import Path
 
 from bntui.cli.parser import UsageError, check_fps, config_from_args
+from bntui.i18n import _
 from bntui.runner import Runner
 
+PREVIOUS_NAME = "previous-session.toml"
+LIVE_RAN = False  # set once the app has run (``bntui.cli.entry`` then skips teardown)
 HEADLESS_HINT = "use `bntui run` for headless runs"
 
 
@@ -37,24 +43,40 @@ def run_live(
 
         check_target(args.record, force=getattr(args, "force", False))  # at start
     require_terminal(hint)
+    from bntui.tui import lifecycle
     from bntui.tui.app import BntuiApp
 
     runner = make_runner()
+    autosave = lifecycle.autosave_path()
+    keep_previous(autosave)
     app = BntuiApp(
         runner,
         fps=args.fps,
         ascii=args.ascii,
         record=args.record,
         captions=captions,
+        autosave=autosave,
     )
     result = app.run()
+    global LIVE_RAN
+    LIVE_RAN = True
     if runner.error and args.debug and runner.trace:
         print(runner.trace, file=sys.stderr)
     # Textual's return code when the app crashed (1, not 0)
     return int(result) if result is not None else int(app.return_code or 0)
 
 
+def keep_previous(autosave: Path) -> None:
+    """A new session's autosave replaces the last one: keep that as ``previous-session.toml``."""
+    if autosave.is_file() and not autosave.is_symlink():
+        with contextlib.suppress(OSError):
+            os.replace(autosave, autosave.with_name(PREVIOUS_NAME))
+
+
 def cmd_tui(args: argparse.Namespace) -> int:
+    if getattr(args, "resume_last", False):
+        script = resume_script()  # before the terminal check: "nothing to resume" first
+        return run_live(lambda: resume_runner(script, args), args, HEADLESS_HINT)
     config = config_from_args(args)
     paused, pace = args.paused, args.speed
 
@@ -62,3 +84,29 @@ def cmd_tui(args: argparse.Namespace) -> int:
         return Runner(config, paused=paused, steps_per_second=pace)
 
     return run_live(make, args, HEADLESS_HINT)
+
+
+def resume_script():  # -> Script
+    """The autosaved script of the last live session (UsageError: nothing to resume)."""
+    from bntui.replay.script import load_script
+    from bntui.tui.lifecycle import autosave_path
+
+    path = autosave_path()
+    if not path.is_file():
+        raise UsageError(_("nothing to resume: no autosaved session at {path}").format(path=path))
+    return load_script(path)
+
+
+def resume_runner(script, args: argparse.Namespace) -> Runner:
+    """Replay the autosaved session to the step it reached; the app goes on live from there."""
+    from bntui.config import check_memory
+    from bntui.player import play_commands
+    from bntui.session import Session
+
+    check_memory(script.config)
+    session = Session(script.config)
+    steps = script.config.steps
+    note = _("bntui: resuming {source}: replaying {steps} steps …")
+    print(note.format(source=script.source, steps=f"{steps:,}"), file=sys.stderr)
+    play_commands(session, script.schedule(steps), until=steps)
+    return Runner(session, paused=args.paused, steps_per_second=args.speed)

@@ -8,7 +8,9 @@ tests (nothing trains unless ``n`` is pressed or ``app.runner.step(k)`` is calle
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, ClassVar
 
 from textual import events
@@ -18,13 +20,12 @@ from textual.containers import Grid
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, Input, Static
 
-from bntui.commands import CommandError, parse
 from bntui.config import Config
 from bntui.frame import Frame, Needs
 from bntui.i18n import _
 from bntui.runner import Runner
-from bntui.tui import files, language
-from bntui.tui.commandline import BntuiCommands, CommandLine
+from bntui.tui import files, language, lifecycle
+from bntui.tui.commandline import BntuiCommands, CommandLine, SafeCommandPalette, submitted
 from bntui.tui.keys import bindings
 from bntui.tui.pace import next_pace
 from bntui.tui.painter import WIDE, Painter
@@ -68,12 +69,14 @@ class BntuiApp(App[int]):
         ascii: bool = False,
         record: str | None = None,
         captions: Mapping[str, str] | None = None,
+        autosave: Path | None = None,
         **runner: Any,
     ) -> None:
         """``source``: a Runner made by the caller, or a Config to build one from with the
         Runner's keywords (``threaded``, ``paused``; a live replay: ``schedule`` of (step,
-        command) pairs, ``steps_per_second``, ``max_steps``, ``holds`` …). ``captions``:
-        a lesson's Korean captions by their English text (shown under ``lang ko``)."""
+        command) pairs, ``steps_per_second``, ``max_steps``, ``holds`` …). ``record``: the
+        --record file (saved at exit and by ctrl+s); ``autosave``: the autosave file;
+        ``captions``: a lesson's Korean captions by their English text (``lang ko``)."""
         super().__init__()
         self.animation_level = "none"  # no animations: slow links, honest screenshots
         self.runner = source if isinstance(source, Runner) else Runner(source, **runner)
@@ -81,6 +84,12 @@ class BntuiApp(App[int]):
         self.ascii = ascii
         self.threaded = self.runner.threaded
         self.record_path = record
+        # files this session may replace: the --record file (checked at start), what it saved
+        self.owned: set[Path] = {Path(os.path.abspath(record))} if record else set()
+        self.autosave = lifecycle.Autosave(self.runner, autosave) if autosave else None
+        self.exit_signal: int | None = None  # the signal that ended the app (exit 128 + it)
+        self._saved_at_exit = False
+        self._signals_after = 0
         self.view = "main"
         self.selected = 1
         self.follow_last = True  # the bands show the last hidden layer until ↑/↓ picks one
@@ -146,6 +155,7 @@ class BntuiApp(App[int]):
         self.runner.start()
         watch_server(self)  # bntui serve: quit when the server is gone
         self.set_interval(1 / self.fps, self.pull, name="pull")
+        lifecycle.start(self)  # autosave, and signals that end the app the normal way
         self.pull()
 
     def get_default_screen(self) -> Screen:
@@ -266,9 +276,14 @@ class BntuiApp(App[int]):
     def action_record(self) -> None:
         """Save the session so far as a replay script (the --record file)."""
         self.app_message = files.save_script(
-            self.runner, self.record_path or "bntui-session.toml", self
+            self.runner, self.record_path or "bntui-session.toml", self, owned=self.owned
         )
         self.pull()
+
+    def action_command_palette(self) -> None:
+        """ctrl+p: the palette, guarded against Textual's page-up crash (SafeCommandPalette)."""
+        if self.use_command_palette and not SafeCommandPalette.is_open(self):
+            self.push_screen(SafeCommandPalette(id="--command-palette"))
 
     def action_command_line(self) -> None:
         self.main_screen.query_one("#cmd", CommandLine).open()
@@ -285,32 +300,18 @@ class BntuiApp(App[int]):
         await self.action_quit()
 
     async def action_quit(self) -> None:
-        self.runner.stop(timeout=1.0)
-        if self.record_path:
-            files.save_script(self.runner, self.record_path)
+        self.save_at_exit()
         self.exit(0)
+
+    def save_at_exit(self) -> None:
+        lifecycle.save_at_exit(self)
+
+    def on_signal(self, signum: int) -> None:
+        lifecycle.on_signal(self, signum)
 
     # ------------------------------------------------------------------ command line
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        text = event.value.strip()
-        if not text:
-            self._close_command_line()
-            return
-        try:
-            cmd = parse(text)
-        except CommandError as exc:
-            self.app_message = f"✖ {exc}" if not self.ascii else f"error: {exc}"
-            self.pull()
-            return  # keep the line open to fix it; Enter on empty or Esc closes
-        self._close_command_line()
-        if cmd.verb == "lang":  # a display setting: the app's, not the session's
-            self.set_language(cmd.arg)
-            return
-        if cmd.verb in ("caption", "mark"):  # notes, not changes: a replay goes on
-            self.runner.send(str(cmd))
-            self.pull()
-        else:
-            self.action_send(str(cmd))
+        submitted(self, event.value.strip())
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """While the command line is open, keys are text, not actions (ctrl+q still quits)."""
@@ -346,4 +347,5 @@ class BntuiApp(App[int]):
         self.pull()
 
     def on_unmount(self) -> None:
-        self.runner.stop(timeout=1.0)
+        lifecycle.remove_signal_handlers()
+        self.save_at_exit()

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 from functools import partial
+from typing import Any
 
 from textual import events
-from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.await_complete import AwaitComplete
+from textual.command import CommandList, CommandPalette, DiscoveryHit, Hit, Hits, Provider
+from textual.css.query import NoMatches
 from textual.widgets import Input
 
+from bntui.commands import CommandError, parse
 from bntui.tui.keys import palette_entries
 
 
@@ -27,6 +32,45 @@ class BntuiCommands(Provider):
 
     async def _run(self, action: str) -> None:
         await self.app.run_action(action)
+
+
+class SafeCommandPalette(CommandPalette):
+    """Textual's palette, guarded against a crash seen in textual 8.2.8.
+
+    ``OptionList._move_page`` indexes the list's lines, which are empty when the list is
+    laid out with no room (a terminal resized very small, or a resize while the list is
+    being rebuilt): page up / page down then raise KeyError or IndexError and the app
+    dies. Here a page move with no lines does nothing. And a search that finishes after
+    the palette was dismissed (Esc right after typing) sets ``_list_visible``, whose
+    watcher queries children that are gone (NoMatches): ignored here. A second Enter
+    queued behind the one that ran a command dismisses the palette twice (ScreenStackError:
+    "Can't pop screen"): dismissing a palette that is not on top does nothing.
+    """
+
+    def dismiss(self, result: object = None) -> AwaitComplete:  # type: ignore[override]
+        if self.app.screen is not self or len(self.app.screen_stack) < 2:
+            return AwaitComplete()  # already dismissed
+        return super().dismiss(result)  # type: ignore[arg-type]
+
+    def _watch__list_visible(self) -> None:
+        with contextlib.suppress(NoMatches):
+            super()._watch__list_visible()
+
+    def _refresh_command_list(self, command_list, commands, clear_current: bool) -> None:  # type: ignore[no-untyped-def]
+        if not self.is_attached or not command_list.is_attached:
+            return  # dismissed while the search ran
+        with contextlib.suppress(NoMatches):
+            super()._refresh_command_list(command_list, commands, clear_current)
+
+    def _action_command_list(self, action: str) -> None:
+        if action in ("page_up", "page_down"):
+            command_list = self.query_one(CommandList)
+            if not command_list._lines:
+                return  # nothing laid out: nothing to page through
+            with contextlib.suppress(IndexError, KeyError):  # out of step mid-rebuild
+                super()._action_command_list(action)
+            return
+        super()._action_command_list(action)
 
 
 class CommandLine(Input):
@@ -64,3 +108,25 @@ class CommandLine(Input):
             self.action_delete_left()
         elif event.is_printable and event.character:
             self.insert_text_at_cursor(event.character)
+
+
+def submitted(app: Any, text: str) -> None:
+    """Enter at the ``:`` line: a command of the vocabulary to the runner (``lang`` to the
+    app: a display setting; ``caption``/``mark`` are notes: a lesson goes on)."""
+    if not text:
+        app._close_command_line()
+        return
+    try:
+        cmd = parse(text)
+    except CommandError as exc:
+        app.app_message = f"✖ {exc}" if not app.ascii else f"error: {exc}"
+        app.pull()
+        return  # keep the line open to fix it; Enter on empty or Esc closes
+    app._close_command_line()
+    if cmd.verb == "lang":
+        app.set_language(cmd.arg)
+    elif cmd.verb in ("caption", "mark"):
+        app.runner.send(str(cmd))
+        app.pull()
+    else:
+        app.action_send(str(cmd))

@@ -31,9 +31,14 @@ def screenshot(app: App, step: int) -> str:
     return _("screenshot saved: {path}").format(path=path)
 
 
-def save_script(runner: Runner, path: str, app: App | None = None) -> str:
+def save_script(
+    runner: Runner, path: str, app: App | None = None, *, owned: set[Path] | None = None
+) -> str:
     """Save the session so far as a replay script (from a Frame); returns the message.
 
+    ``owned``: the files this session created (or the user allowed with --force); one of
+    them is replaced, but an existing file not in it never is: the script goes to the
+    first free numbered name (``bntui-session-1.toml`` …) and the message says so.
     Under ``bntui serve`` (``app`` in a browser) the browser downloads it instead.
     """
     frame = runner.frame(Needs(script=True), settled=True)  # keys sent before count
@@ -41,8 +46,31 @@ def save_script(runner: Runner, path: str, app: App | None = None) -> str:
     if app is not None and in_browser(app):
         text = script_toml(frame.initial_config, frame.log, frame.step)
         return offer_download(app, text, Path(path).name)
-    try:
-        write_script(frame.initial_config, frame.log, frame.step, path, force=True)
-    except (OSError, ValueError) as exc:
-        return _("could not save {path}: {why}").format(path=path, why=exc)
-    return _("session saved: {path}").format(path=Path(path).resolve())
+    owned = set() if owned is None else owned
+    target = Path(path)
+    for name in [target, *(numbered(target, n) for n in range(1, 1000))]:
+        mine = _key(name) in owned  # this session wrote it (or --force allowed it)
+        if name.exists() and not mine:
+            continue
+        try:
+            write_script(frame.initial_config, frame.log, frame.step, name, force=mine)
+        except (OSError, ValueError) as exc:
+            if not mine and name.exists():
+                continue  # appeared meanwhile: the next number
+            why = getattr(exc, "strerror", None) or exc
+            return _("could not save {path}: {why}").format(path=name, why=why)
+        owned.add(_key(name))
+        if name != target:
+            note = _("{target} exists (not written here); session saved: {path}")
+            return note.format(target=target, path=name.resolve())
+        return _("session saved: {path}").format(path=name.resolve())
+    return _("could not save {path}: no free numbered name").format(path=target)
+
+
+def numbered(path: Path, n: int) -> Path:
+    """``dir/name-<n>.suffix``."""
+    return path.with_name(f"{path.stem}-{n}{path.suffix}")
+
+
+def _key(path: Path) -> Path:
+    return Path(os.path.abspath(path))

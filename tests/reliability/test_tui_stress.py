@@ -15,6 +15,7 @@ import pytest
 
 from bntui.config import Config
 from bntui.tui.app import BntuiApp
+from bntui.tui.panels.charts import Chart, render_failures
 
 SMALL = Config(samples=200, depth=2, width=8, batch_size=16, seed=3)
 
@@ -117,6 +118,7 @@ async def stress(
     assert max(w for w, _ in sizes) > 140  # the wide layouts were visited
     assert app.return_value == 0 and not app.is_running
     assert app.runner.error is None
+    assert render_failures(app) == 0, [c.last_trace for c in app.query(Chart)]
 
 
 async def test_two_thousand_random_keys_and_fifty_resizes(tmp_path, monkeypatch) -> None:
@@ -141,6 +143,7 @@ async def test_keys_while_diverged(size, tmp_path, monkeypatch):
             )
         await assert_responsive(pilot, app)
         assert "l (lr /2)" in app.query_one("#message").text or app.runner.state != "diverged"
+        assert render_failures(app) == 0, [c.last_trace for c in app.query(Chart)]
         await pilot.press("q")
     assert app.return_value == 0
 

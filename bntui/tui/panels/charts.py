@@ -7,7 +7,9 @@ marker with a short label at every event, so redraw cost does not grow with hist
 from __future__ import annotations
 
 import math
+import traceback
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from rich.cells import cell_len
@@ -19,61 +21,20 @@ from bntui.frame import Frame
 from bntui.i18n import N_, _
 from bntui.metrics import SeriesView
 from bntui.tui.panels import Keyed, set_border
+from bntui.tui.panels.axes import WIDE_PAD, event_label, nice_ticks, padded, tick_labels
 from bntui.tui.render import fmt_num, fmt_signed
 
 # box-drawing → ASCII, for --ascii (plotext draws its frame and ticks with these)
 ASCII_TABLE = str.maketrans("┌┐└┘─│┤├┬┴┼•⢄⣀⡀⠉", "++++-||++++*....")
-UNMARKED = ("caption", "mark", "warning")  # not changes: log only, no chart marker
-LABEL_MAX = 16  # characters of an event label
+UNMARKED = ("caption", "warning")  # not changes: log only, no chart marker
 MERGE_CELLS = 3  # events closer than this many columns share one marker
 LOSS_TITLE = {False: N_("Loss · train ⣿ / val •"), True: N_("Loss - train . / val x")}
 LOG_TITLE = " · LOG y"  # appended to a chart title while its y axis is logarithmic
 
 
-def event_label(event: Event) -> str:
-    """A short chart label with the new value: 'BN off', 'depth 5', 'lr 0.2',
-    'init std:0.01', 'BN after', 'NaN'."""
-    if event.kind == "diverged":
-        return "NaN"
-    if event.kind == "early-stop":
-        return "stop"
-    text = event.text
-    if event.kind == "bn-position":
-        text = " ".join(text.split(" ", 2)[:2])  # "BN after the activation…" -> "BN after"
-    elif "→" in text:
-        head = {"activation": "act", "optimizer": "opt", "weight": "wd"}.get(
-            text.split(" ", 1)[0], text.split(" ", 1)[0]
-        )
-        text = f"{head} {text.rsplit('→', 1)[1].strip()}"
-    elif event.kind in ("init", "seed", "reset"):
-        text = text.split(": ", 1)[0]  # "init std:0.01: fresh weights" -> "init std:0.01"
-    return text[:LABEL_MAX]
-
-
-def nice_ticks(lo: float, hi: float, n: int) -> list[float]:
-    """At most ``n`` evenly spaced round values (steps of 1, 2, 2.5 or 5 × 10^k) in [lo, hi]."""
-    if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
-        return [lo] if math.isfinite(lo) else []
-    n = max(n, 2)
-    raw = (hi - lo) / (n - 1)
-    k = math.floor(math.log10(raw))
-    step = next(m * 10.0**k for m in (1, 2, 2.5, 5, 10) if m * 10.0**k >= raw)
-    first = math.ceil(lo / step - 1e-9)
-    ticks = [i * step for i in range(first, math.floor(hi / step + 1e-9) + 1)]
-    return [0.0 if abs(t) < step * 1e-9 else t for t in ticks]
-
-
-def tick_labels(ticks: Sequence[float]) -> list[str]:
-    """Labels with the same number of decimals (enough to tell the ticks apart)."""
-    if len(ticks) < 2:
-        return [fmt_num(t) for t in ticks]
-    step = abs(ticks[1] - ticks[0])
-    if step >= 1e4 or step < 1e-3:
-        return [f"{t:.2g}" for t in ticks]
-    decimals = max(0, -math.floor(math.log10(step) + 1e-9))
-    if f"{step:.{decimals}f}" != f"{step:.{decimals + 1}f}".rstrip("0").rstrip("."):
-        decimals += 1  # 2.5 × 10^k needs one digit more
-    return [f"{t:.{decimals}f}" for t in ticks]
+def render_failures(root: Any) -> int:
+    """How many times the charts under ``root`` (an app or screen) failed to draw."""
+    return sum(chart.failures for chart in root.query(Chart))
 
 
 def _finite(view: SeriesView | None, *, positive: bool = False) -> tuple[list, list]:
@@ -91,6 +52,18 @@ class Chart(Keyed, PlotextPlot):
         super().__init__(id=id)
         self.ascii = ascii
         self._key: object = None
+        self.failures = 0  # renders that raised (a placeholder was shown instead)
+        self.last_failure: str | None = None
+        self.last_trace: str | None = None
+        # plotext's build() turns a log axis' data into its logarithm in place, so a second
+        # build of the same figure (a repaint without new data: a resize) took the log of
+        # the logs (math domain error); every build after the first replays the drawing
+        self._replay: Any = None
+        self._fresh = False
+
+    def drawn(self, replay: Any) -> None:
+        """``replay()`` redraws the current figure from its data (see ``_replay``)."""
+        self._replay, self._fresh = replay, True
 
     def new_figure(self) -> None:
         """Clear the plot; axes left and below only (a right/top frame line would stand
@@ -102,13 +75,26 @@ class Chart(Keyed, PlotextPlot):
 
     def render(self) -> Text:
         try:
-            text = super().render()
-        except Exception:
+            if not self._fresh and self._replay is not None:
+                self._replay()
+            self._fresh = False
+            # textual-plotext's render, with the wide-character pads taken out
+            self._plot.plotsize(self.size.width, self.size.height)
+            self._plot._set_size(self.size.width, self.size.height)
+            self._plot.theme(self._get_plotext_theme_name(self.app.theme))
+            text = Text.from_ansi(self._plot.build().replace(WIDE_PAD, ""))
+        except Exception as exc:
             # plotext raises ValueError/TypeError on some degenerate inputs (a log axis
             # meeting a value <= 0 after a blow-up and a resize); a chart library must
-            # never take the app down with it
+            # never take the app down with it, and a failure is counted and shown
+            self.failures += 1
+            self.last_failure = f"{type(exc).__name__}: {exc}"
+            self.last_trace = traceback.format_exc()
             self.plt.clear_data()
-            return Text("(chart unavailable for this data)", style="dim")
+            mark = "!" if self.ascii else "⚠"
+            note = _("{mark} chart failed to draw ({kind}; {n} so far)")
+            kind = type(exc).__name__
+            return Text(note.format(mark=mark, kind=kind, n=self.failures), style="bold red")
         if self.ascii and isinstance(text, Text):
             text.plain = text.plain.translate(ASCII_TABLE)
         return text
@@ -189,11 +175,12 @@ class Chart(Keyed, PlotextPlot):
             p.vline(group[0].step, color)
             label = event_label(e) if len(group) == 1 else f"{len(group)} events"
             col = (group[0].step - x0) / span * width
-            right = col + len(label) + 1 > width  # near the right edge: label to the left
-            start = col - len(label) if right else col
-            if start + len(label) + 1 < taken_until and start >= 0:
+            cells = cell_len(label)
+            right = col + cells + 1 > width  # near the right edge: label to the left
+            start = col - cells if right else col
+            if start + cells + 1 < taken_until and start >= 0:
                 align = "right" if right else "left"
-                p.text(label, x=group[0].step, y=y_top, color=color, alignment=align)
+                p.text(padded(label), x=group[0].step, y=y_top, color=color, alignment=align)
                 taken_until = start
 
 
@@ -205,19 +192,27 @@ class LossChart(Chart):
     def show(self, frame: Frame, events: Sequence[Event], *, log_y: bool) -> None:
         size = (self.size.width, self.size.height)
         last_event = events[-1] if events else None
-        train, val = frame.loss.get("loss"), frame.loss.get("val_loss")
+        train = frame.loss.get("loss")
         key = (frame.step, len(events), last_event, log_y, size, len(train or ()))
-        acc, val_acc = frame.loss.get("acc"), frame.loss.get("val_acc")
         if frame.twin is not None:
             key = (*key, frame.twin.step, frame.labels)
         if not self.changed(key):
             return
         if frame.twin is not None and frame.labels:
+            self.drawn(lambda: self._pair(frame, events, log_y=log_y))
             self._pair(frame, events, log_y=log_y)
             return
         if self._solo_title is not None:  # compare mode ended: the solo title again
             set_border(self, title=self._solo_title)
             self._solo_title = None
+        self.drawn(lambda: self._draw(frame, events, log_y))
+        self._draw(frame, events, log_y)
+        self.refresh()
+
+    def _draw(self, frame: Frame, events: Sequence[Event], log_y: bool) -> None:
+        """The solo chart (also what a repaint replays: see ``Chart.drawn``)."""
+        train, val = frame.loss.get("loss"), frame.loss.get("val_loss")
+        acc, val_acc = frame.loss.get("acc"), frame.loss.get("val_acc")
         p = self.plt
         self.new_figure()
         tx, ty = _finite(train)
@@ -249,7 +244,6 @@ class LossChart(Chart):
         set_border(self, title=self.t(_(LOSS_TITLE[self.ascii])) + (LOG_TITLE if log_y else ""))
         sub = _subtitle(train, val, acc, val_acc, width=self.size.width - 6)
         set_border(self, subtitle=self.t(sub))
-        self.refresh()
 
     def _pair(self, frame: Frame, events: Sequence[Event], *, log_y: bool) -> None:
         """Compare mode: both twins' train loss (lines of glyphs) and val accuracy
@@ -359,6 +353,11 @@ class BandsChart(Chart):
             set_border(self, subtitle=_("no hidden layer"))
         if not self.changed(key):
             return
+        self.drawn(lambda: self._draw(bands, events))
+        self._draw(bands, events)
+        self.refresh()
+
+    def _draw(self, bands: dict, events: Sequence[Event]) -> None:
         p = self.plt
         self.new_figure()
         styles = (("p15", "blue", "-"), ("p50", "green", "*"), ("p85", "blue", "-"))
@@ -377,4 +376,3 @@ class BandsChart(Chart):
             self._markers(events, x0, x1, top, max(self.size.width - 8, 1))
             p.xlim(x0, x1)
             self._int_xticks(x0, x1)
-        self.refresh()

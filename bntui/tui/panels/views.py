@@ -34,7 +34,14 @@ class DecisionView(KeyedStatic):
         title = _("Boundary") if self.compact else _("Decision boundary")
         if frame.labels is not None:  # compare mode: the map is the primary's
             title += f" · • {frame.labels[0]}"
-        set_border(self, title=self.t(f"{title} · " + _("step {n}").format(n=frame.step)))
+        coarse = ""
+        if frame.decision is not None and "computed" in frame.decision:
+            c, r = frame.decision["computed"]
+            rows, cols = frame.decision["proba"].shape[:2]
+            if (c, r) != (cols, rows):  # a big net: made coarser to keep the worker's budget
+                coarse = _(" · coarse {cols}×{rows}").format(cols=c, rows=r)
+        step = _("step {n}").format(n=frame.step)
+        set_border(self, title=self.t(f"{title} · {step}{coarse}"))
         if not self.changed((frame.step, self.content_size, frame.decision_error)):
             return
         if frame.decision is None:

@@ -39,6 +39,11 @@ class HelpScreen(ModalScreen[None]):
             vocab.append(f"  {_(what)}" if what else "", style="dim")
         with VerticalScroll(id="help-body"):
             yield Static(keys, id="help-keys")
+            autosave = getattr(self.app, "autosave", None)
+            if autosave is not None:
+                note = _("This session is autosaved to {path}; bntui --resume-last brings it back.")
+                note = note.format(path=autosave.path)
+                yield Static(Text(note, style="dim"), id="help-autosave")
             yield Static(Text(_("Commands for : and replay scripts"), style="bold underline"))
             yield Static(vocab, id="help-vocab")
 
