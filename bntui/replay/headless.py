@@ -208,7 +208,8 @@ def run_script(
         )
     pending = Schedule((e.at, e) for e in script.events if e.at <= total)
 
-    slides = SlideTimer(script, total, session, on_slide)
+    # compare mode: the slides draw both twins (the Pair), as the screenshots do
+    slides = SlideTimer(script, total, pair if pair.twin is not None else session, on_slide)
 
     def record(recs: list[dict[str, Any]]) -> None:
         for role, rec in zip(pair.roles, recs, strict=True):
