@@ -9,7 +9,7 @@ import math
 from rich.text import Text
 
 from bntui.frame import Frame
-from bntui.i18n import _
+from bntui.i18n import N_, _
 from bntui.internals import BNInternals
 from bntui.tui.panels import KeyedStatic, set_border
 from bntui.tui.render import fixed
@@ -31,8 +31,10 @@ COLUMNS = (
 DERIVED = ("lag_mu", "lag_sigma", "diff")  # shown bold: the differences the view is about
 CELL = 6
 NOTES = {  # what "train mode" means in the table for the BN variants
-    "noisy-bn": "noisy BN: train mode here is BN with batch statistics, the random s, t left out",
-    "brn": "BRN: train mode corrects μ_B, σ_B by r, d from the running statistics (as now)",
+    "noisy-bn": N_(
+        "noisy BN: train mode here is BN with batch statistics, the random s, t left out"
+    ),
+    "brn": N_("BRN: train mode corrects μ_B, σ_B by r, d from the running statistics (as now)"),
 }
 
 
@@ -133,7 +135,7 @@ class InternalsView(KeyedStatic):
         ):
             out.append(self.t(line) + "\n")
         out.append("\n")
-        out.append(self.t(_("It does not apply here: ") + _(reason)), style="bold")
+        out.append(self.t(_("It does not apply here:") + " " + _(reason)), style="bold")
         out.append("\n")
         out.append(self.t(_("Try norm bn (or press N to cycle the normalization).")), style="dim")
         return out
