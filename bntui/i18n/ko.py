@@ -309,7 +309,7 @@ KO: dict[str, str] = {
     "each sample's groups": "샘플마다 그룹별로",
     "{kind} normalizes {what}: no batch statistics and no running "
     "statistics, so train mode equals eval mode and the batch size does not matter": (
-        "{kind} 는 {what} 정규화합니다: 배치 통계도 이동 평균 통계도 없어 학습 모드와 "
+        "{kind}: {what} 정규화합니다. 배치 통계도 이동 평균 통계도 없어 학습 모드와 "
         "평가 모드가 같고 배치 크기는 상관없습니다"
     ),
     "hidden layer {layer} does not exist": "은닉층 {layer} 이 없습니다",

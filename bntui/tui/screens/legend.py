@@ -124,7 +124,9 @@ def legend_table(ascii: bool = False) -> Table:
     t = asciify if ascii else str
     grid = Table.grid(padding=(0, 1))
     grid.add_column(style="bold", no_wrap=True, min_width=16)
-    grid.add_column()
+    # fold, not ellipsis: Rich's ellipsis crops a wrapped line that fills the column
+    # exactly and ends in a space (seen with Hangul at 80 columns)
+    grid.add_column(overflow="fold")
     for n, (panel, rows) in enumerate(LEGEND):
         if n:
             grid.add_row("", "")
