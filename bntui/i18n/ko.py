@@ -53,6 +53,8 @@ KO: dict[str, str] = {
     "Decision boundary": "결정 경계",
     "step {n}": "스텝 {n}",
     "no decision map yet": "아직 결정 경계 지도 없음",
+    "(chart unavailable for this data)": "(이 데이터로는 그래프를 그릴 수 없음)",
+    "(no statistics yet)": "(아직 통계 없음)",
     "class": "클래스",
     "(glyph = training point; shade = prediction)": "(기호 = 학습 데이터, 색 = 예측)",
     "Activation histograms · {act} · step {n}": "활성화 히스토그램 · {act} · 스텝 {n}",

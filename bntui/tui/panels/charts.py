@@ -108,7 +108,7 @@ class Chart(Keyed, PlotextPlot):
             # meeting a value <= 0 after a blow-up and a resize); a chart library must
             # never take the app down with it
             self.plt.clear_data()
-            return Text("(chart unavailable for this data)", style="dim")
+            return Text(_("(chart unavailable for this data)"), style="dim")
         if self.ascii and isinstance(text, Text):
             text.plain = text.plain.translate(ASCII_TABLE)
         return text
