@@ -107,3 +107,24 @@ def test_cell_width_fits_the_table() -> None:
     assert cell_width(wide - 1) == CELL - 1
     assert cell_width(78) == CELL - 1  # the panel's inside at 80 columns
     assert UNIT + len(COLUMNS) * cell_width(78) + len(COLUMNS) <= 78
+
+
+@pytest.mark.parametrize(("key", "body"), [("e", "#legend-body"), ("question_mark", "#help-body")])
+async def test_legend_and_help_scroll_with_the_keys_their_frame_names(key, body) -> None:
+    # at 80×24 most of either screen is below the fold: PgDn and ↓ must reach it
+    app = BntuiApp(SMALL, threaded=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press(key)
+        await pilot.pause()
+        scroll = app.screen.query_one(body)
+        assert scroll.max_scroll_y > 0 and scroll.scroll_y == 0
+        await pilot.press("pagedown")
+        await pilot.pause()
+        paged = scroll.scroll_y
+        assert paged > 0
+        await pilot.press("down")
+        await pilot.pause()
+        assert scroll.scroll_y == paged + 1
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is app.main_screen

@@ -44,6 +44,7 @@ class HelpScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         body = self.query_one("#help-body")
+        body.focus()  # so ↑ ↓ PgUp PgDn scroll it, as its frame says
         body.border_title = _("bntui · help")
         body.border_subtitle = _("↑ ↓ PgDn scroll · ? / Esc / Enter closes")
 

@@ -153,6 +153,7 @@ class LegendScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         body = self.query_one("#legend-body")
+        body.focus()  # so ↑ ↓ PgUp PgDn scroll it, as its frame says
         body.border_title = _("bntui · what the panels show")
         body.border_subtitle = _("↑ ↓ PgDn scroll · e / Esc closes")
 
