@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bntui.i18n import _
 from bntui.metrics import layer_metric
 
 # verbs that only label the run: they change no statistic
@@ -106,11 +107,16 @@ def summarize(label: str, before: Stats, after: Stats) -> str:
         parts.append(f"|∇W| L{grad[0]} {_ratio(grad[1], grad[2])}")
     sat = moved("sat", log=False)
     if sat is not None and abs(sat[2] - sat[1]) >= 0.10:
-        parts.append(f"sat/dead L{sat[0]} {sat[1]:.0%}→{sat[2]:.0%}")
+        parts.append(
+            _("sat/dead L{n} {a}→{b}").format(n=sat[0], a=f"{sat[1]:.0%}", b=f"{sat[2]:.0%}")
+        )
     if added:
-        parts.append(f"new L{added[0]}" if len(added) == 1 else f"new L{added[0]}–L{added[-1]}")
+        if len(added) == 1:
+            parts.append(_("new L{n}").format(n=added[0]))
+        else:
+            parts.append(_("new L{a}–L{b}").format(a=added[0], b=added[-1]))
     if not parts:
-        parts.append("statistics moved little (σ, |∇W| within 12 %)")
+        parts.append(_("statistics moved little (σ, |∇W| within 12 %)"))
     return f"{label}: " + ", ".join(parts)
 
 
@@ -181,7 +187,7 @@ def dead_hint(activation: str, layers: list[dict[str, float]]) -> str | None:
     if not dead:
         return None
     i, share = max(dead, key=lambda t: t[1])
-    return (
-        f"L{i}: {share:.0%} of units dead (input ≤ 0 on the whole batch, so no gradient "
+    return _(
+        "L{n}: {share} of units dead (input ≤ 0 on the whole batch, so no gradient "
         "reaches them): try lr /2, bn on or reset"
-    )
+    ).format(n=i, share=f"{share:.0%}")

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from bntui.i18n import _
 from bntui.metrics import read_only
 from bntui.nn import functional as F
 from bntui.nn.activations import make_activation
@@ -74,17 +75,17 @@ def not_applicable(norm: str, layer: int) -> str:
     """Why the view has nothing to show for ``norm`` (an English sentence)."""
     kind = parse_norm(norm)[0] if norm != "none" else "none"
     if kind == "none":
-        return (
+        return _(
             "no normalization: there are no batch statistics, running statistics, gamma or "
             "beta to show, and train mode equals eval mode"
         )
     if kind in ("ln", "gn"):
-        what = "each sample over its own features" if kind == "ln" else "each sample's groups"
-        return (
-            f"{kind.upper()} normalizes {what}: no batch statistics and no running "
+        what = _("each sample over its own features") if kind == "ln" else _("each sample's groups")
+        return _(
+            "{kind} normalizes {what}: no batch statistics and no running "
             "statistics, so train mode equals eval mode and the batch size does not matter"
-        )
-    return f"hidden layer {layer} does not exist"
+        ).format(kind=kind.upper(), what=what)
+    return _("hidden layer {layer} does not exist").format(layer=layer)
 
 
 def _norm_train(norm: Any, kind: str, x: np.ndarray) -> np.ndarray:
@@ -132,14 +133,16 @@ def bn_internals(session: Any, layer: int, *, batches: int = SAMPLE_BATCHES) -> 
     model = session.model
     kind = parse_norm(norm_name)[0] if norm_name != "none" else "none"
     if not 1 <= layer <= len(model.blocks):
-        return BNInternals(layer, norm_name, False, f"hidden layer {layer} does not exist")
+        return BNInternals(
+            layer, norm_name, False, _("hidden layer {layer} does not exist").format(layer=layer)
+        )
     if kind not in BATCH_NORMS:
         return BNInternals(layer, norm_name, False, not_applicable(norm_name, layer))
     block = model.blocks[layer - 1]
     norm = block.norm
     x = block.z if block.bn_position == "before" else block.act_out
     if x is None or norm is None:
-        return BNInternals(layer, norm_name, False, "no training step yet: step once (n)")
+        return BNInternals(layer, norm_name, False, _("no training step yet: step once (n)"))
     with np.errstate(all="ignore"):
         x = np.array(x, dtype=np.float64)
         mu_b, var_b = x.mean(axis=0), x.var(axis=0)  # biased, as BN's train mode
@@ -185,12 +188,12 @@ def _spread(session: Any, kind: str, layer: int, batches: int) -> dict[str, Any]
     run_std = np.sqrt(np.array(norm.running_var, dtype=np.float64))
     safe = np.where(run_std > 0, run_std, np.nan)
     mus, sigmas, right_t, right_e, differ, total = [], [], 0, 0, 0, 0
-    for _ in range(batches):
+    for _i in range(batches):
         idx = rng.choice(n, size=bs, replace=False)
         xb = data.x_train[idx].astype(model.dtype, copy=False)
         yb = data.y_train[idx]
         logits_t, tapped = _forward(model, kind, xb, train=True, tap=layer)
-        logits_e, _ = _forward(model, kind, xb, train=False, tap=layer)
+        logits_e, _unused = _forward(model, kind, xb, train=False, tap=layer)
         t64 = np.asarray(tapped, dtype=np.float64)
         mus.append((t64.mean(axis=0) - run_mean) / safe)
         sigmas.append(t64.std(axis=0) / safe)

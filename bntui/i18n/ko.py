@@ -8,6 +8,9 @@ user types, and ``with_keys`` puts the key before each. Footer labels stay short
 footer must fit 80 columns, and a Hangul syllable takes two.
 """
 
+from bntui.i18n.ko_legend import LEGEND_KO
+from bntui.i18n.ko_more import MORE_KO
+
 KO: dict[str, str] = {
     # ---------------------------------------------------------------- status, views
     "running": "실행 중",
@@ -51,6 +54,7 @@ KO: dict[str, str] = {
     "Decision boundary": "결정 경계",
     "step {n}": "스텝 {n}",
     "no decision map yet": "아직 결정 경계 지도 없음",
+    "(no statistics yet)": "(아직 통계 없음)",
     "class": "클래스",
     "(glyph = training point; shade = prediction)": "(기호 = 학습 데이터, 색 = 예측)",
     "Activation histograms · {act} · step {n}": "활성화 히스토그램 · {act} · 스텝 {n}",
@@ -78,7 +82,7 @@ KO: dict[str, str] = {
     "close": "닫기",
     "Commands for : and replay scripts": ": 와 재생 스크립트의 명령",
     "bntui · help": "bntui · 도움말",
-    "? / Esc / Enter closes": "? / Esc / Enter 로 닫기",
+    "↑ ↓ PgDn scroll · ? / Esc / Enter closes": "↑ ↓ PgDn 스크롤 · ? / Esc / Enter 로 닫기",
     "palette": "팔레트",
     "Command palette: every action by name": "명령 팔레트: 모든 동작을 이름으로",
     # ---------------------------------------------------------------- key table
@@ -231,4 +235,87 @@ KO: dict[str, str] = {
     "{verdict}: {passed}/{total} checks passed, {n} steps ({rate} steps/s)": (
         "{verdict}: 검사 {passed}/{total} 통과, {n} 스텝 (초당 {rate} 스텝)"
     ),
+    # ---------------------------------------------------------------- pace, views, keys
+    "pace: {pace}": "속도: {pace}",
+    "already at full speed (pace max); < slows down": "이미 최고 속도 (pace max); < 로 늦추기",
+    "slowest pace is 1 step/s (space pauses)": "가장 느린 속도는 초당 1 스텝 (space 로 일시정지)",
+    "BN internals": "BN 내부",
+    "no statistics yet (every {n} steps)": "아직 통계 없음 ({n} 스텝마다)",
+    "explain": "설명",
+    "Explain: what each mark of a panel means": "설명: 패널의 각 표시가 뜻하는 것",
+    "fast": "빠르게",
+    "Faster: double the pace": "빠르게: 속도 두 배",
+    "slow": "느리게",
+    "Slower: halve the pace": "느리게: 속도 절반",
+    "norm": "정규화",
+    "Next normalization (bn ln gn brn …)": "다음 정규화 방법 (bn ln gn brn …)",
+    "BN in": "BN 내부",
+    "View: BN internals": "화면: BN 내부",
+    # ---------------------------------------------------------------- what changed, hints
+    "sat/dead L{n} {a}→{b}": "포화/죽은 L{n} {a}→{b}",
+    "new L{n}": "새 L{n}",
+    "new L{a}–L{b}": "새 L{a}–L{b}",
+    "statistics moved little (σ, |∇W| within 12 %)": "통계 변화 작음 (σ, |∇W| 12 % 이내)",
+    "L{n}: {share} of units dead (input ≤ 0 on the whole batch, so no gradient "
+    "reaches them): try lr /2, bn on or reset": (
+        "L{n}: 유닛의 {share} 가 죽음 (배치 전체에서 입력 ≤ 0 이라 기울기가 닿지 않음): "
+        "lr /2, bn on 또는 reset 을 해 보세요"
+    ),
+    # ---------------------------------------------------------------- BN internals (5)
+    "BN internals · L{layer} · {norm} · step {step}": "BN 내부 · L{layer} · {norm} · 스텝 {step}",
+    "last training batch ({n} samples): μ_B, σ_B vs the running statistics;": (
+        "마지막 학습 배치 ({n}개): μ_B, σ_B 와 이동 평균 통계;"
+    ),
+    "sample 1's output in train mode (μ_B, σ_B) and eval mode (running)": (
+        "샘플 1 의 출력: 학습 모드 (μ_B, σ_B), 평가 모드 (이동 평균)"
+    ),
+    "… {k} more units (a taller terminal shows them)": "… 유닛 {k}개 더 (터미널을 키우면 보임)",
+    "train − eval on the whole batch: RMS {d}": "배치 전체의 학습 − 평가: RMS {d}",
+    "{m} fresh batches of {b}: sd(μ_B − run μ)/run σ {mu}, sd(σ_B/run σ) {sg}": (
+        "새 배치 {m}개 ({b}개씩): sd(μ_B − run μ)/run σ {mu}, sd(σ_B/run σ) {sg}"
+    ),
+    "accuracy on them: train mode {t}, eval mode {e}, gap {g} ({d} of predictions differ)": (
+        "정확도: 학습 모드 {t}, 평가 모드 {e}, 차이 {g} (예측 {d} 다름)"
+    ),
+    "smaller batches: μ_B, σ_B scatter more, train and eval part (batch-size /2)": (
+        "배치가 작을수록 μ_B, σ_B 가 흩어지고 학습·평가가 갈림 (batch-size /2)"
+    ),
+    "noisy BN: train mode here is BN with batch statistics, the random s, t left out": (
+        "noisy BN: 여기서 학습 모드는 배치 통계의 BN (무작위 s, t 는 뺌)"
+    ),
+    "BRN: train mode corrects μ_B, σ_B by r, d from the running statistics (as now)": (
+        "BRN: 학습 모드는 이동 평균 통계의 r, d 로 μ_B, σ_B 를 보정 (현재 값)"
+    ),
+    "This view shows, for a batch normalization (bn, brn, noisy-bn):": (
+        "이 화면은 배치 정규화 (bn, brn, noisy-bn) 에 대해 보여 줍니다:"
+    ),
+    "· batch μ_B and σ_B per unit beside the running mean and std, and their lag": (
+        "· 유닛별 배치 μ_B, σ_B 와 이동 평균·표준편차, 그 차이"
+    ),
+    "· γ and β; one batch's output in train mode vs eval mode, and the difference": (
+        "· γ 와 β; 한 배치의 학습 모드 대 평가 모드 출력과 그 차이"
+    ),
+    "· how batch statistics scatter around running ones, and the train/eval gap": (
+        "· 배치 통계가 이동 평균 통계 주위로 흩어지는 정도, 학습/평가 차이"
+    ),
+    "It does not apply here:": "여기서는 해당 없음:",
+    "Try norm bn (or press N to cycle the normalization).": (
+        "norm bn 을 해 보세요 (N 으로 정규화 방법 순환)."
+    ),
+    "no normalization: there are no batch statistics, running statistics, gamma or "
+    "beta to show, and train mode equals eval mode": (
+        "정규화 없음: 보여 줄 배치 통계, 이동 평균 통계, γ, β 가 없고 학습 모드와 평가 "
+        "모드가 같습니다"
+    ),
+    "each sample over its own features": "샘플마다 자기 특성들에 걸쳐",
+    "each sample's groups": "샘플마다 그룹별로",
+    "{kind} normalizes {what}: no batch statistics and no running "
+    "statistics, so train mode equals eval mode and the batch size does not matter": (
+        "{kind}: {what} 정규화합니다. 배치 통계도 이동 평균 통계도 없어 학습 모드와 "
+        "평가 모드가 같고 배치 크기는 상관없습니다"
+    ),
+    "hidden layer {layer} does not exist": "은닉층 {layer} 이 없습니다",
+    "no training step yet: step once (n)": "아직 학습 스텝 없음: 한 스텝 (n)",
+    **LEGEND_KO,
+    **MORE_KO,
 }

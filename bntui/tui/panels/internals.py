@@ -9,7 +9,7 @@ import math
 from rich.text import Text
 
 from bntui.frame import Frame
-from bntui.i18n import _
+from bntui.i18n import N_, _
 from bntui.internals import BNInternals
 from bntui.tui.panels import KeyedStatic, set_border
 from bntui.tui.render import fixed
@@ -29,15 +29,20 @@ COLUMNS = (
     ("diff", "diff", True),
 )
 DERIVED = ("lag_mu", "lag_sigma", "diff")  # shown bold: the differences the view is about
-CELL = 6
+CELL = 6  # characters per number; 5 where 6 would not fit (80 columns)
+UNIT = 6  # the unit number column (" unit ", "    1 ")
 NOTES = {  # what "train mode" means in the table for the BN variants
-    "noisy-bn": "noisy BN: train mode here is BN with batch statistics, the random s, t left out",
-    "brn": "BRN: train mode corrects μ_B, σ_B by r, d from the running statistics (as now)",
+    "noisy-bn": N_(
+        "noisy BN: train mode here is BN with batch statistics, the random s, t left out"
+    ),
+    "brn": N_("BRN: train mode corrects μ_B, σ_B by r, d from the running statistics (as now)"),
 }
 
 
-def _cell(x: float, signed: bool) -> str:
-    return fixed(x, CELL, signed=signed)
+def cell_width(columns: int) -> int:
+    """CELL when the table (unit column, then a space and a number per column) fits in
+    ``columns`` cells, else one less: at 80 columns the panel has 78 and 6 needs 83."""
+    return CELL if UNIT + len(COLUMNS) * (CELL + 1) <= columns else CELL - 1
 
 
 def _row(bi: BNInternals, j: int) -> dict[str, float]:
@@ -76,7 +81,9 @@ class InternalsView(KeyedStatic):
         out.append(self.t(_("sample 1's output in train mode (μ_B, σ_B) and eval mode (running)")),
                    style="dim")  # fmt: skip
         out.append("\n")
-        out.append(self.t(" unit " + "".join(h.rjust(CELL + 1) for h, _k, _s in COLUMNS)), "bold")
+        cell = cell_width(self.content_size.width)
+        heads = "".join(h.rjust(cell + 1) for h, _k, _s in COLUMNS)
+        out.append(self.t(" unit " + heads), "bold")
         note = NOTES.get(bi.norm.partition(":")[0])
         footer_rows = 6 + (note is not None)
         units = len(bi.mu_b) if bi.mu_b is not None else 0
@@ -86,7 +93,8 @@ class InternalsView(KeyedStatic):
             out.append(f"{j + 1:>5} ")
             row = _row(bi, j)
             for _h, key, signed in COLUMNS:
-                out.append(" " + _cell(row[key], signed), style="bold" if key in DERIVED else "")
+                text = " " + fixed(row[key], cell, signed=signed)
+                out.append(text, style="bold" if key in DERIVED else "")
         if shown < units:
             out.append("\n")
             out.append(self.t(_("… {k} more units (a taller terminal shows them)")
@@ -133,7 +141,7 @@ class InternalsView(KeyedStatic):
         ):
             out.append(self.t(line) + "\n")
         out.append("\n")
-        out.append(self.t(_("It does not apply here: ") + _(reason)), style="bold")
+        out.append(self.t(_("It does not apply here:") + " " + _(reason)), style="bold")
         out.append("\n")
         out.append(self.t(_("Try norm bn (or press N to cycle the normalization).")), style="dim")
         return out

@@ -207,8 +207,8 @@ class DriftPanel(LayerPanel):
         """A small p15/p50/p85 chart of one layer (braille lines; ASCII: shaded band)."""
         views = [layer.mini.get(name) for name in ("p15", "p50", "p85")]
         if any(v is None or not len(v) for v in views):
-            return [Text(" " * NAME_CELLS + "(no statistics yet)", style="dim")] + [
-                Text("") for _ in range(rows - 1)
+            return [Text(" " * NAME_CELLS + _("(no statistics yet)"), style="dim")] + [
+                Text("") for _r in range(rows - 1)
             ]
         if self.ascii:
             p15, p50, p85 = (v.mean[-width:].tolist() for v in views)  # type: ignore[union-attr]
@@ -221,8 +221,10 @@ class DriftPanel(LayerPanel):
             styled = []
             for line, who in zip(chart, owner, strict=True):
                 row = Text()
-                for (k, _), run in groupby(zip(who, line, strict=True), key=lambda t: (t[0], 0)):
-                    row.append("".join(ch for _, ch in run), style=colours.get(k, ""))
+                for (k, _zero), run in groupby(
+                    zip(who, line, strict=True), key=lambda t: (t[0], 0)
+                ):
+                    row.append("".join(ch for _w, ch in run), style=colours.get(k, ""))
                 styled.append(row)
         out = []
         for r, line in enumerate(styled):

@@ -39,7 +39,7 @@ class DecisionView(KeyedStatic):
             c, r = frame.decision["computed"]
             rows, cols = frame.decision["proba"].shape[:2]
             if (c, r) != (cols, rows):  # a big net: made coarser to keep the worker's budget
-                coarse = _(" · coarse {cols}×{rows}").format(cols=c, rows=r)
+                coarse = " · " + _("coarse {cols}×{rows}").format(cols=c, rows=r)
         step = _("step {n}").format(n=frame.step)
         set_border(self, title=self.t(f"{title} · {step}{coarse}"))
         if not self.changed((frame.step, self.content_size, frame.decision_error)):

@@ -27,7 +27,7 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         keys = Table.grid(padding=(0, 1))
         keys.add_column(style="bold", no_wrap=True)
-        keys.add_column()
+        keys.add_column(overflow="fold")  # ellipsis crops full lines (see legend.py)
         for k, what in help_rows():
             keys.add_row(k, what)
         vocab = Text()
@@ -49,6 +49,7 @@ class HelpScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         body = self.query_one("#help-body")
+        body.focus()  # so ↑ ↓ PgUp PgDn scroll it, as its frame says
         body.border_title = _("bntui · help")
         body.border_subtitle = _("↑ ↓ PgDn scroll · ? / Esc / Enter closes")
 
