@@ -99,7 +99,7 @@ def resume_script():  # -> Script
 
 def resume_runner(script, args: argparse.Namespace) -> Runner:
     """Replay the autosaved session to the step it reached; the app goes on live from there."""
-    from bntui.config import check_memory
+    from bntui.memory import check_memory
     from bntui.player import play_commands
     from bntui.session import Session
 

@@ -159,17 +159,22 @@ def test_record_refuses_an_existing_file_at_start_without_force(tmp_path):
 
 
 def test_a_huge_lesson_played_live_gets_a_capped_pace_not_an_error():
-    from bntui.cli.parser import UsageError
+    import argparse
+
+    from bntui.cli.parser import parse_speed
     from bntui.cli.replay import live_speed
 
-    assert live_speed(None, 10**9) == 1_000_000.0  # was: "--speed must be … 5.55556e+06"
-    assert live_speed(None, 3000) == pytest.approx(3000 / 180)
-    assert live_speed(None, 10) == 1.0
+    # no --speed (False): the lesson's own pace, capped (was: "--speed must be … 5.55556e+06")
+    assert live_speed(False, 10**9) == 1_000_000.0
+    assert live_speed(False, 3000) == pytest.approx(3000 / 180)
+    assert live_speed(False, 10) == 1.0
     assert live_speed(250.0, 10**9) == 250.0
-    with pytest.raises(UsageError, match="--speed must be a positive number"):
-        live_speed(5e6, 10)
-    with pytest.raises(UsageError):
-        live_speed(0.0, 10)
+    assert live_speed(None, 10**9) is None  # --speed max: unpaced
+    # a given --speed is checked when the flags are read: one line, exit 2
+    with pytest.raises(argparse.ArgumentTypeError, match="positive number of steps"):
+        parse_speed("5e6")
+    with pytest.raises(argparse.ArgumentTypeError):
+        parse_speed("0")
 
 
 @tmux_only
