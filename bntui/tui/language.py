@@ -15,6 +15,7 @@ from bntui import i18n
 from bntui.i18n import N_, _
 from bntui.tui.commandline import CommandLine
 from bntui.tui.keys import KEYS
+from bntui.tui.panels import Keyed
 from bntui.tui.panels.bars import StatusBar
 from bntui.tui.panels.charts import LOSS_TITLE
 from bntui.tui.render import asciify
@@ -50,6 +51,9 @@ def set_language(app: Any, lang: str) -> None:
     screen.query_one("#cmd", CommandLine).placeholder = _(PLACEHOLDER)
     for bar in screen.query(StatusBar):
         bar.forget()
+    for panel in screen.query("*"):  # every panel redraws its titles in the new language
+        if isinstance(panel, Keyed):
+            panel._key = None
     app.painter.forget()
     app.app_message = _("language: {lang}").format(lang=lang)
     app.pull()
