@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
+from bntui import i18n
 from bntui.config import Config
 from bntui.tui.app import BntuiApp
 
@@ -25,3 +26,10 @@ def make_app() -> Callable[..., BntuiApp]:
         return BntuiApp(config, threaded=False, **kwargs)
 
     return make
+
+
+@pytest.fixture
+def lang():
+    """Set the UI language for one test; English again afterwards."""
+    yield i18n.set_language
+    i18n.set_language("en")

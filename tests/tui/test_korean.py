@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from rich.cells import cell_len
-from rich.console import Console
+from screen_helpers import screen_text
 
 from bntui import i18n
 from bntui.config import Config
@@ -18,20 +17,6 @@ from bntui.tui.keys import KEYS
 
 SMALL = Config(samples=300, depth=3, width=16, seed=0)
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
-
-
-def screen_text(app: BntuiApp) -> str:
-    console = Console(width=app.size.width, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
-    update = app.screen._compositor.render_update(full=True, simplify=True)
-    console.print(update)
-    return console.export_text()
-
-
-@pytest.fixture
-def lang():
-    """Set the UI language for one test; English again afterwards."""
-    yield i18n.set_language
-    i18n.set_language("en")
 
 
 async def test_english_screens_have_no_hangul(lang) -> None:

@@ -8,8 +8,8 @@ import re
 import pytest
 from rich.cells import cell_len
 from rich.console import Console
+from screen_helpers import screen_text
 
-from bntui import i18n
 from bntui.config import Config
 from bntui.i18n.ko import KO
 from bntui.tui.app import BntuiApp
@@ -19,19 +19,6 @@ from bntui.tui.screens.legend import LEGEND, legend_table
 SMALL = Config(samples=300, depth=3, width=16, seed=0)
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?(?:e-?\d+)?")
-
-
-def screen_text(app: BntuiApp) -> str:
-    console = Console(width=app.size.width, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
-    update = app.screen._compositor.render_update(full=True, simplify=True)
-    console.print(update)
-    return console.export_text()
-
-
-@pytest.fixture
-def lang():
-    yield i18n.set_language
-    i18n.set_language("en")
 
 
 async def test_korean_legend_at_80x24(lang) -> None:

@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-from rich.console import Console
+from screen_helpers import screen_text
 
 from bntui.config import Config
 from bntui.tui.app import BntuiApp
 from bntui.tui.render import ASCII_TEXT, asciify, band_rows, braille_lines
 
 SMALL = Config(samples=300, depth=3, width=16, seed=0)
-
-
-def screen_text(app: BntuiApp) -> str:
-    """The whole screen as plain text, the way export_screenshot composes it."""
-    console = Console(width=app.size.width, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
-    update = app.screen._compositor.render_update(full=True, simplify=True)
-    console.print(update)
-    return console.export_text()
 
 
 async def test_ascii_screens_are_seven_bit() -> None:
