@@ -34,8 +34,8 @@ ICS_EVERY, SMOOTH_EVERY = 10, 50
 
 
 def sides(key: str) -> dict[str, object]:
-    from bntui.session import Session
-    from bntui.twins import MeasuredSession, Twins
+    from bntui.training.session import Session
+    from bntui.training.twins import MeasuredSession, Twins
 
     config = net_config(NETS[key], eval_every=NO_EVAL)
     return {
@@ -100,8 +100,8 @@ def run(nets: list[str], repeats: int, seconds: float) -> list[dict[str, object]
 def measure(seeds: range, steps: int, every: int, **fields: object) -> list[dict[str, object]]:
     """BN vs plain twins per seed: ICS (l2, cos) per Linear layer averaged over the logged
     steps, and beta-smoothness / gradient predictiveness (mean and max over the log)."""
-    from bntui.config import Config
-    from bntui.twins import Twins
+    from bntui.training.config import Config
+    from bntui.training.twins import Twins
 
     out = []
     for seed in seeds:

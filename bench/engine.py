@@ -96,7 +96,7 @@ _WIDE: WideData | None = None
 
 def net_config(net: Net, **changes: Any):
     """The Config of a benchmark net (with changes, e.g. bn=False)."""
-    from bntui.config import Config
+    from bntui.training.config import Config
 
     global _WIDE
     fields = dict(net.fields)
@@ -116,7 +116,7 @@ def cleanup() -> None:
 
 
 def make_session(net: Net, **changes: Any):
-    from bntui.session import Session
+    from bntui.training.session import Session
 
     return Session(net_config(net, **changes))
 
@@ -277,7 +277,7 @@ def part_engine(nets: list[str], repeats: int, seconds: float) -> list[Row]:
 
 def part_stats(nets: list[str], repeats: int, seconds: float) -> list[Row]:
     """Throughput with statistics at the default stride vs none (BN on), and at stride 1."""
-    from bntui.config import Config
+    from bntui.training.config import Config
 
     stride = Config().stats_every
     cases = []
@@ -346,7 +346,7 @@ def part_stats(nets: list[str], repeats: int, seconds: float) -> list[Row]:
 
 def rss_child(steps: int) -> dict[str, Any]:
     """In a fresh process: RSS after the first step and after ``steps`` headless steps."""
-    from bntui.session import Session
+    from bntui.training.session import Session
 
     with _blas1():
         s = Session(net_config(NETS["a"]))

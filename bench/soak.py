@@ -46,8 +46,8 @@ def cpu_seconds(pid: int) -> float:
 
 
 def soak_headless(steps: int, every: int, max_growth: float) -> int:
-    from bntui.config import Config
-    from bntui.session import Session
+    from bntui.training.config import Config
+    from bntui.training.session import Session
 
     config = Config(samples=200, depth=2, width=8, batch_size=16, steps=steps, seed=0)
     s = Session(config)

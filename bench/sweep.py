@@ -24,10 +24,10 @@ from pathlib import Path
 
 import numpy as np
 
-from bntui.config import Config
-from bntui.experiments.report import chart, table
 from bntui.experiments.space import parse_param
-from bntui.experiments.sweep import plan, run_sweep
+from bntui.experiments.sweeping import plan, run_sweep
+from bntui.experiments.tables import chart, table
+from bntui.training.config import Config
 
 DEBIAN_FASHION = Path("/usr/share/datasets/fashion-mnist")
 SCALES = ",".join(f"std:{s:.4g}" for s in np.logspace(0, -4, 16))

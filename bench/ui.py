@@ -237,7 +237,7 @@ def part_pty(parts: set[int], quick: bool, repeats: int) -> list[Row]:
 
 
 async def _tui_rate(fps: float, warm: float, seconds: float) -> float:
-    from bntui.config import Config
+    from bntui.training.config import Config
     from bntui.tui.app import BntuiApp
 
     app = BntuiApp(Config(), fps=fps)
@@ -256,8 +256,8 @@ def _headless_rate(seconds: float) -> float:
     """The headless engine: the same default config, Session.step in a loop."""
     from threadpoolctl import threadpool_limits
 
-    from bntui.config import Config
-    from bntui.session import Session
+    from bntui.training.config import Config
+    from bntui.training.session import Session
 
     s = Session(Config())
     with threadpool_limits(limits=1, user_api="blas"):
@@ -318,7 +318,7 @@ def _fill_history(session: Any, steps: int) -> None:
     """Give ``session`` the history of ``steps`` training steps (records shaped like real
     ones: loss/acc/lr every step, validation every eval_every, layer stats every
     stats_every), without training them."""
-    from bntui.metrics import History
+    from bntui.training.metrics import History
 
     c = session.config
     template = session.last_record["layers"]
@@ -336,9 +336,9 @@ def _fill_history(session: Any, steps: int) -> None:
 
 
 async def _redraw_times(steps_list: list[int], reps: int) -> dict[int, list[float]]:
-    from bntui.config import Config
-    from bntui.frame import build_frame
-    from bntui.session import Session
+    from bntui.live.frame import build_frame
+    from bntui.training.config import Config
+    from bntui.training.session import Session
     from bntui.tui.app import BntuiApp
     from bntui.tui.panels.charts import LossChart
 

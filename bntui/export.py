@@ -24,7 +24,7 @@ from typing import Any, Self
 import numpy as np
 
 from bntui.errors import BntuiError
-from bntui.metrics import layer_metric
+from bntui.training.metrics import layer_metric
 
 
 class ExportError(BntuiError, OSError):

@@ -47,8 +47,8 @@ SHOTS = (
 
 async def render(shot: Shot, quick: bool) -> str:
     """The app as it looks after ``shot.steps`` steps, as SVG text."""
-    from bntui.config import Config
     from bntui.replay.script import load_script
+    from bntui.training.config import Config
     from bntui.tui.app import BntuiApp
 
     steps = min(shot.steps, 20) if quick else shot.steps

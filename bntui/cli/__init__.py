@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         return dispatch(args)
     except KeyboardInterrupt as exc:
-        from bntui.signals import exit_status
+        from bntui.cli.signals import exit_status
 
         print("bntui: interrupted", file=sys.stderr)
         return exit_status(exc)
@@ -57,7 +57,7 @@ def report(exc: Exception) -> int:
 def dispatch(args: argparse.Namespace) -> int:
     """Run the subcommand (imported on use: ``bntui run`` never loads Textual)."""
     from bntui import i18n
-    from bntui.signals import interrupts
+    from bntui.cli.signals import interrupts
 
     # before any app or table is built: every later _() speaks this language
     i18n.set_language(getattr(args, "lang", None) or i18n.default_language())
@@ -72,11 +72,11 @@ def dispatch(args: argparse.Namespace) -> int:
         with interrupts():
             return cmd_data(args)
     if args.cmd in ("sweep", "verify"):
-        from bntui.experiments import cli as experiments_cli
+        from bntui.cli import sweep as experiments_cli
 
         return experiments_cli.dispatch(args, config_from_args=config_from_args)
     if args.cmd == "serve":
-        from bntui import serve
+        from bntui.cli import serve
 
         return serve.run(args, parse=build_parser().parse_args, config=check_served)
     if args.cmd in ("replay", "demos"):
@@ -106,7 +106,7 @@ def entry() -> None:
     """
     import os
 
-    from bntui.signals import received
+    from bntui.cli.signals import received
 
     status = main()
     live = sys.modules.get("bntui.cli.tui")  # the live app ran: its files are saved, and

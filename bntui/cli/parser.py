@@ -11,9 +11,9 @@ import textwrap
 from dataclasses import fields
 from typing import NoReturn
 
-from bntui.about import version_text
-from bntui.config import Config, field_type, load_config
+from bntui.cli.about import version_text
 from bntui.errors import BntuiError
+from bntui.training.config import Config, field_type, load_config
 
 EXAMPLES = """\
 examples:
@@ -98,14 +98,14 @@ def config_from_args(args: argparse.Namespace) -> Config:
     length = {"steps", "epochs"} & given.keys()  # a flag's run length replaces the file's
     values = {k: v for k, v in base.to_dict().items() if not length or k not in ("steps", "epochs")}
     values |= given
-    from bntui.memory import check_memory
+    from bntui.training.memory import check_memory
 
     return check_memory(Config.from_dict(values, where="command line"))
 
 
 def parse_do(items: list[str] | None) -> list[tuple[int, str]]:
     """``--do 500:"bn on"`` → [(500, "bn on")], checked and sorted by step."""
-    from bntui.commands import parse
+    from bntui.training.commands import parse
 
     out = []
     for item in items or []:
@@ -209,8 +209,8 @@ def build_parser() -> Parser:
     )
 
     add_replay_parsers(sub)
-    from bntui import serve
-    from bntui.experiments import cli as experiments_cli
+    from bntui.cli import serve
+    from bntui.cli import sweep as experiments_cli
 
     experiments_cli.add_parsers(sub, add_config_flags=add_config_flags)
     serve.add_parser(sub)

@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING
 from bntui.cli.parser import LIVE_MINUTES, UsageError, given_flags
 from bntui.cli.run import model_arrays
 from bntui.cli.tui import run_live
-from bntui.config import Config
 from bntui.i18n import N_, _, localized
-from bntui.pair import Pair
+from bntui.live.runner import Runner
 from bntui.replay.script import Script, ScriptEvent
-from bntui.runner import Runner
-from bntui.session import Session
+from bntui.training.config import Config
+from bntui.training.pair import Pair
+from bntui.training.session import Session
 
 if TYPE_CHECKING:
     from bntui.replay.slides import Slide
@@ -62,8 +62,8 @@ def script_with_overrides(args: argparse.Namespace) -> tuple[Script, int | None]
     """Load SCRIPT and apply ``--config FILE`` and config flags; returns (script, step cap)."""
     import dataclasses
 
-    from bntui.config import load_toml
     from bntui.replay.script import load_script
+    from bntui.training.config import load_toml
 
     script = load_script(args.script)
     given = given_flags(args)
@@ -77,12 +77,12 @@ def script_with_overrides(args: argparse.Namespace) -> tuple[Script, int | None]
     if values != script.config.to_dict():
         config = Config.from_dict(values, where="command line")
         script = dataclasses.replace(script, config=config)
-    from bntui.memory import check_memory
+    from bntui.training.memory import check_memory
 
     check_memory(script.config)
     steps = None
     if cap is not None:
-        from bntui.config import coerce
+        from bntui.training.config import coerce
 
         steps = coerce("steps", cap)
         if steps < 0:
@@ -98,7 +98,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
                 raise UsageError(f"{name} needs --headless (live replays write no files yet)")
     script, steps = script_with_overrides(args)
     if args.headless:
-        from bntui.signals import interrupts
+        from bntui.cli.signals import interrupts
 
         with interrupts():  # SIGTERM/SIGHUP: the ctrl+c path
             return replay_headless(args, script, steps)
@@ -108,7 +108,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 def replay_headless(args: argparse.Namespace, script: Script, steps: int | None) -> int:
     from bntui.export import ExportError, check_target, open_metrics, save_model
     from bntui.replay.headless import run_script
-    from bntui.replay.report import write_outputs
+    from bntui.replay.lesson_report import write_outputs
 
     # refuse to overwrite before training, not after
     out = Path(args.out) if args.out else None
@@ -172,7 +172,7 @@ def print_result(result, elapsed: float, *, out: Path | None, quiet: bool) -> No
     from rich.markup import escape
     from rich.table import Table
 
-    from bntui.replay.report import _fmt
+    from bntui.replay.lesson_report import _fmt
 
     console = Console()
     n = result.session.step_count

@@ -6,21 +6,21 @@ import argparse
 import time
 from typing import Any
 
-from bntui.changes import Tracker, history_stats
 from bntui.cli.parser import config_from_args, parse_do
-from bntui.config import Config
 from bntui.export import MetricsWriter
-from bntui.frame import norm_label
 from bntui.i18n import _
-from bntui.metrics import LAYER_KEYS, layer_metric
-from bntui.pair import Pair
-from bntui.player import Schedule, play
-from bntui.session import DIVERGED_HINT, Session
+from bntui.live.changes import Tracker, history_stats
+from bntui.live.frame import norm_label
+from bntui.training.config import Config
+from bntui.training.metrics import LAYER_KEYS, layer_metric
+from bntui.training.pair import Pair
+from bntui.training.player import Schedule, play
+from bntui.training.session import DIVERGED_HINT, Session
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from bntui.export import check_target, open_metrics, save_model
-    from bntui.player import one_blas_thread
+    from bntui.training.player import one_blas_thread
 
     config = config_from_args(args)
     schedule = parse_do(args.do)
@@ -44,7 +44,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if pair.twin is not None:
         print_twin(pair)
     print_changes(watch)
-    from bntui.signals import exit_status
+    from bntui.cli.signals import exit_status
 
     return exit_status() if interrupted else 0  # 128 + the signal (ctrl+c: 130)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from bntui.cli.parser import UsageError, check_fps, config_from_args
 from bntui.i18n import _
-from bntui.runner import Runner
+from bntui.live.runner import Runner
 
 PREVIOUS_NAME = "previous-session.toml"
 LIVE_RAN = False  # set once the app has run (``bntui.cli.entry`` then skips teardown)
@@ -20,8 +20,8 @@ HEADLESS_HINT = "use `bntui run` for headless runs"
 
 def require_terminal(hint: str = HEADLESS_HINT) -> None:
     """Refuse to start the live view without a usable terminal (piped, TERM=dumb);
-    textual-serve's web driver on pipes is fine (``bntui.terminal``)."""
-    from bntui import terminal
+    textual-serve's web driver on pipes is fine (``bntui.cli.terminal``)."""
+    from bntui.cli import terminal
 
     try:
         terminal.require_terminal()
@@ -99,9 +99,9 @@ def resume_script():  # -> Script
 
 def resume_runner(script, args: argparse.Namespace) -> Runner:
     """Replay the autosaved session to the step it reached; the app goes on live from there."""
-    from bntui.memory import check_memory
-    from bntui.player import play_commands
-    from bntui.session import Session
+    from bntui.training.memory import check_memory
+    from bntui.training.player import play_commands
+    from bntui.training.session import Session
 
     check_memory(script.config)
     session = Session(script.config)

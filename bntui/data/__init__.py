@@ -7,8 +7,8 @@
 """
 
 from bntui.data import download, idx, synthetic, tabular
+from bntui.data.data_error import DataError
 from bntui.data.dataset import Dataset, load_dataset
-from bntui.data.errors import DataError
 from bntui.data.idx import load_idx_dir, read_idx, write_idx
 from bntui.data.tabular import load_csv
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bntui.data.errors import DataError
+from bntui.data.data_error import DataError
 from bntui.data.tabular import MAX_CLASSES
 
 

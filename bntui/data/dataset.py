@@ -12,8 +12,8 @@ from typing import Protocol
 import numpy as np
 
 from bntui.data.arrays import _apply, _floats, _input_notes, _label_map
+from bntui.data.data_error import DataError
 from bntui.data.download import CHECKSUMS, locate
-from bntui.data.errors import DataError
 from bntui.data.idx import load_idx_dir
 from bntui.data.npz import check_npz_header
 from bntui.data.split import (  # noqa: F401 (split_indices re-exported)
@@ -29,7 +29,7 @@ from bntui.errors import stat_input
 
 
 class DataSpec(Protocol):
-    """What ``load_dataset`` reads (a ``bntui.config.Config`` has all of it)."""
+    """What ``load_dataset`` reads (a ``bntui.training.config.Config`` has all of it)."""
 
     dataset: str
     data: str | None

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import platformdirs
 
-from bntui.data.errors import DataError
+from bntui.data.data_error import DataError
 
 Progress = Callable[[str], None]
 """``progress(line)``: one human line per event (a file found, started, a quarter done,

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bntui.data.errors import DataError
+from bntui.data.data_error import DataError
 from bntui.errors import stat_input
 
 _TYPES: dict[int, np.dtype] = {

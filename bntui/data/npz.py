@@ -11,7 +11,7 @@ import zipfile
 
 import numpy as np
 
-from bntui.data.errors import DataError
+from bntui.data.data_error import DataError
 
 MAX_NPZ_BYTES = 1 << 30
 """Largest array read from an .npz (1 GiB), checked from its header before reading."""

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from bntui.data.errors import DataError
+from bntui.data.data_error import DataError
 
 IdxReader = Callable[[Path], tuple]
 """``read_idx(directory) -> (x, y, x_test, y_test)``, like ``load_idx_dir``."""

@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from bntui.data.errors import DataError
+from bntui.data.data_error import DataError
 
 Generator = Callable[[int, int, float, np.random.Generator], tuple[np.ndarray, np.ndarray]]
 

@@ -34,7 +34,7 @@ from bntui.data.columns import (
     fmt,
     plural,
 )
-from bntui.data.errors import DataError
+from bntui.data.data_error import DataError
 from bntui.errors import decode_utf8, read_input
 from bntui.safety import clean_text
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from bntui.config import Config, ConfigError, coerce, field_type
 from bntui.errors import BntuiError
+from bntui.training.config import Config, ConfigError, coerce, field_type
 
 DISTRIBUTIONS = ("loguniform", "uniform", "choice")
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from html import escape
 from typing import Any
 
-from bntui.experiments.report import DASHES, PALETTE, series
+from bntui.experiments.tables import DASHES, PALETTE, series
 
 W, H = 760, 440
 LEFT, RIGHT, TOP, BOTTOM = 70, 220, 40, 60

@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from bntui.config import Config
 from bntui.data.cache import DatasetCache
+from bntui.training.config import Config
 
 CACHE = DatasetCache()
 """This process's datasets, shared by its trials (each worker process has its own)."""
@@ -31,7 +31,7 @@ def train_eval_accuracy(session: Any) -> float:
 
 
 def run_trial(spec: dict[str, Any]) -> dict[str, Any]:
-    """Train one configuration and return its row (see ``bntui.experiments.sweep``).
+    """Train one configuration and return its row (see ``bntui.experiments.sweeping``).
 
     ``spec``: ``trial`` (id), ``params`` (what the sweep varied), ``config`` (the whole
     Config as a dict) and optionally ``measure``: ``target_acc`` (steps until the val
@@ -40,7 +40,7 @@ def run_trial(spec: dict[str, Any]) -> dict[str, Any]:
     the end, Santurkar et al. Def. 2.1, on the first ``ics`` training samples),
     ``train_tail`` (mean train-mode batch accuracy of the last ``train_tail`` steps).
     """
-    from bntui.session import Session
+    from bntui.training.session import Session
 
     started = time.perf_counter()
     measure = spec.get("measure") or {}

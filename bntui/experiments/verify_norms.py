@@ -1,7 +1,7 @@
 """``bntui verify`` claims about BN's successors (issue 16): BN's batch dependence
 (Wu & He 2018, Group Normalization, fig. 1) and noisy BN (Santurkar et al. 2018, §2.1).
 
-Same machinery as ``bntui.experiments.verify``: per-seed numbers, a paired verdict from
+Same machinery as ``bntui.experiments.verification``: per-seed numbers, a paired verdict from
 ``stats.verdict``; nothing here knows the answer in advance.
 """
 
@@ -12,9 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from bntui.config import Config
 from bntui.experiments.stats import mean_std
-from bntui.experiments.verify import Claim, _base, _spec
+from bntui.experiments.verification import Claim, _base, _spec
+from bntui.training.config import Config
 
 BATCH_NORMS_COMPARED = ("bn", "brn", "gn", "ln", "none")
 FULL_BATCHES = (2, 4, 8, 16, 32, 64, 128)

@@ -9,7 +9,6 @@ calling ``functional``), ``network`` (the MLP) with ``edits`` (structural change
 packed parameters, pinned equal to the textbook by tests). Names: ``names``.
 """
 
-from bntui.nn.errors import NNError
 from bntui.nn.functional import (
     batchnorm_backward,
     batchnorm_backward_staged,
@@ -36,7 +35,8 @@ from bntui.nn.layers import (
 )
 from bntui.nn.names import NORM_NAMES
 from bntui.nn.network import MLP, Block
-from bntui.nn.norms import (
+from bntui.nn.nn_error import NNError
+from bntui.nn.norm_layers import (
     BatchRenorm1d,
     GroupNorm,
     LayerNorm,

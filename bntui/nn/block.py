@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from bntui.nn.layers import BatchNorm1d, Dropout, Linear, Parameter
-from bntui.nn.norms import Norm
+from bntui.nn.norm_layers import Norm
 
 
 class Block:

@@ -38,8 +38,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bntui.nn.errors import NNError
 from bntui.nn.functional import softmax_cross_entropy
+from bntui.nn.nn_error import NNError
 
 ETAS = (0.05, 0.1, 0.2, 0.4)
 

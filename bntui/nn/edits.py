@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from bntui.nn.checks import check_bn_momentum, check_int, check_position
-from bntui.nn.errors import NNError
 from bntui.nn.init import init_std
 from bntui.nn.layers import Dropout, Linear, Parameter, check_dtype, make_activation
+from bntui.nn.nn_error import NNError
+from bntui.nn.validate import check_bn_momentum, check_int, check_position
 
 
 class MLPEdits:

@@ -16,8 +16,8 @@ import operator
 
 import numpy as np
 
-from bntui.nn.errors import NNError
 from bntui.nn.layers import BatchNorm1d, Linear, Parameter, _check_input
+from bntui.nn.nn_error import NNError
 
 _ONES: dict[tuple[int, np.dtype], np.ndarray] = {}
 

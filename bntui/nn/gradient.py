@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from bntui.nn.errors import NNError
+from bntui.nn.nn_error import NNError
 
 
 def numerical_gradient(f: Callable[[], float], x: np.ndarray, h: float = 1e-5) -> np.ndarray:

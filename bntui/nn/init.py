@@ -6,8 +6,8 @@ import math
 
 import numpy as np
 
-from bntui.nn.errors import NNError
 from bntui.nn.layers import check_dtype
+from bntui.nn.nn_error import NNError
 
 
 def parse_init(spec: str) -> tuple[str, float | None]:

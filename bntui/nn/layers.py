@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from bntui.nn import functional as F
-from bntui.nn.activations import (  # noqa: F401 (re-exported: the layers of the net)
+from bntui.nn.activation_layers import (  # noqa: F401 (re-exported: the layers of the net)
     ACTIVATIONS,
     ELU,
     GELU,
@@ -23,8 +23,8 @@ from bntui.nn.activations import (  # noqa: F401 (re-exported: the layers of the
     Tanh,
     make_activation,
 )
-from bntui.nn.errors import NNError
 from bntui.nn.names import DROPOUT_STYLES
+from bntui.nn.nn_error import NNError
 
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 

@@ -21,14 +21,7 @@ import numpy as np
 
 from bntui.nn import functional as _F
 from bntui.nn.block import Block
-from bntui.nn.checks import (
-    check_bn_momentum,
-    check_int,
-    check_penalty,
-    check_position,
-)
 from bntui.nn.edits import MLPEdits
-from bntui.nn.errors import NNError
 from bntui.nn.fast import FastLinear, PackedParameters
 from bntui.nn.functional import softmax, softmax_cross_entropy
 from bntui.nn.init import init_std, init_weight
@@ -41,7 +34,14 @@ from bntui.nn.layers import (
     make_activation,
 )
 from bntui.nn.names import BATCH_NORMS, BN_POSITIONS  # noqa: F401 (BN_POSITIONS re-exported)
-from bntui.nn.norms import Norm, make_norm, parse_norm
+from bntui.nn.nn_error import NNError
+from bntui.nn.norm_layers import Norm, make_norm, parse_norm
+from bntui.nn.validate import (
+    check_bn_momentum,
+    check_int,
+    check_penalty,
+    check_position,
+)
 
 
 class MLP(MLPEdits):

@@ -12,10 +12,10 @@ import weakref
 
 import numpy as np
 
-from bntui.nn.errors import NNError
 from bntui.nn.fast import PackedParameters
 from bntui.nn.layers import Parameter
 from bntui.nn.names import OPTIMIZER_NAMES
+from bntui.nn.nn_error import NNError
 
 
 def _check_lr(lr: float) -> float:

@@ -15,12 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bntui.commands import CommandError
-from bntui.config import Config
-from bntui.frame import norm_label
-from bntui.metrics import layer_metric
-from bntui.pair import Pair
-from bntui.player import DONE, Schedule, one_blas_thread, play
+from bntui.live.frame import norm_label
 from bntui.replay.script import Check, Script, ScriptError, ScriptEvent
 from bntui.replay.slides import SlideTimer
 from bntui.replay.window import (
@@ -30,7 +25,12 @@ from bntui.replay.window import (
     metric_of,
     twin_entry,
 )
-from bntui.session import Session
+from bntui.training.commands import CommandError
+from bntui.training.config import Config
+from bntui.training.metrics import layer_metric
+from bntui.training.pair import Pair
+from bntui.training.player import DONE, Schedule, one_blas_thread, play
+from bntui.training.session import Session
 
 FIGURE_METRICS = ("loss", "acc", "val_loss", "val_acc")
 
@@ -189,7 +189,7 @@ def run_script(
 ) -> ReplayResult:
     """Train the script's lesson headless (``steps`` caps it) and measure every check.
 
-    Played by ``bntui.player.play``: each event at its step boundary, the last step's too.
+    Played by ``bntui.training.player.play``: each event at its step boundary, the last step's too.
     ``keep_records=False`` keeps only the records the checks need (flat memory): the
     caller then streams the rest through ``on_record``. ``on_slide``: see SlideTimer."""
     pair = Pair(script.config)  # compare mode (config.compare): Twins

@@ -15,8 +15,8 @@ from typing import Any, Protocol
 
 import tomli_w
 
-from bntui.config import Config
 from bntui.export import write_text
+from bntui.training.config import Config
 
 
 class Recordable(Protocol):

@@ -32,10 +32,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from bntui.commands import DISPLAY_VERBS, CommandError, parse
-from bntui.config import Config, ConfigError, check_nesting
 from bntui.errors import decode_utf8, read_input
-from bntui.replay.checks import (  # noqa: F401  (re-exported: the script's vocabulary)
+from bntui.replay.expect import (  # noqa: F401  (re-exported: the script's vocabulary)
     OPERATORS,
     RECORD_METRICS,
     Check,
@@ -44,6 +42,8 @@ from bntui.replay.checks import (  # noqa: F401  (re-exported: the script's voca
     parse_check,
 )
 from bntui.safety import check_file_name, clean_text
+from bntui.training.commands import DISPLAY_VERBS, CommandError, parse
+from bntui.training.config import Config, ConfigError, check_nesting
 
 
 class ScriptError(ConfigError):

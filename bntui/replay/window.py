@@ -137,7 +137,7 @@ class RecordWindow:
 def lesson_metrics(script: Any, max_depth: int | None = None) -> list[str]:
     """The metrics a lesson's checks and figures measure (grad norms of every layer)."""
     if max_depth is None:
-        from bntui.config import MAX_DEPTH
+        from bntui.training.config import MAX_DEPTH
 
         max_depth = MAX_DEPTH
     names = ["loss", "acc", "val_loss", "val_acc"]

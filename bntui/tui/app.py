@@ -20,10 +20,10 @@ from textual.containers import Grid
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, Input, Static
 
-from bntui.config import Config
-from bntui.frame import Frame, Needs
 from bntui.i18n import _
-from bntui.runner import Runner
+from bntui.live.frame import Frame, Needs
+from bntui.live.runner import Runner
+from bntui.training.config import Config
 from bntui.tui import files, language, lifecycle
 from bntui.tui.commandline import BntuiCommands, CommandLine, SafeCommandPalette, submitted
 from bntui.tui.keys import bindings
@@ -32,8 +32,8 @@ from bntui.tui.painter import WIDE, Painter
 from bntui.tui.panels.bars import StatusBar, TextBar
 from bntui.tui.panels.charts import LOSS_TITLE, BandsChart, LossChart
 from bntui.tui.panels.diag import DiagView
-from bntui.tui.panels.internals import InternalsView
-from bntui.tui.panels.layers import DriftPanel, GradPanel
+from bntui.tui.panels.internals_view import InternalsView
+from bntui.tui.panels.layer_rows import DriftPanel, GradPanel
 from bntui.tui.panels.views import DecisionView, EventLog, HistogramView
 from bntui.tui.render import asciify, fmt_pace
 from bntui.tui.screens.help import HelpScreen

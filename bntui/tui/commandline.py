@@ -12,7 +12,7 @@ from textual.command import CommandList, CommandPalette, DiscoveryHit, Hit, Hits
 from textual.css.query import NoMatches
 from textual.widgets import Input
 
-from bntui.commands import CommandError, parse
+from bntui.training.commands import CommandError, parse
 from bntui.tui.keys import palette_entries
 
 

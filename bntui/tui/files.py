@@ -7,10 +7,10 @@ from pathlib import Path
 
 from textual.app import App
 
-from bntui.frame import Needs
 from bntui.i18n import _
+from bntui.live.frame import Needs
+from bntui.live.runner import Runner
 from bntui.replay.recorder import script_toml, write_script
-from bntui.runner import Runner
 from bntui.svgfonts import cjk_svg
 from bntui.tui.web import in_browser, offer_download
 

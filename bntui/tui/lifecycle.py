@@ -23,10 +23,10 @@ from typing import Any, Protocol
 
 import platformdirs
 
-from bntui.frame import Needs
 from bntui.i18n import _
+from bntui.live.frame import Needs
+from bntui.live.runner import Runner
 from bntui.replay.recorder import write_script
-from bntui.runner import Runner
 
 
 class SignalTarget(Protocol):

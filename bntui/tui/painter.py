@@ -14,15 +14,15 @@ from typing import Any, Protocol
 from textual.geometry import Size
 from textual.screen import Screen
 
-from bntui.frame import RUNNING, Frame, Needs
 from bntui.i18n import N_, _, localized
-from bntui.runner import Runner
+from bntui.live.frame import RUNNING, Frame, Needs
+from bntui.live.runner import Runner
 from bntui.tui.keys import with_keys
 from bntui.tui.panels.bars import StatusBar, TextBar
 from bntui.tui.panels.charts import BandsChart, LossChart
 from bntui.tui.panels.diag import DiagView
-from bntui.tui.panels.internals import InternalsView
-from bntui.tui.panels.layers import DriftPanel, GradPanel
+from bntui.tui.panels.internals_view import InternalsView
+from bntui.tui.panels.layer_rows import DriftPanel, GradPanel
 from bntui.tui.panels.views import DecisionView, EventLog, HistogramView
 from bntui.tui.render import asciify
 

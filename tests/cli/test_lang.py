@@ -68,7 +68,7 @@ def test_unknown_language_is_a_usage_error(capsys):
 
 
 def test_engine_hints_are_translated_at_display():
-    from bntui.session import DIVERGED_HINT
+    from bntui.training.session import DIVERGED_HINT
     from bntui.tui.keys import with_keys
 
     i18n.set_language("ko")
@@ -83,10 +83,10 @@ def test_engine_hints_are_translated_at_display():
 
 
 def test_lang_is_a_display_setting_not_a_lesson_step():
-    from bntui.commands import CommandError, parse
-    from bntui.config import Config
     from bntui.replay.script import ScriptError, parse_script
-    from bntui.session import Session
+    from bntui.training.commands import CommandError, parse
+    from bntui.training.config import Config
+    from bntui.training.session import Session
 
     assert str(parse("lang ko")) == "lang ko"
     with pytest.raises(CommandError, match="expected one of en, ko"):

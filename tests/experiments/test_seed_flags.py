@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from bntui.cli import main
-from bntui.config import Config, ConfigError
-from bntui.session import Session
+from bntui.training.config import Config, ConfigError
+from bntui.training.session import Session
 
 
 def weights(s):

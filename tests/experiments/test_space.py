@@ -2,7 +2,6 @@
 
 import pytest
 
-from bntui.config import Config
 from bntui.experiments.space import (
     SweepError,
     make_config,
@@ -11,7 +10,8 @@ from bntui.experiments.space import (
     points,
     trial_id,
 )
-from bntui.experiments.sweep import plan
+from bntui.experiments.sweeping import plan
+from bntui.training.config import Config
 
 
 def test_param_values_take_the_settings_type():

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from bntui.cli import main
-from bntui.experiments.report import chart, table
 from bntui.experiments.svg import figure
+from bntui.experiments.tables import chart, table
 
 GRID = ["--param", "init=std:1,std:0.1", "--param", "bn=on,off", "--seeds", "2", "--steps", "200"]
 

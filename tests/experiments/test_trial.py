@@ -3,14 +3,14 @@
 import numpy as np
 import pytest
 
-from bntui.config import Config
 from bntui.data import load_dataset
 from bntui.data.cache import DatasetCache
 from bntui.experiments.space import trial_id
 from bntui.experiments.trial import run_trial, train_eval_accuracy
 from bntui.nn import MLP
 from bntui.nn.diagnostics import ics
-from bntui.session import Session
+from bntui.training.config import Config
+from bntui.training.session import Session
 
 
 def spec(config, measure=None):

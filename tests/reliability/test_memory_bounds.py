@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from rel_helpers import bntui, env_for, one_error_line
 
-from bntui.config import Config, ConfigError
 from bntui.replay.headless import measure
+from bntui.training.config import Config, ConfigError
 
 
 def _rss_mib(pid: int) -> float:
@@ -124,7 +124,7 @@ def test_documented_maximums_combined_are_refused_with_an_estimate(tmp_path: Pat
 
 
 def test_memory_estimate_is_checked_against_the_limit() -> None:
-    from bntui.memory import check_memory, memory_estimate
+    from bntui.training.memory import check_memory, memory_estimate
 
     small = Config()
     big = Config(samples=1_000_000, width=1024, depth=32, batch_size=65536)

@@ -7,10 +7,10 @@ import math
 import numpy as np
 import pytest
 
-from bntui.config import Config
+from bntui.live.runner import DIVERGED, PAUSED, Runner
 from bntui.nn.functional import batchnorm_backward, batchnorm_forward, softmax_cross_entropy
-from bntui.runner import DIVERGED, PAUSED, Runner
-from bntui.session import BN_BATCH_ONE_HINT, DIVERGED_HINT, Session
+from bntui.training.config import Config
+from bntui.training.session import BN_BATCH_ONE_HINT, DIVERGED_HINT, Session
 
 TINY = Config(samples=200, depth=2, width=16, batch_size=16, eval_every=5, stats_every=1)
 

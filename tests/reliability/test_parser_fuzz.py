@@ -14,9 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bntui.cli import UsageError, build_parser, config_from_args
-from bntui.commands import VOCABULARY, Command, CommandError, parse
-from bntui.config import CONFIG_DEFAULTS, Config, ConfigError
 from bntui.replay.script import EVENT_KEYS, TOP_KEYS, Script, ScriptError, parse_script
+from bntui.training.commands import VOCABULARY, Command, CommandError, parse
+from bntui.training.config import CONFIG_DEFAULTS, Config, ConfigError
 
 PROFILE = settings(settings.get_profile("bntui-reliability"), max_examples=400)
 

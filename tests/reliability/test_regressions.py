@@ -6,10 +6,10 @@ import errno
 
 import pytest
 
-from bntui.commands import CommandError
-from bntui.config import Config
 from bntui.export import AtomicWriter, ExportError
-from bntui.session import Session
+from bntui.training.commands import CommandError
+from bntui.training.config import Config
+from bntui.training.session import Session
 
 TINY = Config(samples=200, depth=2, width=8, batch_size=16)
 

@@ -16,12 +16,12 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bntui.commands import VOCABULARY, CommandError
-from bntui.config import ACTIVATIONS, OPTIMIZERS, Config
 from bntui.export import dumps_record
 from bntui.nn.names import BATCH_NORMS
-from bntui.nn.norms import parse_norm
-from bntui.session import Session
+from bntui.nn.norm_layers import parse_norm
+from bntui.training.commands import VOCABULARY, CommandError
+from bntui.training.config import ACTIVATIONS, OPTIMIZERS, Config
+from bntui.training.session import Session
 
 PROFILE = settings(settings.get_profile("bntui-reliability"), max_examples=300)
 

@@ -13,8 +13,8 @@ import time
 
 from textual import events
 
-from bntui.config import Config
-from bntui.frame import Needs
+from bntui.live.frame import Needs
+from bntui.training.config import Config
 from bntui.tui.app import BntuiApp
 
 BIG = Config(width=1024, depth=32, seed=0)

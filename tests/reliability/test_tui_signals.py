@@ -17,7 +17,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 from tmuxdrive import Pane, exit_code, have_tmux
 
-from bntui.config import Config
+from bntui.training.config import Config
 from bntui.tui.app import BntuiApp
 from bntui.tui.lifecycle import Autosave
 
@@ -78,7 +78,7 @@ async def test_on_signal_saves_the_record_and_exits_128_plus_signal(tmp_path):
 
 
 def test_autosave_writes_on_a_new_command_only_or_when_late(tmp_path):
-    from bntui.runner import Runner
+    from bntui.live.runner import Runner
 
     runner = Runner(Config(samples=200, depth=2, width=8, seed=1), threaded=False)
     auto = Autosave(runner, tmp_path / "a" / "s.toml", every=3600)

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from bntui.config import Config
+from bntui.training.config import Config
 from bntui.tui.app import BntuiApp
 from bntui.tui.panels.charts import Chart, render_failures
 

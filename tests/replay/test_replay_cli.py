@@ -142,9 +142,9 @@ def test_live_app_gets_the_schedule(tmp_path) -> None:
 
 def test_screenshot_rendered_by_the_tui(tmp_path) -> None:
     from bntui.cli.replay import render_screenshot
-    from bntui.player import play_commands
     from bntui.replay.script import load_script
-    from bntui.session import Session
+    from bntui.training.player import play_commands
+    from bntui.training.session import Session
 
     script = load_script(_script(tmp_path))
     session = Session(script.config)

@@ -8,7 +8,7 @@ import pytest
 
 from bntui.export import ExportError
 from bntui.replay.headless import measure, measure_check, run_script
-from bntui.replay.report import write_outputs
+from bntui.replay.lesson_report import write_outputs
 from bntui.replay.script import parse_check, parse_script
 
 RECORDS = [

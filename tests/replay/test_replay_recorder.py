@@ -6,12 +6,12 @@ import tomllib
 
 import pytest
 
-from bntui.config import Config
 from bntui.export import ExportError, dumps_record
 from bntui.replay.headless import run_script
 from bntui.replay.recorder import record_script, recorded_events, save_recording
 from bntui.replay.script import load_script, parse_script
-from bntui.session import Session
+from bntui.training.config import Config
+from bntui.training.session import Session
 
 # a dozen mixed commands at various steps, several per step, captions in between
 PLAN = {

@@ -9,8 +9,7 @@ import sys
 
 import pytest
 
-from bntui import serve
-from bntui.cli import build_parser, check_served
+from bntui.cli import build_parser, check_served, serve
 
 
 def parse(argv: list[str]):

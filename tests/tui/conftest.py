@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from bntui import i18n
-from bntui.config import Config
+from bntui.training.config import Config
 from bntui.tui.app import BntuiApp
 
 SMALL = Config(samples=300, depth=3, width=16, seed=0)

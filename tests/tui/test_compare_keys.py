@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bntui.cli.parser import build_parser, config_from_args
-from bntui.config import Config
-from bntui.frame import Needs
+from bntui.live.frame import Needs
+from bntui.training.config import Config
 from bntui.tui.app import BntuiApp
 
 SMALL = Config(samples=300, depth=3, width=16, seed=0, ics_every=2)

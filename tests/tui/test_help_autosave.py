@@ -3,7 +3,7 @@ the stress test found it crashing when the note was added)."""
 
 from __future__ import annotations
 
-from bntui.config import Config
+from bntui.training.config import Config
 from bntui.tui.app import BntuiApp
 from bntui.tui.screens.help import HelpScreen
 

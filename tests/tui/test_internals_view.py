@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bntui.config import Config
+from bntui.training.config import Config
 from bntui.tui.app import BntuiApp
 
 SMALL = Config(samples=300, depth=3, width=16, seed=0, batch_size=8)

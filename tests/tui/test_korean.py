@@ -9,9 +9,9 @@ from rich.cells import cell_len
 from screen_helpers import screen_text
 
 from bntui import i18n
-from bntui.config import Config
 from bntui.i18n.ko import KO
-from bntui.runner import Runner
+from bntui.live.runner import Runner
+from bntui.training.config import Config
 from bntui.tui.app import BntuiApp
 from bntui.tui.keys import KEYS
 

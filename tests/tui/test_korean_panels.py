@@ -10,10 +10,10 @@ from rich.cells import cell_len
 from rich.console import Console
 from screen_helpers import screen_text
 
-from bntui.config import Config
 from bntui.i18n.ko import KO
+from bntui.training.config import Config
 from bntui.tui.app import BntuiApp
-from bntui.tui.panels.internals import CELL, COLUMNS, UNIT, cell_width
+from bntui.tui.panels.internals_view import CELL, COLUMNS, UNIT, cell_width
 from bntui.tui.screens.legend import LEGEND, legend_table
 
 SMALL = Config(samples=300, depth=3, width=16, seed=0)

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from bntui.config import Config
 from bntui.replay.script import lesson_names, load_script
+from bntui.training.config import Config
 from bntui.tui.app import BntuiApp
 from bntui.tui.painter import FINISHED
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from textual.command import CommandList, CommandPalette
 
-from bntui.config import Config
+from bntui.training.config import Config
 from bntui.tui.app import BntuiApp
 from bntui.tui.commandline import SafeCommandPalette
 

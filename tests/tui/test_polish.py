@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from screen_helpers import screen_text
 
-from bntui.config import Config
+from bntui.training.config import Config
 from bntui.tui.app import BntuiApp
 from bntui.tui.render import ASCII_TEXT, asciify, band_rows, braille_lines
 

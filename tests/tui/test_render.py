@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from bntui.config import Config
-from bntui.frame import Needs, build_frame
-from bntui.session import Session
+from bntui.live.frame import Needs, build_frame
+from bntui.training.config import Config
+from bntui.training.session import Session
 from bntui.tui.render import (
     decision_map,
     fixed,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bntui.config import Config
 from bntui.export import dumps_record
 from bntui.replay.headless import run_script
 from bntui.replay.script import load_script
+from bntui.training.config import Config
 from bntui.tui.app import BntuiApp
 
 SMALL = Config(samples=300, depth=3, width=16, seed=3, steps=400)

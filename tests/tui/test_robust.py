@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import math
 
-from bntui.config import Config
+from bntui.training.config import Config
 from bntui.tui.app import BntuiApp
 
 

@@ -6,7 +6,7 @@ timer only redraws what the (unchanging) session already holds.
 
 from __future__ import annotations
 
-from bntui.config import Config
+from bntui.training.config import Config
 from bntui.tui.app import BntuiApp
 
 DEFAULT = Config()  # the experiment `bntui` starts with: spiral, 4×32 ReLU, BN on

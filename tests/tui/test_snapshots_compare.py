@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bntui.config import Config
+from bntui.training.config import Config
 from bntui.tui.app import BntuiApp
 
 DEFAULT = Config()

@@ -1,13 +1,13 @@
-"""What-changed lines (bntui.changes), the dead-layer hint, stale statistics, no-op notes."""
+"""What-changed lines (bntui.live.changes), the dead-layer hint, stale statistics, no-op notes."""
 
 from __future__ import annotations
 
 import math
 
-from bntui.changes import Tracker, dead_hint, summarize
-from bntui.config import Config
-from bntui.frame import Needs
-from bntui.runner import Runner
+from bntui.live.changes import Tracker, dead_hint, summarize
+from bntui.live.frame import Needs
+from bntui.live.runner import Runner
+from bntui.training.config import Config
 
 TINY = Config(samples=120, depth=2, width=8, seed=4)
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from bntui.commands import VOCABULARY, Command, CommandError, cycle, parse, resolve_number
+from bntui.training.commands import VOCABULARY, Command, CommandError, cycle, parse, resolve_number
 
 
 @pytest.mark.parametrize(

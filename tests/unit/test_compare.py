@@ -9,18 +9,18 @@ import math
 import pytest
 
 from bntui.cli import main
-from bntui.commands import CommandError, parse
-from bntui.config import Config, ConfigError
 from bntui.export import dumps_record
-from bntui.frame import Needs
-from bntui.pair import Pair, difference_of
-from bntui.replay.checks import check_metric
+from bntui.live.frame import Needs
+from bntui.live.runner import Runner
+from bntui.replay.expect import check_metric
 from bntui.replay.headless import run_script
 from bntui.replay.script import parse_script
 from bntui.replay.window import metric_of, twin_entry, unwrapped
-from bntui.runner import Runner
-from bntui.session import Session
-from bntui.twins import Difference, MeasuredSession
+from bntui.training.commands import CommandError, parse
+from bntui.training.config import Config, ConfigError
+from bntui.training.pair import Pair, difference_of
+from bntui.training.session import Session
+from bntui.training.twins import Difference, MeasuredSession
 
 BASE = dict(samples=300, steps=60, eval_every=20, stats_every=10, depth=3, width=16)
 

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from bntui.config import Config, ConfigError, coerce, field_type, load_config, parse_init
+from bntui.training.config import Config, ConfigError, coerce, field_type, load_config, parse_init
 
 
 def test_defaults_are_the_documented_experiment():

@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bntui.config import Config
 from bntui.data import DataError, load_dataset, write_idx
 from bntui.data.download import CHECKSUMS, FILES, MIRRORS, cache_dir, download
+from bntui.training.config import Config
 
 
 @pytest.fixture

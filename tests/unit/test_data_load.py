@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bntui.config import Config
 from bntui.data import DataError, Dataset, load_dataset, write_idx
 from bntui.data.synthetic import GENERATORS
+from bntui.training.config import Config
 
 
 def rng(seed: int = 0) -> np.random.Generator:

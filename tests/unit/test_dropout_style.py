@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from bntui.nn import MLP
-from bntui.nn.errors import NNError
 from bntui.nn.layers import Dropout
+from bntui.nn.nn_error import NNError
 
 
 def _numeric_grad(f, x, h=1e-6):

@@ -7,13 +7,13 @@ import dataclasses
 import numpy as np
 import pytest
 
-from bntui.config import Config, ConfigError
 from bntui.data import load_dataset
 from bntui.data.idx import write_idx
 from bntui.data.split import split_three
-from bntui.epochs import batch_rows, batches_left
 from bntui.nn.functional import softmax_cross_entropy
-from bntui.session import Session, _streams
+from bntui.training.config import Config, ConfigError
+from bntui.training.epochs import batch_rows, batches_left
+from bntui.training.session import Session, _streams
 
 # 1,114 points, val-fraction 0.2: round(222.8) = 223 validate, 891 train (Titanic's size)
 TITANIC_SIZE = dict(samples=1114, batch_size=64, eval_every=10_000, stats_every=10_000)

@@ -43,8 +43,8 @@ def literal_calls() -> dict[str, str]:
 
 
 def table_strings() -> dict[str, str]:
-    from bntui.commands import help_lines
-    from bntui.session import BN_BATCH_ONE_HINT, DIVERGED_HINT
+    from bntui.training.commands import help_lines
+    from bntui.training.session import BN_BATCH_ONE_HINT, DIVERGED_HINT
     from bntui.tui.keys import KEYS
 
     found: dict[str, str] = {}

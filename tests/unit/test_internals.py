@@ -8,10 +8,10 @@ import copy
 import numpy as np
 import pytest
 
-from bntui.config import Config
-from bntui.frame import Needs, build_frame
-from bntui.internals import bn_internals
-from bntui.session import Session
+from bntui.live.bn_internals import bn_internals
+from bntui.live.frame import Needs, build_frame
+from bntui.training.config import Config
+from bntui.training.session import Session
 
 SMALL = Config(samples=400, depth=3, width=8, stats_every=5, eval_every=10, seed=3)
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from bntui.metrics import History, Series
+from bntui.training.metrics import History, Series
 
 
 def test_series_keeps_every_point_until_full():

@@ -169,23 +169,23 @@ def test_textbook_mlp_does_not_rebind_parameters() -> None:
 
 
 def test_nn_error_is_a_bntui_error_not_a_config_error() -> None:
-    from bntui.config import ConfigError
+    from bntui.training.config import ConfigError
 
     assert issubclass(NNError, BntuiError) and issubclass(NNError, ValueError)
     assert not issubclass(NNError, ConfigError)
 
 
 def test_nn_does_not_import_config() -> None:
-    code = "import sys, bntui.nn, bntui.nn.fast; print('bntui.config' in sys.modules)"
+    code = "import sys, bntui.nn, bntui.nn.fast; print('bntui.training.config' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
 
 def test_name_lists_live_in_nn() -> None:
-    from bntui import config
     from bntui.nn import names
-    from bntui.nn.activations import ACTIVATIONS
+    from bntui.nn.activation_layers import ACTIVATIONS
     from bntui.nn.optim import OPTIMIZERS
+    from bntui.training import config
 
     assert config.ACTIVATIONS is names.ACTIVATION_NAMES
     assert config.OPTIMIZERS is names.OPTIMIZER_NAMES
@@ -197,8 +197,8 @@ def test_name_lists_live_in_nn() -> None:
 
 
 def test_config_parse_init_raises_config_error() -> None:
-    from bntui.config import ConfigError, parse_init
     from bntui.nn.init import parse_init as nn_parse_init
+    from bntui.training.config import ConfigError, parse_init
 
     assert nn_parse_init("STD:0.5") == ("std", 0.5)
     with pytest.raises(NNError, match="unknown init"):

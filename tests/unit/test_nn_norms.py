@@ -11,7 +11,7 @@ import pytest
 from bntui.nn import MLP, NNError, make_optimizer, numerical_gradient, rel_error
 from bntui.nn import functional as F
 from bntui.nn.layers import BatchNorm1d, Linear
-from bntui.nn.norms import (
+from bntui.nn.norm_layers import (
     BatchRenorm1d,
     GroupNorm,
     LayerNorm,

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from bntui.nn import functional as F
-from bntui.nn.errors import NNError
 from bntui.nn.fast import FastBatchNorm1d
 from bntui.nn.layers import BatchNorm1d, Parameter
 from bntui.nn.network import MLP
+from bntui.nn.nn_error import NNError
 from bntui.nn.optim import PackedParameters, make_optimizer
 
 

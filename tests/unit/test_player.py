@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from bntui.config import Config
-from bntui.metrics import layer_metric, layer_value, parse_layer_metric
-from bntui.player import DIVERGED, DONE, HELD, Schedule, play, play_commands
-from bntui.session import Session
+from bntui.training.config import Config
+from bntui.training.metrics import layer_metric, layer_value, parse_layer_metric
+from bntui.training.player import DIVERGED, DONE, HELD, Schedule, play, play_commands
+from bntui.training.session import Session
 
 
 class Counter:

@@ -6,9 +6,9 @@ import dataclasses
 
 import pytest
 
-from bntui.config import Config
-from bntui.frame import Needs
-from bntui.runner import Runner
+from bntui.live.frame import Needs
+from bntui.live.runner import Runner
+from bntui.training.config import Config
 
 TINY = Config(samples=120, depth=2, width=8, seed=4)
 

@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 
-from bntui.commands import CommandError
-from bntui.config import Config
 from bntui.export import dumps_record
-from bntui.frame import decision_grid
-from bntui.session import Session
+from bntui.live.frame import decision_grid
+from bntui.training.commands import CommandError
+from bntui.training.config import Config
+from bntui.training.session import Session
 
 
 def _records(config: Config, steps: int, schedule=()) -> list[str]:

@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bntui.commands import CommandError, parse
-from bntui.config import Config, ConfigError
 from bntui.nn import BatchNorm1d, GroupNorm, LayerNorm
-from bntui.session import Session
+from bntui.training.commands import CommandError, parse
+from bntui.training.config import Config, ConfigError
+from bntui.training.session import Session
 
 SMALL = Config(samples=300, depth=2, width=8, stats_every=5, eval_every=10)
 NORMS = ["bn", "ln", "gn", "gn:2", "brn", "noisy-bn", "none"]

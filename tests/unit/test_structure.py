@@ -11,21 +11,21 @@ from pathlib import Path
 import pytest
 
 import bntui
-from bntui.runner import Runner
+from bntui.live.runner import Runner
 
 ROOT = Path(bntui.__file__).parent
 ENGINE = (
     "bntui.nn",
     "bntui.data",
-    "bntui.session",
-    "bntui.metrics",
-    "bntui.runner",
-    "bntui.frame",
-    "bntui.internals",
-    "bntui.commands",
-    "bntui.config",
-    "bntui.events",
-    "bntui.player",
+    "bntui.training.session",
+    "bntui.training.metrics",
+    "bntui.live.runner",
+    "bntui.live.frame",
+    "bntui.live.bn_internals",
+    "bntui.training.commands",
+    "bntui.training.config",
+    "bntui.training.events",
+    "bntui.training.player",
 )
 
 
@@ -74,7 +74,8 @@ def test_tui_imports_neither_session_nor_nn(path: Path) -> None:
     bad = {
         m
         for m in imports_of(path)
-        if m.startswith(("bntui.session", "bntui.nn")) or m in ("bntui.session", "bntui.nn")
+        if m.startswith(("bntui.training.session", "bntui.nn"))
+        or m in ("bntui.training.session", "bntui.nn")
     }
     assert not bad, f"{path.name} imports {sorted(bad)}: the UI draws Frames, sends commands"
     # nor does it reach into the runner's session
@@ -93,7 +94,7 @@ def test_imports_checker_sees_lazy_imports() -> None:
 
 def test_data_does_not_import_config() -> None:
     for path in sources("data"):
-        bad = {m for m in imports_of(path) if m.startswith("bntui.config")}
+        bad = {m for m in imports_of(path) if m.startswith("bntui.training.config")}
         assert not bad, f"{path.name} imports {sorted(bad)}"
 
 

@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from bntui.terminal import WEB_DRIVER, TerminalError, require_terminal, web_driver
+from bntui.cli.terminal import WEB_DRIVER, TerminalError, require_terminal, web_driver
 
 
 class Stream:

@@ -7,11 +7,11 @@ import math
 import numpy as np
 import pytest
 
-from bntui.commands import CommandError
-from bntui.config import Config
 from bntui.export import dumps_record
-from bntui.session import Session
-from bntui.twins import (
+from bntui.training.commands import CommandError
+from bntui.training.config import Config
+from bntui.training.session import Session
+from bntui.training.twins import (
     Difference,
     MeasuredSession,
     Twins,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bntui.nn.errors import NNError
+from bntui.nn.nn_error import NNError
 
 # --------------------------------------------------------------------------- softmax / loss
 

@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from bntui.nn.errors import NNError
+from bntui.nn.nn_error import NNError
 
 
 class GNCache(NamedTuple):

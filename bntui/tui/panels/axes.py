@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from rich.cells import cell_len
 
-from bntui.events import Event
+from bntui.training.events import Event
 from bntui.tui.render import fmt_num
 
 LABEL_CELLS = 16  # a marker label's width in terminal cells

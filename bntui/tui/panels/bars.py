@@ -5,8 +5,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from bntui.frame import CRASHED, DIVERGED, PAUSED, RUNNING, STOPPED, Frame
 from bntui.i18n import N_, _
+from bntui.live.frame import CRASHED, DIVERGED, PAUSED, RUNNING, STOPPED, Frame
 from bntui.tui.render import asciify, fmt_pace, fmt_rate
 
 STATE_GLYPH = {RUNNING: "▶", PAUSED: "‖", DIVERGED: "✖", CRASHED: "✖", STOPPED: "■"}

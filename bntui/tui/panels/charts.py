@@ -16,10 +16,10 @@ from rich.cells import cell_len
 from rich.text import Text
 from textual_plotext import PlotextPlot
 
-from bntui.events import Event
-from bntui.frame import Frame
 from bntui.i18n import N_, _
-from bntui.metrics import SeriesView
+from bntui.live.frame import Frame
+from bntui.training.events import Event
+from bntui.training.metrics import SeriesView
 from bntui.tui.panels import Keyed, set_border
 from bntui.tui.panels.axes import WIDE_PAD, event_label, nice_ticks, padded, tick_labels
 from bntui.tui.render import fmt_num, fmt_signed

@@ -11,11 +11,11 @@ import math
 
 from rich.text import Text
 
-from bntui.frame import Frame
 from bntui.i18n import _
-from bntui.metrics import SeriesView, layer_metric
+from bntui.live.frame import Frame
+from bntui.training.metrics import SeriesView, layer_metric
 from bntui.tui.panels import KeyedStatic, set_border
-from bntui.tui.panels.layers import TWIN_GLYPHS, TWIN_STYLES
+from bntui.tui.panels.layer_rows import TWIN_GLYPHS, TWIN_STYLES
 from bntui.tui.render import area_rows, fixed, fmt_num, sparkline
 
 NAME = 11  # cells of a row's name ("L5 (head)  ", "β-smooth   ")

@@ -6,9 +6,9 @@ from collections.abc import Sequence
 
 from rich.text import Text
 
-from bntui.events import Event
-from bntui.frame import Frame
 from bntui.i18n import _
+from bntui.live.frame import Frame
+from bntui.training.events import Event
 from bntui.tui.keys import with_keys
 from bntui.tui.panels import KeyedStatic, set_border
 from bntui.tui.render import (

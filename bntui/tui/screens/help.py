@@ -12,8 +12,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from bntui.commands import help_lines
 from bntui.i18n import N_, _
+from bntui.training.commands import help_lines
 from bntui.tui.keys import help_rows
 
 

@@ -15,13 +15,13 @@ from typing import Any
 
 import numpy as np
 
-from bntui.commands import CommandError
-from bntui.config import Config
-from bntui.events import Event
-from bntui.internals import BNInternals, bn_internals
-from bntui.measure import ICS_KEYS, SMOOTH_KEYS
-from bntui.metrics import SeriesView, layer_metric, read_only
-from bntui.nn.norms import parse_norm
+from bntui.live.bn_internals import BNInternals, bn_internals
+from bntui.nn.norm_layers import parse_norm
+from bntui.training.commands import CommandError
+from bntui.training.config import Config
+from bntui.training.events import Event
+from bntui.training.measure import ICS_KEYS, SMOOTH_KEYS
+from bntui.training.metrics import SeriesView, layer_metric, read_only
 
 LOSS_SERIES = ("loss", "val_loss", "acc", "val_acc")
 SPARK_KEYS = ("mean", "std", "pre_mean", "pre_std")

@@ -10,8 +10,8 @@ import difflib
 import numpy as np
 
 from bntui.nn import functional as F
-from bntui.nn.errors import NNError
 from bntui.nn.names import ACTIVATION_NAMES
+from bntui.nn.nn_error import NNError
 
 # --------------------------------------------------------------------------- activations
 

@@ -2,7 +2,7 @@
 
 Commands and typed controls come in through a queue and are applied between steps; what
 the UI draws goes out as an immutable ``Frame`` built under the lock (``frame(needs)``);
-no callable from outside ever runs on the session. Lessons are played by ``bntui.player``;
+no callable from outside ever runs on the session. Lessons are played by ``bntui.training.player``;
 pacing, holds, skipping and taking over are this layer's. The thread checks its stop event
 every step. ``Runner(config, threaded=False)`` trains only in ``step(n)``, in the caller's
 thread (deterministic, synchronous UI tests).
@@ -17,10 +17,8 @@ import time
 import traceback
 from typing import Any
 
-from bntui.changes import Tracker, dead_hint, history_stats
-from bntui.commands import Command, CommandError
-from bntui.config import Config
-from bntui.frame import (
+from bntui.live.changes import Tracker, dead_hint, history_stats
+from bntui.live.frame import (
     CRASHED,
     DIVERGED,
     PAUSED,
@@ -31,13 +29,15 @@ from bntui.frame import (
     ReplayState,
     build_frame,
 )
-from bntui.heavywork import HeavyWork
-from bntui.locks import RateMeter, ReaderLock
-from bntui.pair import Pair
-from bntui.player import DONE, Plan, Schedule, one_blas_thread, play
-from bntui.runner_controls import RunnerControls
-from bntui.session import DIVERGED_HINT, Session
-from bntui.session_commands import NO_EFFECT
+from bntui.live.heavywork import HeavyWork
+from bntui.live.locks import RateMeter, ReaderLock
+from bntui.live.runner_controls import RunnerControls
+from bntui.training.commands import Command, CommandError
+from bntui.training.config import Config
+from bntui.training.pair import Pair
+from bntui.training.player import DONE, Plan, Schedule, one_blas_thread, play
+from bntui.training.session import DIVERGED_HINT, Session
+from bntui.training.session_commands import NO_EFFECT
 
 
 class Runner(RunnerControls):
@@ -79,7 +79,7 @@ class Runner(RunnerControls):
         self.error: str | None = None
         self.trace: str | None = None
         self.message: str | None = self.session.warning()
-        self.tracker = Tracker()  # what each command changed (bntui.changes)
+        self.tracker = Tracker()  # what each command changed (bntui.live.changes)
         self.change: tuple[int, str] | None = None  # (step, summary) of the newest change
         self.hint: str | None = None  # dead-layer hint of the newest statistics
         self._needs = Needs()

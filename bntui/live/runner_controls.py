@@ -7,9 +7,9 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from bntui.changes import Tracker
-from bntui.pair import Pair
-from bntui.player import Plan, Schedule
+from bntui.live.changes import Tracker
+from bntui.training.pair import Pair
+from bntui.training.player import Plan, Schedule
 
 
 class RunnerControls:

@@ -12,7 +12,11 @@ import math
 import re
 from dataclasses import dataclass
 
-from bntui.config import (
+from bntui.errors import BntuiError
+from bntui.nn.names import NORM_NAMES
+from bntui.nn.nn_error import NNError
+from bntui.nn.norm_layers import parse_norm
+from bntui.training.config import (
     ACTIVATIONS,
     BN_POSITIONS,
     DATASETS,
@@ -23,10 +27,6 @@ from bntui.config import (
     ConfigError,
     parse_init,
 )
-from bntui.errors import BntuiError
-from bntui.nn.errors import NNError
-from bntui.nn.names import NORM_NAMES
-from bntui.nn.norms import parse_norm
 
 
 class CommandError(BntuiError, ValueError):

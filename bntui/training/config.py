@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from bntui.errors import BntuiError, decode_utf8, read_input
-from bntui.nn.errors import NNError
 from bntui.nn.init import parse_init as _parse_init
 from bntui.nn.names import ACTIVATION_NAMES as ACTIVATIONS
 from bntui.nn.names import BN_POSITIONS, DROPOUT_STYLES, NORM_NAMES
 from bntui.nn.names import OPTIMIZER_NAMES as OPTIMIZERS
-from bntui.nn.norms import parse_norm
+from bntui.nn.nn_error import NNError
+from bntui.nn.norm_layers import parse_norm
 
 SYNTHETIC_DATASETS = ("spiral", "moons", "circles", "xor", "blobs")
 DOWNLOADABLE_DATASETS = ("mnist", "fashion-mnist")

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from bntui.metrics import _round
 from bntui.nn.diagnostics import ETAS, ics, smoothness
+from bntui.training.metrics import _round
 
 ICS_KEYS = ("ics_l2", "ics_cos")
 SMOOTH_KEYS = ("landscape_lo", "landscape_hi", "grad_pred", "beta_smooth")

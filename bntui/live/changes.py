@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bntui.i18n import _
-from bntui.metrics import layer_metric
+from bntui.training.metrics import layer_metric
 
 # verbs that only label the run: they change no statistic
 NOTES = ("caption", "mark")

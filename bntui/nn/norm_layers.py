@@ -18,7 +18,6 @@ import difflib
 import numpy as np
 
 from bntui.nn import functional as F
-from bntui.nn.errors import NNError
 from bntui.nn.fast import FastBatchNorm1d
 from bntui.nn.layers import (
     AffineNorm,
@@ -26,6 +25,7 @@ from bntui.nn.layers import (
     _check_input,
 )
 from bntui.nn.names import NORM_NAMES
+from bntui.nn.nn_error import NNError
 
 DEFAULT_GROUPS = 4  # "gn" alone: 4 groups (Wu & He use 32 on 64..2048 channels; our
 # hidden layers are narrower, and 32 groups of one feature each would output beta alone)

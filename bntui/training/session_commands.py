@@ -12,13 +12,13 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
-from bntui.commands import DROPOUT_CYCLE, INIT_CYCLE, CommandError, cycle, resolve_number
-from bntui.config import ACTIVATIONS, BN_POSITIONS, DATASETS, OPTIMIZERS, Config
 from bntui.data.download import CHECKSUMS, locate
 from bntui.nn import NORM_NAMES
+from bntui.training.commands import DROPOUT_CYCLE, INIT_CYCLE, CommandError, cycle, resolve_number
+from bntui.training.config import ACTIVATIONS, BN_POSITIONS, DATASETS, OPTIMIZERS, Config
 
 SWITCHABLE_DATASETS = DATASETS[:-1]
-# in an event's text: the command changed nothing (the UI says so; bntui.frame has the same)
+# in an event's text: the command changed nothing (the UI says so; bntui.live.frame has the same)
 NO_EFFECT = "no effect"
 
 

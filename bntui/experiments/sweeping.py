@@ -11,10 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bntui.config import Config
 from bntui.experiments.pool import executor, run_all, window_for
 from bntui.experiments.results import ResultsWriter
 from bntui.experiments.space import RandomSpec, SweepError, make_config, points, trial_id
+from bntui.training.config import Config
 
 METRICS = {"val_acc": max, "train_eval_acc": max, "val_loss": min}
 

@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from bntui.frame import Needs, _histograms
 from bntui.i18n import _
-from bntui.metrics import read_only
+from bntui.live.frame import Needs, _histograms
+from bntui.training.metrics import read_only
 
 REST = 3.0  # after a map costing t seconds, train at least REST × t before the next one
 MIN_GAP = 0.5  # seconds between two maps of a net that keeps training

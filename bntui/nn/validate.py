@@ -6,8 +6,8 @@ import math
 
 import numpy as np
 
-from bntui.nn.errors import NNError
 from bntui.nn.names import BN_POSITIONS
+from bntui.nn.nn_error import NNError
 
 
 def check_int(label: str, value: int, lo: int) -> int:

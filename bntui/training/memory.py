@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from bntui.config import Config, ConfigError
+from bntui.training.config import Config, ConfigError
 
 ACTIVATION_COPIES = 6  # arrays kept per hidden layer and batch row (linear, BN, act, grads)
 WEIGHT_COPIES = 5  # weight, gradient, two optimizer states, the update

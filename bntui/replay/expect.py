@@ -12,9 +12,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from bntui.config import MAX_DEPTH
-from bntui.measure import ICS_KEYS, SMOOTH_KEYS
-from bntui.metrics import LAYER_KEYS
+from bntui.training.config import MAX_DEPTH
+from bntui.training.measure import ICS_KEYS, SMOOTH_KEYS
+from bntui.training.metrics import LAYER_KEYS
 
 RECORD_METRICS = (
     "loss",

@@ -17,17 +17,17 @@ from typing import Any
 
 import numpy as np
 
-from bntui.commands import Command, CommandError, parse
-from bntui.config import Config, ConfigError
 from bntui.data import DataError, Dataset, load_dataset
-from bntui.epochs import batch_rows, batches_left
-from bntui.events import Event
-from bntui.measure import diagnostic_fields
-from bntui.metrics import History, _round, layer_stats
 from bntui.nn import MLP, NNError, make_optimizer
 from bntui.nn.functional import softmax_cross_entropy
 from bntui.nn.optim import Optimizer, apply_max_norm
-from bntui.session_commands import SessionCommands
+from bntui.training.commands import Command, CommandError, parse
+from bntui.training.config import Config, ConfigError
+from bntui.training.epochs import batch_rows, batches_left
+from bntui.training.events import Event
+from bntui.training.measure import diagnostic_fields
+from bntui.training.metrics import History, _round, layer_stats
+from bntui.training.session_commands import SessionCommands
 
 STREAMS = ("data", "order", "init", "dropout", "layers", "noise")  # (new ones go last)
 # names commands, not keys: the TUI shows each with its key (bntui.tui.keys.with_keys)

@@ -4,7 +4,7 @@
 ``play``: at every step boundary the entries due there are applied first, then the session
 trains one step, until the step ``until`` is reached. The entries due *at* ``until`` are
 applied too, so a lesson's last event (its caption, its screenshot) is never lost. Pacing,
-holds, skipping and taking over belong to the live layer (``bntui.runner``).
+holds, skipping and taking over belong to the live layer (``bntui.live.runner``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 from threadpoolctl import threadpool_limits
 
 if TYPE_CHECKING:
-    from bntui.config import Config
+    from bntui.training.config import Config
 
 T = TypeVar("T")
 

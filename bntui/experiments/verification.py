@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from bntui.config import Config
 from bntui.experiments.space import trial_id
 from bntui.experiments.stats import SKIPPED, mean_std, verdict
+from bntui.training.config import Config
 
 NEVER = 10**9  # an eval/statistics stride that never comes: only the final evaluation
 INIT_SCALES = [float(f"{s:.4g}") for s in np.logspace(0, -4, 16)]
@@ -326,7 +326,7 @@ def titanic_claim(seeds: list[int], quick: bool, path: str | None) -> Claim:
     if path is None:
         c.skip_note = "skipped: pass --titanic FILE (Kaggle's train.csv)"
         return c
-    from bntui.session import Session
+    from bntui.training.session import Session
 
     base = _base(data=path, dataset="file", target="Survived", features=("Pclass", "Fare", "Age"),
                  depth=2, batch_size=32)  # fmt: skip

@@ -32,7 +32,7 @@ records and histories are left without it, so each stays equal to its solo run.
 ``Twins.fork(session, diff)`` switches compare mode on mid-session (the twin is a copy of
 the session with the one setting changed by a command); ``compare_request`` parses the
 ``compare on|off|KEY VALUE`` argument. ICS / smoothness logging is Session's own
-(``config.ics_every``, ``config.smooth_every``; ``bntui.measure.diagnostic_fields``).
+(``config.ics_every``, ``config.smooth_every``; ``bntui.training.measure.diagnostic_fields``).
 """
 
 from __future__ import annotations
@@ -43,12 +43,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from bntui.commands import Command, CommandError, parse, resolve_number
-from bntui.config import Config, ConfigError
-from bntui.events import Event
-from bntui.measure import diagnostic_fields
-from bntui.nn.norms import parse_norm
-from bntui.session import Session
+from bntui.nn.norm_layers import parse_norm
+from bntui.training.commands import Command, CommandError, parse, resolve_number
+from bntui.training.config import Config, ConfigError
+from bntui.training.events import Event
+from bntui.training.measure import diagnostic_fields
+from bntui.training.session import Session
 
 __all__ = ["COMPARE_KEYS", "Difference", "MeasuredSession", "Twins", "diagnostic_fields"]
 
@@ -194,7 +194,7 @@ def compare_request(text: str) -> Difference | None:
 
 class MeasuredSession(Session):
     """A Session that logs ICS / smoothness every K steps: ``Session`` with
-    ``config.ics_every`` / ``config.smooth_every`` set (``bntui.measure``)."""
+    ``config.ics_every`` / ``config.smooth_every`` set (``bntui.training.measure``)."""
 
     def __init__(
         self, config: Config, *, ics_every: int | None = None, smooth_every: int | None = None

@@ -97,7 +97,7 @@ def run_claims(claims: list, *, jobs: int | None, address: str | None, quiet: bo
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from bntui.experiments.common import console
-    from bntui.experiments.verify import claims, evaluate
+    from bntui.experiments.verification import claims, evaluate
     from bntui.experiments.verify_norms import norm_claims
     from bntui.export import check_target, write_text
 
@@ -111,8 +111,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     seeds = list(range(args.seeds))
     if args.images:  # a bad path or file: one line now, not one per trial later
-        from bntui.config import Config
-        from bntui.session import Session
+        from bntui.training.config import Config
+        from bntui.training.session import Session
 
         Session(Config(data=args.images, dataset="file", steps=0, train_size=300))
     todo = claims(seeds, quick=args.quick, titanic=args.titanic, images=args.images)

@@ -27,12 +27,12 @@ from typing import Any
 import numpy as np
 
 from bntui.i18n import _
-from bntui.metrics import read_only
 from bntui.nn import functional as F
-from bntui.nn.activations import make_activation
+from bntui.nn.activation_layers import make_activation
 from bntui.nn.names import BATCH_NORMS
-from bntui.nn.norms import parse_norm
-from bntui.player import one_blas_thread
+from bntui.nn.norm_layers import parse_norm
+from bntui.training.metrics import read_only
+from bntui.training.player import one_blas_thread
 
 SAMPLE_BATCHES = 16  # fresh batches for the spread and the accuracy gap
 SAMPLE_CAP = 2048  # at most this many samples in those batches together (frame cost)

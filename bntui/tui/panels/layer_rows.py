@@ -15,8 +15,8 @@ from itertools import groupby
 from rich.cells import cell_len
 from rich.text import Text
 
-from bntui.frame import Frame, LayerData
 from bntui.i18n import _
+from bntui.live.frame import Frame, LayerData
 from bntui.tui.panels import KeyedStatic, set_border
 from bntui.tui.render import (
     area_rows,

@@ -1,7 +1,7 @@
 """What the runner, ``bntui run`` and headless replays train: one Session, or Twins in
 compare mode (``config.compare`` or the ``compare`` command).
 
-``Pair`` is ``bntui.player``'s Playable either way. ``step()`` returns the step's records
+``Pair`` is ``bntui.training.player``'s Playable either way. ``step()`` returns the step's records
 (one, or one per twin still training, each with ``"twin"``); every command applies to
 both twins (``Twins.apply``), and ``compare on|off|KEY VALUE`` switches the mode between
 steps: on forks a twin from the primary (``Twins.fork``: the twin is the primary with one
@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from bntui.commands import Command, CommandError, parse
-from bntui.config import Config
-from bntui.events import Event
-from bntui.session import Session
-from bntui.twins import Difference, Twins, compare_request
+from bntui.training.commands import Command, CommandError, parse
+from bntui.training.config import Config
+from bntui.training.events import Event
+from bntui.training.session import Session
+from bntui.training.twins import Difference, Twins, compare_request
 
 
 def difference_of(text: str) -> Difference:

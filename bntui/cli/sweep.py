@@ -61,21 +61,21 @@ def add_parsers(subparsers: Any, *, add_config_flags: Callable[[argparse.Argumen
     add_exec_flags(g)
     add_config_flags(sw)
 
-    from bntui.experiments.verify_cli import add_verify_parser
+    from bntui.cli.verify import add_verify_parser
 
     add_verify_parser(subparsers)
 
 
 def dispatch(args: argparse.Namespace, *, config_from_args: Callable[[Any], Any]) -> int:
     if args.cmd == "verify":
-        from bntui.experiments.verify_cli import cmd_verify
+        from bntui.cli.verify import cmd_verify
 
         return cmd_verify(args)
     return cmd_sweep(args, config_from_args)
 
 
 def show(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
-    from bntui.experiments.report import chart, table
+    from bntui.experiments.tables import chart, table
 
     if not rows:
         print("no finished trials yet")
@@ -99,7 +99,7 @@ def show(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
 def cmd_sweep(args: argparse.Namespace, config_from_args: Callable[[Any], Any]) -> int:
     from bntui.experiments.results import read_rows, results_path
     from bntui.experiments.space import parse_param, parse_random
-    from bntui.experiments.sweep import plan, run_with_progress
+    from bntui.experiments.sweeping import plan, run_with_progress
 
     if args.x_key:
         args.x_key = args.x_key.replace("-", "_")

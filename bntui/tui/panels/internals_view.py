@@ -8,9 +8,9 @@ import math
 
 from rich.text import Text
 
-from bntui.frame import Frame
 from bntui.i18n import N_, _
-from bntui.internals import BNInternals
+from bntui.live.bn_internals import BNInternals
+from bntui.live.frame import Frame
 from bntui.tui.panels import KeyedStatic, set_border
 from bntui.tui.render import fixed
 
