@@ -30,7 +30,7 @@ that step (after ``lr *2`` the primary's records say ``"lr=0.2"``). The Sessions
 records and histories are left without it, so each stays equal to its solo run.
 
 ``Twins.fork(session, diff)`` switches compare mode on mid-session (the twin is a copy of
-the session with the one setting changed by a command); ``compare_request`` parses the
+the session with the one setting changed by a command); ``parse_compare`` parses the
 ``compare on|off|KEY VALUE`` argument. ICS / smoothness logging is Session's own
 (``config.ics_every``, ``config.smooth_every``; ``bntui.training.measure.diagnostic_fields``).
 """
@@ -50,7 +50,15 @@ from bntui.training.events import Event
 from bntui.training.measure import diagnostic_fields
 from bntui.training.session import Session
 
-__all__ = ["COMPARE_KEYS", "Difference", "MeasuredSession", "Twins", "diagnostic_fields"]
+__all__ = [
+    "COMPARE_KEYS",
+    "Difference",
+    "MeasuredSession",
+    "Pair",
+    "Twins",
+    "diagnostic_fields",
+    "parse_compare",
+]
 
 # command verb -> Config field, for the settings a twin may differ in
 COMPARE_KEYS = {
@@ -96,11 +104,12 @@ class Difference:
 
     @classmethod
     def parse(cls, text: str = "") -> Difference:
-        """``""``, ``"bn"`` or ``"on"`` -> BN flipped; ``"lr 0.5"``, ``"init std:0.01"``, ...
+        """``""``, ``"bn"`` or ``"on"`` -> BN flipped; ``"lr 0.5"`` (or ``"lr=0.5"``, as
+        ``--compare`` and ``config.compare`` write it), ``"init std:0.01"``, ...
 
         Raises CommandError naming the supported keys.
         """
-        line = " ".join(str(text).split())
+        line = " ".join(str(text).replace("=", " ").split())
         if line.lower() in ("", "on", "bn", "bn toggle"):
             return cls()
         try:
@@ -181,7 +190,7 @@ class Difference:
         return "bn" if self.flips_bn else f"{self.key} {self.arg}"
 
 
-def compare_request(text: str) -> Difference | None:
+def parse_compare(text: str) -> Difference | None:
     """The argument of the ``compare`` command: ``off`` -> None (solo again), ``on`` or
     nothing -> BN flipped, ``KEY VALUE`` -> that difference. CommandError otherwise.
 
@@ -329,3 +338,95 @@ class Twins:
             return event, self.twin.apply(cmd)
         except CommandError as exc:  # (no known case: the twins differ in one setting)
             raise CommandError(f"{cmd}: the primary took it but the twin refused: {exc}") from None
+
+
+class Pair:
+    """What the runner, ``bntui run`` and headless replays train: one Session, or Twins
+    in compare mode.
+
+    ``Pair`` is the player's Playable either way. ``step()`` returns the step's records
+    (one, or one per twin still training, each with ``"twin"``); every command applies to
+    both twins (``Twins.apply``), and ``compare on|off|KEY VALUE`` switches the mode between
+    steps: on forks a twin from the primary (``Twins.fork``: the twin is the primary with one
+    setting changed, so both go on from the same weights), off keeps the primary alone. The
+    ``compare`` command goes into the primary's log after the fork, so a recording replays it.
+    """
+
+    def __init__(self, source: Config | Session) -> None:
+        """From a Config: Twins when ``config.compare`` is set, else a Session. From a
+        Session: that session alone (whatever its config says; ``compare on`` forks)."""
+        self.twins: Twins | None = None
+        self.roles: tuple[str, ...] = ("primary",)  # whose each record of step() is
+        if isinstance(source, Session):
+            self.session: Session = source
+        elif source.compare:
+            self.twins = Twins(source, Difference.parse(source.compare))
+            self.session = self.twins.primary
+        else:
+            self.session = Session(source)
+
+    # ------------------------------------------------------------------ reading
+    @property
+    def sessions(self) -> tuple[Session, ...]:
+        return self.twins.sessions if self.twins is not None else (self.session,)
+
+    @property
+    def twin(self) -> Session | None:
+        return self.twins.twin if self.twins is not None else None
+
+    @property
+    def labels(self) -> tuple[str, str] | None:
+        return self.twins.labels if self.twins is not None else None
+
+    @property
+    def step_count(self) -> int:
+        return max(s.step_count for s in self.sessions)
+
+    @property
+    def diverged(self) -> bool:
+        return all(s.diverged for s in self.sessions)
+
+    @property
+    def stopped_early(self) -> bool:
+        return not self.diverged and all(s.diverged or s.stopped_early for s in self.sessions)
+
+    def status(self) -> str | None:
+        """Both twins named (None when alone)."""
+        return self.twins.status() if self.twins is not None else None
+
+    # ------------------------------------------------------------------ training
+    def step(self) -> list[dict[str, Any]]:
+        """The step's records; ``roles`` says whose each is ("primary" / "twin")."""
+        if self.twins is None:
+            self.roles = ("primary",)
+            return [self.session.step()]
+        going = ("primary", "twin")
+        self.roles = tuple(
+            r
+            for r, s in zip(going, self.sessions, strict=True)
+            if not (s.diverged or s.stopped_early)
+        )
+        return self.twins.step()
+
+    # ------------------------------------------------------------------ commands
+    def apply(self, command: Command | str) -> Event:
+        """Apply a command to both twins; ``compare …`` switches the mode."""
+        cmd = parse(command) if isinstance(command, str) else command
+        if cmd.verb == "compare":
+            return self._compare(cmd)
+        if self.twins is None:
+            return self.session.apply(cmd)
+        return self.twins.apply(cmd)[0]
+
+    def _compare(self, cmd: Command) -> Event:
+        s = self.session
+        request = parse_compare(cmd.arg)
+        if request is None:
+            self.twins = None
+            text = "compare off: the primary goes on alone"
+        else:
+            self.twins = Twins.fork(s, request)
+            a, b = self.twins.labels
+            text = f"compare {a} vs {b}: same weights, same batches, in lockstep"
+        s.log.append((s.step_count, str(cmd)))
+        return s._event(str(cmd), text, "compare")

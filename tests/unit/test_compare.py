@@ -18,9 +18,8 @@ from bntui.replay.script import parse_script
 from bntui.replay.window import metric_of, twin_entry, unwrapped
 from bntui.training.commands import CommandError, parse
 from bntui.training.config import Config, ConfigError
-from bntui.training.pair import Pair, difference_of
 from bntui.training.session import Session
-from bntui.training.twins import Difference, MeasuredSession
+from bntui.training.twins import Difference, MeasuredSession, Pair
 
 BASE = dict(samples=300, steps=60, eval_every=20, stats_every=10, depth=3, width=16)
 
@@ -60,10 +59,10 @@ def test_config_fields_validated() -> None:
 
 
 def test_difference_of_config_text() -> None:
-    assert difference_of("bn") == difference_of("on") == Difference()
-    assert difference_of("lr=0.5") == difference_of(" lr  0.5 ") == Difference("lr", "0.5")
+    assert Difference.parse("bn") == Difference.parse("on") == Difference()
+    assert Difference.parse("lr=0.5") == Difference.parse(" lr  0.5 ") == Difference("lr", "0.5")
     with pytest.raises(CommandError, match="not supported"):
-        difference_of("depth=3")
+        Difference.parse("depth=3")
 
 
 def test_solo_session_refuses_compare_with_one_line() -> None:

@@ -15,8 +15,8 @@ from bntui.training.twins import (
     Difference,
     MeasuredSession,
     Twins,
-    compare_request,
     diagnostic_fields,
+    parse_compare,
 )
 
 BASE = dict(samples=300, steps=60, eval_every=20, stats_every=10, depth=3, width=16)
@@ -356,12 +356,12 @@ def test_twins_log_diagnostics_for_both() -> None:
     assert [r["twin"] for r in recs if "L2.ics_l2" in r] == ["bn", "plain", "bn", "plain"]
 
 
-def test_compare_request() -> None:
-    assert compare_request("off") is None and compare_request(" OFF ") is None
-    assert compare_request("on") == compare_request("") == Difference()
-    assert compare_request("lr 0.5") == Difference("lr", "0.5")
+def test_parse_compare() -> None:
+    assert parse_compare("off") is None and parse_compare(" OFF ") is None
+    assert parse_compare("on") == parse_compare("") == Difference()
+    assert parse_compare("lr 0.5") == Difference("lr", "0.5")
     with pytest.raises(CommandError, match="not supported"):
-        compare_request("width 8")
+        parse_compare("width 8")
 
 
 # --------------------------------------------------------------------------- bench smoke
