@@ -8,6 +8,7 @@ tests (nothing trains unless ``n`` is pressed or ``app.runner.step(k)`` is calle
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -20,15 +21,18 @@ from textual.containers import Grid
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, Input, Static
 
-from bntui.i18n import _
+from bntui import i18n
+from bntui.i18n import N_, _
 from bntui.live.frame import Frame, Needs
 from bntui.live.runner import Runner
+from bntui.training.commands import CommandError, parse
 from bntui.training.config import Config
-from bntui.tui import files, language, lifecycle
-from bntui.tui.commandline import BntuiCommands, CommandLine, SafeCommandPalette, submitted
-from bntui.tui.keys import bindings
+from bntui.tui import files, lifecycle
+from bntui.tui.commandline import BntuiCommands, CommandLine, SafeCommandPalette
+from bntui.tui.keys import KEYS, bindings
 from bntui.tui.pace import next_pace
 from bntui.tui.painter import WIDE, Painter
+from bntui.tui.panels import Keyed
 from bntui.tui.panels.bars import StatusBar, TextBar
 from bntui.tui.panels.charts import LOSS_TITLE, BandsChart, LossChart
 from bntui.tui.panels.diag import DiagView
@@ -41,6 +45,7 @@ from bntui.tui.screens.legend import LegendScreen
 from bntui.tui.web import watch_server
 
 MIN_WIDTH, MIN_HEIGHT = 80, 24
+PLACEHOLDER = N_("command, e.g. lr 0.05 · bn off · depth 6")
 VIEWS = ("main", "decision", "hist", "log", "internals", "diag")
 
 
@@ -135,19 +140,43 @@ class BntuiApp(App[int]):
             yield DiagView(ascii=a, id="diag")
         yield Static(self._too_small_text(), id="too-small")
         yield TextBar(ascii=a, id="message")
-        yield CommandLine(t(_(language.PLACEHOLDER)), id="cmd")
+        yield CommandLine(t(_(PLACEHOLDER)), id="cmd")
         # ctrl+p is in the help screen: the footer keeps its 80 columns for q, ? and e
         yield Footer(compact=True, show_command_palette=False)
 
     def _too_small_text(self) -> str:
-        return language.too_small_text(self.ascii, MIN_WIDTH, MIN_HEIGHT)
+        text = _("terminal too small (need {w}×{h}) — enlarge it, or q to quit")
+        text = text.format(w=MIN_WIDTH, h=MIN_HEIGHT)
+        return asciify(text) if self.ascii else text
 
     def translate_bindings(self) -> None:
-        language.translate_bindings(self)
+        """The footer's labels in the current language (the key table holds English)."""
+        labels = {k.action: k.label for k in KEYS} | {"command_palette": N_("palette")}
+        table = self._bindings.key_to_bindings
+        for key, items in table.items():
+            table[key] = [
+                dataclasses.replace(b, description=_(labels[b.action])) if b.action in labels else b
+                for b in items
+            ]
 
     def set_language(self, lang: str) -> None:
-        """``lang en|ko`` at ``:``: every later string, the footer and the titles switch."""
-        language.set_language(self, lang)
+        """``lang en|ko`` at ``:``: every later string, the footer and the titles switch;
+        the message line says so."""
+        i18n.set_language(lang)
+        self.translate_bindings()
+        self.refresh_bindings()
+        screen = self.main_screen
+        screen.query_one("#loss").border_title = _(LOSS_TITLE[self.ascii])
+        screen.query_one("#too-small", Static).update(self._too_small_text())
+        screen.query_one("#cmd", CommandLine).placeholder = _(PLACEHOLDER)
+        for bar in screen.query(StatusBar):
+            bar.forget()
+        for panel in screen.query("*"):  # every panel redraws its titles in the new language
+            if isinstance(panel, Keyed):
+                panel._key = None
+        self.painter.forget()
+        self.app_message = _("language: {lang}").format(lang=lang)
+        self.pull()
 
     def on_mount(self) -> None:
         self.main_screen.query_one("#loss").border_title = _(LOSS_TITLE[self.ascii])
@@ -155,7 +184,7 @@ class BntuiApp(App[int]):
         self.runner.start()
         watch_server(self)  # bntui serve: quit when the server is gone
         self.set_interval(1 / self.fps, self.pull, name="pull")
-        lifecycle.start(self)  # autosave, and signals that end the app the normal way
+        self._start_lifecycle()  # autosave, and signals that end the app the normal way
         self.pull()
 
     def get_default_screen(self) -> Screen:
@@ -303,15 +332,68 @@ class BntuiApp(App[int]):
         self.save_at_exit()
         self.exit(0)
 
+    def _start_lifecycle(self) -> None:
+        """At mount: the autosave timer (and where it writes), and the signal handlers in a
+        real terminal."""
+        if self.autosave is not None:
+            path = self.autosave.path
+            self.app_message = _("autosave: {path} (bntui --resume-last)").format(path=path)
+            self.set_interval(1.0, self._autosave_tick, name="autosave")
+        if not self.is_headless:  # a real terminal: signals end the self the normal way
+            lifecycle.install_signal_handlers(self)
+
+    def _autosave_tick(self) -> None:
+        self.autosave.tick()
+        if self.autosave.error:  # never silently: the path and the reason
+            self.app_message = self.autosave.error
+
     def save_at_exit(self) -> None:
-        lifecycle.save_at_exit(self)
+        """Stop training and save the --record file and the autosave (once)."""
+        if self._saved_at_exit:
+            return
+        self._saved_at_exit = True
+        self.runner.stop(timeout=1.0)
+        if self.record_path:
+            self.app_message = files.save_script(self.runner, self.record_path, owned=self.owned)
+        if self.autosave is not None:
+            self.autosave.save()
 
     def on_signal(self, signum: int) -> None:
-        lifecycle.on_signal(self, signum)
+        """SIGINT/SIGTERM/SIGHUP: save, then exit normally (the driver restores the terminal)
+        with status 128 + signal. A third signal exits at once."""
+        if self.exit_signal is not None:
+            self._signals_after += 1
+            if self._signals_after >= 2:
+                os._exit(128 + signum)
+            return
+        self.exit_signal = signum
+        self.save_at_exit()
+        self.exit(128 + signum, return_code=128 + signum)
 
     # ------------------------------------------------------------------ command line
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        submitted(self, event.value.strip())
+        self._submitted(event.value.strip())
+
+    def _submitted(self, text: str) -> None:
+        """Enter at the ``:`` line: a command of the vocabulary to the runner (``lang`` to the
+        self: a display setting; ``caption``/``mark`` are notes: a lesson goes on)."""
+        if not text:
+            self._close_command_line()
+            return
+        try:
+            cmd = parse(text)
+        except CommandError as exc:
+            self.app_message = f"✖ {exc}" if not self.ascii else f"error: {exc}"
+            self.pull()
+            return  # keep the line open to fix it; Enter on empty or Esc closes
+        self._close_command_line()
+        if cmd.verb == "lang":
+            self.set_language(cmd.arg)
+        elif cmd.verb in ("caption", "mark"):
+            self.runner.send(str(cmd))
+            self.pull()
+        else:
+            self.action_send(str(cmd))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """While the command line is open, keys are text, not actions (ctrl+q still quits)."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 from functools import partial
-from typing import Any
 
 from textual import events
 from textual.await_complete import AwaitComplete
@@ -12,7 +11,6 @@ from textual.command import CommandList, CommandPalette, DiscoveryHit, Hit, Hits
 from textual.css.query import NoMatches
 from textual.widgets import Input
 
-from bntui.training.commands import CommandError, parse
 from bntui.tui.keys import palette_entries
 
 
@@ -108,25 +106,3 @@ class CommandLine(Input):
             self.action_delete_left()
         elif event.is_printable and event.character:
             self.insert_text_at_cursor(event.character)
-
-
-def submitted(app: Any, text: str) -> None:
-    """Enter at the ``:`` line: a command of the vocabulary to the runner (``lang`` to the
-    app: a display setting; ``caption``/``mark`` are notes: a lesson goes on)."""
-    if not text:
-        app._close_command_line()
-        return
-    try:
-        cmd = parse(text)
-    except CommandError as exc:
-        app.app_message = f"✖ {exc}" if not app.ascii else f"error: {exc}"
-        app.pull()
-        return  # keep the line open to fix it; Enter on empty or Esc closes
-    app._close_command_line()
-    if cmd.verb == "lang":
-        app.set_language(cmd.arg)
-    elif cmd.verb in ("caption", "mark"):
-        app.runner.send(str(cmd))
-        app.pull()
-    else:
-        app.action_send(str(cmd))

@@ -19,7 +19,7 @@ import os
 import signal
 import time
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import platformdirs
 
@@ -111,47 +111,3 @@ def remove_signal_handlers() -> None:
     for sig in HANDLED:
         with contextlib.suppress(RuntimeError, ValueError):
             loop.remove_signal_handler(sig)
-
-
-def start(app: Any) -> None:
-    """At mount: the autosave timer (and where it writes), and the signal handlers in a
-    real terminal."""
-    if app.autosave is not None:
-        path = app.autosave.path
-        app.app_message = _("autosave: {path} (bntui --resume-last)").format(path=path)
-        app.set_interval(1.0, lambda: autosave_tick(app), name="autosave")
-    if not app.is_headless:  # a real terminal: signals end the app the normal way
-        install_signal_handlers(app)
-
-
-def autosave_tick(app: Any) -> None:
-    app.autosave.tick()
-    if app.autosave.error:  # never silently: the path and the reason
-        app.app_message = app.autosave.error
-
-
-def save_at_exit(app: Any) -> None:
-    """Stop training and save the --record file and the autosave (once)."""
-    from bntui.tui import files
-
-    if app._saved_at_exit:
-        return
-    app._saved_at_exit = True
-    app.runner.stop(timeout=1.0)
-    if app.record_path:
-        app.app_message = files.save_script(app.runner, app.record_path, owned=app.owned)
-    if app.autosave is not None:
-        app.autosave.save()
-
-
-def on_signal(app: Any, signum: int) -> None:
-    """SIGINT/SIGTERM/SIGHUP: save, then exit normally (the driver restores the terminal)
-    with status 128 + signal. A third signal exits at once."""
-    if app.exit_signal is not None:
-        app._signals_after += 1
-        if app._signals_after >= 2:
-            os._exit(128 + signum)
-        return
-    app.exit_signal = signum
-    save_at_exit(app)
-    app.exit(128 + signum, return_code=128 + signum)
