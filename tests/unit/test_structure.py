@@ -14,18 +14,11 @@ import bntui
 from bntui.live.runner import Runner
 
 ROOT = Path(bntui.__file__).parent
-ENGINE = (
-    "bntui.nn",
-    "bntui.data",
-    "bntui.training.session",
-    "bntui.training.metrics",
-    "bntui.live.runner",
-    "bntui.live.frame",
-    "bntui.live.bn_internals",
-    "bntui.training.commands",
-    "bntui.training.config",
-    "bntui.training.events",
-    "bntui.training.player",
+# the engine wings: a small teaching library that imports no UI library
+ENGINE = tuple(
+    ".".join(("bntui", *p.relative_to(ROOT).with_suffix("").parts)).removesuffix(".__init__")
+    for wing in ("nn", "data", "training", "live")
+    for p in sorted((ROOT / wing).rglob("*.py"))
 )
 
 
@@ -148,18 +141,135 @@ def test_runner_takes_no_callable() -> None:
             assert "Callable" not in str(param.annotation), f"Runner.{name}({param.name})"
 
 
-def test_no_file_over_400_lines() -> None:
-    long = {
-        str(p.relative_to(ROOT)): n
+WINGS = ("cli", "data", "experiments", "i18n", "live", "nn", "replay", "training", "tui")
+LOOSE_AT_MOST = 6  # top-level modules besides __init__ and __main__
+
+
+def test_top_level_is_wings_and_a_few_loose_modules() -> None:
+    dirs = sorted(p.name for p in ROOT.iterdir() if p.is_dir() and (p / "__init__.py").exists())
+    assert dirs == sorted(WINGS)
+    loose = sorted(
+        p.name for p in ROOT.glob("*.py") if p.name not in ("__init__.py", "__main__.py")
+    )
+    assert len(loose) <= LOOSE_AT_MOST, loose
+
+
+def duplicate_file_names(paths: list[Path]) -> dict[str, list[str]]:
+    """File names (``__init__``/``__main__`` aside) that more than one module uses."""
+    seen: dict[str, list[str]] = {}
+    for path in paths:
+        if path.name not in ("__init__.py", "__main__.py"):
+            seen.setdefault(path.name, []).append(str(path))
+    return {name: where for name, where in seen.items() if len(where) > 1}
+
+
+def test_duplicate_finder(tmp_path: Path) -> None:
+    for rel in ("a/x.py", "b/x.py", "a/y.py", "a/__init__.py", "b/__init__.py"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("")
+    found = duplicate_file_names(sorted(tmp_path.rglob("*.py")))
+    assert list(found) == ["x.py"]
+
+
+def test_no_two_modules_share_a_file_name() -> None:
+    assert duplicate_file_names(sources()) == {}
+
+
+def borrowed_attributes(tree: ast.Module) -> dict[str, set[str]]:
+    """Per class: the ``self.X`` its methods use that neither the class nor one of its bases
+    in the same module defines (assigned, a method, a class attribute or an annotation).
+
+    A class whose methods use attributes only a subclass provides is a mixin reaching into
+    its host through ``self``: one concept split over two rooms.
+    """
+    classes = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
+
+    def defined(cls: ast.ClassDef) -> set[str]:
+        names: set[str] = set()
+        for node in cls.body:
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                names.add(node.name)
+            elif isinstance(node, ast.Assign):
+                names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+            elif (
+                isinstance(node, ast.AnnAssign)
+                and isinstance(node.target, ast.Name)
+                and (node.value is not None or cls.decorator_list)
+            ):  # a bare annotation defines a dataclass field; elsewhere it only declares
+                names.add(node.target.id)
+        for node in ast.walk(cls):
+            targets: list[ast.expr] = []
+            if isinstance(node, ast.Assign):
+                targets = list(node.targets)
+            elif isinstance(node, ast.AugAssign | ast.AnnAssign):
+                targets = [node.target]
+            while targets:  # self.x = …, (self.x, self.y) = …; not self.x.y = …
+                tgt = targets.pop()
+                if isinstance(tgt, ast.Tuple | ast.List):
+                    targets += tgt.elts
+                elif isinstance(tgt, ast.Starred):
+                    targets.append(tgt.value)
+                elif (
+                    isinstance(tgt, ast.Attribute)
+                    and isinstance(tgt.value, ast.Name)
+                    and tgt.value.id == "self"
+                ):
+                    names.add(tgt.attr)
+        for base in cls.bases:
+            if isinstance(base, ast.Name) and base.id in classes:
+                names |= defined(classes[base.id])
+        return names
+
+    out: dict[str, set[str]] = {}
+    for name, cls in classes.items():
+        if any(not (isinstance(b, ast.Name) and b.id == "object") for b in cls.bases):
+            continue  # a subclass of something else may use what its base provides
+        used = {
+            n.attr
+            for n in ast.walk(cls)
+            if isinstance(n, ast.Attribute)
+            and isinstance(n.value, ast.Name)
+            and n.value.id == "self"
+            and not n.attr.startswith("__")
+        }
+        missing = used - defined(cls)
+        if missing:
+            out[name] = missing
+    return out
+
+
+def test_mixin_finder_sees_a_mixin() -> None:
+    mixin = ast.parse(
+        "class Commands:\n"
+        "    config: int\n"
+        "    def _do_lr(self, arg):\n"
+        "        self.optimizer.lr = arg\n"
+        "        return self.config\n"
+        "class Session(Commands):\n"
+        "    def __init__(self):\n"
+        "        self.optimizer = None\n"
+        "        self.config = 1\n"
+    )
+    assert borrowed_attributes(mixin) == {"Commands": {"config", "optimizer"}}
+    whole = ast.parse(
+        "class Session:\n"
+        "    def __init__(self):\n"
+        "        self.optimizer = None\n"
+        "    def _do_lr(self, arg):\n"
+        "        self.optimizer.lr = arg\n"
+        "        self.step_count += 1\n"
+    )
+    assert borrowed_attributes(whole) == {}
+
+
+def test_no_class_uses_attributes_it_does_not_define() -> None:
+    """No mixins: a class's methods use only what the class (or its own bases) defines.
+
+    Classes that derive from a library class (a Textual ``App``, a ``Widget``, an
+    ``Exception``) may use what the library defines; they are not checked."""
+    found = {
+        f"{p.relative_to(ROOT)}:{cls}": sorted(attrs)
         for p in sources()
-        if (n := len(p.read_text().splitlines())) > 400
+        for cls, attrs in borrowed_attributes(ast.parse(p.read_text(encoding="utf-8"))).items()
     }
-    long = {k: v for k, v in long.items() if not k.startswith("nn/")}  # nn/: the nn split's
-    assert not long
-
-
-def test_app_under_300_lines() -> None:
-    from bntui.tui.app import BntuiApp
-
-    lines, _ = inspect.getsourcelines(BntuiApp)
-    assert len(lines) < 300
+    assert found == {}

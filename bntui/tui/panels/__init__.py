@@ -24,9 +24,10 @@ def set_border(widget: Widget, *, title: object = _UNSET, subtitle: object = _UN
 
 
 class Keyed:
-    """Mixin for panels that redraw only when the data they show changed (a frame key)."""
+    """What a panel that redraws only when its data changed (a frame key) holds: that key,
+    and whether it draws in 7-bit ASCII (``--ascii``)."""
 
-    ascii: bool
+    ascii: bool = False
     _key: object = None
 
     def t(self, text: str) -> str:
