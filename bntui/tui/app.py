@@ -376,7 +376,7 @@ class BntuiApp(App[int]):
 
     def _submitted(self, text: str) -> None:
         """Enter at the ``:`` line: a command of the vocabulary to the runner (``lang`` to the
-        self: a display setting; ``caption``/``mark`` are notes: a lesson goes on)."""
+        app: a display setting; ``caption``/``mark`` are notes: a lesson goes on)."""
         if not text:
             self._close_command_line()
             return
