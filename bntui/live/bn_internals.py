@@ -109,7 +109,7 @@ def _forward(model: Any, kind: str, x: np.ndarray, *, train: bool, tap: int) -> 
     dropout; also the input of hidden layer ``tap``'s norm."""
     h, tapped = x, None
     for i, block in enumerate(model.blocks, start=1):
-        act = make_activation(model.activation)  # a fresh object: the block's caches stay
+        act = make_activation(model.spec.activation)  # a fresh object: the block's caches stay
         b = None if block.linear.b is None else block.linear.b.data
         z = F.linear_forward(h, block.linear.W.data, b)
         norm = block.norm

@@ -2,11 +2,12 @@
 
 Pure NumPy (no UI imports), float32 by default and float64 for gradient checks.
 
-The textbook: ``functional`` (formulas), ``layers`` / ``activations`` (one class each,
-calling ``functional``), ``network`` (the MLP) with ``edits`` (structural changes),
-``norms`` (LayerNorm, GroupNorm, Batch Renormalization, noisy BN),
-``optim``, ``init``. The fast path the session trains with: ``fast`` (fused layers and
-packed parameters, pinned equal to the textbook by tests). Names: ``names``.
+The textbook: ``functional`` (formulas), ``layers`` / ``activation_layers`` (one class
+each, calling ``functional``), ``spec`` (``NetSpec``: the network's settings), ``network``
+(the MLP, built from a NetSpec, and its structural edits), ``norm_layers`` (LayerNorm,
+GroupNorm, Batch Renormalization, noisy BN), ``optim``, ``init``. The fast path the
+session trains with: ``fast`` (fused layers and packed parameters, pinned equal to the
+textbook by tests). Names: ``names``.
 """
 
 from bntui.nn.functional import (
@@ -45,12 +46,14 @@ from bntui.nn.norm_layers import (
     parse_norm,
 )
 from bntui.nn.optim import Optimizer, apply_max_norm, make_optimizer
+from bntui.nn.spec import NET_SETTINGS, NetSpec
 
 __all__ = [
     "ACTIVATIONS",
     "ELU",
     "GELU",
     "MLP",
+    "NET_SETTINGS",
     "NORM_NAMES",
     "BatchNorm1d",
     "BatchRenorm1d",
@@ -62,6 +65,7 @@ __all__ = [
     "LeakyReLU",
     "Linear",
     "NNError",
+    "NetSpec",
     "NoisyBatchNorm1d",
     "Optimizer",
     "Parameter",

@@ -142,10 +142,10 @@ def _weight_grad(model, W) -> np.ndarray:
     """dL/dW after a backward through W's layer only, with the penalty terms that
     ``MLP.backward`` adds (the same operations, so equal inputs give equal bits)."""
     g = W.grad.copy()
-    if model.weight_decay:
-        g += model.weight_decay * W.data
-    if model.l1:
-        g += model.l1 * np.sign(W.data)
+    if model.spec.weight_decay:
+        g += model.spec.weight_decay * W.data
+    if model.spec.l1:
+        g += model.spec.l1 * np.sign(W.data)
     return g
 
 

@@ -16,30 +16,27 @@ optimizer update packed parameters; ``fast=False`` (the default) is the textbook
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
-from bntui.nn import functional as _F
 from bntui.nn.block import Block
 from bntui.nn.fast import FastLinear, PackedParameters
 from bntui.nn.functional import softmax, softmax_cross_entropy
-from bntui.nn.init import init_std, init_weight
+from bntui.nn.init import init_weight
 from bntui.nn.layers import (
     Dropout,
     Linear,
     Parameter,
     check_dtype,
-    check_eps,
     make_activation,
 )
 from bntui.nn.names import BATCH_NORMS, BN_POSITIONS  # noqa: F401 (BN_POSITIONS re-exported)
 from bntui.nn.nn_error import NNError
 from bntui.nn.norm_layers import Norm, make_norm, parse_norm
+from bntui.nn.spec import NET_SETTINGS, NetSpec
 from bntui.nn.validate import (
-    check_bn_momentum,
     check_int,
-    check_penalty,
-    check_position,
 )
 
 
@@ -59,60 +56,43 @@ class MLP:
         self,
         in_dim: int,
         n_classes: int,
+        spec: NetSpec | None = None,
         *,
-        depth: int,
-        width: int,
-        activation: str = "relu",
-        bn: bool | None = None,
-        norm: str | None = None,
-        bn_position: str = "before",
-        bn_momentum: float = 0.1,
-        dropout: float = 0.0,
-        init: str = "he",
-        dtype: type | np.dtype = np.float32,
-        weight_decay: float = 0.0,
-        l1: float = 0.0,
         rng: np.random.Generator,
         dropout_rng: np.random.Generator,
         noise_rng: np.random.Generator | None = None,
+        dtype: type | np.dtype = np.float32,
         fast: bool = False,
-        bn_eps: float = 1e-5,
-        dropout_style: str = "inverted",
+        bn: bool | None = None,
+        **settings: Any,
     ) -> None:
+        """``spec`` (default ``NetSpec()``) with ``settings`` changed: ``MLP(2, 3,
+        depth=6, activation="sigmoid", rng=…, dropout_rng=…)`` reads as the textbook's
+        constructor; ``bn=True/False`` is "bn"/"none" unless ``norm`` says otherwise."""
+        if bn is not None:
+            if "norm" in settings and bool(bn) != (parse_norm(settings["norm"])[0] != "none"):
+                raise NNError(f"bn={bn!r} contradicts norm={settings['norm']!r} (give one)")
+            settings.setdefault("norm", "bn" if bn else "none")
+        unknown = sorted(set(settings) - set(NET_SETTINGS))
+        if unknown:
+            raise NNError(f"MLP: unknown setting(s) {', '.join(unknown)}")
+        self.spec: NetSpec = (spec or NetSpec()).replace(**settings)
         self._fast = bool(fast)
         self._in_dim = check_int("in_dim", in_dim, 1)
         self._n_classes = check_int("n_classes", n_classes, 2)
-        depth = check_int("depth", depth, 0)
-        self._width = check_int("width", width, 1)
-        make_activation(activation)  # validates the name
-        self._activation = activation
-        if norm is None:
-            norm = "bn" if bn is None or bn else "none"
-        elif bn is not None and bool(bn) != (parse_norm(norm)[0] != "none"):
-            raise NNError(f"bn={bn!r} contradicts norm={norm!r} (give one of them)")
-        self._norm = self._check_norm(norm, self._width)
         # noisy BN's own stream (a fixed one if none is given: pass the session's)
         self._noise_rng = noise_rng if noise_rng is not None else np.random.default_rng(0)
-        self._bn_position = check_position(bn_position)
-        self._bn_momentum = check_bn_momentum(bn_momentum)
-        self._dropout = Dropout._check_p(dropout)
-        Dropout(0.0, dropout_rng, dropout_style)  # validates the style
-        self._dropout_style = dropout_style
-        self._bn_eps = check_eps("bn_eps", bn_eps)
-        init_std(init, 1, 1)  # validates the spec
-        self._init = init
         self._dtype = check_dtype(dtype)
-        self._weight_decay = check_penalty("weight decay", weight_decay)
-        self._l1 = check_penalty("l1", l1)
         self._rng = rng
         self._dropout_rng = dropout_rng
-        self.blocks: list[Block] = [self._new_block(i + 1, rng) for i in range(depth)]
+        self.blocks: list[Block] = [self._new_block(i + 1, rng) for i in range(self.spec.depth)]
         self.head: Linear = self._new_head(rng)
         self.last_data_loss: float = math.nan
         self._dlogits: np.ndarray | None = None
         self._packed: PackedParameters | None = None
 
     # ------------------------------------------------------------------ readable settings
+    # the hidden layers' settings are ``self.spec`` (a NetSpec); these are the rest
     @property
     def in_dim(self) -> int:
         return self._in_dim
@@ -126,74 +106,9 @@ class MLP:
         return len(self.blocks)
 
     @property
-    def width(self) -> int:
-        return self._width
-
-    @property
-    def activation(self) -> str:
-        return self._activation
-
-    @property
     def bn(self) -> bool:
         """True when the normalization is plain batch normalization ("bn")."""
-        return self._norm == "bn"
-
-    @property
-    def norm(self) -> str:
-        """The normalization in use: "bn", "ln", "gn:G", "brn", "noisy-bn" or "none"."""
-        return self._norm
-
-    @staticmethod
-    def _check_norm(spec: str, width: int) -> str:
-        """The canonical name of a norm spec ("gn" -> "gn:4"); NNError if it is unknown or
-        its groups do not divide ``width``."""
-        kind, groups = parse_norm(spec)
-        if groups is None:
-            return kind
-        _F.check_groups(groups, width)
-        return f"gn:{groups}"
-
-    @property
-    def bn_position(self) -> str:
-        return self._bn_position
-
-    @property
-    def bn_momentum(self) -> float:
-        return self._bn_momentum
-
-    @property
-    def dropout(self) -> float:
-        return self._dropout
-
-    @property
-    def dropout_style(self) -> str:
-        return self._dropout_style
-
-    @property
-    def bn_eps(self) -> float:
-        """ε of every normalization layer (1/sqrt(σ² + ε))."""
-        return self._bn_eps
-
-    @property
-    def init(self) -> str:
-        return self._init
-
-    @property
-    def weight_decay(self) -> float:
-        return self._weight_decay
-
-    @weight_decay.setter
-    def weight_decay(self, value: float) -> None:
-        # a plain number: safe to assign directly (also via set_weight_decay)
-        self._weight_decay = check_penalty("weight decay", value)
-
-    @property
-    def l1(self) -> float:
-        return self._l1
-
-    @l1.setter
-    def l1(self, value: float) -> None:
-        self._l1 = check_penalty("l1", value)
+        return self.spec.norm == "bn"
 
     @property
     def dtype(self) -> np.dtype:
@@ -203,7 +118,7 @@ class MLP:
     def _new_linear(
         self, name: str, fan_in: int, fan_out: int, rng: np.random.Generator, *, bias: bool
     ) -> Linear:
-        w = init_weight(self._init, fan_in, fan_out, rng, self._dtype)
+        w = init_weight(self.spec.init, fan_in, fan_out, rng, self._dtype)
         # the first Linear of the net never needs dL/dx (x is the data)
         first = name == "L1" or (name == "out" and not self.blocks)
         cls = FastLinear if self._fast else Linear
@@ -213,41 +128,41 @@ class MLP:
         # a Linear directly followed by BN needs no bias: BN subtracts the mean anyway
         # (a batch normalization subtracts the batch mean of each unit: b cancels out;
         # LN and GN subtract a per-sample mean over units, which does not cancel b)
-        return not (self._norm in BATCH_NORMS and self._bn_position == "before")
+        return not (self.spec.norm in BATCH_NORMS and self.spec.bn_position == "before")
 
     def _new_norm(self, name: str) -> Norm | None:
         """A fresh normalization layer of the network's kind (None for "none")."""
         return make_norm(
-            self._norm,
-            self._width,
-            momentum=self._bn_momentum,
+            self.spec.norm,
+            self.spec.width,
+            momentum=self.spec.bn_momentum,
             dtype=self._dtype,
             name=name,
             fast=self._fast,
             rng=self._noise_rng,
-            eps=self._bn_eps,
+            eps=self.spec.bn_eps,
         )
 
     def _new_dropout(self) -> Dropout | None:
-        if self._dropout == 0:
+        if self.spec.dropout == 0:
             return None
-        return Dropout(self._dropout, self._dropout_rng, self._dropout_style)
+        return Dropout(self.spec.dropout, self._dropout_rng, self.spec.dropout_style)
 
     def _new_block(self, index: int, rng: np.random.Generator) -> Block:
         name = f"L{index}"
-        fan_in = self._in_dim if index == 1 else self._width
-        linear = self._new_linear(name, fan_in, self._width, rng, bias=self._linear_bias())
+        fan_in = self._in_dim if index == 1 else self.spec.width
+        linear = self._new_linear(name, fan_in, self.spec.width, rng, bias=self._linear_bias())
         return Block(
             name,
             linear,
             self._new_norm(name),
-            make_activation(self._activation),
+            make_activation(self.spec.activation),
             self._new_dropout(),
-            self._bn_position,
+            self.spec.bn_position,
         )
 
     def _new_head(self, rng: np.random.Generator) -> Linear:
-        fan_in = self._width if self.blocks else self._in_dim
+        fan_in = self.spec.width if self.blocks else self._in_dim
         return self._new_linear("out", fan_in, self._n_classes, rng, bias=True)
 
     # ------------------------------------------------------------------ forward / backward
@@ -299,11 +214,11 @@ class MLP:
     def penalty(self) -> float:
         """0.5 * weight_decay * sum W^2 + l1 * sum |W| over all Linear weights."""
         total = 0.0
-        if self._weight_decay:
+        if self.spec.weight_decay:
             squares = sum(float(np.vdot(w.data, w.data)) for w in self.weights())  # sum W^2
-            total += 0.5 * self._weight_decay * squares
-        if self._l1:
-            total += self._l1 * sum(float(np.abs(w.data).sum()) for w in self.weights())
+            total += 0.5 * self.spec.weight_decay * squares
+        if self.spec.l1:
+            total += self.spec.l1 * sum(float(np.abs(w.data).sum()) for w in self.weights())
         return total
 
     def loss(self, x: np.ndarray, y: np.ndarray, *, train: bool = True) -> tuple[float, np.ndarray]:
@@ -323,7 +238,7 @@ class MLP:
         d = self.head.backward(self._dlogits)
         for block in reversed(self.blocks):
             d = block.backward(d)  # type: ignore[arg-type]
-        wd, l1 = self._weight_decay, self._l1
+        wd, l1 = self.spec.weight_decay, self.spec.l1
         if wd or l1:
             for w in self.weights():
                 if wd:
@@ -368,10 +283,10 @@ class MLP:
         beta 0, running 0/1); the same kind is left as it is. Linear biases follow the
         rule of ``_linear_bias`` (removed directly before a batch normalization, re-added
         as zeros otherwise). Nothing changes if ``spec`` is unknown or does not fit."""
-        norm = self._check_norm(spec, self._width)  # raises before anything changes
+        new = self.spec.replace(norm=spec)  # raises before anything changes
         before = self.parameters()
-        if norm != self._norm:
-            self._norm = norm
+        if new.norm != self.spec.norm:
+            self.spec = new
             for block in self.blocks:
                 block.norm = self._new_norm(block.name)
                 block.linear.set_bias(self._linear_bias())
@@ -381,9 +296,10 @@ class MLP:
         """The normalization before or after the activation. The norm layers start fresh
         (their gamma/beta/statistics meant something else); Linear biases follow the rule."""
         before = self.parameters()
-        pos = check_position(pos)
-        if pos != self._bn_position:
-            self._bn_position = pos
+        new = self.spec.replace(bn_position=pos)
+        if new.bn_position != self.spec.bn_position:
+            self.spec = new
+            pos = new.bn_position
             for block in self.blocks:
                 block.bn_position = pos
                 block.norm = self._new_norm(block.name)
@@ -392,40 +308,39 @@ class MLP:
 
     def set_bn_momentum(self, momentum: float) -> list[Parameter]:
         """Momentum of the BN running averages (no parameter changes)."""
-        self._bn_momentum = check_bn_momentum(momentum)
+        self.spec = self.spec.replace(bn_momentum=momentum)
         for block in self.blocks:
             if block.bn is not None:
-                block.bn.momentum = self._bn_momentum
+                block.bn.momentum = self.spec.bn_momentum
         return self._new_since(self.parameters())
 
     def set_activation(self, name: str) -> list[Parameter]:
         """Swap every hidden activation (no parameters change)."""
-        make_activation(name)  # validates
-        self._activation = name
+        self.spec = self.spec.replace(activation=name)  # validates
         for block in self.blocks:
             block.act = make_activation(name)
         return self._new_since(self.parameters())
 
     def set_dropout(self, p: float) -> list[Parameter]:
         """Dropout probability after each hidden layer (0 removes the dropout layers)."""
-        self._dropout = Dropout._check_p(p)
+        self.spec = self.spec.replace(dropout=p)
         for block in self.blocks:
-            if self._dropout == 0.0:
+            if self.spec.dropout == 0.0:
                 block.dropout = None
             elif block.dropout is None:
                 block.dropout = self._new_dropout()
             else:
-                block.dropout.set_p(self._dropout)
+                block.dropout.set_p(self.spec.dropout)
         return self._new_since(self.parameters())
 
     def set_weight_decay(self, value: float) -> list[Parameter]:
         """L2 penalty strength (0.5 * value * sum W^2); no parameters change."""
-        self.weight_decay = value
+        self.spec = self.spec.replace(weight_decay=value)
         return []
 
     def set_l1(self, value: float) -> list[Parameter]:
         """L1 penalty strength (value * sum |W|); no parameters change."""
-        self.l1 = value
+        self.spec = self.spec.replace(l1=value)
         return []
 
     def add_layer(self, rng: np.random.Generator) -> list[Parameter]:
@@ -436,6 +351,7 @@ class MLP:
         """
         before = self.parameters()
         was_empty = not self.blocks
+        self.spec = self.spec.replace(depth=len(self.blocks) + 1)
         self.blocks.append(self._new_block(len(self.blocks) + 1, rng))
         if was_empty:
             self.head = self._new_head(rng)
@@ -448,6 +364,7 @@ class MLP:
             raise NNError("cannot remove a layer: depth is already 0")
         before = self.parameters()
         self.blocks.pop()
+        self.spec = self.spec.replace(depth=len(self.blocks))
         if not self.blocks:
             self.head = self._new_head(self._rng)
         return self._new_since(before)
@@ -471,11 +388,10 @@ class MLP:
     def set_width(self, width: int, rng: np.random.Generator) -> list[Parameter]:
         """Resize every hidden layer, keeping the overlapping slice of each weight, bias,
         norm parameter and running statistic; new entries are freshly initialized."""
-        width = check_int("width", width, 1)
-        self._check_norm(self._norm, width)  # GN: the groups must divide the new width
+        new = self.spec.replace(width=width)  # GN: the groups must divide the new width
         before = self.parameters()
-        if width != self._width:
-            self._width = width
+        if new.width != self.spec.width:
+            self.spec = new
             for i, block in enumerate(self.blocks):
                 fan_in = self._in_dim if i == 0 else width
                 block.linear = self._resized_linear(block.linear, fan_in, width, rng)
@@ -488,8 +404,7 @@ class MLP:
 
     def reinit(self, init_spec: str, rng: np.random.Generator) -> list[Parameter]:
         """Fresh weights for every layer with a (possibly new) init spec; BN reset."""
-        init_std(init_spec, 1, 1)  # validates
-        self._init = init_spec
+        self.spec = self.spec.replace(init=init_spec)  # validates
         depth = len(self.blocks)
         self.blocks = []
         for i in range(depth):
@@ -508,7 +423,7 @@ class MLP:
         if self.blocks and in_changed:
             first = self.blocks[0]
             first.linear = self._new_linear(
-                "L1", in_dim, self._width, rng, bias=self._linear_bias()
+                "L1", in_dim, self.spec.width, rng, bias=self._linear_bias()
             )
         if out_changed or (in_changed and not self.blocks):
             self.head = self._new_head(rng)

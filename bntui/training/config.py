@@ -21,6 +21,7 @@ from bntui.nn.names import BN_POSITIONS, DROPOUT_STYLES, NORM_NAMES
 from bntui.nn.names import OPTIMIZER_NAMES as OPTIMIZERS
 from bntui.nn.nn_error import NNError
 from bntui.nn.norm_layers import parse_norm
+from bntui.nn.spec import NET_SETTINGS, NetSpec
 
 SYNTHETIC_DATASETS = ("spiral", "moons", "circles", "xor", "blobs")
 DOWNLOADABLE_DATASETS = ("mnist", "fashion-mnist")
@@ -155,6 +156,12 @@ class Config:
 
     def __post_init__(self) -> None:
         validate(self)
+
+    def net_spec(self) -> NetSpec:
+        """The network's settings (``bntui.nn.NetSpec``), read by name from these fields
+        (``norm`` is the normalization in use: "none" when ``bn`` is off)."""
+        values = {name: getattr(self, name) for name in NET_SETTINGS}
+        return NetSpec(**values | {"norm": self.normalization})
 
     @property
     def normalization(self) -> str:

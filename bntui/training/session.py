@@ -131,19 +131,8 @@ class Session:
         return MLP(
             self.data.input_dim,
             self.data.n_classes,
-            depth=c.depth,
-            width=c.width,
-            activation=c.activation,
-            norm=c.normalization,
-            bn_position=c.bn_position,
-            bn_momentum=c.bn_momentum,
-            dropout=c.dropout,
-            dropout_style=c.dropout_style,
-            bn_eps=c.bn_eps,
-            init=c.init,
+            c.net_spec(),
             dtype=self.dtype,
-            weight_decay=c.weight_decay,
-            l1=c.l1,
             rng=self._rng["init"],
             dropout_rng=self._rng["dropout"],
             noise_rng=self._rng["noise"],
@@ -335,7 +324,7 @@ class Session:
         name = cycle(NORM_NAMES, old.partition(":")[0], arg) if arg in ("next", "prev") else arg
         self._set(norm=name, bn=name != "none")  # validates (GN groups vs width) first
         self._reset_state(self.model.set_norm(name))
-        return f"norm {old} → {self.model.norm}"
+        return f"norm {old} → {self.model.spec.norm}"
 
     def _do_bn_position(self, arg: str) -> str:
         pos = cycle(BN_POSITIONS, self.config.bn_position, "next") if arg == "toggle" else arg
@@ -395,13 +384,13 @@ class Session:
     def _do_weight_decay(self, arg: str) -> str:
         old = self.config.weight_decay
         self._set(weight_decay=resolve_number(arg, old))
-        self.model.weight_decay = self.config.weight_decay
+        self.model.set_weight_decay(self.config.weight_decay)
         return f"weight decay {old:g} → {self.config.weight_decay:g}"
 
     def _do_l1(self, arg: str) -> str:
         old = self.config.l1
         self._set(l1=resolve_number(arg, old))
-        self.model.l1 = self.config.l1
+        self.model.set_l1(self.config.l1)
         return f"L1 {old:g} → {self.config.l1:g}"
 
     def _do_max_norm(self, arg: str) -> str:

@@ -98,7 +98,8 @@ def check_invariants(s: Session) -> None:
     c, m = s.config, s.model
     assert m.depth == c.depth == len(m.blocks)
     norm = parse_norm(c.normalization)
-    assert m.width == c.width and m.activation == c.activation and parse_norm(m.norm) == norm
+    assert m.spec == c.net_spec() and parse_norm(m.spec.norm) == norm
+    assert m.spec.width == c.width and m.spec.activation == c.activation
     assert m.bn == (norm[0] == "bn")
     fan_in = s.data.input_dim
     for block in m.blocks:

@@ -39,10 +39,10 @@ def roughen(m: MLP, seed: int = 5) -> None:
     rng = np.random.default_rng(seed)
     for b in m.blocks:
         if b.bn is not None:
-            b.bn.gamma.data[:] = rng.standard_normal(m.width) * 0.3 + 1
-            b.bn.beta.data[:] = rng.standard_normal(m.width) * 0.3
+            b.bn.gamma.data[:] = rng.standard_normal(m.spec.width) * 0.3 + 1
+            b.bn.beta.data[:] = rng.standard_normal(m.spec.width) * 0.3
         if b.linear.b is not None:
-            b.linear.b.data[:] = rng.standard_normal(m.width) * 0.3
+            b.linear.b.data[:] = rng.standard_normal(m.spec.width) * 0.3
     m.head.b.data[:] = rng.standard_normal(CLASSES) * 0.3
 
 

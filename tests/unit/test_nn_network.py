@@ -50,10 +50,10 @@ def _roughen(m: MLP, rng: np.random.Generator) -> None:
     """Move away from the symmetric start (gamma 1, beta 0, b 0) and from |W| = 0 kinks."""
     for b in m.blocks:
         if b.bn is not None:
-            b.bn.gamma.data[:] = rng.standard_normal(m.width) * 0.5 + 1
-            b.bn.beta.data[:] = rng.standard_normal(m.width) * 0.5
+            b.bn.gamma.data[:] = rng.standard_normal(m.spec.width) * 0.5 + 1
+            b.bn.beta.data[:] = rng.standard_normal(m.spec.width) * 0.5
         if b.linear.b is not None:
-            b.linear.b.data[:] = rng.standard_normal(m.width) * 0.1
+            b.linear.b.data[:] = rng.standard_normal(m.spec.width) * 0.1
     for w in m.weights():  # |W| >= 0.02: l1's |W| is smooth within h = 1e-5
         w.data[:] = np.where(np.abs(w.data) < 0.02, np.copysign(0.02, w.data), w.data)
 
@@ -66,7 +66,7 @@ def gradcheck(m: MLP, x: np.ndarray, y: np.ndarray, zero: frozenset[str] = froze
     """
     m.loss(x, y, train=True)
     m.backward()
-    if m.activation in ("relu", "leaky_relu", "elu"):
+    if m.spec.activation in ("relu", "leaky_relu", "elu"):
         # no activation input within reach of the kink at 0: a 1e-5 nudge of one
         # parameter moves an activation input by O(1e-5) at these scales
         for b in m.blocks:
@@ -130,7 +130,7 @@ def test_penalty_value() -> None:
     expected = 0.5 * 0.3 * sum((w**2).sum() for w in ws) + 0.05 * sum(np.abs(w).sum() for w in ws)
     assert loss - m.last_data_loss == pytest.approx(expected, rel=1e-12)
     m.set_weight_decay(0.0)
-    m.l1 = 0.0
+    m.set_l1(0.0)
     assert m.loss(x, y)[0] == m.last_data_loss
 
 
@@ -346,7 +346,7 @@ def test_set_bn_position_restarts_bn() -> None:
     new = m.set_bn_position("after")
     assert names(new) == ["L1.b", "L1.gamma", "L1.beta", "L2.b", "L2.gamma", "L2.beta"]
     assert m.blocks[0].bn is not old_bn and m.blocks[0].linear.W is w
-    assert m.bn_position == "after" and all(b.bn_position == "after" for b in m.blocks)
+    assert m.spec.bn_position == "after" and all(b.bn_position == "after" for b in m.blocks)
     assert m.set_bn_position("after") == []
     with pytest.raises(NNError, match="before.*after"):
         m.set_bn_position("middle")
@@ -388,7 +388,7 @@ def test_set_width_keeps_overlap(new_width: int) -> None:
     head_b = m.head.b
     new = m.set_width(new_width, np.random.default_rng(5))
     c = min(WIDTH, new_width)
-    assert m.width == new_width
+    assert m.spec.width == new_width
     assert names(new) == [n for n in old if n != "out.b"]  # out.b keeps its shape
     assert m.head.b is head_b
     assert m.blocks[0].linear.W.data.shape == (IN, new_width)
@@ -430,7 +430,7 @@ def test_reinit_replaces_everything() -> None:
     old = m.parameters()
     new = m.reinit("std:0.01", np.random.default_rng(9))
     assert names(new) == names(old) and not {id(p) for p in new} & {id(p) for p in old}
-    assert m.init == "std:0.01"
+    assert m.spec.init == "std:0.01"
     assert 0.003 < m.blocks[1].linear.W.data.std() < 0.03
     assert not m.blocks[0].bn.running_mean.any()
     with pytest.raises(NNError, match="unknown init"):
@@ -440,9 +440,9 @@ def test_reinit_replaces_everything() -> None:
 def test_activation_and_dropout_edits_change_no_parameters() -> None:
     m = make()
     params = m.parameters()
-    assert m.set_activation("tanh") == [] and m.activation == "tanh"
+    assert m.set_activation("tanh") == [] and m.spec.activation == "tanh"
     assert all(isinstance(b.act, Tanh) for b in m.blocks)
-    assert m.set_dropout(0.25) == [] and m.dropout == 0.25
+    assert m.set_dropout(0.25) == [] and m.spec.dropout == 0.25
     assert all(b.dropout is not None and b.dropout.p == 0.25 for b in m.blocks)
     assert m.set_dropout(0.0) == [] and all(b.dropout is None for b in m.blocks)
     assert m.set_bn_momentum(0.5) == [] and m.blocks[0].bn.momentum == 0.5
@@ -521,7 +521,7 @@ def test_bad_arguments() -> None:
     with pytest.raises(NNError, match="labels"):
         m.loss(np.ones((2, 3)), np.array([0, 3]))
     with pytest.raises(NNError, match="l1"):
-        m.l1 = float("inf")
+        m.set_l1(float("inf"))
 
 
 def test_eval_passes_leave_the_taps_of_the_last_training_batch():

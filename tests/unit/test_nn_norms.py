@@ -383,7 +383,7 @@ def test_set_norm_keeps_linear_weights_and_biases_follow_the_rule() -> None:
         for w, v in zip(weights, values, strict=True):
             np.testing.assert_array_equal(w.data, v)
         kind = parse_norm(norm)[0]
-        assert m.norm == ("gn:4" if norm == "gn" else norm)
+        assert m.spec.norm == ("gn:4" if norm == "gn" else norm)
         assert all((b.linear.b is None) == (kind in ("bn", "brn", "noisy-bn")) for b in m.blocks)
         names = {p.name for p in new}
         if kind != "none":
@@ -398,17 +398,17 @@ def test_set_norm_and_set_width_refuse_groups_that_do_not_divide() -> None:
     before = [p for p in m.parameters()]
     with pytest.raises(NNError, match="do not divide"):
         m.set_norm("gn:3")
-    assert m.norm == "ln" and m.parameters() == before
+    assert m.spec.norm == "ln" and m.parameters() == before
     m.set_norm("gn:4")
     with pytest.raises(NNError, match="do not divide"):
         m.set_width(10, np.random.default_rng(0))
-    assert m.width == 8 and all(b.linear.W.data.shape[1] == 8 for b in m.blocks)
+    assert m.spec.width == 8 and all(b.linear.W.data.shape[1] == 8 for b in m.blocks)
     m.set_width(12, np.random.default_rng(0))
     assert all(b.norm.num_features == 12 for b in m.blocks)
 
 
 def test_bn_flag_is_an_alias() -> None:
-    assert _mlp_bn(True).norm == "bn" and _mlp_bn(False).norm == "none"
+    assert _mlp_bn(True).spec.norm == "bn" and _mlp_bn(False).spec.norm == "none"
     with pytest.raises(NNError, match="contradicts"):
         MLP(
             2,
@@ -422,9 +422,9 @@ def test_bn_flag_is_an_alias() -> None:
         )
     m = _mlp("ln")
     m.set_bn(True)
-    assert m.norm == "bn" and m.bn
+    assert m.spec.norm == "bn" and m.bn
     m.set_bn(False)
-    assert m.norm == "none" and not m.bn
+    assert m.spec.norm == "none" and not m.bn
 
 
 def _mlp_bn(bn: bool) -> MLP:

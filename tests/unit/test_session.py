@@ -107,7 +107,7 @@ def test_structural_commands_change_the_network():
     s.apply("depth +1")
     s.apply("width 48")
     s.apply("activation prev")
-    assert (s.model.depth, s.model.width, s.config.activation) == (5, 48, "tanh")
+    assert (s.model.depth, s.model.spec.width, s.config.activation) == (5, 48, "tanh")
     assert s.model.blocks[0].linear.W.data.shape == (2, 48)
     s.apply("dataset moons")
     assert s.data.n_classes == 2 and s.model.head.W.data.shape[1] == 2

@@ -34,7 +34,7 @@ def test_every_norm_trains_fifty_steps(norm: str) -> None:
     losses = [r["loss"] for r in records]
     assert np.all(np.isfinite(losses))
     assert np.mean(losses[-10:]) < np.mean(losses[:10])
-    assert s.model.norm == ("gn:4" if norm == "gn" else norm)
+    assert s.model.spec.norm == ("gn:4" if norm == "gn" else norm)
 
 
 def test_switching_keeps_linear_weights_and_batch_order() -> None:
@@ -54,7 +54,7 @@ def test_switching_keeps_linear_weights_and_batch_order() -> None:
     values = [w.data.copy() for w in weights]
     for name in ["ln", "gn:4", "brn", "noisy-bn", "none", "bn"]:
         event = s2.apply(f"norm {name}")
-        assert event.kind == "norm" and s2.model.norm == name
+        assert event.kind == "norm" and s2.model.spec.norm == name
         assert [b.linear.W for b in s2.model.blocks] + [s2.model.head.W] == weights
         for w, v in zip(weights, values, strict=True):
             np.testing.assert_array_equal(w.data, v)
@@ -80,19 +80,19 @@ def test_bn_command_still_toggles_batch_norm() -> None:
 def test_norm_next_cycles_and_bad_norms_change_nothing() -> None:
     s = Session(SMALL)
     s.apply("norm next")
-    assert s.model.norm == "ln"
+    assert s.model.spec.norm == "ln"
     s.apply("norm prev")
-    assert s.model.norm == "bn"
+    assert s.model.spec.norm == "bn"
     before = [p.data.copy() for p in s.model.parameters()]
     with pytest.raises(CommandError, match="3 groups do not divide width 8"):
         s.apply("norm gn:3")
-    assert s.model.norm == "bn" and s.config.norm == "bn"
+    assert s.model.spec.norm == "bn" and s.config.norm == "bn"
     for p, b in zip(s.model.parameters(), before, strict=True):
         np.testing.assert_array_equal(p.data, b)
     s.apply("norm gn:4")
     with pytest.raises(CommandError, match="do not divide"):
         s.apply("width 6")
-    assert s.config.width == 8 and s.model.width == 8
+    assert s.config.width == 8 and s.model.spec.width == 8
     with pytest.raises(CommandError, match="unknown norm"):
         parse("norm lnn")
 
