@@ -25,7 +25,7 @@ from bntui.live.locks import RateMeter, ReaderLock
 from bntui.training.commands import Command, CommandError
 from bntui.training.config import Config
 from bntui.training.events import EventKind
-from bntui.training.player import DONE, Plan, Schedule, one_blas_thread, play
+from bntui.training.player import Ending, Plan, Schedule, one_blas_thread, play
 from bntui.training.session import DIVERGED_HINT, Session
 from bntui.training.twins import Pair
 
@@ -330,7 +330,8 @@ class Runner:
             self._paused = True
             # (compare mode: the twin that stopped early says why; the other may have diverged)
             self.message = next((x.stop_reason for x in s.sessions if x.stop_reason), None)
-        return why == DONE and not self._at_limit() and not s.diverged and not s.stopped_early
+        over = self._at_limit() or s.diverged or s.stopped_early
+        return why == Ending.DONE and not over
 
     def _kept(self, records: list[dict[str, Any]]) -> None:
         if self.records is not None:
