@@ -9,6 +9,7 @@ from typing import Any
 from bntui.cli.parser import config_from_args, parse_do
 from bntui.export import MetricsWriter
 from bntui.i18n import _
+from bntui.i18n.message import render
 from bntui.live.changes import Tracker, history_stats
 from bntui.live.frame import norm_label
 from bntui.training.config import Config
@@ -96,7 +97,7 @@ def print_changes(watch: Watch) -> None:
         if change is None:
             stats = "no statistics after it (the run ended or diverged first)"
         else:
-            numbers = change.summary.split(": ", 1)[1] if ": " in change.summary else ""
+            numbers = render(change.moves, _)
             stats = f"{numbers} @{change.after_step:,}"
         console.print(
             f"  step {a['step']:,}  [bold]{escape(a['command'])}[/]: {escape(a['text'])}",
@@ -272,10 +273,12 @@ def print_summary(
                 "–" if math.isnan(s["sat"]) else f"{s['sat']:.0%}",
             )
         console.print(t)
-    if session.warning():
-        console.print(f"[bold yellow]{_('note')}:[/] {_(session.warning() or '')}")
+    if (warning := session.warning()) is not None:
+        console.print(f"[bold yellow]{_('note')}:[/] {render(warning, _)}")
     if session.diverged:
-        console.print(f"[bold red]{_('diverged')}:[/] {_(DIVERGED_HINT).split(': ', 1)[-1]}")
+        console.print(
+            f"[bold red]{_('diverged')}:[/] {render(DIVERGED_HINT, _).split(': ', 1)[-1]}"
+        )
 
 
 def _last_layer_stats(session: Session) -> list[dict[str, float]]:

@@ -8,6 +8,10 @@ string to a person wraps it in ``_()``; ``set_language("ko")`` (from ``--lang``,
 Formatted strings translate the template, then format: ``_("step {n}").format(n=3)``.
 A table of words looked up later marks its entries with ``N_("…")`` (no lookup at import
 time, so a later ``set_language`` still applies) and translates them with ``_(word)``.
+
+Only the UI (``bntui/tui/``, ``bntui/cli/``) and the report/slide printers call ``_()``. The
+engine returns a ``bntui.i18n.message.Msg`` (the English key and its arguments) and the UI
+renders it when it draws: ``msg.render(_)``.
 """
 
 from __future__ import annotations

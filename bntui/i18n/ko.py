@@ -24,8 +24,12 @@ KO: dict[str, str] = {
     "lesson finished: ← restarts, any key takes over, q quits": (
         "수업 끝: ← 처음부터, 다른 키는 직접 조작, q 종료"
     ),
-    "worker error": "작업 스레드 오류",
-    "early stop": "조기 종료",
+    "worker error: {error} (reset clears it; --debug for details)": (
+        "작업 스레드 오류: {error} (reset 으로 지워집니다; 자세한 내용은 --debug)"
+    ),
+    "early stop: val loss has not improved for {n} evaluations (best {best})": (
+        "조기 종료: 검증 손실이 {n}번의 평가 동안 나아지지 않았습니다 (최저 {best})"
+    ),
     # ---------------------------------------------------------------- panels
     "Loss · train ⣿ / val •": "손실 · 학습 ⣿ / 검증 •",
     "Loss - train . / val x": "손실 - 학습 . / 검증 x",
@@ -51,6 +55,10 @@ KO: dict[str, str] = {
     "Decision boundary": "결정 경계",
     "step {n}": "스텝 {n}",
     "no decision map yet": "아직 결정 경계 지도 없음",
+    "the decision boundary needs 2-D data ({dataset} has {inputs} inputs): try dataset next": (
+        "결정 경계는 2차원 데이터가 필요합니다 ({dataset} 의 입력은 {inputs}개): "
+        "dataset next 를 해 보세요"
+    ),
     "(no statistics yet)": "(아직 통계 없음)",
     "class": "클래스",
     "(glyph = training point; shade = prediction)": "(기호 = 학습 데이터, 색 = 예측)",

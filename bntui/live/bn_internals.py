@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from bntui.i18n import _
+from bntui.i18n.message import Msg
 from bntui.nn import functional as F
 from bntui.nn.activation_layers import make_activation
 from bntui.nn.names import BATCH_NORMS
@@ -45,7 +45,7 @@ class BNInternals:
     layer: int  # 1-based hidden layer
     norm: str  # the normalization in use ("bn", "ln", "gn:4", "none", …)
     applies: bool  # False for norms without batch statistics (and before the first step)
-    reason: str = ""  # why it does not apply
+    reason: Msg | None = None  # why it does not apply
     batch_size: int = 0  # the last training batch's size
     mu_b: np.ndarray | None = None  # (D,) batch mean of the norm's input
     sigma_b: np.ndarray | None = None  # (D,) batch standard deviation (biased variance)
@@ -71,21 +71,27 @@ class BNInternals:
         return self.acc_train - self.acc_eval
 
 
-def not_applicable(norm: str, layer: int) -> str:
-    """Why the view has nothing to show for ``norm`` (an English sentence)."""
+def not_applicable(norm: str, layer: int) -> Msg:
+    """Why the view has nothing to show for ``norm``."""
     kind = parse_norm(norm)[0] if norm != "none" else "none"
     if kind == "none":
-        return _(
+        return Msg(
             "no normalization: there are no batch statistics, running statistics, gamma or "
             "beta to show, and train mode equals eval mode"
         )
     if kind in ("ln", "gn"):
-        what = _("each sample over its own features") if kind == "ln" else _("each sample's groups")
-        return _(
+        what = (
+            Msg("each sample over its own features")
+            if kind == "ln"
+            else Msg("each sample's groups")
+        )
+        return Msg(
             "{kind} normalizes {what}: no batch statistics and no running "
-            "statistics, so train mode equals eval mode and the batch size does not matter"
-        ).format(kind=kind.upper(), what=what)
-    return _("hidden layer {layer} does not exist").format(layer=layer)
+            "statistics, so train mode equals eval mode and the batch size does not matter",
+            kind=kind.upper(),
+            what=what,
+        )
+    return Msg("hidden layer {layer} does not exist", layer=layer)
 
 
 def _norm_train(norm: Any, kind: str, x: np.ndarray) -> np.ndarray:
@@ -134,7 +140,7 @@ def bn_internals(session: Any, layer: int, *, batches: int = SAMPLE_BATCHES) -> 
     kind = parse_norm(norm_name)[0] if norm_name != "none" else "none"
     if not 1 <= layer <= len(model.blocks):
         return BNInternals(
-            layer, norm_name, False, _("hidden layer {layer} does not exist").format(layer=layer)
+            layer, norm_name, False, Msg("hidden layer {layer} does not exist", layer=layer)
         )
     if kind not in BATCH_NORMS:
         return BNInternals(layer, norm_name, False, not_applicable(norm_name, layer))
@@ -142,7 +148,7 @@ def bn_internals(session: Any, layer: int, *, batches: int = SAMPLE_BATCHES) -> 
     norm = block.norm
     x = block.z if block.bn_position == "before" else block.act_out
     if x is None or norm is None:
-        return BNInternals(layer, norm_name, False, _("no training step yet: step once (n)"))
+        return BNInternals(layer, norm_name, False, Msg("no training step yet: step once (n)"))
     with np.errstate(all="ignore"):
         x = np.array(x, dtype=np.float64)
         mu_b, var_b = x.mean(axis=0), x.var(axis=0)  # biased, as BN's train mode

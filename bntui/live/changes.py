@@ -4,7 +4,8 @@ After a command changes the experiment, the per-layer statistics of the old setu
 kept (``before``); the first statistics record computed after it (``after``, at most
 ``stats_every`` steps later) closes the change, and ``summary`` says in one line what moved
 most. The runner shows the line in the TUI; ``bntui run`` lists every change. No Textual,
-no Rich: plain numbers in, one string out.
+no Rich, no translation: plain numbers in, one ``Joined`` line out (its words are ``Msg``
+the UI translates when it draws).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bntui.i18n import _
+from bntui.i18n.message import Joined, Msg
 from bntui.training.metrics import layer_metric
 
 # verbs that only label the run: they change no statistic
@@ -40,8 +41,14 @@ class Change:
     val_after: float | None = None
 
     @property
-    def summary(self) -> str:
+    def summary(self) -> Joined:
+        """The label, then what moved: "BN on: L3 σ 0.46→1.00, |∇W| L1 ×8000"."""
         return summarize(self.label, self.before, self.after)
+
+    @property
+    def moves(self) -> Joined:
+        """What moved, without the label: "L3 σ 0.46→1.00, |∇W| L1 ×8000"."""
+        return moves(self.before, self.after)
 
 
 def history_stats(history: Any, depth: int) -> Stats:
@@ -81,11 +88,16 @@ def _ratio(before: float, after: float) -> str:
     return ("×" if r >= 1 else "÷") + text
 
 
-def summarize(label: str, before: Stats, after: Stats) -> str:
-    """One line: the label, then the layer whose σ moved most, the layer whose |∇W| moved
-    most (by ratio) and a saturation/dead share that moved by 10 points or more."""
+def summarize(label: str, before: Stats, after: Stats) -> Joined:
+    """One line: the label, then what moved (``moves``)."""
+    return Joined((label, moves(before, after)), ": ")
+
+
+def moves(before: Stats, after: Stats) -> Joined:
+    """The layer whose σ moved most, the layer whose |∇W| moved most (by ratio), a
+    saturation/dead share that moved by 10 points or more, the new layers."""
     common = [i for i in sorted(after) if i in before]
-    parts: list[str] = []
+    parts: list[str | Msg] = []
     added = [i for i in sorted(after) if i not in before]
 
     def moved(key: str, log: bool) -> tuple[int, float, float] | None:
@@ -107,17 +119,15 @@ def summarize(label: str, before: Stats, after: Stats) -> str:
         parts.append(f"|∇W| L{grad[0]} {_ratio(grad[1], grad[2])}")
     sat = moved("sat", log=False)
     if sat is not None and abs(sat[2] - sat[1]) >= 0.10:
-        parts.append(
-            _("sat/dead L{n} {a}→{b}").format(n=sat[0], a=f"{sat[1]:.0%}", b=f"{sat[2]:.0%}")
-        )
+        parts.append(Msg("sat/dead L{n} {a}→{b}", n=sat[0], a=f"{sat[1]:.0%}", b=f"{sat[2]:.0%}"))
     if added:
         if len(added) == 1:
-            parts.append(_("new L{n}").format(n=added[0]))
+            parts.append(Msg("new L{n}", n=added[0]))
         else:
-            parts.append(_("new L{a}–L{b}").format(a=added[0], b=added[-1]))
+            parts.append(Msg("new L{a}–L{b}", a=added[0], b=added[-1]))
     if not parts:
-        parts.append(_("statistics moved little (σ, |∇W| within 12 %)"))
-    return f"{label}: " + ", ".join(parts)
+        parts.append(Msg("statistics moved little (σ, |∇W| within 12 %)"))
+    return Joined(tuple(parts), ", ")
 
 
 @dataclass
@@ -179,7 +189,7 @@ class Tracker:
 DEAD_SHARE = 0.9  # a layer with this share of dead units (ReLU family) gets a hint
 
 
-def dead_hint(activation: str, layers: list[dict[str, float]]) -> str | None:
+def dead_hint(activation: str, layers: list[dict[str, float]]) -> Msg | None:
     """A hint like the divergence one when ≥ 90 % of a layer's units are dead (ReLU)."""
     if activation not in ("relu",):
         return None
@@ -187,7 +197,9 @@ def dead_hint(activation: str, layers: list[dict[str, float]]) -> str | None:
     if not dead:
         return None
     i, share = max(dead, key=lambda t: t[1])
-    return _(
+    return Msg(
         "L{n}: {share} of units dead (input ≤ 0 on the whole batch, so no gradient "
-        "reaches them): try lr /2, bn on or reset"
-    ).format(n=i, share=f"{share:.0%}")
+        "reaches them): try lr /2, bn on or reset",
+        n=i,
+        share=f"{share:.0%}",
+    )

@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from typing import Any
 
 import numpy as np
 
+from bntui.i18n.message import Joined, Msg, Text
 from bntui.live.bn_internals import BNInternals, bn_internals
 from bntui.nn.norm_layers import parse_norm
 from bntui.training.commands import CommandError
 from bntui.training.config import Config
-from bntui.training.events import Event
+from bntui.training.events import Event, EventKind
 from bntui.training.measure import ICS_KEYS, SMOOTH_KEYS
 from bntui.training.metrics import SeriesView, layer_metric, read_only
 
@@ -48,9 +50,23 @@ def norm_label(spec: str) -> str:
 
 
 # event kinds that leave the experiment as it was: statistics from before them still hold
-NO_EFFECT = "no effect"  # in an event's text: a command that changed nothing
-NOT_CHANGES = ("caption", "mark", "warning", "diverged", "early-stop", "error")
-RUNNING, PAUSED, DIVERGED, CRASHED, STOPPED = "running", "paused", "diverged", "crashed", "stopped"
+NOT_CHANGES = (
+    EventKind.CAPTION,
+    EventKind.MARK,
+    EventKind.WARNING,
+    EventKind.DIVERGED,
+    EventKind.EARLY_STOP,
+)
+
+
+class RunState(StrEnum):
+    """Where the run stands (``Runner.state``, ``Frame.state``)."""
+
+    RUNNING = "running"
+    PAUSED = "paused"
+    DIVERGED = "diverged"  # the loss is not finite: paused until a reset
+    CRASHED = "crashed"  # the engine raised: paused until a reset
+    STOPPED = "stopped"  # stopped early, or at the lesson's (or --steps) end
 
 
 @dataclass(frozen=True)
@@ -111,7 +127,7 @@ class Frame:
     """Everything the UI draws, copied at one instant (all from the same step)."""
 
     version: int  # increases whenever anything visible changed
-    state: str
+    state: RunState
     step: int
     epoch: int
     steps_per_sec: float
@@ -121,18 +137,20 @@ class Frame:
     loss_last: float | None = None
     val_loss: float | None = None
     val_acc: float | None = None
-    message: str | None = None  # divergence hint, early stop, last command error, worker error
+    # divergence hint, early stop, last command error, worker error (a plain str is shown as
+    # it is; a Msg is translated when drawn)
+    message: Text | None = None
     pace: float | None = None  # the training pace asked for, steps/s (None: as fast as it goes)
     stats_step: int | None = None  # the step of the newest per-layer statistics shown
     stats_every: int = 1  # statistics come every this many steps (they lag by < this)
-    hint: str | None = None  # a standing hint from the newest statistics (dead layer)
-    change: tuple[int, str] | None = None  # (step, "BN on: L3 σ 0.46→1.00, …"): newest change
+    hint: Msg | None = None  # a standing hint from the newest statistics (dead layer)
+    change: tuple[int, Joined] | None = None  # (step, "BN on: L3 σ 0.46→1.00, …"): newest change
     events: tuple[Event, ...] = ()
     replay: ReplayState | None = None
     loss: dict[str, SeriesView | None] = field(default_factory=dict)
     layers: tuple[LayerData, ...] = ()
     decision: dict[str, Any] | None = None
-    decision_error: str | None = None
+    decision_error: Msg | None = None
     histograms: tuple[Histogram, ...] = ()
     internals: BNInternals | None = None  # with Needs(internals=True)
     initial_config: Config | None = None  # with Needs(script=True)
@@ -167,7 +185,7 @@ class Frame:
     @property
     def caption(self) -> str | None:
         """The latest caption event's text (None before the first)."""
-        return next((e.text for e in reversed(self.events) if e.kind == "caption"), None)
+        return next((e.text for e in reversed(self.events) if e.kind == EventKind.CAPTION), None)
 
 
 def build_frame(
@@ -175,12 +193,12 @@ def build_frame(
     needs: Needs,
     *,
     version: int = 0,
-    state: str = PAUSED,
+    state: RunState = RunState.PAUSED,
     steps_per_sec: float = 0.0,
     pace: float | None = None,
-    message: str | None = None,
-    hint: str | None = None,
-    change: tuple[int, str] | None = None,
+    message: Text | None = None,
+    hint: Msg | None = None,
+    change: tuple[int, Joined] | None = None,
     replay: ReplayState | None = None,
     twin: Any = None,
     labels: tuple[str, str] | None = None,
@@ -200,10 +218,7 @@ def build_frame(
         }
     if needs.decision is not None:
         if not session.data.is_2d:
-            parts["decision_error"] = (
-                f"the decision boundary needs 2-D data ({c.dataset} has "
-                f"{session.data.input_dim} inputs): try dataset next"
-            )
+            parts["decision_error"] = not_2d(session)
         else:
             parts["decision"] = decision_grid(session, *needs.decision)
     if needs.hist_bins:
@@ -214,7 +229,7 @@ def build_frame(
         parts["initial_config"] = session.initial_config
         parts["log"] = tuple(session.log)
     # statistics of the setup before the newest change are not shown under its label
-    changes = [e for e in session.events if e.kind not in NOT_CHANGES and NO_EFFECT not in e.text]
+    changes = [e for e in session.events if e.kind not in NOT_CHANGES and not e.no_effect]
     since = max((e.step for e in changes), default=-1)
     layers = tuple(_layer(h, i, needs, since) for i in range(1, c.depth + 1))
     s1 = h.series.get(layer_metric(1, "std"))
@@ -223,7 +238,13 @@ def build_frame(
         parts["diag"] = {k: h.view(k, needs.diag_points) for k in diag_names(c.depth)}
     if twin is not None:
         lean = replace(needs, decision=None, hist_bins=0, script=False, internals=False)
-        twin_state = DIVERGED if twin.diverged else STOPPED if twin.stopped_early else state
+        twin_state = (
+            RunState.DIVERGED
+            if twin.diverged
+            else RunState.STOPPED
+            if twin.stopped_early
+            else state
+        )
         parts["twin"] = build_frame(twin, lean, version=version, state=twin_state)
         parts["labels"] = labels
     return Frame(
@@ -248,6 +269,15 @@ def build_frame(
         change=change,
         replay=replay,
         **parts,
+    )
+
+
+def not_2d(session: Any) -> Msg:
+    """Why the decision view has no map: the data is not 2-D."""
+    return Msg(
+        "the decision boundary needs 2-D data ({dataset} has {inputs} inputs): try dataset next",
+        dataset=session.config.dataset,
+        inputs=int(session.data.input_dim),
     )
 
 

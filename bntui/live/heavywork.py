@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from bntui.i18n import _
-from bntui.live.frame import Needs, _histograms
+from bntui.i18n.message import Msg
+from bntui.live.frame import Needs, _histograms, not_2d
 from bntui.training.metrics import read_only
 
 REST = 3.0  # after a map costing t seconds, train at least REST × t before the next one
@@ -66,7 +66,7 @@ class HeavyWork:
             elif "decision" in self.parts:
                 out["decision"] = resized(self.parts["decision"], *needs.decision)
             else:
-                out["decision_error"] = _("computing the decision map …")
+                out["decision_error"] = Msg("computing the decision map …")
         if needs.hist_bins and "histograms" in self.parts:
             out["histograms"] = self.parts["histograms"]
         return out
@@ -115,11 +115,7 @@ class HeavyWork:
             if bins:
                 parts["histograms"] = tuple(_histograms(session, bins))
             if decision is not None and not session.data.is_2d:
-                c = session.config
-                parts["decision_error"] = (
-                    f"the decision boundary needs 2-D data ({c.dataset} has "
-                    f"{session.data.input_dim} inputs): try dataset next"
-                )
+                parts["decision_error"] = not_2d(session)
         if decision is not None and "decision_error" not in parts:
             grid = self._decision(session, *decision, lock=lock, stopped=stopped)
             if grid is None:

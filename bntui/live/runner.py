@@ -17,24 +17,16 @@ import time
 import traceback
 from typing import Any
 
+from bntui.i18n.message import Joined, Msg, Text
 from bntui.live.changes import Tracker, dead_hint, history_stats
-from bntui.live.frame import (
-    CRASHED,
-    DIVERGED,
-    PAUSED,
-    RUNNING,
-    STOPPED,
-    Frame,
-    Needs,
-    ReplayState,
-    build_frame,
-)
+from bntui.live.frame import Frame, Needs, ReplayState, RunState, build_frame
 from bntui.live.heavywork import HeavyWork
 from bntui.live.locks import RateMeter, ReaderLock
 from bntui.training.commands import Command, CommandError
 from bntui.training.config import Config
-from bntui.training.player import DONE, Plan, Schedule, one_blas_thread, play
-from bntui.training.session import DIVERGED_HINT, NO_EFFECT, Session
+from bntui.training.events import EventKind
+from bntui.training.player import Ending, Plan, Schedule, one_blas_thread, play
+from bntui.training.session import DIVERGED_HINT, Session
 from bntui.training.twins import Pair
 
 
@@ -76,10 +68,11 @@ class Runner:
         self.version = 0
         self.error: str | None = None
         self.trace: str | None = None
-        self.message: str | None = self.session.warning()
+        # for the message line: a Msg (the UI translates it) or an engine error's plain text
+        self.message: Text | None = self.session.warning()
         self.tracker = Tracker()  # what each command changed (bntui.live.changes)
-        self.change: tuple[int, str] | None = None  # (step, summary) of the newest change
-        self.hint: str | None = None  # dead-layer hint of the newest statistics
+        self.change: tuple[int, Joined] | None = None  # (step, summary) of the newest change
+        self.hint: Msg | None = None  # dead-layer hint of the newest statistics
         self._needs = Needs()
         self._cached: tuple[tuple[int, Needs, float], Frame] | None = None
         self._paused = paused or not threaded
@@ -123,15 +116,15 @@ class Runner:
         return self._paused
 
     @property
-    def state(self) -> str:
+    def state(self) -> RunState:
         s = self.pair
         if self.error is not None:
-            return CRASHED
+            return RunState.CRASHED
         if s.diverged:
-            return DIVERGED
+            return RunState.DIVERGED
         if s.stopped_early or self._at_limit():
-            return STOPPED
-        return PAUSED if self._paused else RUNNING
+            return RunState.STOPPED
+        return RunState.PAUSED if self._paused else RunState.RUNNING
 
     def _at_limit(self) -> bool:
         return self.max_steps is not None and self.pair.step_count >= self.max_steps
@@ -195,7 +188,7 @@ class Runner:
         with ReaderLock(self, timeout=None if last is None else 0.05) as got:
             if not got:
                 return last  # type: ignore[return-value]
-            rate = self.meter.rate if self.state == RUNNING else 0.0
+            rate = self.meter.rate if self.state == RunState.RUNNING else 0.0
             key = (self.version, asked, rate, self.steps_per_second, self.heavy.version)
             if self._cached is not None and self._cached[0] == key:
                 return self._cached[1]
@@ -245,12 +238,12 @@ class Runner:
         except CommandError as exc:
             self.message = str(exc)
             return
-        if NO_EFFECT in event.text:  # nothing changed: say so, no "what changed" line
+        if event.no_effect:  # nothing changed: say so, no "what changed" line
             self.message = event.text
             return
         self.tracker.applied(event.step, event.command, event.text, before, loss=loss, val=val)
         self.message = DIVERGED_HINT if self.pair.diverged else self.session.warning()
-        if self.error is not None and event.kind in ("reset", "seed"):
+        if self.error is not None and event.kind in (EventKind.RESET, EventKind.SEED):
             self.error = None
 
     # the typed controls: ``_handle`` calls ``_on_<kind>`` with the lock held, between steps
@@ -324,7 +317,9 @@ class Runner:
             why = play(s, self.schedule, until=until, on_due=self._scheduled, on_record=self._kept)
         except Exception as exc:  # a bug in the engine must not take the app down
             self.error = f"{type(exc).__name__}: {exc}"
-            self.message = "worker error: " + self.error + " (reset clears it; --debug for details)"
+            self.message = Msg(
+                "worker error: {error} (reset clears it; --debug for details)", error=self.error
+            )
             self.trace = traceback.format_exc()
             self._paused = True
             return False
@@ -333,8 +328,10 @@ class Runner:
             self.message = DIVERGED_HINT
         elif s.stopped_early:
             self._paused = True
-            self.message = self.session.events[-1].text
-        return why == DONE and not self._at_limit() and not s.diverged and not s.stopped_early
+            # (compare mode: the twin that stopped early says why; the other may have diverged)
+            self.message = next((x.stop_reason for x in s.sessions if x.stop_reason), None)
+        over = self._at_limit() or s.diverged or s.stopped_early
+        return why == Ending.DONE and not over
 
     def _kept(self, records: list[dict[str, Any]]) -> None:
         if self.records is not None:
@@ -389,7 +386,8 @@ class Runner:
             fast = self.fast_until is not None and self.pair.step_count < self.fast_until
             if not fast:
                 self.fast_until = None
-            idle = (self._paused and not fast) or self.state in (DIVERGED, CRASHED, STOPPED)
+            stuck = (RunState.DIVERGED, RunState.CRASHED, RunState.STOPPED)
+            idle = (self._paused and not fast) or self.state in stuck
             if idle:
                 self.meter.update(self.pair.step_count, force=True)
                 self._wake.wait(0.1)

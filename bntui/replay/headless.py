@@ -28,7 +28,7 @@ from bntui.replay.window import (
 from bntui.training.commands import CommandError
 from bntui.training.config import Config
 from bntui.training.metrics import layer_metric
-from bntui.training.player import DONE, Schedule, one_blas_thread, play
+from bntui.training.player import Ending, Schedule, one_blas_thread, play
 from bntui.training.session import Session
 from bntui.training.twins import Pair
 
@@ -224,7 +224,7 @@ def run_script(
 
     why = play(pair, pending, until=total, on_due=apply, on_record=record)
     slides.check(every=True)  # a run that stopped early: its last slides show the end
-    if why != DONE:
+    if why != Ending.DONE:
         s = pair.step_count
         result.notes.append(f"training {why} at step {s}; the rest of the lesson was not played")
         left = [e for _at, e in pending]

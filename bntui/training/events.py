@@ -6,7 +6,42 @@ A neutral module: the session makes events, the frame carries them, the panels d
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
+
+
+class EventKind(StrEnum):
+    """What an event is: the verb of the command that made it, or one the session raises
+    itself. Str-valued: ``events.jsonl`` holds the bare word ("lr", "diverged")."""
+
+    # the vocabulary's verbs (bntui.training.commands.VOCABULARY; "lang" never reaches a
+    # session)
+    BN = "bn"
+    NORM = "norm"
+    BN_POSITION = "bn-position"
+    ACTIVATION = "activation"
+    DEPTH = "depth"
+    WIDTH = "width"
+    LR = "lr"
+    OPTIMIZER = "optimizer"
+    INIT = "init"
+    WEIGHT_DECAY = "weight-decay"
+    L1 = "l1"
+    MAX_NORM = "max-norm"
+    DROPOUT = "dropout"
+    BATCH_SIZE = "batch-size"
+    DATASET = "dataset"
+    SEED = "seed"
+    COMPARE = "compare"
+    ICS_EVERY = "ics-every"
+    SMOOTH_EVERY = "smooth-every"
+    RESET = "reset"
+    MARK = "mark"
+    CAPTION = "caption"
+    # raised by the session itself (command "")
+    DIVERGED = "diverged"
+    EARLY_STOP = "early-stop"
+    WARNING = "warning"
 
 
 @dataclass(frozen=True)
@@ -16,7 +51,20 @@ class Event:
     step: int
     command: str  # the command as given, e.g. "lr *2"; "" for events the session raises itself
     text: str  # what happened, for charts and the event log, e.g. "lr 0.1 → 0.2"
-    kind: str  # the verb, or "diverged", "early-stop", "error"
+    kind: EventKind
+    no_effect: bool = False  # the command was applied (and logged) but changed nothing
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", EventKind(self.kind))  # "lr" -> EventKind.LR
 
     def to_dict(self) -> dict[str, Any]:
+        # (no_effect is left out: events.jsonl keeps its four fields)
         return {"step": self.step, "command": self.command, "text": self.text, "kind": self.kind}
+
+
+@dataclass(frozen=True)
+class NoEffect:
+    """What a command handler returns when the command changed nothing: the event text
+    (the session's ``Event`` gets ``no_effect=True``; the UI says so, no "what changed")."""
+
+    text: str

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from threadpoolctl import threadpool_limits
@@ -21,7 +22,14 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-DONE, DIVERGED, STOPPED_EARLY, HELD = "done", "diverged", "stopped early", "held"
+
+class Ending(StrEnum):
+    """Why ``play`` returned."""
+
+    DONE = "done"  # at ``until``, its entries applied
+    HELD = "held"  # ``on_due`` asked to stop after an entry (a live hold)
+    DIVERGED = "diverged"
+    STOPPED_EARLY = "stopped early"
 
 
 @contextmanager
@@ -97,7 +105,7 @@ def play(
     until: int,
     on_due: Callable[[int, T], bool | None],
     on_record: Callable[[dict[str, Any]], None] | None = None,
-) -> str:
+) -> Ending:
     """Train ``session`` up to step ``until``, applying each entry at its step boundary.
 
     ``on_due(at, item)`` applies one entry; it returns True to stop right after it (a live
@@ -108,13 +116,13 @@ def play(
     while True:
         for at, item in schedule.due(session.step_count):
             if on_due(at, item):
-                return HELD
+                return Ending.HELD
         if session.step_count >= until:
-            return DONE
+            return Ending.DONE
         if session.diverged:
-            return DIVERGED
+            return Ending.DIVERGED
         if session.stopped_early:
-            return STOPPED_EARLY
+            return Ending.STOPPED_EARLY
         record = session.step()
         if on_record is not None:
             on_record(record)
@@ -126,7 +134,7 @@ def play_commands(
     *,
     until: int,
     on_record: Callable[[dict[str, Any]], None] | None = None,
-) -> str:
+) -> Ending:
     """``play`` a (step, command) schedule: each command goes to ``session.apply``."""
     plan = schedule if isinstance(schedule, Schedule) else Schedule(schedule)
 

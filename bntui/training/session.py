@@ -19,6 +19,7 @@ import numpy as np
 
 from bntui.data import DataError, Dataset, load_dataset
 from bntui.data.download import CHECKSUMS, locate
+from bntui.i18n.message import Msg
 from bntui.nn import MLP, NORM_NAMES, NNError, make_optimizer
 from bntui.nn.functional import softmax_cross_entropy
 from bntui.nn.optim import Optimizer, apply_max_norm
@@ -40,17 +41,15 @@ from bntui.training.config import (
     ConfigError,
 )
 from bntui.training.epochs import batch_rows, batches_left
-from bntui.training.events import Event
+from bntui.training.events import Event, EventKind, NoEffect
 from bntui.training.measure import diagnostic_fields
 from bntui.training.metrics import History, _round, layer_stats
 
 SWITCHABLE_DATASETS = DATASETS[:-1]
-# in an event's text: the command changed nothing (the UI says so; bntui.live.frame has the same)
-NO_EFFECT = "no effect"
 STREAMS = ("data", "order", "init", "dropout", "layers", "noise")  # (new ones go last)
 # names commands, not keys: the TUI shows each with its key (bntui.tui.keys.with_keys)
-DIVERGED_HINT = "loss is not finite: try lr /2, bn on or reset"
-BN_BATCH_ONE_HINT = (
+DIVERGED_HINT = Msg("loss is not finite: try lr /2, bn on or reset")
+BN_BATCH_ONE_HINT = Msg(
     "BN with batch size 1: one sample has variance 0, so BN outputs β for every input "
     "and training cannot use x (no NaN: ε keeps 1/√(σ²+ε) finite); use batch size ≥ 2"
 )
@@ -86,16 +85,17 @@ class Session:
         self.epoch = 0
         self.diverged = False
         self.stopped_early = False
+        self.stop_reason: Msg | None = None  # why it stopped early (for the UI)
         self.last_record: dict[str, Any] | None = None
         self.last_val: tuple[float, float] | None = None
         self._since_last_step: list[str] = []  # commands applied since the last step
         self._best_val = math.inf
         self._evals_since_best = 0
         self._fresh_start()
-        if self.warning() is not None:
-            self._event("", self.warning() or "", "warning")
+        if (warning := self.warning()) is not None:
+            self._event("", str(warning), EventKind.WARNING)
 
-    def warning(self) -> str | None:
+    def warning(self) -> Msg | None:
         """A standing note on a degenerate setup (for the status line), or None."""
         c = self.config
         if c.bn and min(c.batch_size, self.data.x_train.shape[0]) == 1:
@@ -206,7 +206,7 @@ class Session:
             record["penalty"] = _round(penalty)
         if not math.isfinite(loss):
             self.diverged = True
-            self._event("", "diverged: " + DIVERGED_HINT, "diverged")
+            self._event("", f"diverged: {DIVERGED_HINT}", EventKind.DIVERGED)
         if stats_now and not self.diverged:
             record["layers"] = [
                 layer_stats(b, c.activation, wb)
@@ -270,12 +270,12 @@ class Session:
         self._evals_since_best += 1
         if self._evals_since_best >= self.config.patience:
             self.stopped_early = True
-            self._event(
-                "",
-                f"early stop: val loss has not improved for {self.config.patience} evaluations "
-                f"(best {self._best_val:.4g})",
-                "early-stop",
+            self.stop_reason = Msg(
+                "early stop: val loss has not improved for {n} evaluations (best {best})",
+                n=self.config.patience,
+                best=f"{self._best_val:.4g}",
             )
+            self._event("", str(self.stop_reason), EventKind.EARLY_STOP)
 
     # ------------------------------------------------------------------ commands
     def apply(self, command: Command | str) -> Event:
@@ -287,18 +287,21 @@ class Session:
         handler = getattr(self, "_do_" + cmd.verb.replace("-", "_"))
         warned = self.warning()
         try:
-            text = handler(cmd.arg)
+            result = handler(cmd.arg)
         except (ConfigError, DataError, NNError) as exc:  # e.g. "dataset mnist" not downloaded
             raise CommandError(f"{cmd}: {exc}") from None
         self.log.append((self.step_count, str(cmd)))
         self._since_last_step.append(str(cmd))
-        event = self._event(str(cmd), text, cmd.verb)
-        if self.warning() not in (None, warned):
-            self._event("", self.warning() or "", "warning")
+        if isinstance(result, NoEffect):
+            event = self._event(str(cmd), result.text, EventKind(cmd.verb), no_effect=True)
+        else:
+            event = self._event(str(cmd), result, EventKind(cmd.verb))
+        if (warning := self.warning()) not in (None, warned):
+            self._event("", str(warning), EventKind.WARNING)
         return event
 
-    def _event(self, command: str, text: str, kind: str) -> Event:
-        event = Event(self.step_count, command, text, kind)
+    def _event(self, command: str, text: str, kind: EventKind, *, no_effect: bool = False) -> Event:
+        event = Event(self.step_count, command, text, kind, no_effect)
         self.events.append(event)
         return event
 
@@ -326,12 +329,12 @@ class Session:
         self._reset_state(self.model.set_norm(name))
         return f"norm {old} → {self.model.spec.norm}"
 
-    def _do_bn_position(self, arg: str) -> str:
+    def _do_bn_position(self, arg: str) -> str | NoEffect:
         pos = cycle(BN_POSITIONS, self.config.bn_position, "next") if arg == "toggle" else arg
         self._set(bn_position=pos)
         self._reset_state(self.model.set_bn_position(pos))
         if self.config.normalization == "none":  # nothing to move: say so, and why
-            return f"BN {pos} the activation: {NO_EFFECT} while BN is off (used at bn on)"
+            return NoEffect(f"BN {pos} the activation: no effect while BN is off (used at bn on)")
         return f"BN {pos} the activation"
 
     def _do_activation(self, arg: str) -> str:
@@ -440,7 +443,7 @@ class Session:
         self._reset_state(self.model.reinit(self.config.init, self._rng["init"]))
         self.optimizer.reset()
         self.diverged = False
-        self.stopped_early = False
+        self.stopped_early, self.stop_reason = False, None
         self._best_val, self._evals_since_best = math.inf, 0
         return "reset: fresh weights"
 

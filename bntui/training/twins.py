@@ -46,7 +46,7 @@ from typing import Any
 from bntui.nn.norm_layers import parse_norm
 from bntui.training.commands import Command, CommandError, parse, resolve_number
 from bntui.training.config import Config, ConfigError
-from bntui.training.events import Event
+from bntui.training.events import Event, EventKind
 from bntui.training.measure import diagnostic_fields
 from bntui.training.session import Session
 
@@ -429,4 +429,4 @@ class Pair:
             a, b = self.twins.labels
             text = f"compare {a} vs {b}: same weights, same batches, in lockstep"
         s.log.append((s.step_count, str(cmd)))
-        return s._event(str(cmd), text, "compare")
+        return s._event(str(cmd), text, EventKind.COMPARE)

@@ -15,7 +15,8 @@ from textual.geometry import Size
 from textual.screen import Screen
 
 from bntui.i18n import N_, _, localized
-from bntui.live.frame import RUNNING, Frame, Needs
+from bntui.i18n.message import render
+from bntui.live.frame import Frame, Needs, RunState
 from bntui.live.runner import Runner
 from bntui.tui.keys import with_keys
 from bntui.tui.panels.bars import StatusBar, TextBar
@@ -247,7 +248,7 @@ class Painter:
         if not moved and shown == self._status and app.threaded:
             return
         self._status = shown
-        show_rate = app.threaded and frame.state == RUNNING
+        show_rate = app.threaded and frame.state == RunState.RUNNING
         self.q("#status", StatusBar).show(
             frame, view=asciify(label) if app.ascii else label, show_rate=show_rate
         )
@@ -259,20 +260,21 @@ class Painter:
         caption = None if taken_over else frame.caption
         korean = self.app.captions.get(caption) if caption else None  # its caption_ko
         self.q("#caption", TextBar).say(localized(caption, korean), "bold")
-        alarm = frame.state in ("diverged", "crashed")
+        alarm = frame.state in (RunState.DIVERGED, RunState.CRASHED)
         message, style = self.message(frame, alarm), "bold red" if alarm else "yellow"
         if message is None and frame.change is not None and self._fresh(("change", frame.change)):
-            message, style = "Δ " + frame.change[1], "bold cyan"
+            message, style = "Δ " + render(frame.change[1], _), "bold cyan"
         self.q("#message", TextBar).say(message, style)
 
     def message(self, frame: Frame, alarm: bool) -> str | None:
         """The message line: an alarm stays; a note (command error, app note) expires after
-        MESSAGE_SECONDS; the dead-layer hint stays while it holds."""
+        MESSAGE_SECONDS; the dead-layer hint stays while it holds. The engine's messages are
+        translated here, when drawn (a language switch re-renders them)."""
         app = self.app
         if frame.message and (alarm or self._fresh(("runner", frame.message, len(frame.events)))):
-            return with_keys(translate_message(frame.message))
+            return with_keys(render(frame.message, _))
         if frame.hint:
-            return with_keys(translate_message(frame.hint))
+            return with_keys(render(frame.hint, _))
         if app.app_message and self._fresh(("app", app.app_message, app.message_serial)):
             return app.app_message
         return None
@@ -285,17 +287,3 @@ class Painter:
         if len(self._shown) > 64:
             self._shown = {key: first}
         return not self.app.threaded or now - first < MESSAGE_SECONDS
-
-
-def translate_message(text: str | None) -> str | None:
-    """An engine message in the UI language: the known hints by their English text, a
-    ``diverged: …``/``worker error: …`` prefix by its word; anything else as it is."""
-    if not text:
-        return text
-    hint = _(text)
-    if hint != text:
-        return hint
-    for prefix in (N_("diverged"), N_("worker error"), N_("early stop")):
-        if text.startswith(prefix + ": "):
-            return _(prefix) + ": " + translate_message(text[len(prefix) + 2 :])  # type: ignore[operator]
-    return text

@@ -10,7 +10,6 @@ from bntui import i18n
 from bntui.cli import main
 from bntui.i18n.ko import KO
 from bntui.replay.script import load_script
-from bntui.tui.painter import translate_message
 
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
@@ -68,18 +67,21 @@ def test_unknown_language_is_a_usage_error(capsys):
 
 
 def test_engine_hints_are_translated_at_display():
+    from bntui.i18n.message import Msg, render
     from bntui.training.session import DIVERGED_HINT
     from bntui.tui.keys import with_keys
 
     i18n.set_language("ko")
-    shown = with_keys(translate_message("diverged: " + DIVERGED_HINT))
-    assert shown.startswith(KO["diverged"] + ": ")
-    assert KO[DIVERGED_HINT].split(": ")[0] in shown
+    shown = with_keys(render(DIVERGED_HINT, i18n._))
+    assert shown.startswith(KO[DIVERGED_HINT.key].split(": ")[0])
     # the command words keep their keys in Korean too
     assert "l (lr /2)" in shown and "b (bn on)" in shown and "r (reset)" in shown
-    assert translate_message("something new") == "something new"  # unknown: as it is
+    # fields are filled after translating; a Msg field is translated too
+    worker = Msg("worker error: {error} (reset clears it; --debug for details)", error="E: x")
+    assert render(worker, i18n._).startswith("작업 스레드 오류: E: x (")
+    assert render("something new", i18n._) == "something new"  # plain text: as it is
     i18n.set_language("en")
-    assert translate_message(DIVERGED_HINT) == DIVERGED_HINT
+    assert render(DIVERGED_HINT, i18n._) == str(DIVERGED_HINT) == DIVERGED_HINT.key
 
 
 def test_lang_is_a_display_setting_not_a_lesson_step():

@@ -7,7 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from bntui.live.runner import DIVERGED, PAUSED, Runner
+from bntui.live.frame import RunState
+from bntui.live.runner import Runner
 from bntui.nn.functional import batchnorm_backward, batchnorm_forward, softmax_cross_entropy
 from bntui.training.config import Config
 from bntui.training.session import BN_BATCH_ONE_HINT, DIVERGED_HINT, Session
@@ -47,11 +48,11 @@ def test_huge_lr_without_bn_does_diverge_and_the_runner_pauses_with_the_hint():
     runner = Runner(Session(TINY.replace(bn=False, lr=1e30, init="std:1")), threaded=False)
     runner.pause(False)
     runner.step(50)
-    assert runner.session.diverged and runner.state == DIVERGED
+    assert runner.session.diverged and runner.state == RunState.DIVERGED
     assert runner.frame().message == DIVERGED_HINT
     runner.send("reset")
     runner.send("lr 0.01")
-    assert runner.state == PAUSED and runner.frame().message is None
+    assert runner.state == RunState.PAUSED and runner.frame().message is None
     runner.step(10)
     assert math.isfinite(runner.session.last_record["loss"])
 

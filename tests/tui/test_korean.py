@@ -88,6 +88,28 @@ async def test_lang_command_switches_the_live_ui(lang) -> None:
         assert all("lang" not in cmd for _step, cmd in app.runner.session.log)
 
 
+async def test_a_message_already_made_switches_language_with_the_ui(lang) -> None:
+    # the worker made the dead-layer hint once (a Msg); the UI translates it when drawn
+    lang("en")
+    app = BntuiApp(Config(samples=300, depth=4, width=32, seed=0), threaded=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.runner.step(300)
+        app.runner.send("lr 5")
+        app.runner.step(300)  # L4 100 % dead (tests/unit/test_changes.py)
+        hint = app.runner.hint
+        app.pull()
+        await pilot.pause()
+        assert "L4: 100% of units dead" in screen_text(app)
+        await pilot.press("colon", *"lang ko", "enter")
+        await pilot.pause()
+        assert app.runner.hint is hint  # not made again: the same message, drawn in Korean
+        text = screen_text(app)
+        assert "L4: 유닛의 100% 가 죽음" in text and "units dead" not in text
+        await pilot.press("colon", *"lang en", "enter")
+        await pilot.pause()
+        assert "L4: 100% of units dead" in screen_text(app)
+
+
 async def test_lesson_caption_in_the_ui_language(lang) -> None:
     caption, korean = "Watch the gradients fade.", "기울기가 사라지는 것을 보세요."
     for language, shown in (("en", caption), ("ko", korean)):

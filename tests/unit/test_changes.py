@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from bntui.i18n.ko import KO
 from bntui.live.changes import Tracker, dead_hint, summarize
 from bntui.live.frame import Needs
 from bntui.live.runner import Runner
@@ -16,15 +17,26 @@ def test_summary_names_the_layers_that_moved_most_by_hand_values() -> None:
     before = {1: {"std": 0.5, "grad_norm": 1e-6, "sat": 0.0}, 2: {"std": 0.46, "grad_norm": 1e-3}}
     after = {1: {"std": 0.6, "grad_norm": 8e-3, "sat": 0.0}, 2: {"std": 1.0, "grad_norm": 2e-3}}
     # σ: L2 moved by log10(1/0.46) = 0.34 > L1's log10(0.6/0.5) = 0.08; |∇W|: L1 ×8000
-    assert summarize("BN on", before, after) == "BN on: L2 σ 0.46→1.00, |∇W| L1 ×8000"
+    assert str(summarize("BN on", before, after)) == "BN on: L2 σ 0.46→1.00, |∇W| L1 ×8000"
 
 
 def test_summary_dead_share_new_layers_and_nothing_moved() -> None:
     before = {1: {"std": 1.0, "grad_norm": 1.0, "sat": 0.05}}
     after = {1: {"std": 1.0, "grad_norm": 0.01, "sat": 1.0}, 2: {"std": 1.0}}
-    assert summarize("lr 5", before, after) == "lr 5: |∇W| L1 ÷100, sat/dead L1 5%→100%, new L2"
+    line = summarize("lr 5", before, after)
+    assert str(line) == "lr 5: |∇W| L1 ÷100, sat/dead L1 5%→100%, new L2"
     same = {1: {"std": 1.0, "grad_norm": 1.0, "sat": 0.0}}
-    assert "moved little" in summarize("x", same, same)
+    assert "moved little" in str(summarize("x", same, same))
+
+
+def test_summary_renders_in_korean_when_drawn() -> None:
+    before = {1: {"std": 1.0, "grad_norm": 1.0, "sat": 0.05}}
+    after = {1: {"std": 1.0, "grad_norm": 0.01, "sat": 1.0}, 2: {"std": 1.0}}
+    line = summarize("lr 5", before, after)
+    # the words are Msg, translated when drawn; the label and the numbers stay as they are
+    korean = line.render(lambda key: KO.get(key, key))
+    assert korean == "lr 5: |∇W| L1 ÷100, 포화/죽은 L1 5%→100%, 새 L2", korean
+    assert str(line) == "lr 5: |∇W| L1 ÷100, sat/dead L1 5%→100%, new L2"  # still English
 
 
 def test_tracker_closes_a_change_at_the_first_statistics_after_it() -> None:
@@ -35,7 +47,8 @@ def test_tracker_closes_a_change_at_the_first_statistics_after_it() -> None:
     assert t.record({"step": 101, "loss": 1.0}) is None  # no statistics in it
     c = t.record({"step": 120, "layers": [{"std": 1.0}]})
     assert c is not None and c.after_step == 120 and c.commands == ("bn on", "lr *2")
-    assert c.label == "BN on; lr 0.1 → 0.2" and c.summary.endswith("L1 σ 0.40→1.00")
+    assert c.label == "BN on; lr 0.1 → 0.2" and str(c.summary).endswith("L1 σ 0.40→1.00")
+    assert str(c.moves) == "L1 σ 0.40→1.00"
     assert t.record({"step": 150, "layers": [{"std": 1.0}]}) is None  # closed once
 
 
@@ -50,14 +63,15 @@ def test_runner_shows_the_change_after_bn_on() -> None:
     r.step(cfg.stats_every)
     f = r.frame(Needs())
     step, line = f.change
-    assert step == 90 and line.startswith("BN on: ") and "σ" in line
+    assert step == 90 and str(line).startswith("BN on: ") and "σ" in str(line)
     assert f.stats_step == 90 and all(la.last["std"] is not None for la in f.layers)
 
 
 def test_dead_hint_at_ninety_percent() -> None:
     assert dead_hint("relu", [{"sat": 0.5}, {"sat": 0.89}]) is None
     hint = dead_hint("relu", [{"sat": 0.5}, {"sat": 1.0}, {"sat": 0.95}])
-    assert hint is not None and hint.startswith("L2: 100% of units dead") and "lr /2" in hint
+    assert hint is not None and str(hint).startswith("L2: 100% of units dead")
+    assert "lr /2" in str(hint)
     assert dead_hint("sigmoid", [{"sat": 1.0}]) is None  # saturation is not death
     assert dead_hint("relu", [{"sat": math.nan}]) is None
 
@@ -71,7 +85,7 @@ def test_lr_5_kills_a_layer_and_the_frame_says_so() -> None:
     f = r.frame(Needs())
     dead = [la.last["sat"] for la in f.layers]
     assert dead[3] == 1.0  # measured: L4 100 % dead, as the issue saw
-    assert f.hint is not None and f.hint.startswith("L4: 100% of units dead")
+    assert f.hint is not None and str(f.hint).startswith("L4: 100% of units dead")
 
 
 def test_bn_position_while_bn_off_says_it_did_nothing() -> None:
@@ -80,6 +94,9 @@ def test_bn_position_while_bn_off_says_it_did_nothing() -> None:
     r.send("bn-position toggle")
     f = r.frame(Needs())
     assert f.message is not None and "no effect while BN is off" in f.message
+    event = f.events[-1]  # typed: the handler said so, no substring needed
+    assert event.no_effect and event.kind == "bn-position"
+    assert "no_effect" not in event.to_dict()  # events.jsonl keeps its four fields
     assert f.layers[0].last["std"] is not None  # nothing changed: the statistics still hold
     assert r.tracker.pending is None
 

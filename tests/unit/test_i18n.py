@@ -1,9 +1,9 @@
 """Every UI string has a Korean entry, and the Korean table holds nothing else.
 
 The strings are found the way a catalog tool would: every literal ``_("…")`` and
-``N_("…")`` call under ``bntui/`` (parsed with ``ast``), plus the tables translated when
-shown: the key table's labels and descriptions, the vocabulary's help lines and the
-engine's standing hints (shown by the TUI).
+``N_("…")`` call under ``bntui/`` and every literal ``Msg("…")`` key (the engine's typed
+messages, translated when the UI draws them), parsed with ``ast``, plus the tables translated
+when shown: the key table's labels and descriptions and the vocabulary's help lines.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ HANGUL = re.compile(r"[\uac00-\ud7a3]")
 FIELD = re.compile(r"\{[^{}]*\}")
 
 
-def literal_calls() -> dict[str, str]:
-    """English text -> where it is first used, for every literal _()/N_() call."""
+def literal_calls(names: tuple[str, ...] = ("_", "N_", "Msg")) -> dict[str, str]:
+    """English text -> where it is first used, for every literal call of ``names``."""
     found: dict[str, str] = {}
     for path in sorted(ROOT.rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
@@ -32,7 +32,7 @@ def literal_calls() -> dict[str, str]:
             if (
                 isinstance(node, ast.Call)
                 and isinstance(node.func, ast.Name)
-                and node.func.id in ("_", "N_")
+                and node.func.id in names
                 and node.args
                 and isinstance(node.args[0], ast.Constant)
                 and isinstance(node.args[0].value, str)
@@ -44,7 +44,6 @@ def literal_calls() -> dict[str, str]:
 
 def table_strings() -> dict[str, str]:
     from bntui.training.commands import help_lines
-    from bntui.training.session import BN_BATCH_ONE_HINT, DIVERGED_HINT
     from bntui.tui.keys import KEYS
 
     found: dict[str, str] = {}
@@ -55,8 +54,6 @@ def table_strings() -> dict[str, str]:
         what = line.partition(" — ")[2]
         if what:
             found.setdefault(what, f"commands.py help line {line!r}")
-    found.setdefault(DIVERGED_HINT, "session.DIVERGED_HINT")
-    found.setdefault(BN_BATCH_ONE_HINT, "session.BN_BATCH_ONE_HINT")
     return found
 
 
@@ -65,13 +62,30 @@ def ui_strings() -> dict[str, str]:
 
 
 def test_the_extractor_finds_known_strings():
+    from bntui.training.session import BN_BATCH_ONE_HINT, DIVERGED_HINT
+
     found = ui_strings()
-    # one of each source: a literal _() call, an N_() table, the key table, the vocabulary
+    # one of each source: a literal _() call, an N_() table, the key table, the vocabulary,
+    # the engine's Msg keys (a constant, a message with fields, a nested one)
     assert "lesson restarted" in found
     assert "paused" in found
     assert "Toggle BN: batch normalization on/off" in found
     assert "learning rate" in found
+    assert found[DIVERGED_HINT.key].startswith("bntui/training/session.py:")
+    assert BN_BATCH_ONE_HINT.key in found
+    assert found["new L{n}"].startswith("bntui/live/changes.py:")
+    assert found["each sample's groups"].startswith("bntui/live/bn_internals.py:")
     assert len(found) > 100
+
+
+def test_engine_messages_are_found_by_their_msg_calls():
+    # the engine calls no _(): its strings reach the catalog only as Msg keys
+    engine = {w for w in literal_calls(("Msg",)).values() if w.startswith("bntui/live/")}
+    assert len(engine) >= 8, engine
+    assert not any(
+        w.startswith(("bntui/live/", "bntui/training/"))
+        for w in literal_calls(("_", "N_")).values()
+    )
 
 
 def test_every_ui_string_has_a_korean_entry():

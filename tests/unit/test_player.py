@@ -6,7 +6,7 @@ from typing import Any
 
 from bntui.training.config import Config
 from bntui.training.metrics import layer_metric, layer_value, parse_layer_metric
-from bntui.training.player import DIVERGED, DONE, HELD, Schedule, play, play_commands
+from bntui.training.player import Ending, Schedule, play, play_commands
 from bntui.training.session import Session
 
 
@@ -46,7 +46,7 @@ def test_play_applies_every_entry_at_its_step_and_those_at_the_end() -> None:
         c, [(0, "first"), (3, "mid"), (10, "last"), (11, "after")], until=10,
         on_record=records.append,
     )  # fmt: skip
-    assert why == DONE and c.step_count == 10
+    assert why == Ending.DONE and c.step_count == 10
     assert c.applied == [(0, "first"), (3, "mid"), (10, "last")]  # 11 is past the end
     assert [r["step"] for r in records] == list(range(1, 11))
 
@@ -60,15 +60,15 @@ def test_play_stops_for_a_hold_right_after_its_entry() -> None:
         seen.append((c.step_count, item))
         return item == "hold here"
 
-    assert play(c, sched, until=10, on_due=on_due) == HELD
+    assert play(c, sched, until=10, on_due=on_due) == Ending.HELD
     assert c.step_count == 2 and seen == [(2, "hold here")]
-    assert play(c, sched, until=10, on_due=on_due) == DONE  # goes on from there
+    assert play(c, sched, until=10, on_due=on_due) == Ending.DONE  # goes on from there
     assert seen == [(2, "hold here"), (4, "later")] and c.step_count == 10
 
 
 def test_play_applies_the_entries_at_the_divergence_step_then_stops() -> None:
     c = Counter(diverge_at=3)
-    assert play_commands(c, [(3, "at three"), (5, "never")], until=10) == DIVERGED
+    assert play_commands(c, [(3, "at three"), (5, "never")], until=10) == Ending.DIVERGED
     assert c.step_count == 3 and c.applied == [(3, "at three")]
 
 

@@ -68,3 +68,24 @@ def test_a_command_error_is_a_message_not_a_crash() -> None:
     f = r.frame()
     assert f.message and "depth" in f.message and f.state == "paused"
     assert f.config.depth == TINY.depth and r.session.log == []
+
+
+def test_early_stop_and_worker_error_are_messages_with_their_fields() -> None:
+    from bntui.i18n.message import Msg
+    from bntui.live.frame import RunState
+
+    r = Runner(TINY.replace(patience=1, eval_every=5, lr=1e-9), threaded=False)
+    r.step(200)
+    f = r.frame(Needs())
+    assert f.state == RunState.STOPPED and isinstance(f.message, Msg)
+    # the English rendering is the event's text, byte for byte (events.jsonl keeps it)
+    assert str(f.message) == r.session.events[-1].text
+    assert f.message.key.startswith("early stop: val loss has not improved for {n} evaluations")
+    assert dict(f.message.args)["n"] == 1
+    r.session.step = None  # type: ignore[assignment]  # the engine breaks: a worker error
+    r.send("reset")
+    r.step(1)
+    f = r.frame(Needs())
+    assert f.state == RunState.CRASHED and isinstance(f.message, Msg)
+    assert str(f.message).startswith("worker error: TypeError: ")
+    assert str(f.message).endswith(" (reset clears it; --debug for details)")

@@ -273,3 +273,56 @@ def test_no_class_uses_attributes_it_does_not_define() -> None:
         for cls, attrs in borrowed_attributes(ast.parse(p.read_text(encoding="utf-8"))).items()
     }
     assert found == {}
+
+
+# who may translate (DESIGN "Layout"): the engine emits Msg keys and arguments
+TRANSLATORS = ("tui/", "cli/", "i18n/")
+PRINTERS = ("replay/lesson_report.py", "replay/slides.py", "experiments/tables.py")
+
+
+def translations_in(path: Path) -> list[str]:
+    """Every ``_()``/``N_()`` call and every import of ``_``/``N_`` from bntui.i18n in
+    ``path``, as "line: what"."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            f = node.func
+            name = (
+                f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else ""
+            )
+            if name in ("_", "N_"):
+                found.append(f"{node.lineno}: {name}() call")
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").endswith("i18n"):
+            found += [
+                f"{node.lineno}: imports {a.name}" for a in node.names if a.name in ("_", "N_")
+            ]
+    return found
+
+
+def test_translation_checker_catches_a_planted_call(tmp_path: Path) -> None:
+    bad = tmp_path / "engine.py"
+    bad.write_text(
+        "from bntui.i18n import N_, _\nimport bntui.i18n\n\n"
+        'WORD = N_("paused")\n\ndef hint():\n    return bntui.i18n._("x") + _("y")\n'
+    )
+    assert sorted(translations_in(bad)) == sorted(
+        ["1: imports N_", "1: imports _", "4: N_() call", "7: _() call", "7: _() call"]
+    )
+    fine = tmp_path / "fine.py"
+    fine.write_text(
+        'from bntui.i18n.message import Msg\n\nHINT = Msg("x {n}", n=1)\nfor _ in ():\n    pass\n'
+    )
+    assert translations_in(fine) == []
+
+
+def test_only_the_ui_and_the_printers_translate() -> None:
+    """No ``_()``/``N_()`` in the engine (nn/, data/, training/, live/, …): it returns Msg."""
+    bad = {
+        rel: hits
+        for p in sources()
+        if not (rel := str(p.relative_to(ROOT))).startswith(TRANSLATORS)
+        and rel not in PRINTERS
+        and (hits := translations_in(p))
+    }
+    assert not bad, f"translated outside tui/, cli/ and the printers: {bad}"

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from rich.cells import cell_len
 
-from bntui.training.events import Event
+from bntui.training.events import Event, EventKind
 from bntui.tui.render import fmt_num
 
 LABEL_CELLS = 16  # a marker label's width in terminal cells
@@ -23,12 +23,12 @@ WIDE_PAD = "\ue000"
 def event_label(event: Event) -> str:
     """A short chart label with the new value: 'BN off', 'depth 5', 'lr 0.2',
     'init std:0.01', 'BN after', 'NaN'."""
-    if event.kind == "diverged":
+    if event.kind == EventKind.DIVERGED:
         return "NaN"
-    if event.kind == "early-stop":
+    if event.kind == EventKind.EARLY_STOP:
         return "stop"
     text = event.text
-    if event.kind == "bn-position":
+    if event.kind == EventKind.BN_POSITION:
         text = " ".join(text.split(" ", 2)[:2])  # "BN after the activation…" -> "BN after"
     elif "→" in text:
         head = {"activation": "act", "optimizer": "opt", "weight": "wd"}.get(

@@ -6,25 +6,37 @@ from rich.text import Text
 from textual.widgets import Static
 
 from bntui.i18n import N_, _
-from bntui.live.frame import CRASHED, DIVERGED, PAUSED, RUNNING, STOPPED, Frame
+from bntui.live.frame import Frame, RunState
 from bntui.tui.render import asciify, fmt_pace, fmt_rate
 
-STATE_GLYPH = {RUNNING: "▶", PAUSED: "‖", DIVERGED: "✖", CRASHED: "✖", STOPPED: "■"}
-STATE_ASCII = {RUNNING: ">", PAUSED: "||", DIVERGED: "X", CRASHED: "X", STOPPED: "#"}
-# the state word shown (the Frame's state is a token; translated when shown)
+STATE_GLYPH = {
+    RunState.RUNNING: "▶",
+    RunState.PAUSED: "‖",
+    RunState.DIVERGED: "✖",
+    RunState.CRASHED: "✖",
+    RunState.STOPPED: "■",
+}
+STATE_ASCII = {
+    RunState.RUNNING: ">",
+    RunState.PAUSED: "||",
+    RunState.DIVERGED: "X",
+    RunState.CRASHED: "X",
+    RunState.STOPPED: "#",
+}
+# the state word shown (the Frame's state is a RunState; its word is translated when shown)
 STATE_WORD = {
-    RUNNING: N_("running"),
-    PAUSED: N_("paused"),
-    DIVERGED: N_("diverged"),
-    CRASHED: N_("crashed"),
-    STOPPED: N_("stopped"),
+    RunState.RUNNING: N_("running"),
+    RunState.PAUSED: N_("paused"),
+    RunState.DIVERGED: N_("diverged"),
+    RunState.CRASHED: N_("crashed"),
+    RunState.STOPPED: N_("stopped"),
 }
 STATE_STYLE = {
-    RUNNING: "bold green",
-    PAUSED: "bold yellow",
-    DIVERGED: "bold red",
-    CRASHED: "bold red",
-    STOPPED: "bold",
+    RunState.RUNNING: "bold green",
+    RunState.PAUSED: "bold yellow",
+    RunState.DIVERGED: "bold red",
+    RunState.CRASHED: "bold red",
+    RunState.STOPPED: "bold",
 }
 
 
@@ -41,7 +53,7 @@ def status_text(snap: Frame, *, view: str, show_rate: bool, ascii: bool) -> Text
     c = snap.config
     glyph = (STATE_ASCII if ascii else STATE_GLYPH)[snap.state]
     t = Text()
-    word = _(STATE_WORD.get(snap.state, snap.state))
+    word = _(STATE_WORD[snap.state])
     t.append(f"{glyph} {word} ", style=STATE_STYLE[snap.state])
     t.append(f"step:{snap.step} ", style="bold")
     rate = fmt_rate(snap.steps_per_sec) if show_rate else "–"
@@ -58,7 +70,7 @@ def status_text(snap: Frame, *, view: str, show_rate: bool, ascii: bool) -> Text
         t.append("<> " if ascii else "⇄ ", style="bold")
         for n, (label, f) in enumerate(zip(snap.labels, (snap, snap.twin), strict=True)):
             glyph = ("*", "x")[n] if ascii else ("•", "×")[n]
-            state = ":diverged" if f.state == DIVERGED else ""
+            state = ":diverged" if f.state == RunState.DIVERGED else ""
             t.append(f"{glyph}{label}{state} ", style=("bold cyan", "bold #ff6ad5")[n])
     tokens = [
         f"pos:{c.bn_position}",
@@ -96,7 +108,7 @@ class StatusBar(Static):
         if key == self._key:
             return
         self._key = key
-        self.set_class(snap.state in (DIVERGED, CRASHED), "alarm")
+        self.set_class(snap.state in (RunState.DIVERGED, RunState.CRASHED), "alarm")
         text = status_text(snap, view=view, show_rate=show_rate, ascii=self.ascii)
         # a layout pass repaints the whole screen: only when the wrapped height may change
         width = self.content_size.width

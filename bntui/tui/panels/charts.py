@@ -18,7 +18,7 @@ from textual_plotext import PlotextPlot
 
 from bntui.i18n import N_, _
 from bntui.live.frame import Frame
-from bntui.training.events import Event
+from bntui.training.events import Event, EventKind
 from bntui.training.metrics import SeriesView
 from bntui.tui.panels import Keyed, set_border
 from bntui.tui.panels.axes import WIDE_PAD, event_label, nice_ticks, padded, tick_labels
@@ -26,7 +26,7 @@ from bntui.tui.render import fmt_num, fmt_signed
 
 # box-drawing → ASCII, for --ascii (plotext draws its frame and ticks with these)
 ASCII_TABLE = str.maketrans("┌┐└┘─│┤├┬┴┼•⢄⣀⡀⠉", "++++-||++++*....")
-UNMARKED = ("caption", "warning")  # not changes: log only, no chart marker
+UNMARKED = (EventKind.CAPTION, EventKind.WARNING)  # not changes: log only, no chart marker
 MERGE_CELLS = 3  # events closer than this many columns share one marker
 LOSS_TITLE = {False: N_("Loss · train ⣿ / val •"), True: N_("Loss - train . / val x")}
 LOG_TITLE = " · LOG y"  # appended to a chart title while its y axis is logarithmic
@@ -170,7 +170,7 @@ class Chart(Keyed, PlotextPlot):
         taken_until = math.inf
         for group in reversed(groups):  # newest first: it wins the label space
             e = group[-1]
-            bad = any(g.kind in ("diverged", "error") for g in group)
+            bad = any(g.kind == EventKind.DIVERGED for g in group)
             color = "red" if bad else "orange"
             p.vline(group[0].step, color)
             label = event_label(e) if len(group) == 1 else f"{len(group)} events"

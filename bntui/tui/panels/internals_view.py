@@ -9,6 +9,7 @@ import math
 from rich.text import Text
 
 from bntui.i18n import N_, _
+from bntui.i18n.message import Msg, render
 from bntui.live.bn_internals import BNInternals
 from bntui.live.frame import Frame
 from bntui.tui.panels import KeyedStatic, set_border
@@ -130,7 +131,7 @@ class InternalsView(KeyedStatic):
         hint = _("smaller batches: μ_B, σ_B scatter more, train and eval part (batch-size /2)")
         out.append(self.t(hint), style="dim")
 
-    def _explain(self, reason: str) -> Text:
+    def _explain(self, reason: Msg | None) -> Text:
         out = Text()
         out.append(self.t(_("This view shows, for a batch normalization (bn, brn, noisy-bn):")))
         out.append("\n")
@@ -141,7 +142,8 @@ class InternalsView(KeyedStatic):
         ):
             out.append(self.t(line) + "\n")
         out.append("\n")
-        out.append(self.t(_("It does not apply here:") + " " + _(reason)), style="bold")
+        why = render(reason, _) or ""
+        out.append(self.t(_("It does not apply here:") + " " + why), style="bold")
         out.append("\n")
         out.append(self.t(_("Try norm bn (or press N to cycle the normalization).")), style="dim")
         return out

@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from rich.text import Text
 
 from bntui.i18n import _
+from bntui.i18n.message import render
 from bntui.live.frame import Frame
-from bntui.training.events import Event
+from bntui.training.events import Event, EventKind
 from bntui.tui.keys import with_keys
 from bntui.tui.panels import KeyedStatic, set_border
 from bntui.tui.render import (
@@ -19,7 +20,12 @@ from bntui.tui.render import (
     histogram_rows,
 )
 
-KIND_GLYPH = {"diverged": "✖", "error": "✖", "caption": "»", "mark": "◆", "early-stop": "■"}
+KIND_GLYPH = {
+    EventKind.DIVERGED: "✖",
+    EventKind.CAPTION: "»",
+    EventKind.MARK: "◆",
+    EventKind.EARLY_STOP: "■",
+}
 
 
 class DecisionView(KeyedStatic):
@@ -45,7 +51,8 @@ class DecisionView(KeyedStatic):
         if not self.changed((frame.step, self.content_size, frame.decision_error)):
             return
         if frame.decision is None:
-            self.put(self.t(with_keys(frame.decision_error) or _("no decision map yet")))
+            why = render(frame.decision_error, _)
+            self.put(self.t(with_keys(why) or _("no decision map yet")))
             return
         d = frame.decision
         text = decision_map(d["proba"], d["points"], d["labels"], d["lo"], d["hi"], mono=self.mono)
@@ -129,10 +136,8 @@ class EventLog(KeyedStatic):
                 out.append("\n")
             glyph = KIND_GLYPH.get(e.kind, "#" if self.ascii else "•")
             if self.ascii and not glyph.isascii():
-                glyph = "!" if e.kind in ("diverged", "error") else ">"
-            style = {"diverged": "bold red", "error": "bold red", "caption": "italic"}.get(
-                e.kind, ""
-            )
+                glyph = "!" if e.kind == EventKind.DIVERGED else ">"
+            style = {EventKind.DIVERGED: "bold red", EventKind.CAPTION: "italic"}.get(e.kind, "")
             out.append(f"{e.step:>7} ", style="dim")
             out.append(self.t(f"{glyph} {e.text}"), style=style)
         self.put(out)
