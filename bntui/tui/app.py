@@ -26,7 +26,7 @@ from bntui.i18n import _
 from bntui.runner import Runner
 from bntui.tui import files, language, lifecycle
 from bntui.tui.commandline import BntuiCommands, CommandLine, SafeCommandPalette, submitted
-from bntui.tui.keys import bindings
+from bntui.tui.keys import bindings, show_browser_keys
 from bntui.tui.pace import next_pace
 from bntui.tui.painter import WIDE, Painter
 from bntui.tui.panels.bars import StatusBar, TextBar
@@ -100,6 +100,8 @@ class BntuiApp(App[int]):
         self.too_small = False
         self.painter = Painter(self)
         self.translate_bindings()
+        if lifecycle.served():  # a browser tab: S and P for the browser's ctrl+s and ctrl+p
+            show_browser_keys(self)
         if ascii:
             self.add_class("ascii")
 
