@@ -76,6 +76,7 @@ def page_html(*, title: str, websocket_path: str, static_path: str, font_size: i
 <html>
   <head>
     <meta charset="utf-8" />
+    <link rel="icon" href="data:," />
     <title>{title}</title>
     <link rel="stylesheet" href="{escape(static_path)}css/xterm.css" />
     <script src="{escape(static_path)}js/textual.js"></script>
@@ -112,7 +113,7 @@ def message_html(title: str, text: str) -> str:
     """A page that only says something (a refusal, "every session is in use")."""
     return f"""<!DOCTYPE html>
 <html>
-  <head><meta charset="utf-8" /><title>{escape(title)}</title>
+  <head><meta charset="utf-8" /><link rel="icon" href="data:," /><title>{escape(title)}</title>
   <style>{_STYLE}</style></head>
   <body><div class="dialog-container"><div class="shade"></div>
   <div class="intro"><p>{escape(text)}</p></div></div></body>

@@ -115,6 +115,8 @@ def run_cli(argv: list[str], tmp_path) -> subprocess.CompletedProcess:
         (["serve", "--port", "eighty"], "invalid int value"),
         (["serve", "--font-size", "2"], "--font-size must be in 6..64"),
         (["serve", "--public-url", "lab:8000"], "--public-url must start with http"),
+        (["serve", "--max-sessions", "0"], "--max-sessions must be in 1..1000"),
+        (["serve", "--max-sessions", "5000"], "--max-sessions must be in 1..1000"),
         (["serve", "--", "--depht", "3"], "unrecognized arguments: --depht"),
         (["serve", "--", "--depth", "99"], "depth"),
         (["serve", "--", "run"], "not `bntui run`"),

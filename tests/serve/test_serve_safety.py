@@ -122,7 +122,7 @@ async def test_huge_sizes_are_clamped(served):
             assert (env["COLUMNS"], env["ROWS"]) == ("500", "200")
             mark = len(tab.raw)
             await ws.send_json(["resize", {"width": 100_000, "height": 100_000}])
-            await ws.send_json(["resize", {"width": 10**30, "height": -(10**30)}])
+            await ws.send_json(["resize", {"width": 10**30, "height": 10**30}])
             await tab.press("b")
             await tab.wait_for("BN:off")
             await tab.drain(2.0)
@@ -204,6 +204,22 @@ async def test_a_closed_tab_ends_its_process_promptly(served):
     while any(map(alive, kids)) and time.monotonic() < deadline:
         await asyncio.sleep(0.1)
     assert not any(map(alive, kids))
+
+
+async def test_a_tab_that_vanished_ends_its_process_promptly(served):
+    """A browser that went away without closing (laptop lid, network cut) answers no ping:
+    its session ends after a missed heartbeat, not 25 s later."""
+    async with aiohttp.ClientSession() as http:
+        ws = await http.ws_connect(served.ws_url(), headers=same_origin(served), autoping=False)
+        tab = Tab(ws)
+        await tab.wait_for("BN:on")
+        kids = served.children()
+        assert kids
+        gone = time.monotonic()  # from now on nothing is read: no pong
+        while any(map(alive, kids)) and time.monotonic() - gone < 15:
+            await asyncio.sleep(0.2)
+        assert not any(map(alive, kids)), "a vanished tab's session is still running"
+        await ws.close()
 
 
 async def test_undelivered_downloads_are_freed(served):
