@@ -18,13 +18,14 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
+import os
 import shlex
 import shutil
 import signal
 import socket
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from bntui import serve_gate as gate
@@ -43,6 +44,7 @@ SHUTDOWN_SECONDS = 10.0  # on ctrl+c: the most the server waits for open tabs to
 QUIT_SECONDS = 2.0  # a session told to quit gets this long, then SIGTERM, then SIGKILL
 HEARTBEAT_SECONDS = 5.0  # a tab that vanished without closing is noticed within ~2× this
 MAX_DOWNLOADS = 8  # undelivered downloads a session keeps (bntui.tui.web keeps as many)
+MEMORY_ENV = "BNTUI_MEMORY_LIMIT"  # MiB; bntui.memory holds every session's plans to it
 SERVED_ENV = "BNTUI_SERVED"  # "1" in a served session's process: no autosave (lifecycle)
 NEED_TOKEN = (
     "bntui serve: this address needs the token printed by bntui serve (http://HOST:PORT/?token=…)"
@@ -156,6 +158,21 @@ def check_app_args(
     return ns
 
 
+@contextlib.contextmanager
+def session_memory(mib: int) -> Iterator[None]:
+    """``BNTUI_MEMORY_LIMIT`` set to one session's share while the served flags are checked,
+    so a configuration no tab could run is one line at start (not a blank page per tab)."""
+    before = os.environ.get(MEMORY_ENV)
+    os.environ[MEMORY_ENV] = str(mib)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(MEMORY_ENV, None)
+        else:
+            os.environ[MEMORY_ENV] = before
+
+
 def served_command(argv: list[str]) -> str:
     """The shell command textual-serve runs per tab: this interpreter, ``-m bntui``.
 
@@ -204,11 +221,14 @@ def run(
         raise ServeError(
             f"--public-url must start with http:// or https://, got {args.public_url!r}"
         )
-    max_sessions = args.max_sessions or gate.default_max_sessions()
+    default = gate.default_max_sessions()
+    max_sessions = default if args.max_sessions is None else args.max_sessions
     if not 1 <= max_sessions <= MAX_SESSIONS:
         raise ServeError(f"--max-sessions must be in 1..{MAX_SESSIONS}, got {args.max_sessions}")
+    session_mib = gate.session_memory_mib(max_sessions)
     argv = app_argv(args.app_args)
-    check_app_args(argv, parse, config)
+    with session_memory(session_mib):  # what each tab will be held to, checked once here
+        check_app_args(argv, parse, config)
     try:
         import textual_serve.server  # noqa: F401
     except ImportError:
@@ -223,7 +243,7 @@ def run(
         public_url=args.public_url,
         title=" ".join(["bntui", *(argv[1:] if argv[0] == "tui" else argv)]),
         max_sessions=max_sessions,
-        session_mib=gate.session_memory_mib(max_sessions),
+        session_mib=session_mib,
     )
     try:
         asyncio.run(server.serve_until_stopped())
@@ -468,7 +488,7 @@ def served_env(state: str, session_mib: int) -> dict[str, str]:
         SERVED_ENV: "1",
         "BNTUI_STATE_DIR": state,
         "TMPDIR": state,
-        "BNTUI_MEMORY_LIMIT": str(session_mib),
+        MEMORY_ENV: str(session_mib),
     }
 
 

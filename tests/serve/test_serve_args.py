@@ -117,6 +117,22 @@ def run_cli(argv: list[str], tmp_path) -> subprocess.CompletedProcess:
         (["serve", "--public-url", "lab:8000"], "--public-url must start with http"),
         (["serve", "--max-sessions", "0"], "--max-sessions must be in 1..1000"),
         (["serve", "--max-sessions", "5000"], "--max-sessions must be in 1..1000"),
+        # each tab is held to its share of the memory: refused once, at start
+        (
+            [
+                "serve",
+                "--max-sessions",
+                "1000",
+                "--",
+                "--width",
+                "1024",
+                "--depth",
+                "32",
+                "--batch-size",
+                "65536",
+            ],
+            "needs about",
+        ),
         (["serve", "--", "--depht", "3"], "unrecognized arguments: --depht"),
         (["serve", "--", "--depth", "99"], "depth"),
         (["serve", "--", "run"], "not `bntui run`"),
