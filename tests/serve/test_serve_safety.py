@@ -182,6 +182,9 @@ async def test_fifty_websockets_at_once_hold_the_cap(tmp_path):
             live = [t for t in opened if not t.closed]
             assert most <= 3
             assert len(live) == 3 and len(full) == 47, (len(live), len(full))
+            async with http.get(served.page) as r:  # a new student sees why, in words
+                assert r.status == 503
+                assert "all 3 sessions are in use" in await r.text()
             for t in opened:
                 await t.ws.close()
         deadline = time.monotonic() + 20
