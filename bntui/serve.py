@@ -7,8 +7,12 @@ own network, data and training thread. The served command is ``python -m bntui A
 with the arguments given after ``--`` (the live app, or ``replay NAME``); they are checked
 here once, so a typo is one line on the console instead of a blank page in every tab.
 
-Loopback is the default. Anyone who can reach the port gets a session that trains on this
-machine, so binding anywhere else prints a one-line warning.
+Loopback is the default, and binding anywhere else prints a one-line warning. Who gets a
+session is decided before anything starts (``bntui.serve_gate``): the holder of the secret
+token in the printed address, from the server's own page (the Origin), while fewer than
+``--max-sessions`` tabs run. A served session never writes the server user's state (no
+autosave; its own temporary state dir, removed at its end) and plans within its share of
+the memory (``BNTUI_MEMORY_LIMIT``).
 """
 
 from __future__ import annotations
@@ -197,8 +201,9 @@ def exposure_warning(host: str, port: int) -> str | None:
         return None
     where = host or "every interface"
     return (
-        f"bntui: warning: serving on {where}: anyone who can reach port {port} gets a "
-        "session that trains on this machine (no login, no encryption)"
+        f"bntui: warning: serving on {where}: anyone who can reach port {port} with the "
+        "printed address gets a session that trains on this machine (no encryption: the "
+        "token crosses the network in clear)"
     )
 
 

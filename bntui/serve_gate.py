@@ -93,10 +93,19 @@ def origin_allowed(
     scheme, host, their_port = theirs
     if scheme != "http" or their_port != port:
         return False
-    local = (local_host or "").strip("[]").lower()
+    local = unmapped((local_host or "").strip("[]").lower())
     if host.strip("[]") == local and local:
         return True
     return is_loopback_name(local) and host in LOOPBACK_NAMES
+
+
+def unmapped(host: str) -> str:
+    """An IPv4 address a dual-stack socket reports as ``::ffff:a.b.c.d``, as ``a.b.c.d``."""
+    try:
+        mapped = ipaddress.ip_address(host).ipv4_mapped  # type: ignore[union-attr]
+    except (ValueError, AttributeError):
+        return host
+    return str(mapped) if mapped else host
 
 
 def is_loopback_name(host: str) -> bool:

@@ -45,6 +45,9 @@ PUBLIC = "http://127.0.0.1:8000"
         ("http://192.168.1.10:8000", "192.168.1.10", True),  # --host 0.0.0.0, reached by IP
         ("http://localhost:8000", "192.168.1.10", False),
         ("http://192.168.1.11:8000", "192.168.1.10", False),
+        ("http://192.168.1.10:8000", "::ffff:192.168.1.10", True),  # --host :: (dual stack)
+        ("http://127.0.0.1:8000", "::ffff:127.0.0.1", True),
+        ("http://[fe80::1]:8000", "fe80::1", True),
     ],
 )
 def test_only_this_servers_own_page_may_open_a_session(origin, local, ok):
