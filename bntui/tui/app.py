@@ -282,6 +282,11 @@ class BntuiApp(App[int]):
         )
         self.pull()
 
+    def action_palette(self) -> None:
+        """P: the palette, for a browser tab where ctrl+p prints (an action of its own: a
+        binding to ``command_palette`` would stop Textual from binding ctrl+p)."""
+        self.action_command_palette()
+
     def action_command_palette(self) -> None:
         """ctrl+p: the palette, guarded against Textual's page-up crash (SafeCommandPalette)."""
         if self.use_command_palette and not SafeCommandPalette.is_open(self):

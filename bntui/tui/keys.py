@@ -88,7 +88,7 @@ _TABLE = (
     ("cmd", "colon", "command_line", "cmd", "Type a command (Enter runs, Esc closes)", ":", ""),
     ("explain", "e", "explain", "explain", "Explain: what each mark of a panel means", None, "f"),
     ("help", "question_mark", "help", "help", "Help: keys and commands", "?", "f"),
-    ("palette", "P", "command_palette", "palette", "Command palette (ctrl+p)", None, "xw"),
+    ("palette", "P", "palette", "palette", "Command palette (ctrl+p)", None, "xw"),
     ("quit", "q", "quit_key", "quit", "Quit", None, "fx"),
     ("quit-now", "ctrl+q", "quit", "quit", "Quit (also while typing a command)", None, "x!"),
 )  # fmt: skip
