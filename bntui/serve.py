@@ -452,9 +452,7 @@ def make_server(
                 if public_url is None:
                     shown = socket.gethostname() if host in WILDCARDS else url_host(host)
                     self.public_url = f"http://{shown}:{bound}"
-                for line in startup_lines(
-                    host, bound, self.public_url, self.secrets.token(), max_sessions
-                ):
+                for line in startup_lines(host, bound, self.public_url, self.secrets, max_sessions):
                     print(
                         line,
                         file=sys.stderr if line.startswith("bntui: warning") else sys.stdout,
@@ -498,19 +496,21 @@ def served_env(state: str, session_mib: int) -> dict[str, str]:
 
 
 def startup_lines(
-    host: str, port: int, public_url: str, token: str, max_sessions: int
+    host: str, port: int, public_url: str, secrets: Secrets, max_sessions: int
 ) -> list[str]:
     """What ``bntui serve`` prints at start: the warning off loopback, the address with its
-    secret (and the loopback one when serving every interface)."""
+    secret (and the loopback one when serving every interface). A page with a secret of
+    its own (``secrets.add(NAME)``, a route that checks it) prints its line here too."""
     lines = []
     if warning := exposure_warning(host, port):
         lines.append(warning)
     lines.append(
-        f"bntui serve: {public_url}/?token={token}  (each browser tab is its own session, "
+        f"bntui serve: {secrets.address(public_url)}  (each browser tab is its own session, "
         f"{max_sessions} at most; ctrl+c stops)"
     )
-    if host in WILDCARDS and not public_url.startswith(f"http://127.0.0.1:{port}"):
-        lines.append(f"bntui serve: on this machine: http://127.0.0.1:{port}/?token={token}")
+    local = f"http://127.0.0.1:{port}"
+    if host in WILDCARDS and not public_url.startswith(local):
+        lines.append(f"bntui serve: on this machine: {secrets.address(local)}")
     return lines
 
 

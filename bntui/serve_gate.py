@@ -52,6 +52,10 @@ class Secrets:
     def token(self, name: str = "session") -> str:
         return self._tokens[name]
 
+    def address(self, base: str, name: str = "session", path: str = "/") -> str:
+        """The address of ``name``'s page to print: ``BASE/PATH?token=SECRET``."""
+        return f"{base.rstrip('/')}{path}?token={self.token(name)}"
+
     def check(self, presented: str | None, name: str = "session") -> bool:
         """True if ``presented`` is ``name``'s secret (constant-time comparison)."""
         expected = self._tokens.get(name)

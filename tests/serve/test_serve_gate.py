@@ -21,6 +21,7 @@ def test_each_page_has_its_own_secret():
     assert s.check(teacher, "teacher")
     assert not s.check(teacher) and not s.check(token, "teacher")
     assert not s.check(token, "no-such-page")
+    assert s.address("http://h:1/", "teacher", "/teacher") == f"http://h:1/teacher?token={teacher}"
 
 
 PUBLIC = "http://127.0.0.1:8000"
@@ -142,19 +143,22 @@ def test_the_served_environment():
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "", "::"])
 def test_every_interface_warns_and_every_address_has_the_token(host):
-    lines = serve.startup_lines(host, 8123, "http://lab:8123", "SECRET", 4)
+    secrets = gate.Secrets()
+    token = secrets.token()
+    lines = serve.startup_lines(host, 8123, "http://lab:8123", secrets, 4)
     assert lines[0].startswith("bntui: warning: ")
     addresses = [line for line in lines if "http://" in line]
     assert addresses == [
-        "bntui serve: http://lab:8123/?token=SECRET  (each browser tab is its own session, "
+        f"bntui serve: http://lab:8123/?token={token}  (each browser tab is its own session, "
         "4 at most; ctrl+c stops)",
-        "bntui serve: on this machine: http://127.0.0.1:8123/?token=SECRET",
+        f"bntui serve: on this machine: http://127.0.0.1:8123/?token={token}",
     ]
 
 
 def test_loopback_prints_one_address():
-    lines = serve.startup_lines("127.0.0.1", 8000, "http://127.0.0.1:8000", "T", 2)
+    secrets = gate.Secrets()
+    lines = serve.startup_lines("127.0.0.1", 8000, "http://127.0.0.1:8000", secrets, 2)
     assert lines == [
-        "bntui serve: http://127.0.0.1:8000/?token=T  (each browser tab is its own session, "
-        "2 at most; ctrl+c stops)"
+        f"bntui serve: http://127.0.0.1:8000/?token={secrets.token()}  (each browser tab is "
+        "its own session, 2 at most; ctrl+c stops)"
     ]
