@@ -333,7 +333,8 @@ def make_server(
 
         def full_text(self) -> str:
             return (
-                f"bntui serve: all {max_sessions} sessions are in use; try again when a tab closes"
+                f"bntui serve: every session is in use ({max_sessions} at most); "
+                "try again when a tab closes"
             )
 
         async def handle_index(self, request: web.Request) -> web.Response:
