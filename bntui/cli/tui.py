@@ -47,8 +47,9 @@ def run_live(
     from bntui.tui.app import BntuiApp
 
     runner = make_runner()
-    autosave = lifecycle.autosave_path()
-    keep_previous(autosave)
+    autosave = None if lifecycle.served() else lifecycle.autosave_path()
+    if autosave is not None:  # a browser tab of bntui serve: the operator's state is theirs
+        keep_previous(autosave)
     app = BntuiApp(
         runner,
         fps=args.fps,

@@ -146,6 +146,8 @@ KO: dict[str, str] = {
     "Screenshot: SVG to bntui-<step>.svg": "스크린샷: SVG 를 bntui-<step>.svg 로",
     "save script": "스크립트 저장",
     "Save the session as a replay script": "세션을 재생 스크립트로 저장",
+    "Save the script (ctrl+s in a browser)": "스크립트 저장 (브라우저의 ctrl+s 대신)",
+    "Command palette (ctrl+p)": "명령 팔레트 (ctrl+p)",
     "cmd": "명령",
     "Type a command (Enter runs, Esc closes)": "명령 입력 (Enter 실행, Esc 닫기)",
     "help": "도움말",
