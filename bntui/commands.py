@@ -192,6 +192,10 @@ VOCABULARY: dict[str, tuple] = {
         _compare,
         "compare on|off|KEY VALUE — a twin differing in one setting (BN flipped by default)",
     ),
+    "goto": (
+        _integer(0, 10**12),
+        "goto STEP — go back (or forward) to a step; the recorded future is kept",
+    ),
     "ics-every": (_every, "ics-every K|off — log internal covariate shift every K steps"),
     "smooth-every": (_every, "smooth-every N|off — log loss smoothness every N steps"),
     "reset": (_nothing, "reset — fresh weights (same init), optimizer state cleared"),

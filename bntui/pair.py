@@ -7,16 +7,27 @@ both twins (``Twins.apply``), and ``compare on|off|KEY VALUE`` switches the mode
 steps: on forks a twin from the primary (``Twins.fork``: the twin is the primary with one
 setting changed, so both go on from the same weights), off keeps the primary alone. The
 ``compare`` command goes into the primary's log after the fork, so a recording replays it.
+
+Time travel (``bntui.timeline``): the Pair keeps checkpoints of its whole state as it
+trains. ``goto STEP`` restores the nearest checkpoint before STEP and replays the recorded
+commands up to it, so the state equals a fresh replay of the script to STEP (before the
+commands logged at STEP); the future stays recorded, and ``step()`` plays it again. A
+command at a past step starts a ``Branch``: the new future is the primary, the recorded
+one its twin. ``goto`` leaves a branch (the branch's own timeline stays). In compare mode
+a command at a past step replaces the recorded future (compare mode already shows two).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from bntui.branch import Branch
 from bntui.commands import Command, CommandError, parse
 from bntui.config import Config
 from bntui.events import Event
+from bntui.player import Schedule
 from bntui.session import Session
+from bntui.timeline import Checkpoint, Timeline, capture, restore, state_bytes
 from bntui.twins import Difference, Twins, compare_request
 
 
@@ -28,10 +39,10 @@ def difference_of(text: str) -> Difference:
 class Pair:
     """A Session alone or a Twins; see the module docstring."""
 
-    def __init__(self, source: Config | Session) -> None:
+    def __init__(self, source: Config | Session, *, timeline: Timeline | None = None) -> None:
         """From a Config: Twins when ``config.compare`` is set, else a Session. From a
         Session: that session alone (whatever its config says; ``compare on`` forks)."""
-        self.twins: Twins | None = None
+        self.twins: Twins | Branch | None = None
         self.roles: tuple[str, ...] = ("primary",)  # whose each record of step() is
         if isinstance(source, Session):
             self.session: Session = source
@@ -40,6 +51,10 @@ class Pair:
             self.session = self.twins.primary
         else:
             self.session = Session(source)
+        self.timeline = timeline if timeline is not None else Timeline()
+        self.newest = self.session.step_count  # the furthest step of this timeline
+        self.future: Schedule[str] = Schedule()  # recorded commands ahead (after a goto)
+        self._checkpoint()
 
     # ------------------------------------------------------------------ reading
     @property
@@ -70,9 +85,102 @@ class Pair:
         """Both twins named (None when alone)."""
         return self.twins.status() if self.twins is not None else None
 
+    @property
+    def branch(self) -> Branch | None:
+        return self.twins if isinstance(self.twins, Branch) else None
+
+    @property
+    def in_past(self) -> bool:
+        """True at a past step: a recorded future lies ahead (``step()`` replays it)."""
+        return bool(len(self.future)) or self.step_count < self.newest
+
+    # ------------------------------------------------------------------ time travel
+    def _checkpoint(self) -> None:
+        if self.branch is not None:  # a branch's checkpoints are its primary's
+            sessions, mode = [self.session], None
+        else:
+            sessions = list(self.sessions)
+            mode = self.twins.difference if isinstance(self.twins, Twins) else None
+        states = capture(sessions)
+        point = Checkpoint(self.session.step_count, states, mode, state_bytes(states))
+        self.timeline.add(point)
+
+    def _restore(self, point: Checkpoint) -> None:
+        if point.mode is None:
+            restore(point.states, [self.session])
+            self.twins = None
+            return
+        primary, twin = restore(point.states, [self.session, None])
+        twins = Twins.__new__(Twins)
+        twins.difference, twins.primary, twins.twin = point.mode, primary, twin
+        self.twins = twins
+
+    def _play_recorded(self) -> None:
+        for _at, cmd in self.future.due(self.session.step_count):
+            self._apply_now(parse(cmd))
+
+    def goto(self, step: int) -> Event:
+        """Go to ``step`` (clamped to 0..newest): the state a fresh replay of this
+        timeline's script reaches there, before the commands logged at that step."""
+        if self.branch is not None:  # leave the branch: its primary's timeline goes on
+            self.twins = None
+        here = self.session.step_count
+        script = list(self.session.log) + list(self.future)
+        self.newest = newest = max(self.newest, here)
+        target = max(0, min(step, newest))
+        point = self.timeline.before(target, strictly=target > 0)
+        if point is None:
+            point = self.timeline.before(target, strictly=False)
+        log = self.session.log
+        applied_here = target == here and bool(log) and log[-1][0] == here
+        if point is not None and (applied_here or not point.step <= here <= target):
+            self._restore(point)  # (else: play on from here, the future unchanged)
+            start = self.session.step_count
+            self.future = Schedule(e for e in script if e[0] >= start)
+        while self.session.step_count < target:
+            self._play_recorded()
+            if self.diverged or self.stopped_early:
+                break
+            self._train()
+        where = self.session.step_count
+        text = f"⏪ step {where:,} of {newest:,} · the future is kept"
+        if where >= newest and not len(self.future):
+            text = f"step {where:,}: the newest step"
+        return Event(where, f"goto {step}", text, "goto")
+
+    def _branch(self, cmd: Command) -> Event:
+        """A command at a past step: the recorded future becomes the twin."""
+        s = self.session
+        recorded = list(self.future)
+        self.future = Schedule()
+        self.newest = s.step_count
+        self.timeline.drop_after(s.step_count)
+        if self.twins is not None:  # compare mode: the recorded future is replaced
+            event = self._apply_now(cmd)
+            text = event.text + " · a new future (the recorded one is dropped)"
+            return Event(event.step, event.command, text, event.kind)
+        (twin,) = restore(capture([s]), [None])
+        event = s.apply(cmd)
+        self.twins = branch = Branch(s, twin, recorded, command=str(cmd))
+        # (the session's own events stay those of its script: the Pair names the branch)
+        return Event(event.step, event.command, f"{event.text} · {branch.describe()}", "branch")
+
     # ------------------------------------------------------------------ training
     def step(self) -> list[dict[str, Any]]:
-        """The step's records; ``roles`` says whose each is ("primary" / "twin")."""
+        """The step's records; ``roles`` says whose each is ("primary" / "twin").
+        At a past step the recorded commands due now are applied first."""
+        self._play_recorded()
+        return self._train()
+
+    def _train(self) -> list[dict[str, Any]]:
+        records = self._train_once()
+        step = self.session.step_count
+        self.newest = max(self.newest, step)
+        if self.timeline.due(step):
+            self._checkpoint()
+        return records
+
+    def _train_once(self) -> list[dict[str, Any]]:
         if self.twins is None:
             self.roles = ("primary",)
             return [self.session.step()]
@@ -86,8 +194,16 @@ class Pair:
 
     # ------------------------------------------------------------------ commands
     def apply(self, command: Command | str) -> Event:
-        """Apply a command to both twins; ``compare …`` switches the mode."""
+        """Apply a command to both twins; ``compare …`` switches the mode; ``goto`` travels;
+        any other command at a past step starts a branch."""
         cmd = parse(command) if isinstance(command, str) else command
+        if cmd.verb == "goto":
+            return self.goto(int(cmd.arg))
+        if self.in_past and cmd.verb not in ("mark", "caption"):
+            return self._branch(cmd)
+        return self._apply_now(cmd)
+
+    def _apply_now(self, cmd: Command) -> Event:
         if cmd.verb == "compare":
             return self._compare(cmd)
         if self.twins is None:

@@ -186,3 +186,6 @@ class SessionCommands:
 
     def _do_compare(self, arg: str) -> str:
         raise CommandError(f"compare {arg}: compare mode needs two sessions (a runner or run)")
+
+    def _do_goto(self, arg: str) -> str:
+        raise CommandError(f"goto {arg}: time travel needs the timeline of a runner or replay")
