@@ -58,8 +58,9 @@ class Branch:
 
     def recorded_summary(self) -> str:
         """The recorded future's first changes: "bn on at 1500" (or "no changes")."""
-        items = [f"{cmd} at {at:,}" for at, cmd in self.recorded[:2]]
-        more = " …" if len(self.recorded) > 2 else ""
+        changes = [(at, c) for at, c in self.recorded if c.split()[0] not in ("caption", "mark")]
+        items = [f"{cmd} at {at:,}" for at, cmd in changes[:2]]
+        more = " …" if len(changes) > 2 else ""
         return ", ".join(items) + more if items else "no changes"
 
     def describe(self) -> str:

@@ -95,6 +95,13 @@ class Pair:
         return bool(len(self.future)) or self.step_count < self.newest
 
     # ------------------------------------------------------------------ time travel
+    def record_future(self, entries: list[tuple[int, str]], until: int) -> None:
+        """Take ``entries`` (steps >= now) and the steps up to ``until`` as the recorded
+        future of this timeline, as if they had been played and rewound: the headless
+        ``--branch-at`` runs the lesson's own future as the twin of its branch."""
+        self.future = Schedule(entries)
+        self.newest = max(self.newest, until)
+
     def _checkpoint(self) -> None:
         if self.branch is not None:  # a branch's checkpoints are its primary's
             sessions, mode = [self.session], None
@@ -149,18 +156,23 @@ class Pair:
         return Event(where, f"goto {step}", text, "goto")
 
     def _branch(self, cmd: Command) -> Event:
-        """A command at a past step: the recorded future becomes the twin."""
+        """A command at a past step: the recorded future becomes the twin. A refused
+        command changes nothing (the future stays recorded)."""
         s = self.session
         recorded = list(self.future)
-        self.future = Schedule()
-        self.newest = s.step_count
-        self.timeline.drop_after(s.step_count)
         if self.twins is not None:  # compare mode: the recorded future is replaced
             event = self._apply_now(cmd)
             text = event.text + " · a new future (the recorded one is dropped)"
+            twin = None
+        else:
+            (twin,) = restore(capture([s]), [None])
+            event = s.apply(cmd)
+            text = ""
+        self.future = Schedule()
+        self.newest = s.step_count
+        self.timeline.drop_after(s.step_count)
+        if twin is None:
             return Event(event.step, event.command, text, event.kind)
-        (twin,) = restore(capture([s]), [None])
-        event = s.apply(cmd)
         self.twins = branch = Branch(s, twin, recorded, command=str(cmd))
         # (the session's own events stay those of its script: the Pair names the branch)
         return Event(event.step, event.command, f"{event.text} · {branch.describe()}", "branch")

@@ -316,6 +316,11 @@ KO: dict[str, str] = {
     ),
     "hidden layer {layer} does not exist": "은닉층 {layer} 이 없습니다",
     "no training step yet: step once (n)": "아직 학습 스텝 없음: 한 스텝 (n)",
+    # ---------------------------------------------------------------- time travel
+    "branch at step {at:,}: {do} · recorded: {recorded}": (
+        "스텝 {at:,}에서 분기: {do} · 기록된 미래: {recorded}"
+    ),
+    "{steps:,} steps in {seconds:.1f} s": "{steps:,} 스텝, {seconds:.1f}초",
     **LEGEND_KO,
     **MORE_KO,
 }
