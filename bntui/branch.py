@@ -65,10 +65,8 @@ class Branch:
 
     def describe(self) -> str:
         """Which future is which, for the message line."""
-        return (
-            f"branch: {self.command} at {self.at:,} · "
-            f"recorded: {self.recorded_summary()} (the run as it was)"
-        )
+        # (the glyphs are compare mode's: • the primary's curves, × the twin's)
+        return f"• branch: {self.command} at {self.at:,} · × recorded: {self.recorded_summary()}"
 
     def status(self) -> str:
         parts = []

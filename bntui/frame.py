@@ -22,6 +22,7 @@ from bntui.internals import BNInternals, bn_internals
 from bntui.measure import ICS_KEYS, SMOOTH_KEYS
 from bntui.metrics import SeriesView, layer_metric, read_only
 from bntui.nn.norms import parse_norm
+from bntui.timeline import Travel
 
 LOSS_SERIES = ("loss", "val_loss", "acc", "val_acc")
 SPARK_KEYS = ("mean", "std", "pre_mean", "pre_std")
@@ -140,6 +141,7 @@ class Frame:
     twin: Frame | None = None  # compare mode: the twin's loss, layers and last values
     labels: tuple[str, str] | None = None  # compare mode: (primary, twin) names
     diag: dict[str, SeriesView | None] = field(default_factory=dict)  # with diag_points
+    travel: Travel | None = None  # at a past step or on a branch: the timeline
 
     @property
     def depth(self) -> int:
@@ -165,6 +167,12 @@ class Frame:
         return self.config.activation
 
     @property
+    def script_steps(self) -> int:
+        """How long a saved script runs: at a past step, the whole recorded timeline."""
+        t = self.travel
+        return t.newest if t is not None and t.in_past else self.step
+
+    @property
     def caption(self) -> str | None:
         """The latest caption event's text (None before the first)."""
         return next((e.text for e in reversed(self.events) if e.kind == "caption"), None)
@@ -184,6 +192,8 @@ def build_frame(
     replay: ReplayState | None = None,
     twin: Any = None,
     labels: tuple[str, str] | None = None,
+    travel: Travel | None = None,
+    past: Any = None,
 ) -> Frame:
     """Copy what ``needs`` asks for out of ``session`` (call under the runner's lock);
     the keywords are the runner's own fields; ``twin`` (compare mode) is the twin session,
@@ -191,11 +201,13 @@ def build_frame(
     h = session.history
     c = session.config
     last = session.last_record or {}
-    parts: dict[str, Any] = {}
+    parts: dict[str, Any] = {"travel": travel} if travel is not None else {}
     if needs.loss_points:
         # validation points are drawn as separate markers: fewer of them keep the line visible
+        # (at a past step, ``past``: the whole recorded run, drawn with a cursor)
+        lh = past if past is not None else h
         parts["loss"] = {
-            k: h.view(k, needs.loss_points // (4 if k.startswith("val") else 1))
+            k: lh.view(k, needs.loss_points // (4 if k.startswith("val") else 1))
             for k in LOSS_SERIES
         }
     if needs.decision is not None:

@@ -27,7 +27,7 @@ from bntui.config import Config
 from bntui.events import Event
 from bntui.player import Schedule
 from bntui.session import Session
-from bntui.timeline import Checkpoint, Timeline, capture, restore, state_bytes
+from bntui.timeline import Checkpoint, Timeline, Travel, capture, restore, state_bytes
 from bntui.twins import Difference, Twins, compare_request
 
 
@@ -54,6 +54,7 @@ class Pair:
         self.timeline = timeline if timeline is not None else Timeline()
         self.newest = self.session.step_count  # the furthest step of this timeline
         self.future: Schedule[str] = Schedule()  # recorded commands ahead (after a goto)
+        self.recorded_history: Any = None  # at a past step: the history of the whole run
         self._checkpoint()
 
     # ------------------------------------------------------------------ reading
@@ -95,6 +96,23 @@ class Pair:
         return bool(len(self.future)) or self.step_count < self.newest
 
     # ------------------------------------------------------------------ time travel
+    def script(self) -> list[tuple[int, str]]:
+        """The (step, command) log of this timeline, its recorded future included: what a
+        save writes (on a branch: the branch's own script)."""
+        return list(self.session.log) + list(self.future)
+
+    def travel(self) -> Travel | None:
+        """Where the session stands on its timeline (None: at the newest step, no branch)."""
+        branch = self.branch
+        if branch is None and not self.in_past:
+            return None
+        steps = {at for at, cmd in self.script() if cmd.split()[0] not in ("caption", "mark")}
+        if branch is not None:
+            steps |= {at for at, _cmd in branch.recorded} | {branch.at}
+        newest = max(self.newest, self.step_count)
+        at, text = (branch.at, branch.describe()) if branch is not None else (None, None)
+        return Travel(self.session.step_count, newest, self.in_past, tuple(sorted(steps)), at, text)
+
     def record_future(self, entries: list[tuple[int, str]], until: int) -> None:
         """Take ``entries`` (steps >= now) and the steps up to ``until`` as the recorded
         future of this timeline, as if they had been played and rewound: the headless
@@ -135,6 +153,8 @@ class Pair:
         script = list(self.session.log) + list(self.future)
         self.newest = newest = max(self.newest, here)
         target = max(0, min(step, newest))
+        if here == newest and target < here:  # the charts keep showing the whole run
+            self.recorded_history = self.session.history
         point = self.timeline.before(target, strictly=target > 0)
         if point is None:
             point = self.timeline.before(target, strictly=False)
@@ -150,6 +170,8 @@ class Pair:
                 break
             self._train()
         where = self.session.step_count
+        if not self.in_past:
+            self.recorded_history = None
         text = f"⏪ step {where:,} of {newest:,} · the future is kept"
         if where >= newest and not len(self.future):
             text = f"step {where:,}: the newest step"
@@ -170,6 +192,7 @@ class Pair:
             text = ""
         self.future = Schedule()
         self.newest = s.step_count
+        self.recorded_history = None  # (the twin draws the recorded future)
         self.timeline.drop_after(s.step_count)
         if twin is None:
             return Event(event.step, event.command, text, event.kind)
@@ -188,6 +211,8 @@ class Pair:
         records = self._train_once()
         step = self.session.step_count
         self.newest = max(self.newest, step)
+        if self.recorded_history is not None and not self.in_past:
+            self.recorded_history = None  # caught up: the session's history is the run's
         if self.timeline.due(step):
             self._checkpoint()
         return records

@@ -202,11 +202,14 @@ class Runner(RunnerControls):
             if self._cached is not None and self._cached[0] == key:
                 return self._cached[1]
             light = dataclasses.replace(asked, decision=None, hist_bins=0) if offload else asked
+            travel = self.pair.travel()
             frame = build_frame(
                 self.session,
                 light,
                 twin=self.pair.twin,
                 labels=self.pair.labels,
+                travel=travel,
+                past=self.pair.recorded_history,
                 version=self.version,
                 state=self.state,
                 steps_per_sec=rate,
@@ -218,6 +221,8 @@ class Runner(RunnerControls):
             )
             if offload and (parts := self.heavy.attach(asked)):
                 frame = dataclasses.replace(frame, **parts)
+            if travel is not None and travel.in_past and asked.script:
+                frame = dataclasses.replace(frame, log=tuple(self.pair.script()))  # the future too
             self._cached = (key, frame)
             self._frames = {**(self._frames if len(self._frames) < 16 else {}), asked: frame}
             return frame
@@ -247,11 +252,21 @@ class Runner(RunnerControls):
         except CommandError as exc:
             self.message = str(exc)
             return
+        if event.kind == "goto":  # time travel: stand still at the step gone to
+            self._paused = self._paused or self.pair.in_past
+            self.meter.restart(self.pair.step_count)
+            self.message = event.text
+            self.change = None
+            return
+        if event.kind == "branch":  # the new future trains live beside the recorded one
+            self._paused = False
         if NO_EFFECT in event.text:  # nothing changed: say so, no "what changed" line
             self.message = event.text
             return
         self.tracker.applied(event.step, event.command, event.text, before, loss=loss, val=val)
         self.message = DIVERGED_HINT if self.pair.diverged else self.session.warning()
+        if event.kind == "branch":  # which future is which
+            self.message = event.text
         if self.error is not None and event.kind in ("reset", "seed"):
             self.error = None
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import bisect
 import copy
+import sys
 import weakref
 from dataclasses import dataclass
 from typing import Any
@@ -121,29 +122,48 @@ def restore(states: list[SessionState], into: list[Any | None]) -> list[Any]:
 
 
 def state_bytes(states: list[SessionState]) -> int:
-    """The arrays a checkpoint holds on its own (weights, optimizer state, streams' small
-    states are not counted; history blocks are counted where they are first captured)."""
+    """The memory a checkpoint holds on its own: every array, container and object it
+    reaches, counted once (not the data set, shared with the live session; history blocks
+    where they are first captured: later snapshots share them)."""
     total = 0
     seen: set[int] = set()
-    stack: list[Any] = [(st.attrs, st.opt_states) for st in states]
+    stack: list[Any] = [(st.attrs, st.params, st.opt_states) for st in states]
     while stack:
         obj = stack.pop()
-        if id(obj) in seen:
+        if id(obj) in seen or obj is None or isinstance(obj, bool | int | float | str | type):
             continue
         seen.add(id(obj))
         if isinstance(obj, np.ndarray):
-            total += obj.nbytes
-        elif isinstance(obj, dict):
-            stack.extend(v for k, v in obj.items() if k != "data")
-        elif isinstance(obj, list | tuple):
+            total += obj.nbytes + 112
+            continue
+        total += sys.getsizeof(obj)
+        if isinstance(obj, dict):
+            stack.extend(v for k, v in obj.items() if k not in ("data", "_load"))
+        elif isinstance(obj, list | tuple | set):
             stack.extend(obj)
-        elif hasattr(obj, "__dict__") and not isinstance(obj, type):
+        elif hasattr(obj, "__dict__"):
             stack.append(vars(obj))
+        elif hasattr(obj, "__slots__"):
+            stack.extend(getattr(obj, k, None) for k in obj.__slots__)
     for st in states:
+        total += sys.getsizeof(st.history)
         for snap in st.history.values():
+            total += 200  # the snapshot itself
             if snap.n_chunks:
-                total += snap.chunks[snap.n_chunks - 1].nbytes + 200
+                total += snap.chunks[snap.n_chunks - 1].nbytes + 112
     return total
+
+
+@dataclass(frozen=True)
+class Travel:
+    """Where a session stands on its timeline, for the screen (``Pair.travel``)."""
+
+    step: int
+    newest: int  # the furthest step of the timeline (the recorded run's end)
+    in_past: bool  # a recorded future lies ahead
+    marks: tuple[int, ...]  # steps of the changes, recorded future included
+    branch_at: int | None = None  # on a branch: its step
+    branch: str | None = None  # on a branch: which future is which
 
 
 @dataclass
@@ -159,7 +179,7 @@ class Checkpoint:
 class Timeline:
     """Checkpoints at a bounded spacing and memory; see the module docstring."""
 
-    def __init__(self, *, density: int = 64, base: int = 500, budget: int = DEFAULT_BUDGET) -> None:
+    def __init__(self, *, density: int = 64, base: int = 50, budget: int = DEFAULT_BUDGET) -> None:
         self.density, self.base, self.budget = density, base, budget
         self._steps: list[int] = []
         self._points: dict[int, Checkpoint] = {}

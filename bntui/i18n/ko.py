@@ -321,6 +321,21 @@ KO: dict[str, str] = {
         "스텝 {at:,}에서 분기: {do} · 기록된 미래: {recorded}"
     ),
     "{steps:,} steps in {seconds:.1f} s": "{steps:,} 스텝, {seconds:.1f}초",
+    "go back (or forward) to a step; the recorded future is kept": (
+        "그 스텝으로 돌아가기 (또는 앞으로); 기록된 미래는 보존"
+    ),
+    "back": "뒤로",
+    "forward": "앞으로",
+    "start": "처음",
+    "newest": "최신",
+    "Back: previous event (or a tenth of the run)": "뒤로: 이전 이벤트 (없으면 전체의 1/10)",
+    "Forward: next event (or a tenth of the run)": "앞으로: 다음 이벤트 (없으면 전체의 1/10)",
+    "To step 0 (the future is kept)": "스텝 0으로 (미래는 보존)",
+    "To the newest step": "최신 스텝으로",
+    "⏪ step {step:,} of {newest:,} · the future is kept": (
+        "⏪ 스텝 {step:,} / {newest:,} · 미래는 보존됨"
+    ),
+    "already there (step {step:,})": "이미 여기입니다 (스텝 {step:,})",
     **LEGEND_KO,
     **MORE_KO,
 }
