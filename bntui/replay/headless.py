@@ -327,6 +327,10 @@ def _apply_event(
             result.pair.apply(command) if result.pair is not None else session.apply(command)
         except CommandError as exc:
             raise ScriptError(f"{result.script.where(event)}: {exc}") from None
+    if any(c.split()[0] == "goto" for c in event.commands()):  # time travel: steps restart
+        keep = result.records.keep if isinstance(result.records, RecordWindow) else None
+        result.records = RecordWindow(lesson_metrics(result.script), keep)  # type: ignore[assignment]
+        result.since = session.step_count
     if event.screenshot:
         if screenshot_dir is None:
             status = "not rendered (no --out directory)"
