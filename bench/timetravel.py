@@ -63,8 +63,8 @@ def main() -> int:
     targets = sorted({int(n * f) for f in (0.1, 0.25, 0.5, 0.75, 0.9, 0.999)} | {n // 3 + 17})
 
     # training, with and without checkpoints, alternating chunks so both share the noise
-    pair = Pair(config)
-    bare = Pair(config, timeline=Timeline(base=10**12))  # only the checkpoint at step 0
+    pair = Pair(config, timeline=Timeline())  # as the live runner has it
+    bare = Pair(config)  # headless: only the checkpoint at step 0
     chunk = max(1, n // 200)
     elapsed = {0: 0.0}
     t_pair = t_bare = 0.0

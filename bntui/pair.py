@@ -51,7 +51,8 @@ class Pair:
             self.session = self.twins.primary
         else:
             self.session = Session(source)
-        self.timeline = timeline if timeline is not None else Timeline()
+        # headless runs travel rarely: only the first checkpoint unless a timeline is given
+        self.timeline = timeline if timeline is not None else Timeline.start_only()
         self.newest = self.session.step_count  # the furthest step of this timeline
         self.future: Schedule[str] = Schedule()  # recorded commands ahead (after a goto)
         self.recorded_history: Any = None  # at a past step: the history of the whole run
@@ -158,6 +159,9 @@ class Pair:
         point = self.timeline.before(target, strictly=target > 0)
         if point is None:
             point = self.timeline.before(target, strictly=False)
+        if point is None:  # before the first checkpoint (a Pair made from a trained Session)
+            point = self.timeline.first
+            target = max(target, point.step)
         log = self.session.log
         applied_here = target == here and bool(log) and log[-1][0] == here
         if point is not None and (applied_here or not point.step <= here <= target):

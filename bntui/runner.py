@@ -38,6 +38,7 @@ from bntui.player import DONE, Plan, Schedule, one_blas_thread, play
 from bntui.runner_controls import RunnerControls
 from bntui.session import DIVERGED_HINT, Session
 from bntui.session_commands import NO_EFFECT
+from bntui.timeline import Timeline
 
 
 class Runner(RunnerControls):
@@ -55,7 +56,8 @@ class Runner(RunnerControls):
         holds: dict[tuple[int, str], float] | None = None,
         keep_records: bool = False,
     ) -> None:
-        self.pair = source if isinstance(source, Pair) else Pair(source)  # Session or Twins
+        # (Session or Twins) with checkpoints as it trains: goto and branches are live keys
+        self.pair = source if isinstance(source, Pair) else Pair(source, timeline=Timeline())
         self.threaded = threaded
         self.plan: Plan | None = None  # a lesson: what restart goes back to
         if schedule is not None:

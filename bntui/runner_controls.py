@@ -10,6 +10,7 @@ from typing import Any
 from bntui.changes import Tracker
 from bntui.pair import Pair
 from bntui.player import Plan, Schedule
+from bntui.timeline import Timeline
 
 
 class RunnerControls:
@@ -62,7 +63,7 @@ class RunnerControls:
 
     def _on_restart(self, _value: None) -> None:
         plan = self.plan or Plan(self.session.initial_config)
-        self.pair = Pair(plan.config)
+        self.pair = Pair(plan.config, timeline=Timeline())
         self.schedule = Schedule(plan.schedule)
         self.holds = dict(plan.holds)
         self.steps_per_second, self.max_steps = plan.steps_per_second, plan.max_steps

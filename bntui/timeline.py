@@ -184,6 +184,12 @@ class Timeline:
         self._steps: list[int] = []
         self._points: dict[int, Checkpoint] = {}
 
+    @classmethod
+    def start_only(cls) -> Timeline:
+        """A timeline with only its first checkpoint: ``goto`` replays from there. What
+        headless runs use (no cost while training); the live runner keeps the full one."""
+        return cls(base=2**62)
+
     def interval(self, step: int) -> int:
         """The spacing of checkpoints around ``step``."""
         grow = 1 << max(0, (step // self.density).bit_length() - 1)
@@ -198,9 +204,10 @@ class Timeline:
         while self.nbytes > self.budget and len(self._steps) > 1:
             self.density = max(1, self.density // 2)
             self.base *= 2
-            keep = [s for s in self._steps if s == 0 or s % self.interval(s) == 0]
-            if len(keep) == len(self._steps):  # nothing left to thin: drop the oldest
-                keep = keep[1:]
+            first = self._steps[0]  # always kept: every step after it stays reachable
+            keep = [s for s in self._steps if s == first or s % self.interval(s) == 0]
+            if len(keep) == len(self._steps):  # nothing left to thin: drop the second oldest
+                keep = keep[:1] + keep[2:]
             self._points = {s: self._points[s] for s in keep}
             self._steps = keep
 
@@ -219,6 +226,11 @@ class Timeline:
         for s in self._steps[i:]:
             del self._points[s]
         del self._steps[i:]
+
+    @property
+    def first(self) -> Checkpoint:
+        """The oldest checkpoint (never thinned away)."""
+        return self._points[self._steps[0]]
 
     @property
     def steps(self) -> list[int]:

@@ -208,8 +208,22 @@ def test_checkpoints_thin_within_their_budget() -> None:
     small = recorded(SIGMOID, SCRIPT, 400, base=10, budget=400_000)
     assert small.timeline.nbytes <= 400_000
     assert small.timeline.base > 10 and len(small.timeline) >= 2
+    assert small.timeline.steps[0] == 0  # the first checkpoint is never thinned away
     small.goto(277)
     assert_same_state(small.session, fresh(SIGMOID, SCRIPT, 277).session)
+
+
+def test_goto_before_the_first_checkpoint_stops_there() -> None:
+    """A Pair made from a trained Session can go back as far as its first checkpoint."""
+    session = Session(SIGMOID)
+    session.run(50)
+    pair = Pair(session, timeline=Timeline(base=20))
+    for _ in range(60):
+        pair.step()
+    assert pair.goto(10).step == 50 and pair.session.step_count == 50
+    ref = Session(SIGMOID)
+    ref.run(50)
+    assert_same_state(pair.session, ref)
 
 
 def test_checkpoint_spacing_grows_with_the_step() -> None:
