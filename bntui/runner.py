@@ -20,6 +20,7 @@ from typing import Any
 from bntui.changes import Tracker, dead_hint, history_stats
 from bntui.commands import Command, CommandError
 from bntui.config import Config
+from bntui.events import Event
 from bntui.frame import (
     CRASHED,
     DIVERGED,
@@ -223,6 +224,10 @@ class Runner(RunnerControls):
             )
             if offload and (parts := self.heavy.attach(asked)):
                 frame = dataclasses.replace(frame, **parts)
+            if travel is not None and travel.branch_at is not None:  # the log names the branch
+                mark = Event(travel.branch_at, "", travel.branch or "", "branch")
+                events = sorted((*frame.events, mark), key=lambda e: (e.step, e is not mark))
+                frame = dataclasses.replace(frame, events=tuple(events))
             if travel is not None and travel.in_past and asked.script:
                 frame = dataclasses.replace(frame, log=tuple(self.pair.script()))  # the future too
             self._cached = (key, frame)

@@ -336,6 +336,11 @@ KO: dict[str, str] = {
         "⏪ 스텝 {step:,} / {newest:,} · 미래는 보존됨"
     ),
     "already there (step {step:,})": "이미 여기입니다 (스텝 {step:,})",
+    "Time travel: the session keeps checkpoints of its whole state, at most "
+    "{mib} MiB (thinned like the history when full).": (
+        "시간 여행: 세션은 전체 상태의 체크포인트를 최대 {mib} MiB까지 보관합니다 "
+        "(가득 차면 기록처럼 솎아 냅니다)."
+    ),
     **LEGEND_KO,
     **MORE_KO,
 }

@@ -46,8 +46,11 @@ async def test_back_then_a_key_branches_and_the_save_replays_the_branch(tmp_path
         message = _text(app, "#message")
         assert "• branch: l (lr /2) at 30 · × recorded: b (bn toggle) at 100" in message
         app.runner.step(10)
-        assert app.runner.frame(Needs()).twin.step == 40
+        frame = app.runner.frame(Needs())
+        assert frame.twin.step == 40
+        assert [e.kind for e in frame.events if e.step == 30] == ["branch", "lr"]  # the log
         await pilot.press("ctrl+s")
     saved = tomllib.loads(record.read_text(encoding="utf-8"))
+    assert saved["title"] == "Branch at step 30" and "× recorded" in saved["description"]
     assert [(e["at"], e["do"]) for e in saved["event"]] == [(30, ["lr /2"])]
     assert saved["config"]["steps"] == 40
