@@ -145,7 +145,22 @@ class Pair:
         for _at, cmd in self.future.due(self.session.step_count):
             self._apply_now(parse(cmd))
 
-    def goto(self, step: int) -> Event:
+    def travel_target(self, where: str) -> int:
+        """Where ``goto prev|next|start|end`` goes: the previous / next change (or a tenth
+        of the timeline when there is none), step 0, the newest step."""
+        step, newest = self.session.step_count, max(self.newest, self.step_count)
+        travel = self.travel()
+        marks = travel.marks if travel is not None else tuple(at for at, _c in self.script())
+        tenth = max(1, newest // 10)
+        if where in ("start", "end"):
+            return 0 if where == "start" else newest
+        if where == "prev":
+            earlier = [m for m in marks if m < step]
+            return earlier[-1] if earlier else max(0, step - tenth)
+        later = [m for m in marks if step < m <= newest]
+        return later[0] if later else min(newest, step + tenth)
+
+    def goto(self, step: int, command: Command | None = None) -> Event:
         """Go to ``step`` (clamped to 0..newest): the state a fresh replay of this
         timeline's script reaches there, before the commands logged at that step."""
         if self.branch is not None:  # leave the branch: its primary's timeline goes on
@@ -179,7 +194,7 @@ class Pair:
         text = f"⏪ step {where:,} of {newest:,} · the future is kept"
         if where >= newest and not len(self.future):
             text = f"step {where:,}: the newest step"
-        return Event(where, f"goto {step}", text, "goto")
+        return Event(where, str(command or f"goto {step}"), text, "goto")
 
     def _branch(self, cmd: Command) -> Event:
         """A command at a past step: the recorded future becomes the twin. A refused
@@ -239,7 +254,8 @@ class Pair:
         any other command at a past step starts a branch."""
         cmd = parse(command) if isinstance(command, str) else command
         if cmd.verb == "goto":
-            return self.goto(int(cmd.arg))
+            arg = cmd.arg
+            return self.goto(int(arg) if arg.isdigit() else self.travel_target(arg), cmd)
         if self.in_past and cmd.verb not in ("mark", "caption"):
             return self._branch(cmd)
         return self._apply_now(cmd)

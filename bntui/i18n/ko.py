@@ -321,8 +321,10 @@ KO: dict[str, str] = {
         "스텝 {at:,}에서 분기: {do} · 기록된 미래: {recorded}"
     ),
     "{steps:,} steps in {seconds:.1f} s": "{steps:,} 스텝, {seconds:.1f}초",
-    "go back (or forward) to a step; the recorded future is kept": (
-        "그 스텝으로 돌아가기 (또는 앞으로); 기록된 미래는 보존"
+    "go back (or forward) to a step, the previous/next event (or a tenth of the run), "
+    "step 0 or the newest; the recorded future is kept": (
+        "그 스텝으로 돌아가기(또는 앞으로), 이전/다음 이벤트(없으면 전체의 1/10), 스텝 0 "
+        "또는 최신 스텝으로; 기록된 미래는 보존"
     ),
     "back": "뒤로",
     "forward": "앞으로",
@@ -335,7 +337,6 @@ KO: dict[str, str] = {
     "⏪ step {step:,} of {newest:,} · the future is kept": (
         "⏪ 스텝 {step:,} / {newest:,} · 미래는 보존됨"
     ),
-    "already there (step {step:,})": "이미 여기입니다 (스텝 {step:,})",
     "Time travel: the session keeps checkpoints of its whole state, at most "
     "{mib} MiB (thinned like the history when full).": (
         "시간 여행: 세션은 전체 상태의 체크포인트를 최대 {mib} MiB까지 보관합니다 "

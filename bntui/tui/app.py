@@ -24,7 +24,7 @@ from bntui.config import Config
 from bntui.frame import Frame, Needs
 from bntui.i18n import _
 from bntui.runner import Runner
-from bntui.tui import files, language, lifecycle, travel
+from bntui.tui import files, language, lifecycle
 from bntui.tui.commandline import BntuiCommands, CommandLine, SafeCommandPalette, submitted
 from bntui.tui.keys import bindings
 from bntui.tui.pace import next_pace
@@ -203,16 +203,6 @@ class BntuiApp(App[int]):
             self.app_message = _("you took over: the lesson is now a live session (← restarts it)")
         self.runner.send(text)
         self.pull()
-
-    def action_travel(self, where: str) -> None:
-        """[ ] { }: go back or forward on the timeline (``goto STEP``); the future is kept."""
-        frame = self.runner.frame(Needs())
-        step = travel.target(frame, where)
-        if step == frame.step:
-            self.app_message = _("already there (step {step:,})").format(step=step)
-            self.pull()
-            return
-        self.action_send(f"goto {step}")
 
     def action_next_event(self) -> None:
         """→ in a replay: train at full speed to the next scripted event."""

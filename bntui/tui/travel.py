@@ -1,34 +1,15 @@
-"""The timeline on screen: where ``[`` ``]`` ``{`` ``}`` go, and the one-row timeline.
+"""The timeline on screen: the status line's "⏪ step 300 of 2,000", the one-row timeline.
 
 The engine's ``Travel`` (in ``Frame.travel``) says where the session stands: its step, the
 newest step of the timeline, the steps of the changes (the recorded future's included)
-and, on a branch, its step. Keys turn into ``goto STEP`` commands; nothing here touches
-the session.
+and, on a branch, its step. The keys ``[`` ``]`` ``{`` ``}`` send ``goto prev|next|start|
+end`` (the engine finds the step); nothing here touches the session.
 """
 
 from __future__ import annotations
 
 from bntui.frame import Frame
 from bntui.i18n import _
-
-
-def target(frame: Frame, where: str) -> int:
-    """The step a travel key goes to: ``prev``/``next`` the previous/next change (or a
-    tenth of the timeline when there is none), ``start`` step 0, ``end`` the newest."""
-    t = frame.travel
-    step = frame.step
-    newest = t.newest if t is not None else step
-    marks = t.marks if t is not None else tuple(e.step for e in frame.events if e.command)
-    tenth = max(1, newest // 10)
-    if where == "start":
-        return 0
-    if where == "end":
-        return newest
-    if where == "prev":
-        earlier = [m for m in marks if m < step]
-        return earlier[-1] if earlier else max(0, step - tenth)
-    later = [m for m in marks if step < m <= newest]
-    return later[0] if later else min(newest, step + tenth)
 
 
 def status(frame: Frame) -> str | None:

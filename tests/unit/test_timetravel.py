@@ -164,6 +164,21 @@ def test_step_at_a_past_step_replays_the_recorded_run() -> None:
     assert _same(again, original[120:300])
 
 
+def test_goto_prev_next_start_end() -> None:
+    """The keys' targets: the previous/next change, else a tenth of the run; 0; the newest."""
+    pair = recorded(SIGMOID, SCRIPT, 400)
+    assert pair.apply("goto prev").step == 260  # the last change before 400
+    assert pair.apply("goto prev").step == 150
+    assert pair.apply("goto prev").step == 110  # no change before 150: back 400 / 10
+    assert pair.apply("goto next").step == 150
+    assert pair.apply("goto next").step == 260
+    assert pair.apply("goto next").step == 300  # no change after 260: forward a tenth
+    assert pair.apply("goto start").step == 0
+    event = pair.apply("goto end")
+    assert event.step == 400 and event.command == "goto end"
+    assert_same_state(pair.session, fresh(SIGMOID, SCRIPT, 400).session)
+
+
 def test_goto_is_not_logged_and_a_session_refuses_it() -> None:
     assert str(parse("goto 1,000".replace(",", ""))) == "goto 1000"
     with pytest.raises(CommandError):
