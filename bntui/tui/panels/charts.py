@@ -26,7 +26,7 @@ from bntui.tui.render import fmt_num, fmt_signed
 
 # box-drawing → ASCII, for --ascii (plotext draws its frame and ticks with these)
 ASCII_TABLE = str.maketrans("┌┐└┘─│┤├┬┴┼•⢄⣀⡀⠉", "++++-||++++*....")
-UNMARKED = ("caption", "warning")  # not changes: log only, no chart marker
+UNMARKED = ("caption", "warning", "branch")  # not changes: log only, no chart marker
 MERGE_CELLS = 3  # events closer than this many columns share one marker
 LOSS_TITLE = {False: N_("Loss · train ⣿ / val •"), True: N_("Loss - train . / val x")}
 LOG_TITLE = " · LOG y"  # appended to a chart title while its y axis is logarithmic
