@@ -323,6 +323,32 @@ KO: dict[str, str] = {
     ),
     "hidden layer {layer} does not exist": "은닉층 {layer} 이 없습니다",
     "no training step yet: step once (n)": "아직 학습 스텝 없음: 한 스텝 (n)",
+    # ---------------------------------------------------------------- time travel
+    "branch at step {at:,}: {do} · recorded: {recorded}": (
+        "스텝 {at:,}에서 분기: {do} · 기록된 미래: {recorded}"
+    ),
+    "{steps:,} steps in {seconds:.1f} s": "{steps:,} 스텝, {seconds:.1f}초",
+    "go back (or forward) to a step, the previous/next event (or a tenth of the run), "
+    "step 0 or the newest; the recorded future is kept": (
+        "그 스텝으로 돌아가기(또는 앞으로), 이전/다음 이벤트(없으면 전체의 1/10), 스텝 0 "
+        "또는 최신 스텝으로; 기록된 미래는 보존"
+    ),
+    "back": "뒤로",
+    "forward": "앞으로",
+    "start": "처음",
+    "newest": "최신",
+    "Back: previous event (or a tenth of the run)": "뒤로: 이전 이벤트 (없으면 전체의 1/10)",
+    "Forward: next event (or a tenth of the run)": "앞으로: 다음 이벤트 (없으면 전체의 1/10)",
+    "To step 0 (the future is kept)": "스텝 0으로 (미래는 보존)",
+    "To the newest step": "최신 스텝으로",
+    "⏪ step {step:,} of {newest:,} · the future is kept": (
+        "⏪ 스텝 {step:,} / {newest:,} · 미래는 보존됨"
+    ),
+    "Time travel: the session keeps checkpoints of its whole state, at most "
+    "{mib} MiB (thinned like the history when full).": (
+        "시간 여행: 세션은 전체 상태의 체크포인트를 최대 {mib} MiB까지 보관합니다 "
+        "(가득 차면 기록처럼 솎아 냅니다)."
+    ),
     # ---- the legend screen (key e): one line per mark of each panel
     "bntui · what the panels show": "bntui · 패널이 보여 주는 것",
     "↑ ↓ PgDn scroll · e / Esc closes": "↑ ↓ PgDn 스크롤 · e / Esc 로 닫기",

@@ -468,6 +468,9 @@ class Session:
     def _do_compare(self, arg: str) -> str:
         raise CommandError(f"compare {arg}: compare mode needs two sessions (a runner or run)")
 
+    def _do_goto(self, arg: str) -> str:
+        raise CommandError(f"goto {arg}: time travel needs the timeline of a runner or replay")
+
     # ------------------------------------------------------------------ views
     def layer_outputs(self) -> list[np.ndarray | None]:
         """Each hidden layer's output in the last forward pass (the histograms' data)."""

@@ -125,6 +125,7 @@ class BntuiApp(App[int]):
         a = self.ascii
         t = asciify if a else str
         yield StatusBar(ascii=a, id="status")
+        yield TextBar(ascii=a, id="timeline")
         yield TextBar(ascii=a, id="caption")
         with ContentSwitcher(initial="main", id="views"):
             # narrow: loss drift / grads bands; wide: loss [map] drift / grads log bands

@@ -43,8 +43,13 @@ def save_script(
     """
     frame = runner.frame(Needs(script=True), settled=True)  # keys sent before count
     assert frame.initial_config is not None
+    travel = frame.travel
+    if travel is not None and travel.branch_at is not None:  # the recording names the branch
+        named = (f"Branch at step {travel.branch_at:,}", travel.branch or "")
+    else:
+        named = ("Recorded session", "")
     if app is not None and in_browser(app):
-        text = script_toml(frame.initial_config, frame.log, frame.step)
+        text = script_toml(frame.initial_config, frame.log, frame.script_steps, *named)
         return offer_download(app, text, Path(path).name)
     owned = set() if owned is None else owned
     target = Path(path)
@@ -53,7 +58,9 @@ def save_script(
         if name.exists() and not mine:
             continue
         try:
-            write_script(frame.initial_config, frame.log, frame.step, name, force=mine)
+            write_script(
+                frame.initial_config, frame.log, frame.script_steps, name, force=mine, named=named
+            )
         except (OSError, ValueError) as exc:
             if not mine and name.exists():
                 continue  # appeared meanwhile: the next number

@@ -87,7 +87,7 @@ class Autosave:
             return False
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            write_script(frame.initial_config, frame.log, frame.step, self.path, force=True)
+            write_script(frame.initial_config, frame.log, frame.script_steps, self.path, force=True)
         except (OSError, ValueError) as exc:
             why = getattr(exc, "strerror", None) or exc
             self.error = _("autosave failed: {path}: {why}").format(path=self.path, why=why)
