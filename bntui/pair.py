@@ -102,6 +102,7 @@ class Pair:
             raise CommandError(str(exc)) from None
         if request is None:
             self.twins = None
+            s.memory_sessions = 1
             text = "compare off: the primary goes on alone"
         else:
             self.twins = Twins.fork(s, request)

@@ -23,6 +23,7 @@ from bntui.data import DataError, Dataset, load_dataset
 from bntui.epochs import batch_rows, batches_left
 from bntui.events import Event
 from bntui.measure import diagnostic_fields
+from bntui.memory import check_memory
 from bntui.metrics import History, _round, layer_stats
 from bntui.nn import MLP, NNError, make_optimizer
 from bntui.nn.functional import softmax_cross_entropy
@@ -73,6 +74,7 @@ class Session(SessionCommands):
         self._since_last_step: list[str] = []  # commands applied since the last step
         self._best_val = math.inf
         self._evals_since_best = 0
+        check_memory(config)  # before the data is read or the model built
         self._fresh_start()
         if self.warning() is not None:
             self._event("", self.warning() or "", "warning")

@@ -15,6 +15,8 @@ from typing import Any
 from bntui.commands import DROPOUT_CYCLE, INIT_CYCLE, CommandError, cycle, resolve_number
 from bntui.config import ACTIVATIONS, BN_POSITIONS, DATASETS, OPTIMIZERS, Config
 from bntui.data.download import CHECKSUMS, locate
+from bntui.data.size import StoredSize
+from bntui.memory import check_growth
 from bntui.nn import NORM_NAMES
 
 SWITCHABLE_DATASETS = DATASETS[:-1]
@@ -26,10 +28,19 @@ class SessionCommands:
     """The command handlers of ``Session`` (a mixin: it uses the session's state)."""
 
     config: Config
+    memory_sessions = 1  # sessions that grow together (2 for compare twins)
+
+    def _data_size(self) -> StoredSize:
+        """The loaded data as the memory estimate counts it (nothing left to read)."""
+        d = self.data
+        rows = d.n_train + d.n_val + (0 if d.x_test is None else len(d.x_test))
+        return StoredSize(rows, d.input_dim, 0)
 
     def _set(self, **changes: Any) -> Config:
         old = self.config
-        self.config = old.replace(**changes)  # validates: raises ConfigError, nothing changed
+        new = old.replace(**changes)  # validates: raises ConfigError, nothing changed
+        check_growth(old, new, self._data_size(), sessions=self.memory_sessions)
+        self.config = new
         return old
 
     def _reset_state(self, params: Iterable) -> None:
@@ -145,6 +156,7 @@ class SessionCommands:
         else:
             name = arg
         candidate = self.config.replace(dataset=name, data=None)
+        check_growth(self.config, candidate, self._data_size(), sessions=self.memory_sessions)
         data = self._load(candidate, self._rng["data"])
         self.config = candidate
         self.data = data

@@ -77,9 +77,11 @@ def script_with_overrides(args: argparse.Namespace) -> tuple[Script, int | None]
     if values != script.config.to_dict():
         config = Config.from_dict(values, where="command line")
         script = dataclasses.replace(script, config=config)
-    from bntui.memory import check_memory
+    from bntui.memory import check_memory, check_schedule
 
     check_memory(script.config)
+    events = script.events
+    check_schedule(script.config, ((script.where(e), c) for e in events for c in e.do))
     steps = None
     if cap is not None:
         from bntui.config import coerce
