@@ -176,7 +176,7 @@ def print_result(result, elapsed: float, *, out: Path | None, quiet: bool) -> No
 
     from bntui.replay.report import _fmt
 
-    console = Console()
+    console = Console(highlight=False)  # lesson text: Rich's highlighter is quadratic on it
     n = result.session.step_count
     if not quiet:
         script = result.script
