@@ -6,6 +6,7 @@ trial ids already there, so an interrupted sweep loses at most the trials in fli
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,6 +18,33 @@ from bntui.experiments.results import ResultsWriter
 from bntui.experiments.space import RandomSpec, SweepError, make_config, points, trial_id
 
 METRICS = {"val_acc": max, "train_eval_acc": max, "val_loss": min}
+MAX_TRIALS = 10_000
+"""Most trials one sweep runs (settings × seeds); a larger one is refused before it starts."""
+STEPS_PER_SECOND = 1_000
+"""A rough pace per job for the time estimate (the default lab: 600–2,000 steps/s)."""
+
+
+def _duration(seconds: float) -> str:
+    for unit, size in (("years", 365 * 86400), ("days", 86400), ("hours", 3600)):
+        if seconds >= 2 * size:
+            return f"{seconds / size:,.0f} {unit}"
+    return f"{seconds / 60:,.0f} minutes"
+
+
+def check_size(base: Config, settings: int, seeds: int, jobs: int | None) -> None:
+    """SweepError naming the count and a time estimate when a sweep is past MAX_TRIALS."""
+    from bntui.experiments.pool import default_jobs
+
+    count = settings * seeds
+    if count <= MAX_TRIALS:
+        return
+    steps = base.steps if base.epochs is None else base.epochs * max(1, base.samples // 64)
+    seconds = count * steps / (STEPS_PER_SECOND * (jobs or default_jobs()))
+    raise SweepError(
+        f"{count:,} trials ({settings:,} settings × {seeds:,} seeds) is more than a sweep "
+        f"runs (at most {MAX_TRIALS:,}): about {_duration(seconds)} at ~{STEPS_PER_SECOND:,} "
+        "steps/s per job; give fewer values, seeds or trials"
+    )
 
 
 @dataclass
@@ -35,12 +63,16 @@ def plan(
     *,
     trials: int,
     seeds: int,
+    jobs: int | None = None,
 ) -> Plan:
-    """Specs for every setting × seed (seeds ``base.seed .. base.seed+seeds-1``)."""
+    """Specs for every setting × seed (seeds ``base.seed .. base.seed+seeds-1``); counted
+    first, so a sweep past MAX_TRIALS is refused before a single spec is made."""
     if seeds < 1:
         raise SweepError(f"--seeds must be at least 1, got {seeds}")
     if not grid and not randoms and seeds == 1:
         raise SweepError("nothing to sweep: give --param KEY=V1,V2, --random ... or --seeds N")
+    settings = math.prod(len(values) for _, values in grid) * (max(trials, 1) if randoms else 1)
+    check_size(base, settings, seeds, jobs)
     specs = []
     for params in points(grid, randoms, trials, base.seed):
         for seed in range(base.seed, base.seed + seeds):
