@@ -58,6 +58,8 @@ MAX_CAPTION = 2000
 MAX_TITLE = 200  # characters of a title
 MAX_DESCRIPTION = 20_000  # characters of a description
 
+_SLIDE_NAME = re.compile(r"slide-\d+\.svg", re.IGNORECASE)  # what --slides writes
+
 TOP_KEYS = ("title", "title_ko", "description", "description_ko", "config", "event")
 EVENT_KEYS = ("at", "do", "caption", "caption_ko", "screenshot", "pause", "window", "expect")
 DEFAULT_WINDOW = 100
@@ -319,6 +321,11 @@ def _parse_event(
             raise fail(str(exc)) from None
         if Path(screenshot).suffix.lower() not in (".svg", ".txt"):
             raise fail(f"screenshot must end in .svg or .txt, got {screenshot!r}")
+        if _SLIDE_NAME.fullmatch(screenshot):
+            raise fail(
+                f"screenshot {screenshot!r} is a name reserved for --slides (slide-NN.svg); "
+                "choose another name"
+            )
     pause = raw.get("pause", 0.0)
     if isinstance(pause, bool) or not isinstance(pause, int | float) or not 0 <= pause <= 600:
         raise fail(f"pause must be a number of seconds in 0..600, got {pause!r}")
