@@ -12,10 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bntui.config import Config
+from bntui.config import Config, ConfigError
+from bntui.data.size import StoredSize
 from bntui.experiments.pool import executor, run_all, window_for
 from bntui.experiments.results import ResultsWriter
 from bntui.experiments.space import RandomSpec, SweepError, make_config, points, trial_id
+from bntui.memory import check_memory, data_size
 
 METRICS = {"val_acc": max, "train_eval_acc": max, "val_loss": min}
 MAX_TRIALS = 10_000
@@ -56,6 +58,18 @@ class Plan:
     random_keys: list[str] = field(default_factory=list)
 
 
+def _check_memory(config: Config, params: dict[str, Any], sizes: dict[tuple, StoredSize]) -> None:
+    """The memory guard for one setting, before any trial runs (SweepError naming it)."""
+    key = (config.data, config.test_data, config.dataset, config.samples)
+    if key not in sizes:
+        sizes[key] = data_size(config)
+    try:
+        check_memory(config, data=sizes[key])
+    except ConfigError as exc:
+        setting = " ".join(f"{k.replace('_', '-')}={v}" for k, v in params.items())
+        raise SweepError(f"{setting or 'the base settings'}: {exc}") from None
+
+
 def plan(
     base: Config,
     grid: list[tuple[str, list[Any]]],
@@ -74,7 +88,9 @@ def plan(
     settings = math.prod(len(values) for _, values in grid) * (max(trials, 1) if randoms else 1)
     check_size(base, settings, seeds, jobs)
     specs = []
+    sizes: dict[tuple, StoredSize] = {}  # a data file's headers are read once
     for params in points(grid, randoms, trials, base.seed):
+        _check_memory(make_config(base, params, base.seed), params, sizes)
         for seed in range(base.seed, base.seed + seeds):
             config = make_config(base, params, seed)
             specs.append({"trial": trial_id(config), "params": params, "config": config.to_dict()})

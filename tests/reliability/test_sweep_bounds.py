@@ -200,3 +200,16 @@ def test_a_lesson_screenshot_cannot_take_a_slide_name(tmp_path: Path) -> None:
         line = one_error_line(bntui(["replay", str(lesson), "--headless"], tmp_path))
         assert "reserved" in line, line
         lesson.write_text(lesson.read_text().replace(name, "slide-02.svg"))
+
+
+def test_a_setting_that_would_not_fit_in_memory_is_refused_before_the_sweep(
+    tmp_path: Path, capsys, monkeypatch
+) -> None:
+    monkeypatch.setenv("BNTUI_MEMORY_LIMIT", "256")
+    d = tmp_path / "D"
+    argv = ["sweep", "--param", "width=8,1024", "--batch-size", "65536", "--samples", "200000"]
+    code = main([*argv, "--out", str(d), "--jobs", "1", "--steps", "2", "-q"])
+    _out, err = capsys.readouterr()
+    assert code == 2 and err.count("\n") == 1, err
+    assert "width=1024" in err and "needs about" in err, err
+    assert not d.exists()  # refused before the first trial: nothing to clean up
