@@ -7,6 +7,11 @@ whole schedule before training starts (``check_schedule``), and data files, weig
 their headers (``bntui.data.size``) before they are read. A refusal is a ConfigError with
 the estimate in one line, instead of a MemoryError minutes in.
 
+Where a refusal lands: a command typed live (keys, ``:``, the palette) is a message on the
+message line and nothing changes; ``--do`` flags and a lesson's ``do`` events are walked
+before training starts, and the first that would not fit stops the run with one line
+naming it (``--do 0:depth 32: …``, ``lesson.toml:9: event 2 (at 5000): …``), exit 2.
+
 The ceiling is one number (``memory_limit``): ``$BNTUI_MEMORY_LIMIT`` in MiB if set (what
 a server passes to the sessions it starts), else the smallest of the machine's RAM, the
 room left under the address-space limit (``ulimit -v``) and the cgroup's ``memory.max``.
