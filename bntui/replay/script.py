@@ -57,7 +57,6 @@ MAX_CAPTION = 2000
 """Longest caption, caption_ko or ``do`` command (characters): a slide's worth of text."""
 MAX_TITLE = 200  # characters of a title
 MAX_DESCRIPTION = 20_000  # characters of a description
-
 _SLIDE_NAME = re.compile(r"slide-\d+\.svg", re.IGNORECASE)  # what --slides writes
 
 TOP_KEYS = ("title", "title_ko", "description", "description_ko", "config", "event")
@@ -322,10 +321,7 @@ def _parse_event(
         if Path(screenshot).suffix.lower() not in (".svg", ".txt"):
             raise fail(f"screenshot must end in .svg or .txt, got {screenshot!r}")
         if _SLIDE_NAME.fullmatch(screenshot):
-            raise fail(
-                f"screenshot {screenshot!r} is a name reserved for --slides (slide-NN.svg); "
-                "choose another name"
-            )
+            raise fail(f"screenshot {screenshot!r}: slide-NN.svg names are reserved for --slides")
     pause = raw.get("pause", 0.0)
     if isinstance(pause, bool) or not isinstance(pause, int | float) or not 0 <= pause <= 600:
         raise fail(f"pause must be a number of seconds in 0..600, got {pause!r}")
