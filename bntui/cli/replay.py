@@ -77,9 +77,11 @@ def script_with_overrides(args: argparse.Namespace) -> tuple[Script, int | None]
     if values != script.config.to_dict():
         config = Config.from_dict(values, where="command line")
         script = dataclasses.replace(script, config=config)
-    from bntui.training.memory import check_memory
+    from bntui.training.memory import check_memory, check_schedule
 
     check_memory(script.config)
+    events = script.events
+    check_schedule(script.config, ((script.where(e), c) for e in events for c in e.do))
     steps = None
     if cap is not None:
         from bntui.training.config import coerce
@@ -227,7 +229,7 @@ def print_result(result, elapsed: float, *, out: Path | None, quiet: bool) -> No
 
     from bntui.replay.lesson_report import _fmt
 
-    console = Console()
+    console = Console(highlight=False)  # lesson text: Rich's highlighter is quadratic on it
     n = result.session.step_count
     if not quiet:
         script = result.script

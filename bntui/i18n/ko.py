@@ -475,6 +475,9 @@ KO: dict[str, str] = {
     "{target} exists (not written here); session saved: {path}": (
         "{target} 이(가) 이미 있습니다 (이 세션이 쓴 파일 아님); 세션 저장: {path}"
     ),
+    "{target} exists (not replaced); screenshot saved: {path}": (
+        "{target} 이(가) 이미 있습니다 (바꾸지 않음); 스크린샷 저장: {path}"
+    ),
     "could not save {path}: no free numbered name": (
         "{path} 저장 실패: 비어 있는 번호 이름이 없습니다"
     ),

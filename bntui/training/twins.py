@@ -49,6 +49,7 @@ from bntui.training.commands import Command, CommandError, parse, resolve_number
 from bntui.training.config import Config, ConfigError
 from bntui.training.events import Event
 from bntui.training.measure import diagnostic_fields
+from bntui.training.memory import check_memory
 from bntui.training.player import Schedule
 from bntui.training.session import Session
 from bntui.training.timeline import (
@@ -237,9 +238,12 @@ class Twins:
         diff = difference if isinstance(difference, Difference) else Difference.parse(difference)
         self.difference = diff
         twin_config = diff.twin_config(config)
+        for c in (config, twin_config):  # two sessions side by side: each half the ceiling
+            check_memory(c, sessions=2)
         kw = {"ics_every": ics_every, "smooth_every": smooth_every}
         self.primary: Session = MeasuredSession(config, **kw)
         self.twin: Session = MeasuredSession(twin_config, **kw)
+        self.primary.memory_sessions = self.twin.memory_sessions = 2
 
     @classmethod
     def fork(cls, session: Session, difference: Difference | str = "") -> Twins:
@@ -249,6 +253,10 @@ class Twins:
         both twins fresh weights from the same draws (primary with its init)."""
         diff = difference if isinstance(difference, Difference) else Difference.parse(difference)
         value = diff.value_of(diff.twin_config(session.config))  # checks it differs
+        try:  # a second session of the same size (the twin's own change is checked below)
+            check_memory(session.config, data=session._data_size(), sessions=2)
+        except ConfigError as exc:
+            raise CommandError(f"compare: {exc}") from None
         memo = {id(session.data): session.data}  # the data is shared, never mutated
         twin = copy.deepcopy(session, memo)
         for p in twin.model.parameters():  # unshare the packed-buffer views deepcopy split
@@ -263,7 +271,9 @@ class Twins:
                 twin.optimizer.state[theirs] = copy.deepcopy(state)
         if diff.key == "init":
             session.apply(f"init {session.config.init}")
+        twin.memory_sessions = 2
         twin.apply(f"{diff.key} {_fmt(value)}")
+        session.memory_sessions = 2
         self = cls.__new__(cls)
         self.difference, self.primary, self.twin = diff, session, twin
         return self
@@ -603,6 +613,7 @@ class Pair:
         request = parse_compare(cmd.arg)
         if request is None:
             self.twins = None
+            s.memory_sessions = 1
             text = "compare off: the primary goes on alone"
         else:
             self.twins = Twins.fork(s, request)
