@@ -1,4 +1,6 @@
-"""Small statistics for paired experiments: mean ± std, a paired t interval, a verdict.
+"""Small statistics for paired experiments: mean ± std and a paired t interval (reported
+beside every verify verdict as information). The verdicts come from the one rule,
+``bntui.experiments.claims.decide``.
 
 No SciPy: the two-sided 95 % Student t quantiles below are the standard table values
 (df 1..30); above 30 a Cornish-Fisher expansion of the normal quantile is within 1e-3.
@@ -10,7 +12,10 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-SUPPORTED, NOT_SUPPORTED, MIXED, SKIPPED = "supported", "not supported", "mixed", "skipped"
+from bntui.experiments.claims import MIXED, NOT_MEASURED, NOT_SUPPORTED, SUPPORTED, TIE
+
+SKIPPED = NOT_MEASURED  # a claim whose data was not given (verify --titanic FILE)
+__all__ = ["MIXED", "NOT_SUPPORTED", "SKIPPED", "SUPPORTED", "TIE", "mean_std", "paired_interval"]
 
 T975 = (
     12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
@@ -61,31 +66,3 @@ def paired_interval(a: Sequence[float], b: Sequence[float]) -> Interval:
         return Interval(n, m, -math.inf, math.inf)  # one pair says nothing about spread
     half = t975(n - 1) * s / math.sqrt(n)
     return Interval(n, m, m - half, m + half)
-
-
-def verdict(
-    a: Sequence[float], b: Sequence[float], *, claim: str, margin: float = 0.0
-) -> tuple[str, Interval]:
-    """The verdict on a claim about the paired difference d = a − b (by seed).
-
-    ``claim="greater"``: a > b. Supported when the 95 % interval of d lies above 0, not
-    supported when it lies below 0, mixed otherwise. ``claim="less"``: the mirror image.
-    ``claim="not-worse"`` (non-inferiority with ``margin`` δ ≥ 0): supported when the
-    interval lies above −δ, not supported when it lies below −δ, mixed otherwise.
-    """
-    iv = paired_interval(a, b)
-    if claim == "greater":
-        lo, hi, edge = iv.lo, iv.hi, 0.0
-    elif claim == "less":
-        lo, hi, edge = -iv.hi, -iv.lo, 0.0
-    elif claim == "not-worse":
-        lo, hi, edge = iv.lo, iv.hi, -abs(margin)
-    else:
-        raise ValueError(f"unknown claim direction {claim!r}")
-    if math.isnan(iv.mean):
-        return MIXED, iv
-    if lo > edge:
-        return SUPPORTED, iv
-    if hi < edge:
-        return NOT_SUPPORTED, iv
-    return MIXED, iv

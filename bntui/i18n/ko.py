@@ -316,6 +316,14 @@ KO: dict[str, str] = {
     ),
     "hidden layer {layer} does not exist": "은닉층 {layer} 이 없습니다",
     "no training step yet: step once (n)": "아직 학습 스텝 없음: 한 스텝 (n)",
+    "bntui verify: claims about BN (the registry), paired by seed": (
+        "bntui verify: BN에 관한 주장 (등록부), 시드별 짝 비교"
+    ),
+    "claim": "주장",
+    "arm a": "팔 a",
+    "arm b": "팔 b",
+    "seeds won/tied/lost": "시드 승/무/패",
+    "verdict": "판정",
     **LEGEND_KO,
     **MORE_KO,
 }
