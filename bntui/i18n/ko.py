@@ -324,6 +324,23 @@ KO: dict[str, str] = {
     "arm b": "팔 b",
     "seeds won/tied/lost": "시드 승/무/패",
     "verdict": "판정",
+    "the same": "같음",
+    "This run: ICS not measured yet (:ics-every 50).": (
+        "이번 실행: ICS 아직 측정 안 함 (:ics-every 50)."
+    ),
+    "This run, mean of the last {n} measurements over layers 2…head:": (
+        "이번 실행, 2층…출력층의 마지막 측정 {n}번 평균:"
+    ),
+    "BN's cos is {cos} and its ‖G − G′‖ {l2} than without BN.": (
+        "BN 없을 때와 비교한 BN의 cos: {cos}; ‖G − G′‖: {l2}."
+    ),
+    "higher (less shift)": "더 높음 (변화 적음)",
+    "lower (more shift)": "더 낮음 (변화 많음)",
+    "larger (more shift)": "더 큼 (변화 많음)",
+    "smaller (less shift)": "더 작음 (변화 적음)",
+    "Compare with BN flipped (c) to measure BN's effect.": (
+        "BN을 뒤집어 비교 (c) 하면 BN의 효과를 잴 수 있습니다."
+    ),
     **LEGEND_KO,
     **MORE_KO,
 }

@@ -23,12 +23,6 @@ MORE_KO: dict[str, str] = {
     "Smoothness along the gradient (Fig. 4)": "기울기 방향의 매끄러움 (그림 4)",
     "not measured: type :smooth-every 50": "측정 안 함: :smooth-every 50 을 입력하세요",
     "scales: 0..max of both twins": "눈금: 두 쌍둥이의 0..최댓값",
-    "Santurkar et al. 2018 found BN's benefit in a smoother loss (lower β, more predictive "
-    "gradients), not in less internal covariate shift: BN did not reduce it.": (
-        "Santurkar 외(2018)는 BN의 이점을 더 매끄러운 손실(더 낮은 β, 더 잘 예측되는 "
-        "기울기)에서 찾았고, 내부 공변량 변화 감소에서 찾지 않았습니다: BN은 그것을 "
-        "줄이지 않았습니다."
-    ),
     "ICS & smoothness · step {n}": "ICS와 매끄러움 · 스텝 {n}",
     "ICS: bars 1 − cos∠(G, G′) per layer (0 = no shift), full at {top}": (
         "ICS: 층마다 막대 1 − cos∠(G, G′) (0 = 변화 없음), {top} 에서 가득"
