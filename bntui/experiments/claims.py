@@ -62,16 +62,19 @@ RULE = (
     "is a win when d > tie, a loss when d < −tie, else a tie; need = ⌈0.8·N⌉ of the N "
     "seeds. Supported: mean d > margin and ≥ need wins. Not supported: mean d < −margin "
     "and ≥ need losses (the other side is ahead). Tie: |mean d| ≤ margin. Mixed: "
-    "otherwise. 'Not worse' claims: supported when mean d ≥ −margin on ≥ need seeds' "
-    "agreement, not supported when mean d < −margin and ≥ need seeds are below −margin."
+    "otherwise. 'Not worse' claims (a ≥ b − margin): supported when mean d ≥ −margin and "
+    "≥ need seeds have d ≥ −margin; not supported when mean d < −margin and ≥ need seeds "
+    "have d < −margin; mixed otherwise. Each claim's margin and tie are in the registry "
+    "(bntui/experiments/claims.py) and in --json."
 )
 RULE_KO = (
     "판정 규칙 (주장마다): 시드마다 d = a − b (감소를 주장하면 b − a); d > tie 이면 승, "
     "d < −tie 이면 패, 나머지는 무승부; N 개 시드 중 need = ⌈0.8·N⌉. 지지됨: d 평균 > "
     "margin 이고 승 ≥ need. 지지되지 않음: d 평균 < −margin 이고 패 ≥ need (반대쪽이 앞섬). "
-    "동률: |d 평균| ≤ margin. 엇갈림: 그 밖. '나쁘지 않음' 주장: d 평균 ≥ −margin 이고 "
-    "need 개 이상의 시드가 동의하면 지지됨, d 평균 < −margin 이고 need 개 이상의 시드가 "
-    "−margin 아래면 지지되지 않음."
+    "동률: |d 평균| ≤ margin. 엇갈림: 그 밖. '나쁘지 않음' 주장 (a ≥ b − margin): d 평균 "
+    "≥ −margin 이고 need 개 이상의 시드에서 d ≥ −margin 이면 지지됨, d 평균 < −margin 이고 "
+    "need 개 이상의 시드에서 d < −margin 이면 지지되지 않음, 그 밖은 엇갈림. 주장마다의 "
+    "margin 과 tie 는 등록부 (bntui/experiments/claims.py) 와 --json 에 있습니다."
 )
 
 

@@ -392,6 +392,7 @@ def evaluate(claim: Claim, rows: dict[str, dict[str, Any]], seeds: list[int]) ->
         "quote": d.quote,
         "setup": claim.setup,
         "metric": d.measure,
+        "metric_ko": d.measure_ko,
         "effect": d.effect,
         "direction": d.direction,
         "margin": d.margin,

@@ -189,31 +189,31 @@ def _seeds_cell(r: dict[str, Any]) -> str:
     if "wins" not in r:
         return "–"
     if r["direction"] == "not-worse":
-        return f"{r['wins']} of {r['n']} within the margin (need {r['need']})"
-    return f"{r['wins']}/{r['ties']}/{r['losses']} of {r['n']} (need {r['need']})"
+        return f"{r['wins']} of {r['n']} within margin\n(need {r['need']})"
+    return f"{r['wins']}/{r['ties']}/{r['losses']} of {r['n']}\n(need {r['need']})"
 
 
 def _cells(r: dict[str, Any], fmt: str) -> list[str]:
-    claim = f"{r['key']}: {sentence(r)} ({r['source']})"
-    return [claim, _side(r, "a", fmt), _side(r, "b", fmt), _seeds_cell(r),
-            verdict_text(r["verdict"])]  # fmt: skip
+    claim = f"{r['key']}: {sentence(r)}"
+    arms = f"a {_side(r, 'a', fmt)}\nb {_side(r, 'b', fmt)}"
+    return [claim, arms, _seeds_cell(r), verdict_text(r["verdict"])]
 
 
 def table(results: list[dict[str, Any]], fmts: dict[str, str]):
     """The verdicts as a Rich table that wraps its cells at word boundaries (fits 80
-    columns: the longer texts — measure, setup, interval, notes — follow it, wrapped)."""
+    columns: the longer texts — source, measure, setup, interval, notes — follow it)."""
     from rich import box
     from rich.table import Table
 
     from bntui.i18n import _
 
     t = Table(title=_("bntui verify: claims about BN (the registry), paired by seed"),
-              title_justify="left", box=box.SIMPLE_HEAD, show_lines=True)  # fmt: skip
-    t.add_column(_("claim"), ratio=5, overflow="fold")
-    t.add_column(_("arm a"), ratio=2, overflow="fold")
-    t.add_column(_("arm b"), ratio=2, overflow="fold")
-    t.add_column(_("seeds won/tied/lost"), ratio=2, overflow="fold")
-    t.add_column(_("verdict"), ratio=2, overflow="fold")
+              title_justify="left", box=box.SIMPLE_HEAD, show_lines=True, expand=True)  # fmt: skip
+    # fixed widths for the short columns (a verdict is never cut), the rest shared
+    t.add_column(_("claim"), ratio=3, overflow="fold")
+    t.add_column(_("arms: mean ± sd"), ratio=2, overflow="fold")
+    t.add_column(_("seeds +/=/−"), width=10, overflow="fold")
+    t.add_column(_("verdict"), width=13, overflow="fold")
     for r in results:
         cells = _cells(r, fmts[r["key"]])
         cells[-1] = f"[{STYLE[r['verdict']]}]{cells[-1]}[/]"
@@ -222,7 +222,12 @@ def table(results: list[dict[str, Any]], fmts: dict[str, str]):
 
 
 def _detail_parts(r: dict[str, Any], fmt: str) -> list[str]:
-    parts = [f"measure: {r['metric']}", f"setup: {r['setup']}"]
+    from bntui.i18n import _
+
+    measure = r.get("metric_ko") if _ko() and r.get("metric_ko") else r["metric"]
+    parts = [_("source: {text}").format(text=r["source"]),
+             _("measure: {text}").format(text=measure),
+             _("setup: {text}").format(text=r["setup"])]  # fmt: skip
     if r.get("diff"):
         parts.append(f"Δ a − b {fmt_diff(r, fmt)} (mean [95 % t interval], information)")
     if r.get("note"):

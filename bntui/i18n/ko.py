@@ -320,10 +320,12 @@ KO: dict[str, str] = {
         "bntui verify: BN에 관한 주장 (등록부), 시드별 짝 비교"
     ),
     "claim": "주장",
-    "arm a": "팔 a",
-    "arm b": "팔 b",
-    "seeds won/tied/lost": "시드 승/무/패",
+    "arms: mean ± sd": "팔: 평균 ± 표준편차",
+    "seeds +/=/−": "시드 승/무/패",
     "verdict": "판정",
+    "source: {text}": "출처: {text}",
+    "measure: {text}": "측정: {text}",
+    "setup: {text}": "설정: {text}",
     "the same": "같음",
     "This run: ICS not measured yet (:ics-every 50).": (
         "이번 실행: ICS 아직 측정 안 함 (:ics-every 50)."
