@@ -1,12 +1,9 @@
-"""``bntui verify``: the claims of the registry (``bntui.experiments.claims``), each a small
-experiment over the same seeds.
-
-Every claim trains its registry arms on every seed — the same seed gives every arm the
-same data split, batch order and initial weights — reduces each trial to the registry's
-measure, and turns the per-seed numbers into a verdict with ``claims.decide`` (the one
-rule): nothing here knows the answer in advance. This module says *how* each claim is
-set up (the base configuration, the grid) and how its trials reduce to numbers; *what* is
-claimed, its direction, margin and arms live in the registry.
+"""``bntui verify``: each claim of the registry (``bntui.experiments.claims``) as a small
+experiment. Every claim trains its registry arms on every seed (the same seed gives every
+arm the same data split, batch order and initial weights), reduces each trial to the
+registry's measure and turns the per-seed numbers into a verdict with ``decide``, the one
+rule: nothing here knows the answer. Here: *how* a claim is set up and reduced; the
+registry: *what* is claimed, its direction, margin and arms.
 """
 
 from __future__ import annotations
@@ -19,14 +16,7 @@ from typing import Any
 import numpy as np
 
 from bntui.config import Config
-from bntui.experiments.claims import (
-    CLAIMS,
-    NOT_MEASURED,
-    QUORUM,
-    SUPPORTED,
-    ClaimDef,
-    decide,
-)
+from bntui.experiments.claims import CLAIMS, NOT_MEASURED, QUORUM, SUPPORTED, ClaimDef, decide
 from bntui.experiments.space import trial_id
 from bntui.experiments.stats import mean_std, paired_interval
 
@@ -60,13 +50,8 @@ class Claim:
     reduce: Reducer | None = None
     skip_note: str = ""
 
-    @property
-    def key(self) -> str:
-        return self.d.id
-
-    @property
-    def fmt(self) -> str:
-        return self.d.fmt
+    key = property(lambda self: self.d.id)
+    fmt = property(lambda self: self.d.fmt)
 
 
 def _spec(config: Config, measure: dict[str, Any] | None = None, **params: Any) -> dict:
@@ -307,14 +292,14 @@ def dropout_claim(seeds: list[int], quick: bool, images: str | None = None) -> C
 ICS_EVERY = 50
 
 
-def _ics_claim(key: str, kind: str, seeds: list[int], quick: bool) -> Claim:
+def ics_claim(key: str, kind: str, seeds: list[int], quick: bool) -> Claim:
+    """ICS by one measure (``kind``: l2 or cos); both claims share their trials."""
     steps = 300 if quick else 1000
     c = Claim(
         CLAIMS[key],
         f"spiral, 4×32 ReLU, He, momentum 0.9 lr 0.02, batch 64, {steps} steps; Santurkar et "
         f"al. Def. 2.1 with the momentum update on the step's batch every {ICS_EVERY} steps",
     )
-    # the two ICS claims share these trials (the same ids run once)
     _arm_specs(c, seeds, _base(steps=steps, ics_every=ICS_EVERY), {"ics_run": True})
 
     def value(r: dict[str, Any]) -> float:
@@ -323,14 +308,6 @@ def _ics_claim(key: str, kind: str, seeds: list[int], quick: bool) -> Claim:
 
     c.reduce = _per_arm(value)
     return c
-
-
-def ics_l2_claim(seeds: list[int], quick: bool) -> Claim:
-    return _ics_claim("ics-l2", "l2", seeds, quick)
-
-
-def ics_cos_claim(seeds: list[int], quick: bool) -> Claim:
-    return _ics_claim("ics-cos", "cos", seeds, quick)
 
 
 def titanic_claim(seeds: list[int], quick: bool, path: str | None) -> Claim:
@@ -373,8 +350,8 @@ def claims(
         gradient_claim(seeds, quick),
         gap_claim(seeds, quick, images),
         dropout_claim(seeds, quick, images),
-        ics_l2_claim(seeds, quick),
-        ics_cos_claim(seeds, quick),
+        ics_claim("ics-l2", "l2", seeds, quick),
+        ics_claim("ics-cos", "cos", seeds, quick),
         titanic_claim(seeds, quick, titanic),
     ]
 
