@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+from rich.cells import cell_len
 from rich.text import Text
 
 from bntui.frame import Frame
@@ -111,7 +112,7 @@ class DiagView(KeyedStatic):
             longest = max(len(_values(f.diag.get(n))) for f in frames for n in names)
             kk = max(min(k, longest), 4)
             notes = [paper_note(), run_note(self._measured(frames, labels, n_lin, kk), kk)]
-            note_rows = sum(-(-len(t) // max(width, 1)) for t in notes)
+            note_rows = sum(-(-cell_len(t) // max(width, 1)) for t in notes)  # Hangul: 2
             room = max(height - 8 - note_rows, 1)  # rows left for the ICS layers
             tall = min(max(room // n_lin, 1), 4)  # a wide, tall screen: taller ICS bars
             for i in range(1, n_lin + 1)[:room]:
