@@ -37,6 +37,16 @@ d_i > tie, a loss when d_i < −tie, a tie otherwise; need = ⌈0.8·N⌉ of N s
 ``"not-worse"`` claims: supported when mean(a − b) ≥ −margin and ≥ need seeds have
 a_i − b_i ≥ −margin; not supported when mean(a − b) < −margin and ≥ need seeds have
 a_i − b_i < −margin; mixed otherwise.
+
+A lesson or view quotes a claim like this (no Textual needed)::
+
+    from bntui.experiments.claims import claim
+    c = claim("ics-cos")
+    c.text("ko"), c.paper("en"), c.direction, c.margin   # sentence, finding, rule inputs
+    decide(bn_values, plain_values, direction=c.direction, margin=c.margin, tie=c.tie)
+
+The base configuration each claim's arms override (dataset, depth, steps, grids) is set up
+in ``bntui.experiments.verify`` / ``verify_norms`` and printed as the claim's ``setup``.
 """
 
 from __future__ import annotations
