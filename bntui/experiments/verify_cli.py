@@ -254,10 +254,11 @@ def details(results: list[dict[str, Any]], fmts: dict[str, str], *, width: int) 
 def _extra_table(r: dict[str, Any]) -> list[str]:
     """The per-scale init verdicts, the dropout 2×2 means, the small-batch grid."""
     from bntui.experiments.verify_norms import batch_table
+    from bntui.i18n import _
 
     d = r.get("details") or {}
     if r["key"] == "init" and d.get("per_scale"):
-        out = ["init: val acc per scale, mean over seeds (both at chance: a tie)",
+        out = [_("init: val acc per scale, mean over seeds (both at chance: a tie)"),
                "  std       BN     no BN  +/=/−     verdict"]  # fmt: skip
         for s, row in d["per_scale"].items():
             counts = f"{row['wins']}/{row['ties']}/{row['losses']}"
@@ -270,7 +271,7 @@ def _extra_table(r: dict[str, Any]) -> list[str]:
         def m(key: str) -> str:
             return f"{mean_std(arms[key])[0]:.3f}"
 
-        return ["dropout: val acc, mean over seeds (2×2)",
+        return [_("dropout: val acc, mean over seeds (2×2)"),
                 "               no dropout  dropout 0.3",
                 f"  BN           {m('bn'):<10}  {m('bn+dropout')}",
                 f"  no BN        {m('plain'):<10}  {m('plain+dropout')}"]  # fmt: skip

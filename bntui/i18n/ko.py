@@ -323,6 +323,10 @@ KO: dict[str, str] = {
     "arms: mean ± sd": "팔: 평균 ± 표준편차",
     "seeds +/=/−": "시드 승/무/패",
     "verdict": "판정",
+    "init: val acc per scale, mean over seeds (both at chance: a tie)": (
+        "init: 초기화 크기별 검증 정확도, 시드 평균 (둘 다 우연 수준이면 무승부)"
+    ),
+    "dropout: val acc, mean over seeds (2×2)": "dropout: 검증 정확도, 시드 평균 (2×2)",
     "source: {text}": "출처: {text}",
     "measure: {text}": "측정: {text}",
     "setup: {text}": "설정: {text}",
