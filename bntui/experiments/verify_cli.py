@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import textwrap
 import time
 from typing import Any
 
@@ -241,13 +240,29 @@ def details(results: list[dict[str, Any]], fmts: dict[str, str], *, width: int) 
     lines: list[str] = []
     for r in results:
         text = f"{r['key']} — " + "; ".join(_detail_parts(r, fmts[r["key"]]))
-        lines += textwrap.wrap(text, width=max(width - 1, 20), subsequent_indent="    ",
-                               break_long_words=False, break_on_hyphens=False)  # fmt: skip
+        lines += wrap(text, max(width - 1, 20), indent="    ")
     for r in results:
         lines += _extra_table(r)
     rule = RULE_KO if _ko() else RULE
-    lines += textwrap.wrap(rule, width=max(width - 1, 20), break_long_words=False,
-                           break_on_hyphens=False)  # fmt: skip
+    lines += wrap(rule, max(width - 1, 20))
+    return lines
+
+
+def wrap(text: str, width: int, *, indent: str = "") -> list[str]:
+    """Greedy word wrap in terminal cells (Hangul takes two): no word is ever split."""
+    from rich.cells import cell_len
+
+    lines: list[str] = []
+    line = ""
+    for word in text.split():
+        candidate = f"{line} {word}" if line else (indent if lines else "") + word
+        if line and cell_len(candidate) > width:
+            lines.append(line)
+            line = indent + word
+        else:
+            line = candidate
+    if line:
+        lines.append(line)
     return lines
 
 

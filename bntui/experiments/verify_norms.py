@@ -117,11 +117,12 @@ def batch_table(result: dict[str, Any]) -> list[str]:
     if not table:
         return []
     batches = [str(b) for b in details["batches"]]
-    lines = ["norm      " + "".join(f"B={b:<12}" for b in batches)]
+    # 6 + 10 cells per batch size: the 7 of a full run fit 80 columns
+    lines = ["norm  " + "".join(f"B={b:<8}" for b in batches).rstrip()]
     for norm, by_batch in table.items():
         cells = []
         for b in batches:
             m, s = mean_std(by_batch[b])
-            cells.append(f"{m:.3f}±{s:.3f}".ljust(14))
-        lines.append(f"{norm:<10}" + "".join(cells))
+            cells.append(f"{m:.2f}±{s:.2f}".ljust(10))
+        lines.append((f"{norm:<6}" + "".join(cells)).rstrip())
     return lines

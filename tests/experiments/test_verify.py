@@ -163,6 +163,29 @@ def test_reports_and_the_table_at_80_columns(quick):
     assert wrapped and max(len(line) for line in wrapped) <= 80
 
 
+def test_the_full_small_batch_table_fits_80_columns():
+    from bntui.experiments.verify_norms import FULL_BATCHES, batch_table
+
+    accs = {str(b): [0.123456, 0.9] for b in FULL_BATCHES}
+    grid = {n: accs for n in ("bn", "brn", "gn", "ln", "none")}
+    result = {"details": {"batches": list(FULL_BATCHES), "val_acc": grid}}
+    lines = batch_table(result)
+    assert len(lines) == 6 and max(len(line) for line in lines) <= 80
+    assert lines[1].split()[1] == "0.51±0.55"  # mean 0.512, sd 0.549 of (0.123456, 0.9)
+
+
+def test_wrapped_lines_count_terminal_cells_and_keep_words_whole():
+    from rich.cells import cell_len
+
+    from bntui.experiments.claims import RULE_KO
+    from bntui.experiments.verify_cli import wrap
+
+    lines = wrap(RULE_KO, 79, indent="  ")
+    assert len(lines) > 3 and max(cell_len(line) for line in lines) <= 79
+    assert " ".join(" ".join(lines).split()) == " ".join(RULE_KO.split())  # nothing cut
+    assert all(line.startswith("  ") for line in lines[1:])
+
+
 def test_verify_help_states_the_rule(capsys):
     with pytest.raises(SystemExit):
         main(["verify", "--help"])
