@@ -7,10 +7,25 @@ import json
 import time
 from typing import Any
 
+from bntui.experiments.claims import (
+    CLAIMS,
+    MIXED,
+    NOT_MEASURED,
+    NOT_SUPPORTED,
+    RULE,
+    RULE_KO,
+    SUPPORTED,
+    TIE,
+    VERDICTS_KO,
+    seeds_for,
+)
 from bntui.experiments.space import SweepError
-from bntui.experiments.stats import MIXED, NOT_SUPPORTED, SKIPPED, SUPPORTED, mean_std
+from bntui.experiments.stats import mean_std
 
-STYLE = {SUPPORTED: "bold green", NOT_SUPPORTED: "bold red", MIXED: "yellow", SKIPPED: "dim"}
+STYLE = {SUPPORTED: "bold green", NOT_SUPPORTED: "bold red", TIE: "cyan", MIXED: "yellow",
+         NOT_MEASURED: "dim"}  # fmt: skip
+FULL_SEEDS = max(seeds_for(c, quick=False) for c in CLAIMS.values())
+QUICK_SEEDS = max(seeds_for(c, quick=True) for c in CLAIMS.values())
 
 
 MAX_SEEDS = 100  # seeds per arm: more is refused before any trial is made
@@ -22,11 +37,18 @@ def add_verify_parser(subparsers: Any) -> None:
     v = subparsers.add_parser(
         "verify",
         help="check the seed texts' claims about BN; verdicts from the numbers",
-        description="Small paired experiments (BN vs not, same seeds) for each claim; the "
-        "verdict comes from the paired difference's 95 % t interval.",
+        description="Small experiments for each claim of the registry "
+        "(bntui/experiments/claims.py): every arm of a claim (BN vs not, BN × dropout, …) "
+        "trained on the same seeds; the verdict comes from the per-seed numbers by one rule.",
+        epilog=RULE,
     )
-    v.add_argument("--quick", action="store_true", help="smaller runs (under a minute)")
-    v.add_argument("--seeds", type=int, default=5, help="seeds per arm (default 5, at least 2)")
+    v.add_argument("--quick", action="store_true", help="smaller runs, fewer seeds")
+    v.add_argument(
+        "--seeds",
+        type=int,
+        default=None,
+        help=f"seeds per arm (default {FULL_SEEDS}, --quick {QUICK_SEEDS}; at least 2)",
+    )
     v.add_argument("--titanic", metavar="FILE.csv", help="also check the Titanic claim (001)")
     v.add_argument(
         "--images",
@@ -104,11 +126,12 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from bntui.experiments.verify_norms import norm_claims
     from bntui.export import check_target, write_text
 
-    if args.seeds < 2:
-        raise SweepError(f"--seeds must be at least 2 for a paired interval, got {args.seeds}")
-    if args.seeds > MAX_SEEDS:
+    n_seeds = args.seeds if args.seeds is not None else (QUICK_SEEDS if args.quick else FULL_SEEDS)
+    if n_seeds < 2:
+        raise SweepError(f"--seeds must be at least 2 for a paired verdict, got {n_seeds}")
+    if n_seeds > MAX_SEEDS:
         raise SweepError(
-            f"--seeds {args.seeds:,}: at most {MAX_SEEDS} seeds per arm (every claim runs "
+            f"--seeds {n_seeds:,}: at most {MAX_SEEDS} seeds per arm (every claim runs "
             "each seed in both arms: 20 seeds already take minutes)"
         )
     if args.jobs is not None and args.jobs < 1:
@@ -117,7 +140,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         if path:
             check_target(path, force=args.force)
     started = time.perf_counter()
-    seeds = list(range(args.seeds))
+    seeds = list(range(n_seeds))
     if args.images:  # a bad path or file: one line now, not one per trial later
         from bntui.training.config import Config
         from bntui.training.session import Session
@@ -130,19 +153,17 @@ def cmd_verify(args: argparse.Namespace) -> int:
     results = [evaluate(c, rows, seeds) for c in todo]
     seconds = time.perf_counter() - started
     fmts = {c.key: c.fmt for c in todo}
-    console().print(table(results, fmts))
-    for r in results:
-        if r.get("note"):
-            print(f"  {r['key']}: {r['note']}")
-    for line in _batch_lines(results):
-        print("  " + line)
+    out = console()
+    out.print(table(results, fmts))
+    for line in details(results, fmts, width=out.width):
+        print(line)
     summary = (
         f"{n_trials} trials, {len(seeds)} seeds per arm, {'quick' if args.quick else 'full'} "
         f"run, {seconds:.1f} s"
     )
     print(summary)
     if args.json:
-        doc = {"quick": args.quick, "seeds": seeds, "seconds": round(seconds, 1)}
+        doc = {"quick": args.quick, "seeds": seeds, "seconds": round(seconds, 1), "rule": RULE}
         doc["claims"] = results
         write_text(args.json, json.dumps(_clean(doc), indent=1, ensure_ascii=False) + "\n",
                    force=args.force)  # fmt: skip
@@ -151,13 +172,134 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 0
 
 
-def _batch_lines(results: list[dict[str, Any]]) -> list[str]:
-    """The small-batch claim's table of val accuracy per norm and batch size."""
-    from bntui.experiments.verify_norms import batch_table
+def _ko() -> bool:
+    from bntui.i18n import language
 
+    return language() == "ko"
+
+
+def verdict_text(verdict: str) -> str:
+    """A verdict in the UI language."""
+    return VERDICTS_KO.get(verdict, verdict) if _ko() else verdict
+
+
+def sentence(r: dict[str, Any]) -> str:
+    return r["name_ko"] if _ko() and r.get("name_ko") else r["name"]
+
+
+def _side(r: dict[str, Any], side: str, fmt: str) -> str:
+    label = r["a"] if side == "a" else r["b"]
+    return f"{label}: {fmt_values(r.get('values_' + side), fmt)}"
+
+
+def _seeds_cell(r: dict[str, Any]) -> str:
+    if "wins" not in r:
+        return "–"
+    if r["direction"] == "not-worse":
+        return f"{r['wins']} of {r['n']} within margin\n(need {r['need']})"
+    return f"{r['wins']}/{r['ties']}/{r['losses']} of {r['n']}\n(need {r['need']})"
+
+
+def _cells(r: dict[str, Any], fmt: str) -> list[str]:
+    claim = f"{r['key']}: {sentence(r)}"
+    arms = f"a {_side(r, 'a', fmt)}\nb {_side(r, 'b', fmt)}"
+    return [claim, arms, _seeds_cell(r), verdict_text(r["verdict"])]
+
+
+def table(results: list[dict[str, Any]], fmts: dict[str, str]):
+    """The verdicts as a Rich table that wraps its cells at word boundaries (fits 80
+    columns: the longer texts — source, measure, setup, interval, notes — follow it)."""
+    from rich import box
+    from rich.table import Table
+
+    from bntui.i18n import _
+
+    t = Table(title=_("bntui verify: claims about BN (the registry), paired by seed"),
+              title_justify="left", box=box.SIMPLE_HEAD, show_lines=True, expand=True)  # fmt: skip
+    # fixed widths for the short columns (a verdict is never cut), the rest shared
+    t.add_column(_("claim"), ratio=3, overflow="fold")
+    t.add_column(_("arms: mean ± sd"), ratio=2, overflow="fold")
+    t.add_column(_("seeds +/=/−"), width=10, overflow="fold")
+    t.add_column(_("verdict"), width=13, overflow="fold")
     for r in results:
-        if r["key"] == "small-batch" and r.get("details"):
-            return ["small-batch: val acc (eval mode), mean ± std over seeds", *batch_table(r)]
+        cells = _cells(r, fmts[r["key"]])
+        cells[-1] = f"[{STYLE[r['verdict']]}]{cells[-1]}[/]"
+        t.add_row(*cells)
+    return t
+
+
+def _detail_parts(r: dict[str, Any], fmt: str) -> list[str]:
+    from bntui.i18n import _
+
+    measure = r.get("metric_ko") if _ko() and r.get("metric_ko") else r["metric"]
+    parts = [_("source: {text}").format(text=r["source"]),
+             _("measure: {text}").format(text=measure),
+             _("setup: {text}").format(text=r["setup"])]  # fmt: skip
+    if r.get("diff"):
+        parts.append(f"Δ a − b {fmt_diff(r, fmt)} (mean [95 % t interval], information)")
+    if r.get("note"):
+        parts.append(r["note"])
+    return parts
+
+
+def details(results: list[dict[str, Any]], fmts: dict[str, str], *, width: int) -> list[str]:
+    """Each claim's measure, setup, interval and note, then the per-scale, 2×2 and
+    small-batch tables, and the rule: lines wrapped at word boundaries to ``width``."""
+    lines: list[str] = []
+    for r in results:
+        text = f"{r['key']} — " + "; ".join(_detail_parts(r, fmts[r["key"]]))
+        lines += wrap(text, max(width - 1, 20), indent="    ")
+    for r in results:
+        lines += _extra_table(r)
+    rule = RULE_KO if _ko() else RULE
+    lines += wrap(rule, max(width - 1, 20))
+    return lines
+
+
+def wrap(text: str, width: int, *, indent: str = "") -> list[str]:
+    """Greedy word wrap in terminal cells (Hangul takes two): no word is ever split."""
+    from rich.cells import cell_len
+
+    lines: list[str] = []
+    line = ""
+    for word in text.split():
+        candidate = f"{line} {word}" if line else (indent if lines else "") + word
+        if line and cell_len(candidate) > width:
+            lines.append(line)
+            line = indent + word
+        else:
+            line = candidate
+    if line:
+        lines.append(line)
+    return lines
+
+
+def _extra_table(r: dict[str, Any]) -> list[str]:
+    """The per-scale init verdicts, the dropout 2×2 means, the small-batch grid."""
+    from bntui.experiments.verify_norms import batch_table
+    from bntui.i18n import _
+
+    d = r.get("details") or {}
+    if r["key"] == "init" and d.get("per_scale"):
+        out = [_("init: val acc per scale, mean over seeds (both at chance: a tie)"),
+               "  std       BN     no BN  +/=/−     verdict"]  # fmt: skip
+        for s, row in d["per_scale"].items():
+            counts = f"{row['wins']}/{row['ties']}/{row['losses']}"
+            out.append(f"  {s:<8} {mean_std(row['bn'])[0]:.3f}  {mean_std(row['plain'])[0]:.3f}"
+                       f"  {counts:<8}  {verdict_text(row['verdict'])}")  # fmt: skip
+        return out
+    if r["key"] == "dropout" and r.get("arms"):
+        arms = r["arms"]
+
+        def m(key: str) -> str:
+            return f"{mean_std(arms[key])[0]:.3f}"
+
+        return [_("dropout: val acc, mean over seeds (2×2)"),
+                "               no dropout  dropout 0.3",
+                f"  BN           {m('bn'):<10}  {m('bn+dropout')}",
+                f"  no BN        {m('plain'):<10}  {m('plain+dropout')}"]  # fmt: skip
+    if r["key"] == "small-batch" and d:
+        return ["small-batch: val acc (eval mode), mean ± std over seeds", *batch_table(r)]
     return []
 
 
@@ -167,30 +309,8 @@ def _clean(value: Any) -> Any:
     return clean(value)
 
 
-COLUMNS = ("claim", "source", "setup", "metric", "arm a", "arm b", "Δ a − b [95 % CI]",
-           "criterion", "verdict")  # fmt: skip
-
-
-def _cells(r: dict[str, Any], fmt: str) -> list[str]:
-    a = f"{r['a']}: {fmt_values(r.get('values_a'), fmt)}"
-    b = f"{r['b']}: {fmt_values(r.get('values_b'), fmt)}"
-    return [r["name"], r["source"], r["setup"], r["metric"], a, b, fmt_diff(r, fmt),
-            r["criterion"], r["verdict"]]  # fmt: skip
-
-
-def table(results: list[dict[str, Any]], fmts: dict[str, str]):
-    from rich import box
-    from rich.table import Table
-
-    t = Table(title="bntui verify: claims about BN, paired by seed", title_justify="left",
-              box=box.SIMPLE_HEAD, show_lines=True)  # fmt: skip
-    for col in COLUMNS:
-        t.add_column(col, overflow="fold")
-    for r in results:
-        cells = _cells(r, fmts[r["key"]])
-        cells[-1] = f"[{STYLE[r['verdict']]}]{r['verdict']}[/]"
-        t.add_row(*cells)
-    return t
+COLUMNS = ("claim", "source", "measure", "arm a", "arm b", "Δ a − b [95 % CI]",
+           "seeds won/tied/lost", "verdict")  # fmt: skip
 
 
 def markdown(results: list[dict[str, Any]], fmts: dict[str, str], summary: str) -> str:
@@ -200,18 +320,16 @@ def markdown(results: list[dict[str, Any]], fmts: dict[str, str], summary: str) 
     lines = ["# bntui verify", "", summary, "", "| " + " | ".join(COLUMNS) + " |",
              "|" + "---|" * len(COLUMNS)]  # fmt: skip
     for r in results:
-        lines.append("| " + " | ".join(esc(c) for c in _cells(r, fmts[r["key"]])) + " |")
+        fmt = fmts[r["key"]]
+        cells = [f"{r['key']}: {r['name']}", r["source"], r["metric"], _side(r, "a", fmt),
+                 _side(r, "b", fmt), fmt_diff(r, fmt), _seeds_cell(r), r["verdict"]]  # fmt: skip
+        lines.append("| " + " | ".join(esc(c) for c in cells) + " |")
     lines.append("")
     for r in results:
-        if r.get("note"):
-            lines.append(f"- **{r['key']}**: {esc(r['note'])}")
-    batch = _batch_lines(results)
-    if batch:
-        lines += ["", "```", *batch, "```"]
-    lines += [
-        "",
-        "Verdicts: the paired difference a − b over seeds (same seed: same data "
-        "split and batch order for both arms); supported when its 95 % t interval lies "
-        "on the claimed side, not supported when it lies on the other, mixed otherwise.",
-    ]
+        lines.append(f"- **{r['key']}**: setup: {esc(r['setup'])}" +
+                     (f"; {esc(r['note'])}" if r.get("note") else ""))  # fmt: skip
+    extra = [line for r in results for line in _extra_table(r)]
+    if extra:
+        lines += ["", "```", *extra, "```"]
+    lines += ["", RULE]
     return "\n".join(lines) + "\n"

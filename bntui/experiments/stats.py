@@ -1,4 +1,6 @@
-"""Small statistics for paired experiments: mean ± std, a paired t interval, a verdict.
+"""Small statistics for paired experiments: mean ± std, a paired t interval (reported
+beside every verify verdict as information), and the one verdict rule, ``decide``
+(``RULE`` states it; ``bntui.experiments.claims`` documents it with the registry).
 
 No SciPy: the two-sided 95 % Student t quantiles below are the standard table values
 (df 1..30); above 30 a Cornish-Fisher expansion of the normal quantile is within 1e-3.
@@ -9,8 +11,42 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-SUPPORTED, NOT_SUPPORTED, MIXED, SKIPPED = "supported", "not supported", "mixed", "skipped"
+SUPPORTED, NOT_SUPPORTED, TIE, MIXED = "supported", "not supported", "tie", "mixed"
+NOT_MEASURED = "not measured"
+VERDICTS = (SUPPORTED, NOT_SUPPORTED, TIE, MIXED, NOT_MEASURED)
+VERDICTS_KO = {
+    SUPPORTED: "지지됨",
+    NOT_SUPPORTED: "지지되지 않음",
+    TIE: "동률",
+    MIXED: "엇갈림",
+    NOT_MEASURED: "측정 안 함",
+}
+QUORUM = 0.8
+
+RULE = (
+    "Verdict rule, per claim: d = a − b on each seed (b − a for a claimed decrease); a seed "
+    "is a win when d > tie, a loss when d < −tie, else a tie; need = ⌈0.8·N⌉ of the N "
+    "seeds. Supported: mean d > margin and ≥ need wins. Not supported: mean d < −margin "
+    "and ≥ need losses (the other side is ahead). Tie: |mean d| ≤ margin. Mixed: "
+    "otherwise. 'Not worse' claims (a ≥ b − margin): supported when mean d ≥ −margin and "
+    "≥ need seeds have d ≥ −margin; not supported when mean d < −margin and ≥ need seeds "
+    "have d < −margin; mixed otherwise. Each claim's margin and tie are in the registry "
+    "(bntui/experiments/claims.py) and in --json."
+)
+RULE_KO = (
+    "판정 규칙 (주장마다): 시드마다 d = a − b (감소를 주장하면 b − a); d > tie 이면 승, "
+    "d < −tie 이면 패, 나머지는 무승부; N 개 시드 중 need = ⌈0.8·N⌉. 지지됨: d 평균 > "
+    "margin 이고 승 ≥ need. 지지되지 않음: d 평균 < −margin 이고 패 ≥ need (반대쪽이 앞섬). "
+    "동률: |d 평균| ≤ margin. 엇갈림: 그 밖. '나쁘지 않음' 주장 (a ≥ b − margin): d 평균 "
+    "≥ −margin 이고 need 개 이상의 시드에서 d ≥ −margin 이면 지지됨, d 평균 < −margin 이고 "
+    "need 개 이상의 시드에서 d < −margin 이면 지지되지 않음, 그 밖은 엇갈림. 주장마다의 "
+    "margin 과 tie 는 등록부 (bntui/experiments/claims.py) 와 --json 에 있습니다."
+)
+
+
+SKIPPED = NOT_MEASURED  # a claim whose data was not given (verify --titanic FILE)
 
 T975 = (
     12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
@@ -63,29 +99,76 @@ def paired_interval(a: Sequence[float], b: Sequence[float]) -> Interval:
     return Interval(n, m, m - half, m + half)
 
 
-def verdict(
-    a: Sequence[float], b: Sequence[float], *, claim: str, margin: float = 0.0
-) -> tuple[str, Interval]:
-    """The verdict on a claim about the paired difference d = a − b (by seed).
+@dataclass(frozen=True)
+class Decision:
+    """A verdict and the counts it came from."""
 
-    ``claim="greater"``: a > b. Supported when the 95 % interval of d lies above 0, not
-    supported when it lies below 0, mixed otherwise. ``claim="less"``: the mirror image.
-    ``claim="not-worse"`` (non-inferiority with ``margin`` δ ≥ 0): supported when the
-    interval lies above −δ, not supported when it lies below −δ, mixed otherwise.
-    """
-    iv = paired_interval(a, b)
-    if claim == "greater":
-        lo, hi, edge = iv.lo, iv.hi, 0.0
-    elif claim == "less":
-        lo, hi, edge = -iv.hi, -iv.lo, 0.0
-    elif claim == "not-worse":
-        lo, hi, edge = iv.lo, iv.hi, -abs(margin)
+    verdict: str
+    n: int
+    wins: int
+    ties: int
+    losses: int
+    need: int
+    mean: float  # mean of d oriented so that a positive value is the claimed direction
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "verdict": self.verdict,
+            "n": self.n,
+            "wins": self.wins,
+            "ties": self.ties,
+            "losses": self.losses,
+            "need": self.need,
+            "mean_d": self.mean,
+        }
+
+
+def need_of(n: int, quorum: float = QUORUM) -> int:
+    """Seeds that must agree: ⌈quorum·n⌉ (at least 1)."""
+    return max(1, math.ceil(quorum * n - 1e-9))
+
+
+def decide(
+    a: Sequence[float],
+    b: Sequence[float],
+    *,
+    direction: str,
+    margin: float = 0.0,
+    tie: float = 0.0,
+    quorum: float = QUORUM,
+) -> Decision:
+    """The verdict on paired per-seed numbers ``a`` and ``b`` (see the module docstring).
+    A NaN on any seed makes the claim mixed (nothing is concluded from a broken run)."""
+    if len(a) != len(b):
+        raise ValueError(f"paired samples differ in length: {len(a)} and {len(b)}")
+    if direction not in ("greater", "less", "not-worse"):
+        raise ValueError(f"unknown claim direction {direction!r}")
+    n = len(a)
+    need = need_of(n, quorum)
+    sign = -1.0 if direction == "less" else 1.0
+    d = [sign * (x - y) for x, y in zip(a, b, strict=True)]
+    if n == 0 or any(not math.isfinite(v) for v in d):
+        return Decision(MIXED, n, 0, 0, 0, need, math.nan)
+    mean = math.fsum(d) / n
+    if direction == "not-worse":
+        ok = sum(v >= -margin for v in d)
+        bad = n - ok
+        if mean >= -margin and ok >= need:
+            verdict = SUPPORTED
+        elif mean < -margin and bad >= need:
+            verdict = NOT_SUPPORTED
+        else:
+            verdict = MIXED
+        return Decision(verdict, n, ok, 0, bad, need, mean)
+    wins = sum(v > tie for v in d)
+    losses = sum(v < -tie for v in d)
+    ties = n - wins - losses
+    if mean > margin and wins >= need:
+        verdict = SUPPORTED
+    elif mean < -margin and losses >= need:
+        verdict = NOT_SUPPORTED
+    elif abs(mean) <= margin:
+        verdict = TIE
     else:
-        raise ValueError(f"unknown claim direction {claim!r}")
-    if math.isnan(iv.mean):
-        return MIXED, iv
-    if lo > edge:
-        return SUPPORTED, iv
-    if hi < edge:
-        return NOT_SUPPORTED, iv
-    return MIXED, iv
+        verdict = MIXED
+    return Decision(verdict, n, wins, ties, losses, need, mean)

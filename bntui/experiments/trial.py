@@ -36,9 +36,12 @@ def run_trial(spec: dict[str, Any]) -> dict[str, Any]:
     ``spec``: ``trial`` (id), ``params`` (what the sweep varied), ``config`` (the whole
     Config as a dict) and optionally ``measure``: ``target_acc`` (steps until the val
     accuracy first reaches it, checked at the eval stride), ``grad_l1`` (mean first-layer
-    weight-gradient norm over the statistics steps), ``ics`` (internal covariate shift at
-    the end, Santurkar et al. Def. 2.1, on the first ``ics`` training samples),
-    ``train_tail`` (mean train-mode batch accuracy of the last ``train_tail`` steps).
+    weight-gradient norm over the statistics steps; also ``grad_last``, the last hidden
+    layer's), ``ics`` (internal covariate shift at the end, Santurkar et al. Def. 2.1 with
+    the optimizer's actual update, on the first ``ics`` training samples), ``ics_run``
+    (``ics_run_l2`` / ``ics_run_cos``: the mean over layers 2…head and over every
+    measurement of ``config.ics_every``), ``train_tail`` (mean train-mode batch accuracy
+    of the last ``train_tail`` steps). Every row has ``classes`` (chance is 1/classes).
     """
     from bntui.training.session import Session
 
@@ -48,6 +51,8 @@ def run_trial(spec: dict[str, Any]) -> dict[str, Any]:
     target = measure.get("target_acc")
     extra: dict[str, Any] = {}
     grads: list[float] = []
+    grads_last: list[float] = []
+    ics_run: dict[str, list[float]] = {"l2": [], "cos": []}
     tail = int(measure.get("train_tail") or 0)
     tail_acc: list[float] = []
     with threadpool_limits(limits=1, user_api="blas"):
@@ -58,6 +63,12 @@ def run_trial(spec: dict[str, Any]) -> dict[str, Any]:
                 tail_acc.append(record["acc"])
             if measure.get("grad_l1") and "layers" in record:
                 grads.append(record["layers"][0]["grad_norm"])
+                grads_last.append(record["layers"][-1]["grad_norm"])
+            if measure.get("ics_run") and "L2.ics_cos" in record:
+                for kind in ("l2", "cos"):
+                    vals = [v for k, v in record.items()
+                            if k.endswith(f".ics_{kind}") and k != f"L1.ics_{kind}"]  # fmt: skip
+                    ics_run[kind].append(float(np.mean(vals)))
             if target is not None and session.last_val and session.last_val[1] >= target:
                 extra["steps_to_target"] = session.step_count
                 break
@@ -73,19 +84,27 @@ def run_trial(spec: dict[str, Any]) -> dict[str, Any]:
         if measure.get("grad_l1"):
             finite = [g for g in grads if math.isfinite(g)]
             extra["grad_l1"] = float(np.mean(finite)) if finite else None
+            finite = [g for g in grads_last if math.isfinite(g)]
+            extra["grad_last"] = float(np.mean(finite)) if finite else None
+        if measure.get("ics_run"):
+            for kind, vals in ics_run.items():
+                ok = [v for v in vals if math.isfinite(v)]
+                extra[f"ics_run_{kind}"] = (
+                    float(np.mean(ok)) if ok and not session.diverged else None
+                )
         if measure.get("ics") and not session.diverged:
             from bntui.nn.diagnostics import ics
 
             n = int(measure["ics"])
-            pairs = ics(
-                session.model, session.data.x_train[:n], session.data.y_train[:n], config.lr
-            )
+            x, y = session.data.x_train[:n], session.data.y_train[:n]
+            pairs = ics(session.model, x, y, config.lr, optimizer=session.optimizer)
             extra["ics_l2"] = [_finite(a) for a, _ in pairs]
             extra["ics_cos"] = [_finite(b) for _, b in pairs]
     last = session.last_record or {}
     return {
         "trial": spec.get("trial"),
         "seed": config.seed,
+        "classes": int(session.data.n_classes),
         "params": spec.get("params", {}),
         "val_acc": _finite(val_acc),
         "val_loss": _finite(val_loss),

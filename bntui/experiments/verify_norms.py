@@ -1,8 +1,8 @@
 """``bntui verify`` claims about BN's successors (issue 16): BN's batch dependence
 (Wu & He 2018, Group Normalization, fig. 1) and noisy BN (Santurkar et al. 2018, §2.1).
 
-Same machinery as ``bntui.experiments.verification``: per-seed numbers, a paired verdict from
-``stats.verdict``; nothing here knows the answer in advance.
+Same machinery as ``bntui.experiments.verification``: the registry's claims (``claims.py``),
+per-seed numbers, the one verdict rule; nothing here knows the answer in advance.
 """
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ from typing import Any
 
 import numpy as np
 
+from bntui.experiments.claims import CLAIMS
 from bntui.experiments.stats import mean_std
-from bntui.experiments.verification import Claim, _base, _spec
+from bntui.experiments.verification import Claim, Reduced, _base, _spec
 from bntui.training.config import Config
 
 BATCH_NORMS_COMPARED = ("bn", "brn", "gn", "ln", "none")
@@ -33,17 +34,10 @@ def small_batch_claim(seeds: list[int], quick: bool) -> Claim:
     base = _base()
     n_train = round(base.samples * (1 - base.val_fraction))
     c = Claim(
-        "small-batch",
-        "BN degrades at small batch sizes and GN/LN do not",
-        "Wu & He 2018 (Group Normalization, fig. 1); issue 16",
+        CLAIMS["small-batch"],
         f"spiral, 4×32 ReLU, He, SGD, {epochs} epochs of {n_train} at every batch size "
         f"B in {', '.join(map(str, batches))}, lr {base_lr:g}·min(1, B/32) (linear "
         f"scaling); norms {', '.join(BATCH_NORMS_COMPARED)}; val acc in eval mode",
-        "val-acc drop: mean at the 2 largest B − mean at the 2 smallest B",
-        "paired Δ (BN drop − worse of GN/LN drop) 95 % CI > 0",
-        "greater",
-        a_label="BN",
-        b_label="worse of GN, LN",
     )
     for seed in seeds:
         for norm in BATCH_NORMS_COMPARED:
@@ -54,7 +48,7 @@ def small_batch_claim(seeds: list[int], quick: bool) -> Claim:
                 )
                 c.specs[(norm, seed, b)] = _spec(cfg) | {"params": {"norm": norm, "batch": b}}
 
-    def reduce(claim: Claim, rows: dict[tuple, dict[str, Any]], seeds: list[int]) -> tuple:
+    def reduce(claim: Claim, rows: dict[tuple, dict[str, Any]], seeds: list[int]) -> Reduced:
         def acc(norm: str, s: int, b: int) -> float:
             return rows[(norm, s, b)]["val_acc"] or 0.0
 
@@ -73,7 +67,8 @@ def small_batch_claim(seeds: list[int], quick: bool) -> Claim:
         note = "mean val-acc drop (large − small B): " + ", ".join(
             f"{n} {mean_std(v)[0]:+.3f}" for n, v in drops.items()
         )
-        return a, b, {"batches": list(batches), "val_acc": table, "drop": drops}, note
+        details = {"batches": list(batches), "val_acc": table, "drop": drops}
+        return Reduced(drops, a, b, details, note)
 
     c.reduce = reduce
     return c
@@ -83,18 +78,10 @@ def noisy_bn_claim(seeds: list[int], quick: bool) -> Claim:
     steps = 600 if quick else 1500
     tail = 100 if quick else 200
     c = Claim(
-        "noisy-bn",
-        "Noisy BN trains as well as BN",
-        "Santurkar et al. 2018 (§2.1, fig. 2); issue 16",
+        CLAIMS["noisy-bn"],
         f"spiral, 4×32 ReLU, He, SGD lr 0.1, batch 64, {steps} steps; noisy BN: per-unit "
         "scale ~ N(1.5, 0.5²), shift ~ N(0.5, 0.5²) drawn every step; training accuracy "
         f"in train mode, mean over the last {tail} steps",
-        "train acc (train mode)",
-        "Δ (noisy BN − BN) 95 % CI > −0.02",
-        "not-worse",
-        a_label="noisy BN",
-        b_label="BN",
-        margin=0.02,
     )
     base = _base(steps=steps)
     for seed in seeds:
@@ -102,7 +89,7 @@ def noisy_bn_claim(seeds: list[int], quick: bool) -> Claim:
             spec = _spec(_norm_config(base, norm, seed=seed), {"train_tail": tail})
             c.specs[(arm, seed, None)] = spec | {"params": {"norm": norm}}
 
-    def reduce(claim: Claim, rows: dict[tuple, dict[str, Any]], seeds: list[int]) -> tuple:
+    def reduce(claim: Claim, rows: dict[tuple, dict[str, Any]], seeds: list[int]) -> Reduced:
         a = [rows[("a", s, None)].get("train_tail_acc") or 0.0 for s in seeds]
         b = [rows[("b", s, None)].get("train_tail_acc") or 0.0 for s in seeds]
         va = [rows[("a", s, None)]["val_acc"] or 0.0 for s in seeds]
@@ -111,7 +98,8 @@ def noisy_bn_claim(seeds: list[int], quick: bool) -> Claim:
             f"val acc in eval mode (no noise): noisy BN {mean_std(va)[0]:.3f}, BN "
             f"{mean_std(vb)[0]:.3f} — eval mode drops the noise the net was trained with"
         )
-        return a, b, {"val_acc_noisy": va, "val_acc_bn": vb}, note
+        arms = {"noisy-bn": a, "bn": b}
+        return Reduced(arms, a, b, {"val_acc_noisy": va, "val_acc_bn": vb}, note)
 
     c.reduce = reduce
     return c
@@ -129,11 +117,12 @@ def batch_table(result: dict[str, Any]) -> list[str]:
     if not table:
         return []
     batches = [str(b) for b in details["batches"]]
-    lines = ["norm      " + "".join(f"B={b:<12}" for b in batches)]
+    # 6 + 10 cells per batch size: the 7 of a full run fit 80 columns
+    lines = ["norm  " + "".join(f"B={b:<8}" for b in batches).rstrip()]
     for norm, by_batch in table.items():
         cells = []
         for b in batches:
             m, s = mean_std(by_batch[b])
-            cells.append(f"{m:.3f}±{s:.3f}".ljust(14))
-        lines.append(f"{norm:<10}" + "".join(cells))
+            cells.append(f"{m:.2f}±{s:.2f}".ljust(10))
+        lines.append((f"{norm:<6}" + "".join(cells)).rstrip())
     return lines

@@ -490,12 +490,6 @@ KO: dict[str, str] = {
     "Smoothness along the gradient (Fig. 4)": "기울기 방향의 매끄러움 (그림 4)",
     "not measured: type :smooth-every 50": "측정 안 함: :smooth-every 50 을 입력하세요",
     "scales: 0..max of both twins": "눈금: 두 쌍둥이의 0..최댓값",
-    "Santurkar et al. 2018 found BN's benefit in a smoother loss (lower β, more predictive "
-    "gradients), not in less internal covariate shift: BN did not reduce it.": (
-        "Santurkar 외(2018)는 BN의 이점을 더 매끄러운 손실(더 낮은 β, 더 잘 예측되는 "
-        "기울기)에서 찾았고, 내부 공변량 변화 감소에서 찾지 않았습니다: BN은 그것을 "
-        "줄이지 않았습니다."
-    ),
     "ICS & smoothness · step {n}": "ICS와 매끄러움 · 스텝 {n}",
     "ICS: bars 1 − cos∠(G, G′) per layer (0 = no shift), full at {top}": (
         "ICS: 층마다 막대 1 − cos∠(G, G′) (0 = 변화 없음), {top} 에서 가득"
@@ -518,4 +512,35 @@ KO: dict[str, str] = {
     "View: ICS and smoothness": "보기: ICS와 매끄러움",
     "compare": "비교",
     "ICS": "ICS",
+    "bntui verify: claims about BN (the registry), paired by seed": (
+        "bntui verify: BN에 관한 주장 (등록부), 시드별 짝 비교"
+    ),
+    "claim": "주장",
+    "arms: mean ± sd": "팔: 평균 ± 표준편차",
+    "seeds +/=/−": "시드 승/무/패",
+    "verdict": "판정",
+    "init: val acc per scale, mean over seeds (both at chance: a tie)": (
+        "init: 초기화 크기별 검증 정확도, 시드 평균 (둘 다 우연 수준이면 무승부)"
+    ),
+    "dropout: val acc, mean over seeds (2×2)": "dropout: 검증 정확도, 시드 평균 (2×2)",
+    "source: {text}": "출처: {text}",
+    "measure: {text}": "측정: {text}",
+    "setup: {text}": "설정: {text}",
+    "the same": "같음",
+    "This run: ICS not measured yet (:ics-every 50).": (
+        "이번 실행: ICS 아직 측정 안 함 (:ics-every 50)."
+    ),
+    "This run, mean of the last {n} measurements over layers 2…head:": (
+        "이번 실행, 2층…출력층의 마지막 측정 {n}번 평균:"
+    ),
+    "BN's cos is {cos} and its ‖G − G′‖ {l2} than without BN.": (
+        "BN 없을 때와 비교한 BN의 cos: {cos}; ‖G − G′‖: {l2}."
+    ),
+    "higher (less shift)": "더 높음 (변화 적음)",
+    "lower (more shift)": "더 낮음 (변화 많음)",
+    "larger (more shift)": "더 큼 (변화 많음)",
+    "smaller (less shift)": "더 작음 (변화 적음)",
+    "Compare with BN flipped (c) to measure BN's effect.": (
+        "BN을 뒤집어 비교 (c) 하면 BN의 효과를 잴 수 있습니다."
+    ),
 }

@@ -16,9 +16,13 @@ ICS of Linear layer i on a batch (x, y), BN in train mode (batch statistics)::
     G_i  = dL/dW_i (W_1, ..., W_k)
     G'_i = dL/dW_i (W_1 - lr g_1, ..., W_{i-1} - lr g_{i-1}, W_i, ..., W_k)
 
-where "W_j - lr g_j" is one plain SGD step of *every* parameter of layer j (Linear W and
-b, BN gamma and beta) with the gradients of the first pass; ``l2 = ||G - G'||`` and
-``cos = <G, G'> / (||G|| ||G'||)``. Layer 1 has no earlier layers: exactly (0, 1).
+where "W_j - lr g_j" is the update of *every* parameter of layer j (Linear W and b, BN
+gamma and beta) from the gradients of the first pass. As in Def. 2.1 it is the training's
+actual update when the optimizer is given (``ics(..., optimizer=opt)``: momentum's
+lr·(mu·v + g), Adam's bias-corrected step; ``Optimizer.delta``, which changes no state);
+without it, a plain SGD step lr·g (the "plain-SGD variant", labelled so wherever it is
+reported). ``l2 = ||G - G'||`` and ``cos = <G, G'> / (||G|| ||G'||)``. Layer 1 has no
+earlier layers: exactly (0, 1).
 
 Smoothness along the gradient g = dL/dw (all parameters) at step sizes s = eta * lr::
 
@@ -150,10 +154,19 @@ def _weight_grad(model, W) -> np.ndarray:
 
 
 def ics(
-    model, x: np.ndarray, y: np.ndarray, lr: float, *, grads_ready: bool = False
+    model,
+    x: np.ndarray,
+    y: np.ndarray,
+    lr: float,
+    *,
+    grads_ready: bool = False,
+    optimizer=None,
 ) -> list[tuple[float, float]]:
     """Internal covariate shift per Linear layer (hidden layers, then the head): a list
     of ``(l2, cos)``; see the module docstring. The model is left unchanged.
+
+    ``optimizer``: the training's optimizer (``bntui.nn.optim``); the earlier layers move
+    by its actual update (Def. 2.1), its state untouched. None: a plain SGD step ``lr·g``.
 
     ``grads_ready=True`` skips the first pass: the caller promises that the model's
     gradients, caches and dropout masks come from ``loss(x, y, train=True)`` and
@@ -162,18 +175,22 @@ def ics(
     """
     lr = _check_lr(lr)
     with preserved(model):
-        return _ics(model, x, y, lr, grads_ready)
+        return _ics(model, x, y, lr, grads_ready, optimizer)
 
 
 def _ics(
-    m, x: np.ndarray, y: np.ndarray, lr: float, grads_ready: bool
+    m, x: np.ndarray, y: np.ndarray, lr: float, grads_ready: bool, optimizer=None
 ) -> list[tuple[float, float]]:
     _first_pass(m, x, y, grads_ready)
     blocks, head = m.blocks, m.head
     linears = [b.linear for b in blocks] + [head]
     G = [lin.W.grad.copy() for lin in linears]  # MLP.backward added the penalty terms
-    # the SGD step of every hidden block, from the first pass's gradients
-    steps = [[(p, lr * p.grad) for p in b.parameters()] for b in blocks]
+    # the update of every hidden block from the first pass's gradients: the optimizer's
+    # actual one, or a plain SGD step
+    if optimizer is None:
+        steps = [[(p, lr * p.grad) for p in b.parameters()] for b in blocks]
+    else:
+        steps = [[(p, optimizer.delta(p)) for p in b.parameters()] for b in blocks]
     out: list[tuple[float, float]] = [(0.0, 1.0)]
     h = x.astype(m.dtype, copy=False)  # the input to layer i, layers before i stepped
     for i in range(1, len(linears)):

@@ -75,6 +75,12 @@ class Optimizer:
     def _update(self, p: Parameter) -> None:
         raise NotImplementedError
 
+    def delta(self, p: Parameter) -> np.ndarray:
+        """What ``step`` would subtract from ``p.data`` now (from ``p.grad`` and this
+        optimizer's state), changing nothing: the actual update, for ICS (Santurkar et al.
+        Def. 2.1). The same float arithmetic as ``step``'s per-parameter path."""
+        raise NotImplementedError
+
     def reset(self, params: list[Parameter] | None = None) -> None:
         """Forget the state of these parameters (all when None)."""
         self._generation += 1  # packed state (see Momentum) is rebuilt from self.state
@@ -92,6 +98,9 @@ class SGD(Optimizer):
 
     def _update(self, p: Parameter) -> None:
         p.data -= self.lr * p.grad
+
+    def delta(self, p: Parameter) -> np.ndarray:
+        return self.lr * p.grad
 
     def _step_packed(self, packed: PackedParameters) -> bool:
         # w <- w - lr * g for every parameter at once (the same float32 arithmetic)
@@ -124,6 +133,13 @@ class Momentum(Optimizer):
             v *= self.momentum  # v = mu v + g
             v += p.grad
         p.data -= self.lr * v
+
+    def delta(self, p: Parameter) -> np.ndarray:
+        st = self.state.get(p)
+        v = None if st is None or st.get("_shape") != (p.data.shape, p.data.dtype) else st.get("v")
+        if v is None:
+            return self.lr * p.grad  # first step: v = g
+        return self.lr * (v * self.momentum + p.grad)
 
     def _packed_velocity(self, packed: PackedParameters) -> np.ndarray:
         """One velocity buffer laid out like ``packed``; each parameter's state["v"] is a view.
@@ -190,6 +206,22 @@ class Adam(Optimizer):
         denom *= 1.0 / math.sqrt(bc2)
         denom += self.eps
         p.data -= (self.lr / bc1) * m / denom  # lr * m_hat / (sqrt(v_hat) + eps)
+
+    def delta(self, p: Parameter) -> np.ndarray:
+        st = self.state.get(p)
+        fresh = st is None or st.get("_shape") != (p.data.shape, p.data.dtype) or "m" not in st
+        zero = np.zeros_like(p.data)
+        m0, v0, t0 = (zero, zero, 0) if fresh else (st["m"], st["v"], st["t"])
+        b1, b2 = self.beta1, self.beta2
+        m = m0 * b1
+        m += (1.0 - b1) * p.grad
+        v = v0 * b2
+        v += (1.0 - b2) * (p.grad * p.grad)
+        t = t0 + 1
+        denom = np.sqrt(v)
+        denom *= 1.0 / math.sqrt(1.0 - b2**t)
+        denom += self.eps
+        return (self.lr / (1.0 - b1**t)) * m / denom
 
 
 # the names come from bntui.nn.names (the one list); zip(strict) fails if they drift apart

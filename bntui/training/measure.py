@@ -31,14 +31,16 @@ def diagnostic_fields(
     ics_every: int | None = None,
     smooth_every: int | None = None,
     etas: tuple[float, ...] = ETAS,
+    optimizer=None,
 ) -> dict[str, float]:
     """The ICS / smoothness record fields due at ``step`` (``step % every == 0``):
     ``L{i}.ics_l2``, ``L{i}.ics_cos`` (i over every Linear layer, the head last),
-    ``landscape_lo``, ``landscape_hi``, ``grad_pred``, ``beta_smooth``."""
+    ``landscape_lo``, ``landscape_hi``, ``grad_pred``, ``beta_smooth``. ICS moves the
+    earlier layers by ``optimizer``'s actual update (Def. 2.1); without one, by plain SGD."""
     out: dict[str, float] = {}
     with np.errstate(all="ignore"):
         if due(step, ics_every):
-            for i, (l2, cos) in enumerate(ics(model, x, y, lr), start=1):
+            for i, (l2, cos) in enumerate(ics(model, x, y, lr, optimizer=optimizer), start=1):
                 out[f"L{i}.ics_l2"], out[f"L{i}.ics_cos"] = _round(l2), _round(cos)
         if due(step, smooth_every):
             out.update(

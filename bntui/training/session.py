@@ -187,7 +187,8 @@ class Session:
         w_before = [b.linear.W.data.copy() for b in self.model.blocks] if stats_now else None
         step, every = self.step_count + 1, (c.ics_every, c.smooth_every)
         diag = diagnostic_fields(self.model, x, y, c.lr, step=step, ics_every=every[0],
-                                 smooth_every=every[1]) if any(every) else {}  # fmt: skip
+                                 smooth_every=every[1], optimizer=self.optimizer,
+                                 ) if any(every) else {}  # fmt: skip
         loss, logits = self.model.loss(x, y, train=True)
         data_loss, penalty = self.model.last_data_loss, loss - self.model.last_data_loss
         self.model.backward()

@@ -1,55 +1,196 @@
-"""``bntui verify``: every claim evaluated in --quick (this runs in CI), JSON and Markdown
-reports, the Titanic claim on a CSV, and one-line errors."""
+"""``bntui verify``: every registry claim evaluated in --quick (this runs in CI), the
+verdicts recomputed here from the per-seed numbers with the rule written out again,
+JSON and Markdown reports, the table at 80 columns, the Titanic claim on a CSV, and
+one-line errors."""
 
 import json
+import math
+import re
 
 import numpy as np
 import pytest
 
 from bntui.cli import main
-from bntui.cli.verify import run_claims
-from bntui.experiments.stats import MIXED, NOT_SUPPORTED, SKIPPED, SUPPORTED, verdict
+from bntui.cli.verify import details, run_claims, table
+from bntui.experiments.claims import CLAIMS, MIXED, NOT_MEASURED, NOT_SUPPORTED, SUPPORTED, TIE
 from bntui.experiments.verification import evaluate, titanic_claim
 
-VERDICTS = {SUPPORTED, NOT_SUPPORTED, MIXED}
+VERDICTS = {SUPPORTED, NOT_SUPPORTED, TIE, MIXED}
+SEEDS = 3
 
 
-def test_verify_quick_evaluates_every_claim(tmp_path, capsys):
-    out_json, out_md = tmp_path / "v.json", tmp_path / "v.md"
-    code = main(["verify", "--quick", "--json", str(out_json), "--markdown", str(out_md), "-q"])
-    out, err = capsys.readouterr()
-    assert code == 0, err
-    doc = json.loads(out_json.read_text())
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory):
+    """One quick run of every claim (3 seeds per arm), its JSON, Markdown and stdout."""
+    tmp = tmp_path_factory.mktemp("verify")
+    out_json, out_md = tmp / "v.json", tmp / "v.md"
+    argv = ["verify", "--quick", "--seeds", str(SEEDS), "--json", str(out_json),
+            "--markdown", str(out_md), "-q"]  # fmt: skip
+    import contextlib
+    import io
+
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        code = main(argv)
+    assert code == 0
+    return json.loads(out_json.read_text()), out_md.read_text(), buf.getvalue()
+
+
+def sides(key, arms):
+    """The two compared sides from the per-arm numbers, as the registry's effect says."""
+    if key == "dropout":
+        a = [x - y for x, y in zip(arms["bn+dropout"], arms["bn"], strict=True)]
+        b = [x - y for x, y in zip(arms["plain+dropout"], arms["plain"], strict=True)]
+        return a, b
+    if key == "small-batch":
+        return arms["bn"], [max(g, ln) for g, ln in zip(arms["gn"], arms["ln"], strict=True)]
+    if key == "noisy-bn":
+        return arms["noisy-bn"], arms["bn"]
+    return arms["bn"], arms["plain"]
+
+
+def rule(a, b, direction, margin, tie):
+    """The verdict rule as ``verify --help`` states it, written out again."""
+    n = len(a)
+    need = math.ceil(0.8 * n - 1e-9)
+    if direction == "not-worse":
+        d = [x - y for x, y in zip(a, b, strict=True)]
+        mean = sum(d) / n
+        if mean >= -margin and sum(v >= -margin for v in d) >= need:
+            return SUPPORTED
+        if mean < -margin and sum(v < -margin for v in d) >= need:
+            return NOT_SUPPORTED
+        return MIXED
+    d = [(x - y) if direction == "greater" else (y - x) for x, y in zip(a, b, strict=True)]
+    mean = sum(d) / n
+    if mean > margin and sum(v > tie for v in d) >= need:
+        return SUPPORTED
+    if mean < -margin and sum(v < -tie for v in d) >= need:
+        return NOT_SUPPORTED
+    if abs(mean) <= margin:
+        return TIE
+    return MIXED
+
+
+def test_one_entry_per_registry_claim_with_every_arm_on_every_seed(quick):
+    doc, _, _ = quick
     claims = {c["key"]: c for c in doc["claims"]}
-    assert list(claims) == [
-        "steps", "lr", "init", "gradient", "gap", "dropout", "ics", "titanic",
-        "small-batch", "noisy-bn",
-    ]  # fmt: skip
-    assert claims["titanic"]["verdict"] == SKIPPED and "--titanic" in claims["titanic"]["note"]
+    assert list(claims) == list(CLAIMS)
+    assert claims["titanic"]["verdict"] == NOT_MEASURED
+    assert "--titanic" in claims["titanic"]["note"] and "not measured" in claims["titanic"]["note"]
     for key, c in claims.items():
         if key == "titanic":
             continue
+        reg = CLAIMS[key]
+        if key == "small-batch":  # its arms are the norms' per-seed drops
+            assert set(c["arms"]) == {a.key for a in reg.arms}
+        else:
+            assert list(c["arms"]) == [a.key for a in reg.arms], key
+        assert all(len(v) == SEEDS for v in c["arms"].values()), key
         assert c["verdict"] in VERDICTS, key
-        assert len(c["values_a"]) == len(c["values_b"]) == 5
-        # the verdict is the one the stated criterion gives on the stored numbers
-        direction = {"steps": "less", "gap": "less", "dropout": "not-worse",
-                     "noisy-bn": "not-worse"}.get(key, "greater")  # fmt: skip
-        margin = {"dropout": 0.01, "noisy-bn": 0.02}.get(key, 0.0)
-        assert (
-            verdict(c["values_a"], c["values_b"], claim=direction, margin=margin)[0]
-            == (c["verdict"])
-        )
-    assert len(claims["init"]["details"]["per_scale"]) == 16
-    assert all(v is not None for v in claims["ics"]["details"]["l2_bn"])
-    assert "bntui verify" in out and "trials" in out
-    # the small-batch grid: every norm at every quick batch size, 5 seeds each
-    sb = claims["small-batch"]["details"]
-    assert set(sb["val_acc"]) == {"bn", "brn", "gn", "ln", "none"}
-    assert all(len(v) == 5 for t in sb["val_acc"].values() for v in t.values())
-    assert sb["batches"] == [2, 4, 64, 128]
-    assert "small-batch: val acc" in out
-    md = out_md.read_text()
-    assert md.startswith("# bntui verify") and md.count("\n| ") == 11  # header + 10 claims
+
+
+def test_each_verdict_follows_from_the_per_seed_numbers(quick):
+    doc, _, _ = quick
+    for c in doc["claims"]:
+        if c["verdict"] == NOT_MEASURED:
+            continue
+        reg = CLAIMS[c["key"]]
+        a, b = sides(c["key"], c["arms"])
+        assert a == pytest.approx(c["values_a"]) and b == pytest.approx(c["values_b"])
+        assert rule(a, b, reg.direction, reg.margin, reg.tie) == c["verdict"], c["key"]
+
+
+def test_init_per_scale_counts_ties_at_chance_as_ties(quick):
+    doc, _, _ = quick
+    init = next(c for c in doc["claims"] if c["key"] == "init")
+    per_scale = init["details"]["per_scale"]
+    assert len(per_scale) == 16
+    reg = CLAIMS["init"]
+    for s, row in per_scale.items():
+        chance = 1 / 3 + 0.05  # the spiral has 3 classes
+        both = [x < chance and y < chance for x, y in zip(row["bn"], row["plain"], strict=True)]
+        assert both == row["both_at_chance"], s
+        plain = [x if t else y for x, y, t in zip(row["bn"], row["plain"], both, strict=True)]
+        assert rule(row["bn"], plain, "greater", reg.margin, reg.tie) == row["verdict"], s
+    # the smallest scale leaves both arms at chance on this run: stated as a tie
+    assert per_scale["0.0001"]["verdict"] == TIE
+
+
+def test_the_gradient_claim_runs_where_the_plain_gradient_has_vanished(quick):
+    doc, _, _ = quick
+    g = next(c for c in doc["claims"] if c["key"] == "gradient")
+    ratios = g["details"]["last_over_first"]["plain"]
+    assert len(ratios) == SEEDS and min(ratios) >= 100
+    assert g["details"]["in_regime"] is True and "≥ 100×" in g["note"]
+
+
+def test_ics_is_reported_by_both_measures(quick):
+    doc, _, _ = quick
+    by = {c["key"]: c for c in doc["claims"]}
+    for key in ("ics-l2", "ics-cos"):
+        assert all(v is not None and v > 0 for arm in by[key]["arms"].values() for v in arm)
+    assert all(0 < v <= 1 for arm in by["ics-cos"]["arms"].values() for v in arm)
+    assert "momentum" in by["ics-l2"]["setup"]
+
+
+def test_reports_and_the_table_at_80_columns(quick):
+    from rich.console import Console
+
+    doc, md, out = quick
+    assert "bntui verify" in out and "trials" in out and "Verdict rule" in out
+    assert "dropout: val acc, mean over seeds (2×2)" in out and "init: val acc per scale" in out
+    assert md.startswith("# bntui verify") and md.count("\n| ") == len(CLAIMS) + 1
+    results = doc["claims"]
+    fmts = {k: c.fmt for k, c in CLAIMS.items()}
+    console = Console(width=80, record=True, color_system=None)
+    console.print(table(results, fmts))
+    text = console.export_text()
+    words = {"a", "b", "within", "margin"}
+    for r in results:
+        for cell in (r["name"], r["key"] + ":", r["a"] + ":", r["b"] + ":", r["verdict"]):
+            words.update(cell.split())
+    lines = text.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    # table rows only (not the title, header or rules): every token is a whole word of
+    # a cell's text or a number — a word cut in two would be neither
+    rows = lines[lines.index(next(ln for ln in lines if set(ln.strip()) == {"─"})) + 1 :]
+    number = re.compile(r"^[+−-]?[\d.,]+(e[+-]?\d+)?$|^[±–]$|^\(need$|^\d+\)$|^of$|^\d+/\d+/\d+$")
+    for line in rows:
+        for token in line.split():
+            assert token in words or number.match(token), (token, line)
+    wrapped = details(results, fmts, width=80)
+    assert wrapped and max(len(line) for line in wrapped) <= 80
+
+
+def test_the_full_small_batch_table_fits_80_columns():
+    from bntui.experiments.verify_norms import FULL_BATCHES, batch_table
+
+    accs = {str(b): [0.123456, 0.9] for b in FULL_BATCHES}
+    grid = {n: accs for n in ("bn", "brn", "gn", "ln", "none")}
+    result = {"details": {"batches": list(FULL_BATCHES), "val_acc": grid}}
+    lines = batch_table(result)
+    assert len(lines) == 6 and max(len(line) for line in lines) <= 80
+    assert lines[1].split()[1] == "0.51±0.55"  # mean 0.512, sd 0.549 of (0.123456, 0.9)
+
+
+def test_wrapped_lines_count_terminal_cells_and_keep_words_whole():
+    from rich.cells import cell_len
+
+    from bntui.cli.verify import wrap
+    from bntui.experiments.claims import RULE_KO
+
+    lines = wrap(RULE_KO, 79, indent="  ")
+    assert len(lines) > 3 and max(cell_len(line) for line in lines) <= 79
+    assert " ".join(" ".join(lines).split()) == " ".join(RULE_KO.split())  # nothing cut
+    assert all(line.startswith("  ") for line in lines[1:])
+
+
+def test_verify_help_states_the_rule(capsys):
+    with pytest.raises(SystemExit):
+        main(["verify", "--help"])
+    out = capsys.readouterr().out
+    assert "Verdict rule" in " ".join(out.split()) and "⌈0.8·N⌉" in out
 
 
 def titanic_csv(path, n=160, seed=0):
@@ -71,8 +212,9 @@ def test_titanic_claim_on_a_csv(tmp_path):
     claim = titanic_claim([0, 1, 2], True, str(csv))
     rows = run_claims([claim], jobs=1, address=None, quiet=True)
     result = evaluate(claim, rows, [0, 1, 2])
-    assert result["verdict"] in VERDICTS
+    assert result["verdict"] in VERDICTS  # from the data, whatever it says
     assert len(result["values_a"]) == 3 and all(0 <= v <= 1 for v in result["values_a"])
+    assert set(result["arms"]) == {"bn", "plain"} and "mean val acc: BN" in result["note"]
     assert "50 epochs" in result["setup"]
 
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import math
 
+from rich.cells import cell_len
 from rich.text import Text
 
-from bntui.i18n import _
+from bntui.i18n import _, language
 from bntui.live.frame import Frame
 from bntui.training.metrics import SeriesView, layer_metric
 from bntui.tui.panels import KeyedStatic, set_border
@@ -19,7 +20,7 @@ from bntui.tui.panels.layer_rows import TWIN_GLYPHS, TWIN_STYLES
 from bntui.tui.render import area_rows, fixed, fmt_num, sparkline
 
 NAME = 11  # cells of a row's name ("L5 (head)  ", "β-smooth   ")
-VALUE = 17  # cells of a column's last values (" cos 0.98 l2 0.11")
+VALUE = 20  # cells of a column's last values (" cos 0.98 l2 5.5e-03": never cut)
 SMOOTH_ROWS = (
     ("landscape", "loss range"),  # hi - lo of L(w - s·g) over the step sizes
     ("grad_pred", "grad pred"),  # max ‖g(w - s·g) - g(w)‖
@@ -35,12 +36,36 @@ def _finite(values: list[float]) -> list[float]:
     return [v for v in values if math.isfinite(v)]
 
 
-def note() -> str:
-    """The one-line summary of what the paper found (shown under the view)."""
-    return _(
-        "Santurkar et al. 2018 found BN's benefit in a smoother loss (lower β, more "
-        "predictive gradients), not in less internal covariate shift: BN did not reduce it."
-    )
+def paper_note() -> str:
+    """What Santurkar et al. found about ICS, from the claim registry (both languages)."""
+    from bntui.experiments.claims import claim
+
+    return claim("ics-cos").paper(language()) + "."
+
+
+def _compare(a: float, b: float, more: str, less: str) -> str:
+    return _("the same") if a == b else (more if a > b else less)
+
+
+def run_note(measured: list[tuple[str, bool, float | None, float | None]], n: int) -> str:
+    """What this run measured, beside the paper: ``measured`` holds per twin (label, BN on,
+    mean cos∠(G, G′), mean ‖G − G′‖) over the last ``n`` measurements of layers 2…head.
+    The comparison words come from the numbers (never a fixed conclusion)."""
+    have = [m for m in measured if m[2] is not None and m[3] is not None]
+    if not have:
+        return _("This run: ICS not measured yet (:ics-every 50).")
+    nums = " · ".join(f"{lab}: cos {c:.3f}, ‖G − G′‖ {fmt_num(l2)}" for lab, _bn, c, l2 in have)
+    head = _("This run, mean of the last {n} measurements over layers 2…head:").format(n=n)
+    bn = [m for m in have if m[1]]
+    plain = [m for m in have if not m[1]]
+    if len(have) == 2 and len(bn) == 1 and len(plain) == 1:
+        (_l1, _b1, c1, d1), (_l2, _b2, c2, d2) = bn[0], plain[0]
+        verdict = _("BN's cos is {cos} and its ‖G − G′‖ {l2} than without BN.").format(
+            cos=_compare(c1, c2, _("higher (less shift)"), _("lower (more shift)")),
+            l2=_compare(d1, d2, _("larger (more shift)"), _("smaller (less shift)")),
+        )
+        return f"{head} {nums}. {verdict}"
+    return f"{head} {nums}. " + _("Compare with BN flipped (c) to measure BN's effect.")
 
 
 class DiagView(KeyedStatic):
@@ -58,6 +83,7 @@ class DiagView(KeyedStatic):
         set_border(self, subtitle=self.t(every))
         if not self.changed(key):
             return
+        notes: list[str] = []
         cols = len(frames)
         cw = max((width - NAME) // cols, VALUE + 4)
         k = cw - VALUE - 1  # sparkline cells
@@ -83,11 +109,12 @@ class DiagView(KeyedStatic):
             lines.append(Text(" " * NAME + self.t(hint), style="dim"))
         else:
             n_lin = frame.depth + 1
-            note_rows = -(-len(note()) // max(width, 1))
-            room = max(height - 8 - note_rows, 1)  # rows left for the ICS layers
-            tall = min(max(room // n_lin, 1), 4)  # a wide, tall screen: taller ICS bars
             longest = max(len(_values(f.diag.get(n))) for f in frames for n in names)
             kk = max(min(k, longest), 4)
+            notes = [paper_note(), run_note(self._measured(frames, labels, n_lin, kk), kk)]
+            note_rows = sum(-(-cell_len(t) // max(width, 1)) for t in notes)  # Hangul: 2
+            room = max(height - 8 - note_rows, 1)  # rows left for the ICS layers
+            tall = min(max(room // n_lin, 1), 4)  # a wide, tall screen: taller ICS bars
             for i in range(1, n_lin + 1)[:room]:
                 name = f"L{i}" + (" (head)" if i == n_lin else "")
                 block = [Text(" " * NAME) for _ in range(tall - 1)]
@@ -131,8 +158,25 @@ class DiagView(KeyedStatic):
                     row.append(f" {fmt_num(last)}"[:VALUE].ljust(cw - kk))
                 lines.append(row)
             lines.append(Text(" " * NAME + self.t(_("scales: 0..max of both twins")), "dim"))
-        lines.append(Text(self.t(note()), style="italic"))
+        for text in notes or [paper_note(), run_note([], 0)]:
+            lines.append(Text(self.t(text), style="italic"))
         self.put(Text("\n", no_wrap=False, overflow="fold").join(lines))
+
+    @staticmethod
+    def _measured(
+        frames: list[Frame], labels: tuple[str, ...], n_lin: int, kk: int
+    ) -> list[tuple[str, bool, float | None, float | None]]:
+        """Per twin: (label, BN on, mean cos, mean l2) over the last ``kk`` measurements
+        (the window the bars show) of layers 2…head."""
+        out = []
+        for f, label in zip(frames, labels, strict=False):
+            cos, l2 = [], []
+            for i in range(2, n_lin + 1):
+                cos += _finite(_values(f.diag.get(layer_metric(i, "ics_cos")))[-kk:])
+                l2 += _finite(_values(f.diag.get(layer_metric(i, "ics_l2")))[-kk:])
+            out.append((label, bool(f.bn), math.fsum(cos) / len(cos) if cos else None,
+                        math.fsum(l2) / len(l2) if l2 else None))  # fmt: skip
+        return out
 
     @staticmethod
     def _range(f: Frame) -> list[float]:
