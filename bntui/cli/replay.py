@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from bntui.cli.parser import LIVE_MINUTES, UsageError, given_flags
 from bntui.cli.run import model_arrays
 from bntui.cli.tui import run_live
-from bntui.i18n import N_, _, localized
+from bntui.i18n import N_, _, language, localized
 from bntui.live.runner import Runner
 from bntui.replay.script import Script, ScriptEvent
 from bntui.training.config import Config
@@ -92,6 +92,8 @@ def script_with_overrides(args: argparse.Namespace) -> tuple[Script, int | None]
 
 def cmd_replay(args: argparse.Namespace) -> int:
     if not args.headless:
+        if args.answers is not None:
+            raise UsageError("--answers needs --headless (live, press the choice's number)")
         for flag in ("out", "metrics", "save_model", "slides"):
             if getattr(args, flag):
                 name = "--" + flag.replace("_", "-")
@@ -130,6 +132,7 @@ def replay_headless(args: argparse.Namespace, script: Script, steps: int | None)
             raise ExportError(f"{out}: cannot create ({exc.strerror or exc})") from None
     from bntui.replay.window import tee
 
+    answers = lesson_answers(args, script)  # a bad --answers: status 2 before training
     slides = SlideWriter(script, Path(args.slides)) if args.slides else None
     started = time.perf_counter()
     lesson_metrics = out / "metrics.jsonl" if out is not None else None
@@ -145,6 +148,7 @@ def replay_headless(args: argparse.Namespace, script: Script, steps: int | None)
             keep_records=False,  # flat memory: only what the checks need is kept
             render=render_screenshot,
             on_slide=slides.shoot if slides is not None else None,
+            answers=answers,
         )
     elapsed = time.perf_counter() - started
     if out is not None:
@@ -154,7 +158,29 @@ def replay_headless(args: argparse.Namespace, script: Script, steps: int | None)
     print_result(result, elapsed, out=out, quiet=args.quiet)
     if slides is not None:
         print(slides.finish())
-    return 0 if result.passed else 1
+    wrong = answers is not None and any(
+        not a.event.question.is_right(a.given)  # type: ignore[union-attr]
+        for a in result.asked
+    )
+    return 0 if result.passed and not wrong else 1
+
+
+def lesson_answers(args: argparse.Namespace, script: Script) -> tuple[int, ...] | None:
+    """``--answers 1,3,2`` checked against the lesson's questions (UsageError: status 2)."""
+    if getattr(args, "answers", None) is None:
+        return None
+    from bntui.replay.questions import parse_answers
+
+    asked = script.questions
+    try:
+        answers = parse_answers(args.answers, len(asked))
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    for n, (event, given) in enumerate(zip(asked, answers, strict=True), start=1):
+        count = len(event.question.choices)  # type: ignore[union-attr]
+        if not 1 <= given <= count:
+            raise UsageError(f"--answers: question {n} has choices 1..{count}, got {given}")
+    return answers
 
 
 COLUMNS = {
@@ -202,6 +228,7 @@ def print_result(result, elapsed: float, *, out: Path | None, quiet: bool) -> No
             console.print(t)
         for note in result.notes:
             console.print(f"{_('note')}: {escape(note)}")
+    print_questions(console, result)
     passed = sum(c.passed for c in result.checks)
     rate = n / max(elapsed, 1e-9)
     verdict = _("ok") if result.passed else _("FAILED")
@@ -210,6 +237,44 @@ def print_result(result, elapsed: float, *, out: Path | None, quiet: bool) -> No
         verdict=verdict, passed=passed, total=len(result.checks), n=f"{n:,}", rate=f"{rate:,.0f}"
     )
     console.print(escape(line + where), highlight=False)
+
+
+def print_questions(console, result) -> None:
+    """Each question's expected answer and, with --answers, right or wrong and the score."""
+    from rich.markup import escape
+
+    from bntui.replay.questions import score
+
+    if not result.asked:
+        return
+    for a in result.asked:
+        q = a.event.question
+        text = localized(q.text, q.text_ko) or ""
+        choices = q.choices_ko if q.choices_ko and language() == "ko" else q.choices
+        shown = _("shown by the run") if a.shown else _("NOT shown by the run")
+        line = _("Q{n} (step {at}): {text} — answer {k}. {choice} ({shown})").format(
+            n=a.number,
+            at=f"{a.event.at:,}",
+            text=text,
+            k=q.answer,
+            choice=choices[q.answer - 1],
+            shown=shown,
+        )
+        if a.given is not None:
+            verdict = _("right") if q.is_right(a.given) else _("wrong")
+            line += " · " + _("you: {k} {verdict}").format(k=a.given, verdict=verdict)
+        console.print(escape(line), highlight=False)
+    if any(a.given is not None for a in result.asked):
+        got = score([a.event.question for a in result.asked], [a.given for a in result.asked])
+        console.print(
+            escape(
+                _("{right} of {asked} predictions right").format(right=got.right, asked=got.asked)
+            ),
+            highlight=False,
+        )
+        for n, q, _given in got.misses:
+            why = localized(q.explain, q.explain_ko) or ""
+            console.print(escape(f"  Q{n}: {why}"), highlight=False)
 
 
 def replay_live(args: argparse.Namespace, script: Script, steps: int | None) -> int:
