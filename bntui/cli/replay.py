@@ -283,7 +283,61 @@ def replay_live(args: argparse.Namespace, script: Script, steps: int | None) -> 
     speed = live_speed(args.speed, total)
     hint = "add --headless to play it without a screen"
     make = lambda: live_runner(script, total, speed, args)  # noqa: E731
-    return run_live(make, args, hint, captions=script.captions_ko)
+    quiz = None if args.no_questions else live_quiz(script, total)
+    return run_live(make, args, hint, captions=script.captions_ko, quiz=quiz)
+
+
+def live_quiz(script: Script, total: int):  # -> bntui.tui.screens.question.Quiz | None
+    """The lesson's questions for the app (those whose reveal is within ``total``)."""
+    from bntui.tui.screens.question import Quiz, QuizItem
+
+    items = []
+    for n, event in enumerate(script.questions, start=1):
+        q = event.question
+        assert q is not None
+        if q.reveal <= total:
+            items.append(
+                QuizItem(
+                    n,
+                    event.at,
+                    q.reveal,
+                    q.text,
+                    q.choices,
+                    q.answer,
+                    q.explain,
+                    q.text_ko,
+                    q.choices_ko,
+                    q.explain_ko,
+                )
+            )
+    return Quiz(tuple(items)) if items else None
+
+
+def question_schedule(script: Script, total: int) -> tuple[list[tuple[int, str]], dict]:
+    """(schedule, holds) of a live lesson with questions: ``mark Q<n>`` at a question's step
+    before its event's commands, ``mark A<n>`` at its reveal after the commands of events
+    without a question there (their caption shows under the answer) and before any question
+    asked at that step; each mark held until the app's question or answer screen goes on."""
+    import math
+
+    entries: list[tuple[int, int, int, str]] = []  # (step, group, order, command)
+    holds: dict[tuple[int, str], float] = {}
+    n = 0
+    for order, event in enumerate(script.events):
+        if event.at > total:
+            continue
+        question = event.question
+        if question is not None and question.reveal <= total:
+            n += 1
+            entries.append((event.at, 2, order, f"mark Q{n}"))
+            entries.append((question.reveal, 1, order, f"mark A{n}"))
+            holds[(event.at, f"mark Q{n}")] = holds[(question.reveal, f"mark A{n}")] = math.inf
+            group = 2
+        else:
+            group = 0
+        entries += [(event.at, group, order, command) for command in event.commands()]
+    entries.sort(key=lambda e: e[:3])  # stable: an event's commands keep their order
+    return [(at, command) for at, _g, _o, command in entries], holds
 
 
 MAX_SPEED = 1_000_000  # steps per second
@@ -305,13 +359,17 @@ def live_runner(
     In the app → skips to the next event, ← restarts the lesson, space pauses, and any
     experiment key takes over (the rest of the schedule is dropped; see BntuiApp).
     """
+    schedule, holds = script.schedule(total), live_holds(script, total)
+    if not getattr(args, "no_questions", True) and script.questions:
+        schedule, marks = question_schedule(script, total)
+        holds |= marks
     return Runner(
         script.config,
         paused=args.paused,
-        schedule=script.schedule(total),  # applied at step boundaries, in order
+        schedule=schedule,  # applied at step boundaries, in order
         steps_per_second=speed,
         max_steps=total,
-        holds=live_holds(script, total),
+        holds=holds,
     )
 
 
