@@ -124,7 +124,10 @@ class Quiz:
 
 
 QUIZ_CSS = """
-QuestionScreen, AnswerScreen, ScoreScreen { align: center middle; }
+/* at the top, over the status and caption bars: the panels below stay in sight
+   (the see-through background is in app.tcss, which outranks this) */
+QuestionScreen, AnswerScreen { align: center top; }
+ScoreScreen { align: center middle; }
 .quiz-body {
     width: 90%;
     max-width: 90;
