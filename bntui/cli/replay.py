@@ -149,6 +149,7 @@ def replay_headless(args: argparse.Namespace, script: Script, steps: int | None)
             render=render_screenshot,
             on_slide=slides.shoot if slides is not None else None,
             answers=answers,
+            on_question=slides.shoot_question if slides is not None else None,
         )
     elapsed = time.perf_counter() - started
     if out is not None:
@@ -418,7 +419,7 @@ class SlideWriter:
 
         self.script, self.out = script, out
         self.slides: list[Slide] = []
-        count = sum(1 for e in script.events if e.caption)
+        count = sum(1 for e in script.events if e.caption) + 2 * len(script.questions)
         check_slides_dir(out, count)  # before training: slides never replace files
         try:
             out.mkdir(parents=True, exist_ok=True)
@@ -437,6 +438,32 @@ class SlideWriter:
         except Exception as exc:  # one failed slide must not take the lesson down
             status = f"failed: {type(exc).__name__}: {exc}"
         self.slides.append(Slide(event, name, caption, session.step_count, status))
+
+    def shoot_question(self, session: Session, asked, kind: str) -> None:
+        """A question's slide (the screen before its event applies, the choices below) or
+        its answer's (the screen at the reveal step, the right choice and why)."""
+        from bntui.export import write_text
+        from bntui.replay.questions import Question
+        from bntui.replay.slides import Slide, slide_name
+
+        q: Question = asked.event.question
+        ko = language() == "ko" and q.choices_ko
+        choices = q.choices_ko if ko else q.choices
+        text = localized(q.text, q.text_ko) or ""
+        if kind == "question":
+            listed = " · ".join(f"{i}. {c}" for i, c in enumerate(choices, start=1))
+            caption = _("Q{n}: {text} {choices}").format(n=asked.number, text=text, choices=listed)
+        else:
+            why = localized(q.explain, q.explain_ko) or ""
+            right = f"{q.answer}. {choices[q.answer - 1]}"
+            caption = _("Q{n}, answer: {right}. {why}").format(n=asked.number, right=right, why=why)
+        name = slide_name(len(self.slides) + 1)
+        status = "written"
+        try:
+            write_text(self.out / name, draw_svg(session, self.script), force=False)
+        except Exception as exc:  # one failed slide must not take the lesson down
+            status = f"failed: {type(exc).__name__}: {exc}"
+        self.slides.append(Slide(asked.event, name, caption, session.step_count, status))
 
     def finish(self) -> str:
         """Write index.html; returns the line to print."""

@@ -210,6 +210,7 @@ def run_script(
     keep_records: bool = True,
     on_slide: Callable[[Session, ScriptEvent], None] | None = None,
     answers: tuple[int, ...] | None = None,
+    on_question: Callable[[Session, Asked, str], None] | None = None,
 ) -> ReplayResult:
     """Train the script's lesson headless (``steps`` caps it) and measure every check.
 
@@ -217,7 +218,9 @@ def run_script(
     ``keep_records=False`` keeps only the records the checks need (flat memory): the
     caller then streams the rest through ``on_record``. ``on_slide``: see SlideTimer.
     ``answers``: one choice per question (``--answers``); each question's checks are
-    measured at its reveal step (before the commands of an event at that step)."""
+    measured at its reveal step (before the commands of an event at that step).
+    ``on_question(session, asked, "question" | "answer")``: at a question's step before
+    its event's commands, and at its reveal after its checks (the slides draw them)."""
     pair = Pair(script.config)  # compare mode (config.compare): Twins
     session = pair.session
     planned = session.planned_steps  # ``steps``, or what ``epochs`` whole passes take
@@ -258,7 +261,11 @@ def run_script(
     def apply(_at: int, event: ScriptEvent | Reveal) -> None:
         if isinstance(event, Reveal):
             _reveal(result, event.event)
+            if on_question is not None:
+                on_question(session, _asked(result, event.event), "answer")
             return
+        if event.question is not None and on_question is not None:
+            on_question(session, _asked(result, event), "question")
         _apply_event(result, event, screenshot_dir, render)
         slides.applied(event)
 
@@ -273,7 +280,7 @@ def run_script(
                 result.checks.append(CheckResult(event, check, None, False, "not reached"))
         for _at, item in pending:
             if isinstance(item, Reveal):
-                asked = next(a for a in result.asked if a.event is item.event)
+                asked = _asked(result, item.event)
                 for check in item.event.question.expect:  # type: ignore[union-attr]
                     failed = CheckResult(item.event, check, None, False, "not reached")
                     asked.checks.append(failed)
@@ -295,11 +302,15 @@ def _add_figures(result: ReplayResult, figures: Figures) -> None:
         result.figures.append(figures)
 
 
+def _asked(result: ReplayResult, event: ScriptEvent) -> Asked:
+    return next(a for a in result.asked if a.event is event)
+
+
 def _reveal(result: ReplayResult, event: ScriptEvent) -> None:
     """Measure a question's checks at its reveal step: they decide its answer."""
     question = event.question
     assert question is not None
-    asked = next(a for a in result.asked if a.event is event)
+    asked = _asked(result, event)
     step = result.session.step_count
     for check in question.expect:
         value, note = measure_check(result.records, check, step, question.window, result.since)

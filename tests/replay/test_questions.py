@@ -192,3 +192,22 @@ def test_cli_answers_need_headless(tmp_path, capsys) -> None:
     path.write_text(_lesson(), encoding="utf-8")
     assert main(["replay", str(path), "--answers", "1,1"]) == 2
     assert "--answers needs --headless" in capsys.readouterr().err
+
+
+def test_slides_ask_then_answer(tmp_path, capsys) -> None:
+    out = tmp_path / "slides"
+    code, _out, _err = _run(tmp_path, capsys, "--quiet", "--slides", str(out))
+    assert code == 0
+    page = (out / "index.html").read_text(encoding="utf-8")
+    shown = re.findall(r"<figcaption>(.*?)</figcaption>", page)
+    steps = [int(s) for s in re.findall(r'data-step="(\d+)"', page)]
+    assert shown == [
+        "Q1: lr doubles. At the reveal lr is: 1. 0.1 · 2. 0.2 · 3. 0.4",
+        "Q1, answer: 2. 0.2. lr *2 once: 0.1 × 2.",
+        "Q2: Again. At the end lr is: 1. 0.4 · 2. 0.2",
+        "Q2, answer: 1. 0.4. Twice: 0.1 × 4.",
+    ]
+    assert steps == [40, 100, 100, 120]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "index.html", "slide-01.svg", "slide-02.svg", "slide-03.svg", "slide-04.svg"
+    ]  # fmt: skip
