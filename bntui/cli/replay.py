@@ -311,7 +311,18 @@ def live_quiz(script: Script, total: int):  # -> bntui.tui.screens.question.Quiz
                     q.explain_ko,
                 )
             )
-    return Quiz(tuple(items)) if items else None
+    if not items:
+        return None
+    quiz = Quiz(tuple(items))
+    import os
+
+    from bntui.cli.tally import TALLY_ENV
+
+    if url := os.environ.get(TALLY_ENV):  # a tab of ``bntui serve``: the class tally
+        from bntui.tui.tally_link import TallyLink
+
+        quiz.link = TallyLink(url)
+    return quiz
 
 
 def question_schedule(script: Script, total: int) -> tuple[list[tuple[int, str]], dict]:

@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import contextlib
 import ipaddress
+import os
 import shlex
 import signal
 import socket
@@ -191,8 +192,11 @@ def run(
         raise ServeError(
             "bntui serve needs textual-serve: pip install 'bntui[serve]' (or textual-serve)"
         ) from None
+    from bntui.cli.tally import class_tally
+
     server = make_server(
         served_command(argv),
+        tally=class_tally(argv),  # a lesson with questions: the class tally beside the tabs
         host=args.host,
         port=args.port,
         font_size=args.font_size,
@@ -216,6 +220,7 @@ def make_server(
     font_size: int,
     public_url: str | None,
     title: str,
+    tally: Any = None,
 ) -> Any:
     """A textual-serve ``Server`` that knows its real port (``--port 0``), prints one line
     with its address instead of the banner, defaults the page's font size, and stops on
@@ -247,6 +252,18 @@ def make_server(
                 "config": {"static": {"url": static}},
                 "application": {"name": self.title},
             }
+
+        async def _make_app(self) -> web.Application:
+            app = await super()._make_app()
+            if tally is not None:  # bntui.cli.tally: its own two secrets
+                from bntui.cli.tally import new_secret, tally_app
+
+                self.class_secret, self.teacher_secret = new_secret(), new_secret()
+                mounted = tally_app(
+                    tally, class_secret=self.class_secret, teacher_secret=self.teacher_secret
+                )
+                app.add_subapp("/tally/", mounted)
+            return app
 
         async def on_startup(self, app: web.Application) -> None:
             """No banner: the address is printed once the port is known."""
@@ -309,6 +326,14 @@ def make_server(
                     f"ctrl+c stops)",
                     flush=True,
                 )
+                if tally is not None:
+                    from bntui.cli.tally import TALLY_ENV
+
+                    # the tabs' processes inherit it: they send their answers there
+                    local = f"ws://127.0.0.1:{bound}/tally/{self.class_secret}/ws"
+                    os.environ[TALLY_ENV] = local
+                    teacher = f"{self.public_url}/tally/{self.teacher_secret}/"
+                    print(f"bntui serve: class tally (keep this URL to yourself): {teacher}")
                 stop = asyncio.Event()
                 loop = asyncio.get_running_loop()
                 for sig in (signal.SIGINT, signal.SIGTERM):

@@ -174,3 +174,24 @@ def teacher_html(tally: Tally) -> str:
  function release(q) {{ ws.send(JSON.stringify({{release: q}})); }}
 </script></body></html>
 """
+
+
+TALLY_ENV = "BNTUI_TALLY"  # the class websocket URL, given to every served tab
+
+
+def class_tally(argv: list[str]) -> Tally | None:
+    """The tally for ``bntui serve -- replay NAME`` when the lesson asks questions (None
+    for the live app, ``--no-questions`` or a lesson without questions)."""
+    if not argv or argv[0] != "replay" or "--no-questions" in argv:
+        return None
+    from bntui.replay.script import load_script
+
+    name = next((a for a in argv[1:] if not a.startswith("-")), None)
+    if name is None:
+        return None
+    script = load_script(name)
+    asked = [e.question for e in script.questions if e.question is not None]
+    if not asked:
+        return None
+    choices = {n: len(q.choices) for n, q in enumerate(asked, start=1)}
+    return Tally(choices, {n: q.text for n, q in enumerate(asked, start=1)})

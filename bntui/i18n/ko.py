@@ -511,4 +511,5 @@ KO: dict[str, str] = {
     "your predictions": "내 예측",
     "Q{n}: {text} {choices}": "Q{n}: {text} {choices}",
     "Q{n}, answer: {right}. {why}": "Q{n} 정답: {right}. {why}",
+    "the teacher releases the answer for everyone": "선생님이 모두에게 정답을 공개합니다",
 }

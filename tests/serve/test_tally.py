@@ -80,3 +80,48 @@ async def test_three_tabs_teacher_counts_and_release(tmp_path, monkeypatch) -> N
             await ws.close()
     assert tally.released == {1} and tally.counts()[1] == [0, 1, 2]
     assert {p.name: p.read_bytes() for p in state.iterdir()} == before  # nothing written
+
+
+@pytest.mark.asyncio
+async def test_a_tabs_link_sends_its_answer_and_learns_the_release() -> None:
+    from bntui.tui.tally_link import TallyLink
+
+    tally = Tally({1: 3})
+    cls, teacher = new_secret(), new_secret()
+    app = tally_app(tally, class_secret=cls, teacher_secret=teacher)
+    async with TestClient(TestServer(app)) as client:
+        boss = await client.ws_connect(f"/{teacher}/ws")
+        await _next(boss)
+        link = TallyLink(str(client.make_url(f"/{cls}/ws")).replace("http", "ws", 1))
+        link.send(1, 2)  # before the link is up: sent once it is
+        task = asyncio.get_running_loop().create_task(link.run())
+        seen = await _until(boss, lambda s: s["counts"]["1"] != [0, 0, 0])
+        assert seen["counts"]["1"] == [0, 1, 0]
+        assert link.waiting(1)
+        await boss.send_str(json.dumps({"release": 1}))
+        for _ in range(200):
+            if not link.waiting(1):
+                break
+            await asyncio.sleep(0.02)
+        assert link.released == {1} and not link.failed
+        await boss.close()
+        task.cancel()
+
+
+@pytest.mark.asyncio
+async def test_an_unreachable_tally_never_holds_the_lesson() -> None:
+    from bntui.tui.tally_link import TallyLink
+
+    link = TallyLink("ws://127.0.0.1:9/tally/x/ws")  # discard port: nobody listens
+    await asyncio.wait_for(link.run(), timeout=10)
+    assert link.failed and not link.waiting(1)
+
+
+def test_class_tally_only_for_a_lesson_with_questions() -> None:
+    from bntui.cli.tally import class_tally
+
+    tally = class_tally(["replay", "sigmoid-vanishing", "--lang", "ko"])
+    assert tally is not None and tally.choices == {1: 3}
+    assert class_tally(["replay", "sigmoid-vanishing", "--no-questions"]) is None
+    assert class_tally(["tui", "--depth", "3"]) is None
+    assert class_tally(["replay", "ics"]) is None  # no questions

@@ -69,9 +69,14 @@ class Quiz:
     scored: bool = False
     _last_step: int = 0
     _open: bool = False  # a question, answer or score screen is showing
+    link: Any = None  # a served tab's TallyLink (bntui.tui.tally_link): answers wait
+    _linked: bool = False
 
     def check(self, app: Any) -> None:
         """Called on the app's timer: ask, reveal or score when the lesson stands there."""
+        if self.link is not None and not self._linked:
+            self._linked = True
+            app.run_worker(self.link.run(), exclusive=False)
         if self._open or not app.replaying:
             return
         frame = app.runner.frame(Needs())
@@ -91,6 +96,9 @@ class Quiz:
                 return  # the next question is not reached yet
             if item.number not in self.revealed:
                 if mark == f"mark A{item.number}":
+                    if self.link is not None and self.link.waiting(item.number):
+                        app.app_message = _("the teacher releases the answer for everyone")
+                        return
                     self._show(
                         app, AnswerScreen(item, self.given[item.number]), self._revealed(item)
                     )
@@ -114,6 +122,8 @@ class Quiz:
 
     def _answered(self, item: QuizItem, choice: int | None) -> None:
         self.given[item.number] = choice
+        if self.link is not None and choice is not None:
+            self.link.send(item.number, choice)  # anonymous: the tally counts tabs
 
     def _revealed(self, item: QuizItem) -> Callable[[object], None]:
         return lambda _r: self.revealed.add(item.number)
