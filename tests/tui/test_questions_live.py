@@ -104,3 +104,16 @@ async def test_no_questions_plays_straight_through() -> None:
         assert app.runner.session.step_count == 30
         assert not any("mark" in c for _s, c in _log(app))
         assert not isinstance(app.screen, QuestionScreen | AnswerScreen | ScoreScreen)
+
+
+def test_quiz_item_speaks_the_ui_language(lang) -> None:
+    from bntui.tui.screens.question import QuizItem
+
+    item = QuizItem(
+        1, 5, 10, "Pick", ("one", "two"), 2, "because", "골라요", ("하나", "둘"), "왜냐면"
+    )
+    assert (item.question, item.choice(2), item.why) == ("Pick", "two", "because")
+    lang("ko")
+    assert (item.question, item.choice(2), item.why) == ("골라요", "둘", "왜냐면")
+    bare = QuizItem(1, 5, 10, "Pick", ("one", "two"), 2, "because")  # no Korean: English
+    assert (bare.question, bare.choice(1), bare.why) == ("Pick", "one", "because")
