@@ -74,7 +74,8 @@ def dispatch(args: argparse.Namespace) -> int:
     if args.cmd in ("sweep", "verify"):
         from bntui.cli import sweep as experiments_cli
 
-        return experiments_cli.dispatch(args, config_from_args=config_from_args)
+        with interrupts():  # SIGTERM/SIGHUP: the ctrl+c path (the pool is stopped)
+            return experiments_cli.dispatch(args, config_from_args=config_from_args)
     if args.cmd == "serve":
         from bntui.cli import serve
 

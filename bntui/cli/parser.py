@@ -271,6 +271,7 @@ examples:
   bntui demos                                        list the bundled lessons
   bntui replay sigmoid-vanishing --headless --out out/
   bntui replay lesson.toml --headless --steps 500 --metrics m.csv
+  bntui replay sigmoid-vanishing --headless --branch-at 300 --do "bn on" --out out/
   bntui replay covariate-shift                       live in the TUI
 """
 
@@ -312,6 +313,19 @@ def add_replay_parsers(sub: argparse._SubParsersAction) -> None:
         "--slides",
         metavar="DIR",
         help="headless: one SVG per caption and DIR/index.html (a slide show for a projector)",
+    )
+    g.add_argument(
+        "--branch-at",
+        type=int,
+        metavar="STEP",
+        help="headless: at STEP, run two futures in lockstep: the lesson's own (twin "
+        '"recorded") and one with --do CMD instead (twin "branch"); both in DIR/metrics.jsonl',
+    )
+    g.add_argument(
+        "--do",
+        action="append",
+        metavar="CMD",
+        help="with --branch-at: the command(s) the branch starts with (repeatable)",
     )
     add_tui_flags(replay)
     add_config_flags(replay)  # --steps N (a Config field) caps the lesson

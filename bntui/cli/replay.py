@@ -77,9 +77,11 @@ def script_with_overrides(args: argparse.Namespace) -> tuple[Script, int | None]
     if values != script.config.to_dict():
         config = Config.from_dict(values, where="command line")
         script = dataclasses.replace(script, config=config)
-    from bntui.training.memory import check_memory
+    from bntui.training.memory import check_memory, check_schedule
 
     check_memory(script.config)
+    events = script.events
+    check_schedule(script.config, ((script.where(e), c) for e in events for c in e.do))
     steps = None
     if cap is not None:
         from bntui.training.config import coerce
@@ -98,11 +100,27 @@ def cmd_replay(args: argparse.Namespace) -> int:
             if getattr(args, flag):
                 name = "--" + flag.replace("_", "-")
                 raise UsageError(f"{name} needs --headless (live replays write no files yet)")
+    branch_at, do = getattr(args, "branch_at", None), getattr(args, "do", None)
+    if (branch_at is None) != (not do):
+        raise UsageError("--branch-at STEP and --do CMD go together")
+    if branch_at is not None and not args.headless:
+        raise UsageError("--branch-at needs --headless (in the app: goto STEP, then a key)")
+    if branch_at is not None:
+        from bntui.training.commands import CommandError, parse
+
+        try:
+            do = [str(parse(text)) for text in do]
+        except CommandError as exc:
+            raise UsageError(f"--do: {exc}") from None
+        if any(text.split()[0] == "goto" for text in do):
+            raise UsageError("--do: goto is not a change (give a command such as 'bn on')")
     script, steps = script_with_overrides(args)
     if args.headless:
         from bntui.cli.signals import interrupts
 
         with interrupts():  # SIGTERM/SIGHUP: the ctrl+c path
+            if branch_at is not None:
+                return replay_branch(args, script, steps, branch_at, do)
             return replay_headless(args, script, steps)
     return replay_live(args, script, steps)
 
@@ -184,6 +202,43 @@ def lesson_answers(args: argparse.Namespace, script: Script) -> tuple[int, ...] 
     return answers
 
 
+def replay_branch(
+    args: argparse.Namespace, script: Script, steps: int | None, at: int, do: list[str]
+) -> int:
+    """``--branch-at STEP --do CMD``: both futures in lockstep, rows with ``"twin"``."""
+    from bntui.export import ExportError, check_target, open_metrics
+    from bntui.replay.headless import run_branch
+    from bntui.replay.window import tee
+
+    out = Path(args.out) if args.out else None
+    if out is not None:
+        if out.exists() and not out.is_dir():
+            raise ExportError(f"{out}: exists and is not a directory")
+        if (out / "metrics.jsonl").exists():
+            check_target(out / "metrics.jsonl", force=args.force)  # refuse before training
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ExportError(f"{out}: cannot create ({exc.strerror or exc})") from None
+    started = time.perf_counter()
+    with (
+        open_metrics(args.metrics, force=args.force) as writer,
+        open_metrics(out / "metrics.jsonl" if out else None, force=args.force) as streamed,
+    ):
+        result = run_branch(script, at, do, steps=steps, on_record=tee(writer, streamed))
+    elapsed = time.perf_counter() - started
+    print(_("branch at step {at:,}: {do} · recorded: {recorded}").format(
+        at=at, do="; ".join(do), recorded=result.pair.branch.recorded_summary()
+        if result.pair.branch is not None else "—"))  # fmt: skip
+    for twin in ("branch", "recorded"):
+        row = result.last.get(twin)
+        if row is not None:
+            val = row.get("val_acc", "—")
+            print(f"  {twin:<9} step {row['step']:,}  loss {row['loss']:.4g}  val_acc {val}")
+    print(_("{steps:,} steps in {seconds:.1f} s").format(steps=result.steps, seconds=elapsed))
+    return 0
+
+
 COLUMNS = {
     "event": N_("event"),
     "step": N_("step"),
@@ -201,7 +256,7 @@ def print_result(result, elapsed: float, *, out: Path | None, quiet: bool) -> No
 
     from bntui.replay.lesson_report import _fmt
 
-    console = Console()
+    console = Console(highlight=False)  # lesson text: Rich's highlighter is quadratic on it
     n = result.session.step_count
     if not quiet:
         script = result.script

@@ -25,6 +25,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     config = config_from_args(args)
     schedule = parse_do(args.do)
+    from bntui.training.memory import check_schedule
+
+    check_schedule(config, ((f"--do {at}:{cmd}", cmd) for at, cmd in schedule))
     if args.save_model:
         check_target(args.save_model, force=args.force)
     pair = Pair(config)  # compare mode: Twins; every record then has a "twin" field

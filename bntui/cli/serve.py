@@ -7,8 +7,12 @@ own network, data and training thread. The served command is ``python -m bntui A
 with the arguments given after ``--`` (the live app, or ``replay NAME``); they are checked
 here once, so a typo is one line on the console instead of a blank page in every tab.
 
-Loopback is the default. Anyone who can reach the port gets a session that trains on this
-machine, so binding anywhere else prints a one-line warning.
+Loopback is the default, and binding anywhere else prints a one-line warning. Who gets a
+session is decided before anything starts (``bntui.cli.serve_gate``): the holder of the secret
+token in the printed address, from the server's own page (the Origin), while fewer than
+``--max-sessions`` tabs run. A served session never writes the server user's state (no
+autosave; its own temporary state dir, removed at its end) and plans within its share of
+the memory (``BNTUI_MEMORY_LIMIT``).
 """
 
 from __future__ import annotations
@@ -17,14 +21,20 @@ import argparse
 import asyncio
 import contextlib
 import ipaddress
+import logging
 import os
 import shlex
+import shutil
 import signal
 import socket
 import sys
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
 from typing import Any
 
+from bntui.cli import serve_gate as gate
+from bntui.cli import serve_page as page
+from bntui.cli.serve_gate import Secrets
 from bntui.errors import BntuiError
 
 DEFAULT_HOST = "127.0.0.1"
@@ -33,8 +43,16 @@ DEFAULT_FONT_SIZE = 16
 WILDCARDS = ("", "0.0.0.0", "::")  # every interface
 APP_COMMANDS = ("tui", "replay")  # what a browser tab can run
 OTHER_COMMANDS = ("run", "data", "demos", "serve")
+MAX_SESSIONS = 1000
 SHUTDOWN_SECONDS = 10.0  # on ctrl+c: the most the server waits for open tabs to end
-SESSION_EXIT_SECONDS = 5.0  # a session told to quit gets this long before it is killed
+QUIT_SECONDS = 2.0  # a session told to quit gets this long, then SIGTERM, then SIGKILL
+HEARTBEAT_SECONDS = 5.0  # a tab that vanished without closing is noticed within ~2× this
+MAX_DOWNLOADS = 8  # undelivered downloads a session keeps (bntui.tui.web keeps as many)
+MEMORY_ENV = "BNTUI_MEMORY_LIMIT"  # MiB; bntui.training.memory holds every session's plans to it
+SERVED_ENV = "BNTUI_SERVED"  # "1" in a served session's process: no autosave (lifecycle)
+NEED_TOKEN = (
+    "bntui serve: this address needs the token printed by bntui serve (http://HOST:PORT/?token=…)"
+)
 
 EXAMPLES = """\
 examples:
@@ -82,6 +100,14 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         metavar="URL",
         help="the address browsers use to reach this server (behind a proxy, or with "
         "--host 0.0.0.0); default http://HOST:PORT",
+    )
+    p.add_argument(
+        "--max-sessions",
+        type=int,
+        metavar="N",
+        help="browser tabs served at once; more are told the server is full (default: "
+        f"{gate.SESSIONS_PER_CORE} per CPU core, at most one per {gate.SESSION_MIB} MiB of "
+        f"three quarters of the RAM: {gate.default_max_sessions()} here)",
     )
     p.add_argument(
         "app_args",
@@ -136,6 +162,21 @@ def check_app_args(
     return ns
 
 
+@contextlib.contextmanager
+def session_memory(mib: int) -> Iterator[None]:
+    """``BNTUI_MEMORY_LIMIT`` set to one session's share while the served flags are checked,
+    so a configuration no tab could run is one line at start (not a blank page per tab)."""
+    before = os.environ.get(MEMORY_ENV)
+    os.environ[MEMORY_ENV] = str(mib)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(MEMORY_ENV, None)
+        else:
+            os.environ[MEMORY_ENV] = before
+
+
 def served_command(argv: list[str]) -> str:
     """The shell command textual-serve runs per tab: this interpreter, ``-m bntui``.
 
@@ -160,8 +201,9 @@ def exposure_warning(host: str, port: int) -> str | None:
         return None
     where = host or "every interface"
     return (
-        f"bntui: warning: serving on {where}: anyone who can reach port {port} gets a "
-        "session that trains on this machine (no login, no encryption)"
+        f"bntui: warning: serving on {where}: anyone who can reach port {port} with the "
+        "printed address gets a session that trains on this machine (no encryption: the "
+        "token crosses the network in clear)"
     )
 
 
@@ -184,8 +226,14 @@ def run(
         raise ServeError(
             f"--public-url must start with http:// or https://, got {args.public_url!r}"
         )
+    default = gate.default_max_sessions()
+    max_sessions = default if args.max_sessions is None else args.max_sessions
+    if not 1 <= max_sessions <= MAX_SESSIONS:
+        raise ServeError(f"--max-sessions must be in 1..{MAX_SESSIONS}, got {args.max_sessions}")
+    session_mib = gate.session_memory_mib(max_sessions)
     argv = app_argv(args.app_args)
-    check_app_args(argv, parse, config)
+    with session_memory(session_mib):  # what each tab will be held to, checked once here
+        check_app_args(argv, parse, config)
     try:
         import textual_serve.server  # noqa: F401
     except ImportError:
@@ -202,6 +250,8 @@ def run(
         font_size=args.font_size,
         public_url=args.public_url,
         title=" ".join(["bntui", *(argv[1:] if argv[0] == "tui" else argv)]),
+        max_sessions=max_sessions,
+        session_mib=session_mib,
     )
     try:
         asyncio.run(server.serve_until_stopped())
@@ -220,50 +270,112 @@ def make_server(
     font_size: int,
     public_url: str | None,
     title: str,
+    max_sessions: int,
+    session_mib: int,
     tally: Any = None,
 ) -> Any:
-    """A textual-serve ``Server`` that knows its real port (``--port 0``), prints one line
-    with its address instead of the banner, defaults the page's font size, and stops on
-    SIGINT/SIGTERM, ending the tabs' sessions."""
-    import aiohttp_jinja2
-    from aiohttp import web
+    """A textual-serve ``Server`` that knows its real port (``--port 0``), prints its
+    address with the secret instead of the banner, and stops on SIGINT/SIGTERM, ending the
+    tabs' sessions. Each request is checked first (``bntui.cli.serve_gate``): the secret, the
+    Origin, the cap on sessions; sizes are clamped and other messages ignored. Each
+    session's process gets its own temporary state dir (removed at its end) and a memory
+    ceiling."""
+    from aiohttp import WSMsgType, web
     from textual_serve.app_service import AppService
-    from textual_serve.server import Server, log, to_int
+    from textual_serve.download_manager import DownloadManager
+    from textual_serve.server import Server, log
+
+    class ServedApp(AppService):
+        """One tab's process, with the served-mode environment."""
+
+        def __init__(self, *args: Any, extra_env: dict[str, str], **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.extra_env = extra_env
+
+        def _build_environment(self, width: int = 80, height: int = 24) -> dict[str, str]:
+            env = super()._build_environment(width=width, height=height)
+            env.update(self.extra_env)
+            return env
+
+    class Downloads(DownloadManager):
+        """textual-serve's download register, bounded: a session keeps its newest
+        ``MAX_DOWNLOADS`` undelivered files (as the app does), and its records go with it."""
+
+        async def create_download(self, *, app_service: Any, **kwargs: Any) -> None:
+            await super().create_download(app_service=app_service, **kwargs)
+            mine = [k for k, d in self._active_downloads.items() if d.app_service is app_service]
+            for key in mine[: max(0, len(mine) - MAX_DOWNLOADS)]:
+                await self._active_downloads.pop(key).incoming_chunks.put(None)
+
+        async def cancel_app_downloads(self, app_service_id: str) -> None:
+            for key, d in list(self._active_downloads.items()):
+                if d.app_service.app_service_id == app_service_id:
+                    del self._active_downloads[key]
+                    await d.incoming_chunks.put(None)
 
     class BntuiServer(Server):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self.tabs: set[web.WebSocketResponse] = set()  # open websockets, one per tab
-
-        @aiohttp_jinja2.template("app_index.html")
-        async def handle_index(self, request: web.Request) -> dict[str, Any]:
-            """The page: its script and assets are addressed through --public-url if given,
-            else through the host the browser itself asked for (so --host 0.0.0.0 works
-            from other machines)."""
-            base = public_url or f"{request.scheme}://{request.host}"
-            base = base.rstrip("/")
-            router = request.app.router
-            static = base + str(router["static"].url_for(filename="/")).rstrip("/") + "/"
-            scheme = "wss" if base.startswith("https:") else "ws"
-            websocket = f"{scheme}:{base.split(':', 1)[1]}{router['websocket'].url_for()}"
-            return {
-                "font_size": to_int(request.query.get("fontsize", ""), font_size),
-                "app_websocket_url": websocket,
-                "config": {"static": {"url": static}},
-                "application": {"name": self.title},
-            }
+            self.sessions = 0  # processes started and not yet ended
+            self.secrets = Secrets("session")
+            self.download_manager = Downloads()
+            self.tally_env: dict[str, str] = {}  # BNTUI_TALLY for every tab (a lesson's tally)
 
         async def _make_app(self) -> web.Application:
-            app = await super()._make_app()
-            if tally is not None:  # bntui.cli.tally: its own two secrets
-                from bntui.cli.tally import new_secret, tally_app
+            app = web.Application()
+            app.add_routes(
+                [
+                    web.get("/", self.handle_index, name="index"),
+                    web.get("/ws", self.handle_no_token),
+                    web.get("/ws/{token}", self.handle_websocket, name="websocket"),
+                    web.get("/download/{key}", self.handle_download, name="download"),
+                    web.static("/static", self.statics_path, name="static"),
+                ]
+            )
+            app.on_shutdown.append(self.on_shutdown)
+            if tally is not None:  # bntui.cli.tally: the class's and the teacher's secrets
+                from bntui.cli.tally import tally_app
 
-                self.class_secret, self.teacher_secret = new_secret(), new_secret()
-                mounted = tally_app(
-                    tally, class_secret=self.class_secret, teacher_secret=self.teacher_secret
-                )
-                app.add_subapp("/tally/", mounted)
+                keys = {"class_secret": self.secrets.add("class")}
+                keys["teacher_secret"] = self.secrets.add("teacher")
+                app.add_subapp("/tally/", tally_app(tally, **keys))
             return app
+
+        def full_text(self) -> str:
+            return (
+                f"bntui serve: every session is in use ({max_sessions} at most); "
+                "try again when a tab closes"
+            )
+
+        async def handle_index(self, request: web.Request) -> web.Response:
+            """The page, for the holder of the secret only."""
+            if not self.secrets.check(request.query.get("token")):
+                return refusal(403, NEED_TOKEN)
+            if self.sessions >= max_sessions:
+                return refusal(503, self.full_text())
+            size = gate.to_size(request.query.get("fontsize", ""), 6, 64) or font_size
+            html = page.page_html(
+                title=self.title,
+                websocket_path=f"/ws/{self.secrets.token()}",
+                static_path="/static/",
+                font_size=size,
+            )
+            return web.Response(text=html, content_type="text/html", headers=page.HEADERS)
+
+        async def handle_no_token(self, request: web.Request) -> web.Response:
+            return refusal(403, NEED_TOKEN)
+
+        def allowed(self, request: web.Request) -> bool:
+            """The secret and the Origin (the local address from the socket, not Host)."""
+            if not self.secrets.check(request.match_info.get("token")):
+                return False
+            sockname = request.transport.get_extra_info("sockname") if request.transport else None
+            local = str(sockname[0]) if sockname else None
+            origin = request.headers.get("Origin")
+            return gate.origin_allowed(
+                origin, public_url=self.public_url, port=self.port, local_host=local
+            )
 
         async def on_startup(self, app: web.Application) -> None:
             """No banner: the address is printed once the port is known."""
@@ -275,38 +387,71 @@ def make_server(
                 return_exceptions=True,
             )
 
-        async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
-            """textual-serve's handler (one AppService, i.e. one process, per websocket),
-            plus a register of open tabs and a wait for the session's process to end."""
-            websocket = web.WebSocketResponse(heartbeat=15)
-            width = to_int(request.query.get("width", "80"), 80)
-            height = to_int(request.query.get("height", "24"), 24)
+        async def handle_websocket(self, request: web.Request) -> web.StreamResponse:
+            """One process per websocket, for the holder of the secret on this server's own
+            page, while there is room; refused before anything starts otherwise."""
+            if not self.allowed(request):
+                return refusal(403, NEED_TOKEN)
+            websocket = web.WebSocketResponse(
+                heartbeat=HEARTBEAT_SECONDS, max_msg_size=gate.MAX_MESSAGE
+            )
+            if self.sessions >= max_sessions:  # the page's terminal shows why, then closes
+                await websocket.prepare(request)
+                await websocket.send_bytes(("\r\n  " + self.full_text() + "\r\n").encode())
+                await websocket.close(code=1013, message=b"full")
+                return websocket
+            self.sessions += 1  # before any await: 50 at once cannot pass the cap
+            width, height = gate.query_size(request.query.get("width"), request.query.get("height"))
             service: AppService | None = None
+            state = tempfile.mkdtemp(prefix="bntui-serve-")
             try:
                 await websocket.prepare(request)
                 self.tabs.add(websocket)
-                service = AppService(
+                service = ServedApp(
                     self.command,
                     write_bytes=websocket.send_bytes,
                     write_str=websocket.send_str,
                     close=websocket.close,
                     download_manager=self.download_manager,
                     debug=self.debug,
+                    extra_env=served_env(state, session_mib) | self.tally_env,
                 )
                 await service.start(width, height)
                 await self._process_messages(websocket, service)
             except asyncio.CancelledError:
                 await websocket.close()
-            except Exception as error:  # what textual-serve does: log it, keep serving
-                log.exception(error)
+            except Exception as error:  # one line on the console, keep serving
+                log.error("bntui serve: a session failed: %s", error)
             finally:
                 self.tabs.discard(websocket)
                 if service is not None:
                     await end_session(service)
+                shutil.rmtree(state, ignore_errors=True)
+                self.sessions -= 1
             return websocket
 
+        async def _process_messages(self, websocket: Any, app_service: Any) -> None:
+            """The page's messages (``bntui.cli.serve_gate.parse_message``); others ignored."""
+            async for message in websocket:
+                if message.type != WSMsgType.TEXT:
+                    continue
+                parsed = gate.parse_message(message.data)
+                if parsed is None:
+                    continue
+                kind, value = parsed
+                if kind == "stdin":
+                    await app_service.send_bytes(value.encode("utf-8", "replace"))
+                elif kind == "resize":
+                    await app_service.set_terminal_size(*value)
+                elif kind == "ping":
+                    await websocket.send_json(["pong", value])
+                elif kind == "blur":
+                    await app_service.blur()
+                elif kind == "focus":
+                    await app_service.focus()
+
         async def serve_until_stopped(self) -> None:
-            self.initialize_logging()
+            logging.basicConfig(level="WARNING", format="%(message)s")  # one line, no locals
             runner = web.AppRunner(
                 await self._make_app(), handle_signals=False, shutdown_timeout=SHUTDOWN_SECONDS
             )
@@ -316,23 +461,22 @@ def make_server(
                 await site.start()
                 bound = runner.addresses[0][1] if runner.addresses else port
                 self.port = bound
-                if warning := exposure_warning(host, bound):
-                    print(warning, file=sys.stderr, flush=True)
                 if public_url is None:
                     shown = socket.gethostname() if host in WILDCARDS else url_host(host)
                     self.public_url = f"http://{shown}:{bound}"
-                print(
-                    f"bntui serve: {self.public_url}  (each browser tab is its own session; "
-                    f"ctrl+c stops)",
-                    flush=True,
-                )
+                for line in startup_lines(host, bound, self.public_url, self.secrets, max_sessions):
+                    print(
+                        line,
+                        file=sys.stderr if line.startswith("bntui: warning") else sys.stdout,
+                        flush=True,
+                    )
                 if tally is not None:
                     from bntui.cli.tally import TALLY_ENV
 
-                    # the tabs' processes inherit it: they send their answers there
-                    local = f"ws://127.0.0.1:{bound}/tally/{self.class_secret}/ws"
-                    os.environ[TALLY_ENV] = local
-                    teacher = f"{self.public_url}/tally/{self.teacher_secret}/"
+                    # each tab's process sends its answers there (loopback, the class secret)
+                    class_ws = f"ws://127.0.0.1:{bound}/tally/{self.secrets.token('class')}/ws"
+                    self.tally_env = {TALLY_ENV: class_ws}
+                    teacher = f"{self.public_url}/tally/{self.secrets.token('teacher')}/"
                     print(f"bntui serve: class tally (keep this URL to yourself): {teacher}")
                 stop = asyncio.Event()
                 loop = asyncio.get_running_loop()
@@ -343,6 +487,14 @@ def make_server(
             finally:
                 await runner.cleanup()
 
+    def refusal(status: int, text: str) -> web.Response:
+        return web.Response(
+            status=status,
+            text=page.message_html("bntui serve", text),
+            content_type="text/html",
+            headers=page.HEADERS,
+        )
+
     return BntuiServer(
         command,
         host=host,
@@ -352,17 +504,56 @@ def make_server(
     )
 
 
+def served_env(state: str, session_mib: int) -> dict[str, str]:
+    """What a served session's process gets on top of the server's environment: served mode
+    (no autosave), its own state and temporary dir (removed at its end), a memory ceiling."""
+    return {
+        SERVED_ENV: "1",
+        "BNTUI_STATE_DIR": state,
+        "TMPDIR": state,
+        MEMORY_ENV: str(session_mib),
+    }
+
+
+def startup_lines(
+    host: str, port: int, public_url: str, secrets: Secrets, max_sessions: int
+) -> list[str]:
+    """What ``bntui serve`` prints at start: the warning off loopback, the address with its
+    secret (and the loopback one when serving every interface). A page with a secret of
+    its own (``secrets.add(NAME)``, a route that checks it) prints its line here too."""
+    lines = []
+    if warning := exposure_warning(host, port):
+        lines.append(warning)
+    lines.append(
+        f"bntui serve: {secrets.address(public_url)}  (each browser tab is its own session, "
+        f"{max_sessions} at most; ctrl+c stops)"
+    )
+    local = f"http://127.0.0.1:{port}"
+    if host in WILDCARDS and not public_url.startswith(local):
+        lines.append(f"bntui serve: on this machine: {secrets.address(local)}")
+    return lines
+
+
 async def end_session(service: Any) -> None:
-    """Tell a tab's app to quit and wait (bounded) for its process; kill it if it hangs."""
-    with contextlib.suppress(Exception):
-        await asyncio.wait_for(service.stop(), SESSION_EXIT_SECONDS)
+    """End a tab's process promptly: tell its app to quit, then SIGTERM, then SIGKILL, each
+    after ``QUIT_SECONDS``; the download records of the session go too."""
     process = getattr(service, "_process", None)  # textual-serve keeps the Process here
-    if process is None or process.returncode is not None:
+    with contextlib.suppress(Exception):
+        await service._download_manager.cancel_app_downloads(service.app_service_id)
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(service.send_meta({"type": "quit"}), QUIT_SECONDS)
+    if process is None:
         return
-    try:
-        await asyncio.wait_for(process.wait(), SESSION_EXIT_SECONDS)
-    except TimeoutError:
-        with contextlib.suppress(ProcessLookupError):
-            process.kill()
+    for stop in (None, process.terminate, process.kill):
+        if stop is not None:
+            with contextlib.suppress(ProcessLookupError):
+                stop()
+        try:
+            await asyncio.wait_for(process.wait(), QUIT_SECONDS)
+            break
+        except TimeoutError:
+            continue
+    task = getattr(service, "_task", None)  # the reader of its output ends with it
+    if task is not None:
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(process.wait(), SESSION_EXIT_SECONDS)
+            await asyncio.wait_for(task, QUIT_SECONDS)

@@ -116,12 +116,16 @@ def cmd_sweep(args: argparse.Namespace, config_from_args: Callable[[Any], Any]) 
         raise SweepError("sweep needs --out DIR (results go to DIR/results.jsonl)")
     if args.jobs is not None and args.jobs < 1:
         raise SweepError(f"--jobs must be at least 1, got {args.jobs}")
+    if args.executor:
+        from bntui.experiments.pool import check_address
+
+        check_address(args.executor)  # a usage error before anything is created
     grid = [parse_param(p) for p in args.param]
     randoms = [parse_random(r) for r in args.random]
     if args.trials and not randoms:
         raise SweepError("--trials needs --random KEY=DIST")
     base = config_from_args(args)
-    the_plan = plan(base, grid, randoms, trials=args.trials, seeds=args.seeds)
+    the_plan = plan(base, grid, randoms, trials=args.trials, seeds=args.seeds, jobs=args.jobs)
     out = Path(args.out)
     try:
         rows, ran, seconds = run_with_progress(
@@ -134,13 +138,15 @@ def cmd_sweep(args: argparse.Namespace, config_from_args: Callable[[Any], Any]) 
             quiet=args.quiet,
         )
     except KeyboardInterrupt:
-        kept = len(read_rows(results_path(out))) if results_path(out).exists() else 0
+        from bntui.cli.signals import exit_status
+
+        kept = len(read_rows(results_path(out))) if results_path(out).is_file() else 0
         print(
             f"bntui: interrupted: {kept} finished trials kept in {results_path(out)} "
             "(--resume runs the rest)",
             file=sys.stderr,
         )
-        return 130
+        return exit_status()  # 128 + the signal: ctrl+c 130, SIGTERM 143, SIGHUP 129
     print(
         f"sweep: {ran} trials run, {len(the_plan.specs) - ran} already in "
         f"{results_path(out)}; {seconds:.1f} s"

@@ -49,8 +49,9 @@ def run_live(
     from bntui.tui.app import BntuiApp
 
     runner = make_runner()
-    autosave = lifecycle.autosave_path()
-    keep_previous(autosave)
+    autosave = None if lifecycle.served() else lifecycle.autosave_path()
+    if autosave is not None:  # a browser tab of bntui serve: the operator's state is theirs
+        keep_previous(autosave)
     app = BntuiApp(
         runner,
         fps=args.fps,
@@ -102,11 +103,12 @@ def resume_script():  # -> Script
 
 def resume_runner(script, args: argparse.Namespace) -> Runner:
     """Replay the autosaved session to the step it reached; the app goes on live from there."""
-    from bntui.training.memory import check_memory
+    from bntui.training.memory import check_memory, check_schedule
     from bntui.training.player import play_commands
     from bntui.training.session import Session
 
     check_memory(script.config)
+    check_schedule(script.config, ((f"{script.source}: at {at}", c) for at, c in script.schedule()))
     session = Session(script.config)
     steps = script.config.steps
     note = _("bntui: resuming {source}: replaying {steps} steps …")

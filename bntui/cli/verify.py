@@ -13,6 +13,9 @@ from bntui.experiments.stats import MIXED, NOT_SUPPORTED, SKIPPED, SUPPORTED, me
 STYLE = {SUPPORTED: "bold green", NOT_SUPPORTED: "bold red", MIXED: "yellow", SKIPPED: "dim"}
 
 
+MAX_SEEDS = 100  # seeds per arm: more is refused before any trial is made
+
+
 def add_verify_parser(subparsers: Any) -> None:
     from bntui.experiments.common import add_exec_flags
 
@@ -103,6 +106,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
     if args.seeds < 2:
         raise SweepError(f"--seeds must be at least 2 for a paired interval, got {args.seeds}")
+    if args.seeds > MAX_SEEDS:
+        raise SweepError(
+            f"--seeds {args.seeds:,}: at most {MAX_SEEDS} seeds per arm (every claim runs "
+            "each seed in both arms: 20 seeds already take minutes)"
+        )
     if args.jobs is not None and args.jobs < 1:
         raise SweepError(f"--jobs must be at least 1, got {args.jobs}")
     for path in (args.json, args.markdown):

@@ -70,6 +70,23 @@ CHECKSUMS: dict[str, dict[str, str]] = {
 }
 """SHA-256 of each file, per dataset (tests patch this table)."""
 
+SIZES: dict[str, dict[str, int]] = {
+    "mnist": {
+        "train-images-idx3-ubyte.gz": 9_912_422,
+        "train-labels-idx1-ubyte.gz": 28_881,
+        "t10k-images-idx3-ubyte.gz": 1_648_877,
+        "t10k-labels-idx1-ubyte.gz": 4_542,
+    },
+    "fashion-mnist": {
+        "train-images-idx3-ubyte.gz": 26_421_880,
+        "train-labels-idx1-ubyte.gz": 29_515,
+        "t10k-images-idx3-ubyte.gz": 4_422_102,
+        "t10k-labels-idx1-ubyte.gz": 5_148,
+    },
+}
+"""Bytes of each file the checksums above belong to: a download stops there (a server
+that sends more is cut off and its file deleted)."""
+
 _CHUNK = 1 << 16
 _TIMEOUT = 60.0  # seconds without data before a download fails
 
@@ -135,8 +152,18 @@ def _mb(n: int) -> str:
     return f"{n / 1e6:.1f} MB"
 
 
-def _fetch(url: str, target: Path, expected: str, progress: Progress | None) -> None:
-    """Stream url into a temp file beside target; rename it into place if the hash fits."""
+def _too_big(target: Path, size: int) -> DataError:
+    return DataError(
+        f"{target.name}: the server sends more than the {size:,} bytes its checksum belongs "
+        "to; the download was stopped and deleted (try again or use another mirror)"
+    )
+
+
+def _fetch(
+    url: str, target: Path, expected: str, progress: Progress | None, size: int | None = None
+) -> None:
+    """Stream url into a temp file beside target; rename it into place if the hash fits.
+    ``size`` (the known length) bounds what is read: nothing past it is written."""
     fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
     tmp = Path(tmp_name)
     digest = hashlib.sha256()
@@ -146,9 +173,14 @@ def _fetch(url: str, target: Path, expected: str, progress: Progress | None) -> 
             with urllib.request.urlopen(request, timeout=_TIMEOUT) as response:
                 length = response.headers.get("Content-Length")
                 total = int(length) if length and length.isdigit() else None
+                if size is not None and total is not None and total > size:
+                    raise _too_big(target, size)
                 _say(progress, f"{target.name}: downloading {url}")
                 done, quarter = 0, 1
-                while chunk := response.read(_CHUNK):
+                room = (size + 1) if size is not None else None  # one byte past: too long
+                while chunk := response.read(_CHUNK if room is None else min(_CHUNK, room - done)):
+                    if size is not None and done + len(chunk) > size:
+                        raise _too_big(target, size)
                     out.write(chunk)
                     digest.update(chunk)
                     done += len(chunk)
@@ -220,5 +252,5 @@ def download(name: str, *, progress: Progress | None = None, base_url: str | Non
                 _say(progress, f"{filename}: already downloaded, SHA-256 verified")
                 continue
             target.unlink()  # a stale or damaged copy: fetch it again
-        _fetch(base + filename, target, expected, progress)
+        _fetch(base + filename, target, expected, progress, SIZES.get(name, {}).get(filename))
     return directory

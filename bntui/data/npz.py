@@ -17,8 +17,8 @@ MAX_NPZ_BYTES = 1 << 30
 """Largest array read from an .npz (1 GiB), checked from its header before reading."""
 
 
-def check_npz_header(archive: zipfile.ZipFile, key: str, label: str) -> None:
-    """Refuse ``key``.npy from its header alone: a huge, lying or pickled array."""
+def npz_header(archive: zipfile.ZipFile, key: str, label: str) -> tuple[tuple, np.dtype, int]:
+    """(shape, dtype, header bytes) of ``key``.npy, read from its header alone."""
     info = archive.getinfo(f"{key}.npy")
     with archive.open(info) as fh:
         try:
@@ -35,6 +35,13 @@ def check_npz_header(archive: zipfile.ZipFile, key: str, label: str) -> None:
                 ) from None
             raise DataError(f"{label}: array {key!r} has a bad .npy header ({exc})") from None
         header = fh.tell()
+    return shape, dtype, header
+
+
+def check_npz_header(archive: zipfile.ZipFile, key: str, label: str) -> None:
+    """Refuse ``key``.npy from its header alone: a huge, lying or pickled array."""
+    info = archive.getinfo(f"{key}.npy")
+    shape, dtype, header = npz_header(archive, key, label)
     if dtype.hasobject:
         raise DataError(
             f"{label}: holds a pickled object array; bntui never loads pickles "

@@ -11,6 +11,7 @@ import contextlib
 import multiprocessing
 import os
 import signal
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from typing import Any
@@ -89,21 +90,74 @@ def _kill(pool: ProcessPoolExecutor) -> None:
             p.join(timeout=5)
 
 
+CONNECT_TIMEOUT = 10.0
+"""Seconds to wait for a Dask scheduler's answer ($BNTUI_CONNECT_TIMEOUT overrides)."""
+
+
+def check_address(address: str) -> str:
+    """``dask://HOST:PORT`` (or ``tcp://``) as ``tcp://HOST:PORT``; ExecutorError (a usage
+    error: one line, exit 2) for anything else, a missing or impossible port included."""
+    scheme, sep, rest = address.partition("://")
+    host, colon, port = rest.rpartition(":")
+    ok = sep and scheme in ("dask", "tcp") and colon and host.strip("[]") and "/" not in rest
+    if not ok or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ExecutorError(f"--executor expects dask://HOST:PORT, got {address!r}")
+    return f"tcp://{host}:{int(port)}"
+
+
+def connect_timeout() -> float:
+    raw = os.environ.get("BNTUI_CONNECT_TIMEOUT")
+    try:
+        value = float(raw) if raw else CONNECT_TIMEOUT
+    except ValueError:
+        value = -1.0
+    if not 0 < value < 1e6:
+        raise ExecutorError(f"BNTUI_CONNECT_TIMEOUT must be a number of seconds, got {raw!r}")
+    return value
+
+
+def _client(target: str, address: str) -> Any:
+    """A distributed Client, or ExecutorError when none answers in ``connect_timeout()``.
+
+    A listener that accepts but never speaks hangs ``Client()`` whatever its timeout, so
+    it is made on a daemon thread and abandoned after the deadline."""
+    from distributed import Client
+
+    seconds = connect_timeout()
+    box: dict[str, Any] = {}
+
+    def make() -> None:
+        try:
+            box["client"] = Client(target, timeout=f"{seconds}s")
+        except BaseException as exc:  # handed to the caller
+            box["error"] = exc
+
+    thread = threading.Thread(target=make, name="dask-connect", daemon=True)
+    thread.start()
+    thread.join(seconds + 1)
+    if thread.is_alive():
+        raise ExecutorError(
+            f"no answer from the Dask scheduler at {address} within {seconds:g} s "
+            "(BNTUI_CONNECT_TIMEOUT sets the wait)"
+        )
+    if "error" in box:
+        exc = box["error"]
+        if isinstance(exc, OSError | TimeoutError | ValueError):
+            raise ExecutorError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
+        raise exc
+    return box["client"]
+
+
 @contextlib.contextmanager
 def _dask(address: str) -> Iterator[Executor]:
-    scheme, sep, rest = address.partition("://")
-    if not sep or scheme not in ("dask", "tcp") or not rest:
-        raise ExecutorError(f"--executor expects dask://HOST:PORT, got {address!r}")
+    target = check_address(address)
     try:
-        from distributed import Client
+        import distributed  # noqa: F401
     except ImportError:
         raise ExecutorError(
             "--executor dask://... needs the optional extra: pip install 'bntui[dask]'"
         ) from None
-    try:
-        client = Client(f"tcp://{rest}", timeout="10s")
-    except (OSError, TimeoutError) as exc:
-        raise ExecutorError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
+    client = _client(target, address)
     try:
         yield client.get_executor(pure=False)
     finally:

@@ -6,17 +6,47 @@ trial ids already there, so an interrupted sweep loses at most the trials in fli
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bntui.data.size import StoredSize
 from bntui.experiments.pool import executor, run_all, window_for
 from bntui.experiments.results import ResultsWriter
 from bntui.experiments.space import RandomSpec, SweepError, make_config, points, trial_id
-from bntui.training.config import Config
+from bntui.training.config import Config, ConfigError
+from bntui.training.memory import check_memory, data_size
 
 METRICS = {"val_acc": max, "train_eval_acc": max, "val_loss": min}
+MAX_TRIALS = 10_000
+"""Most trials one sweep runs (settings × seeds); a larger one is refused before it starts."""
+STEPS_PER_SECOND = 1_000
+"""A rough pace per job for the time estimate (the default lab: 600–2,000 steps/s)."""
+
+
+def _duration(seconds: float) -> str:
+    for unit, size in (("years", 365 * 86400), ("days", 86400), ("hours", 3600)):
+        if seconds >= 2 * size:
+            return f"{seconds / size:,.0f} {unit}"
+    return f"{seconds / 60:,.0f} minutes"
+
+
+def check_size(base: Config, settings: int, seeds: int, jobs: int | None) -> None:
+    """SweepError naming the count and a time estimate when a sweep is past MAX_TRIALS."""
+    from bntui.experiments.pool import default_jobs
+
+    count = settings * seeds
+    if count <= MAX_TRIALS:
+        return
+    steps = base.steps if base.epochs is None else base.epochs * max(1, base.samples // 64)
+    seconds = count * steps / (STEPS_PER_SECOND * (jobs or default_jobs()))
+    raise SweepError(
+        f"{count:,} trials ({settings:,} settings × {seeds:,} seeds) is more than a sweep "
+        f"runs (at most {MAX_TRIALS:,}): about {_duration(seconds)} at ~{STEPS_PER_SECOND:,} "
+        "steps/s per job; give fewer values, seeds or trials"
+    )
 
 
 @dataclass
@@ -28,6 +58,18 @@ class Plan:
     random_keys: list[str] = field(default_factory=list)
 
 
+def _check_memory(config: Config, params: dict[str, Any], sizes: dict[tuple, StoredSize]) -> None:
+    """The memory guard for one setting, before any trial runs (SweepError naming it)."""
+    key = (config.data, config.test_data, config.dataset, config.samples)
+    if key not in sizes:
+        sizes[key] = data_size(config)
+    try:
+        check_memory(config, data=sizes[key])
+    except ConfigError as exc:
+        setting = " ".join(f"{k.replace('_', '-')}={v}" for k, v in params.items())
+        raise SweepError(f"{setting or 'the base settings'}: {exc}") from None
+
+
 def plan(
     base: Config,
     grid: list[tuple[str, list[Any]]],
@@ -35,14 +77,20 @@ def plan(
     *,
     trials: int,
     seeds: int,
+    jobs: int | None = None,
 ) -> Plan:
-    """Specs for every setting × seed (seeds ``base.seed .. base.seed+seeds-1``)."""
+    """Specs for every setting × seed (seeds ``base.seed .. base.seed+seeds-1``); counted
+    first, so a sweep past MAX_TRIALS is refused before a single spec is made."""
     if seeds < 1:
         raise SweepError(f"--seeds must be at least 1, got {seeds}")
     if not grid and not randoms and seeds == 1:
         raise SweepError("nothing to sweep: give --param KEY=V1,V2, --random ... or --seeds N")
+    settings = math.prod(len(values) for _, values in grid) * (max(trials, 1) if randoms else 1)
+    check_size(base, settings, seeds, jobs)
     specs = []
+    sizes: dict[tuple, StoredSize] = {}  # a data file's headers are read once
     for params in points(grid, randoms, trials, base.seed):
+        _check_memory(make_config(base, params, base.seed), params, sizes)
         for seed in range(base.seed, base.seed + seeds):
             config = make_config(base, params, seed)
             specs.append({"trial": trial_id(config), "params": params, "config": config.to_dict()})

@@ -83,6 +83,7 @@ def _sort_key(g: Group, keys: Sequence[str]) -> tuple:
 def table(rows: Sequence[dict[str, Any]], metric: str = "val_acc", *, limit: int = 40):
     """A Rich table: one line per setting, mean ± std over its seeds."""
     from rich import box
+    from rich.markup import escape
     from rich.table import Table
 
     keys = swept_keys(rows)
@@ -102,11 +103,11 @@ def table(rows: Sequence[dict[str, Any]], metric: str = "val_acc", *, limit: int
         pad_edge=False,
     )
     for k in keys:
-        t.add_column(k.replace("_", "-"), no_wrap=True)
+        t.add_column(escape(k.replace("_", "-")), no_wrap=True)  # a results file's text
     for col in ("seeds", "val acc", "train acc", "val loss", "diverged"):
         t.add_column(col, justify="right", no_wrap=True)
     for g in gs:
-        cells = [label(g.params[k]) for k in keys]
+        cells = [escape(label(g.params[k])) for k in keys]
         cells.append(str(len(g.rows)))
         for m, fmt in (("val_acc", ".3f"), ("train_eval_acc", ".3f"), ("val_loss", ".3f")):
             vals = g.values(m)
@@ -162,6 +163,8 @@ def series(
             if r.get(metric) is not None:
                 points.setdefault(x, []).append(r[metric])
         xs_sorted = sorted(points)
+        if not xs_sorted:  # no value of the metric on this line: nothing to draw
+            continue
         stats = [mean_std(points[x]) for x in xs_sorted]
         name = " ".join(f"{k}={label(line.params[k])}" for k in others) or metric
         out.append(

@@ -146,6 +146,8 @@ KO: dict[str, str] = {
     "Screenshot: SVG to bntui-<step>.svg": "스크린샷: SVG 를 bntui-<step>.svg 로",
     "save script": "스크립트 저장",
     "Save the session as a replay script": "세션을 재생 스크립트로 저장",
+    "Save the script (ctrl+s in a browser)": "스크립트 저장 (브라우저의 ctrl+s 대신)",
+    "Command palette (ctrl+p)": "명령 팔레트 (ctrl+p)",
     "cmd": "명령",
     "Type a command (Enter runs, Esc closes)": "명령 입력 (Enter 실행, Esc 닫기)",
     "help": "도움말",
@@ -321,6 +323,32 @@ KO: dict[str, str] = {
     ),
     "hidden layer {layer} does not exist": "은닉층 {layer} 이 없습니다",
     "no training step yet: step once (n)": "아직 학습 스텝 없음: 한 스텝 (n)",
+    # ---------------------------------------------------------------- time travel
+    "branch at step {at:,}: {do} · recorded: {recorded}": (
+        "스텝 {at:,}에서 분기: {do} · 기록된 미래: {recorded}"
+    ),
+    "{steps:,} steps in {seconds:.1f} s": "{steps:,} 스텝, {seconds:.1f}초",
+    "go back (or forward) to a step, the previous/next event (or a tenth of the run), "
+    "step 0 or the newest; the recorded future is kept": (
+        "그 스텝으로 돌아가기(또는 앞으로), 이전/다음 이벤트(없으면 전체의 1/10), 스텝 0 "
+        "또는 최신 스텝으로; 기록된 미래는 보존"
+    ),
+    "back": "뒤로",
+    "forward": "앞으로",
+    "start": "처음",
+    "newest": "최신",
+    "Back: previous event (or a tenth of the run)": "뒤로: 이전 이벤트 (없으면 전체의 1/10)",
+    "Forward: next event (or a tenth of the run)": "앞으로: 다음 이벤트 (없으면 전체의 1/10)",
+    "To step 0 (the future is kept)": "스텝 0으로 (미래는 보존)",
+    "To the newest step": "최신 스텝으로",
+    "⏪ step {step:,} of {newest:,} · the future is kept": (
+        "⏪ 스텝 {step:,} / {newest:,} · 미래는 보존됨"
+    ),
+    "Time travel: the session keeps checkpoints of its whole state, at most "
+    "{mib} MiB (thinned like the history when full).": (
+        "시간 여행: 세션은 전체 상태의 체크포인트를 최대 {mib} MiB까지 보관합니다 "
+        "(가득 차면 기록처럼 솎아 냅니다)."
+    ),
     # ---- the legend screen (key e): one line per mark of each panel
     "bntui · what the panels show": "bntui · 패널이 보여 주는 것",
     "↑ ↓ PgDn scroll · e / Esc closes": "↑ ↓ PgDn 스크롤 · e / Esc 로 닫기",
@@ -446,6 +474,9 @@ KO: dict[str, str] = {
     "computing the decision map …": "결정 경계 지도를 계산하는 중 …",
     "{target} exists (not written here); session saved: {path}": (
         "{target} 이(가) 이미 있습니다 (이 세션이 쓴 파일 아님); 세션 저장: {path}"
+    ),
+    "{target} exists (not replaced); screenshot saved: {path}": (
+        "{target} 이(가) 이미 있습니다 (바꾸지 않음); 스크린샷 저장: {path}"
     ),
     "could not save {path}: no free numbered name": (
         "{path} 저장 실패: 비어 있는 번호 이름이 없습니다"

@@ -24,6 +24,7 @@ from bntui.training.config import Config
 from bntui.training.events import Event, EventKind
 from bntui.training.measure import ICS_KEYS, SMOOTH_KEYS
 from bntui.training.metrics import SeriesView, layer_metric, read_only
+from bntui.training.timeline import Travel
 
 LOSS_SERIES = ("loss", "val_loss", "acc", "val_acc")
 SPARK_KEYS = ("mean", "std", "pre_mean", "pre_std")
@@ -158,6 +159,7 @@ class Frame:
     twin: Frame | None = None  # compare mode: the twin's loss, layers and last values
     labels: tuple[str, str] | None = None  # compare mode: (primary, twin) names
     diag: dict[str, SeriesView | None] = field(default_factory=dict)  # with diag_points
+    travel: Travel | None = None  # at a past step or on a branch: the timeline
 
     @property
     def depth(self) -> int:
@@ -183,6 +185,12 @@ class Frame:
         return self.config.activation
 
     @property
+    def script_steps(self) -> int:
+        """How long a saved script runs: at a past step, the whole recorded timeline."""
+        t = self.travel
+        return t.newest if t is not None and t.in_past else self.step
+
+    @property
     def caption(self) -> str | None:
         """The latest caption event's text (None before the first)."""
         return next((e.text for e in reversed(self.events) if e.kind == EventKind.CAPTION), None)
@@ -202,6 +210,8 @@ def build_frame(
     replay: ReplayState | None = None,
     twin: Any = None,
     labels: tuple[str, str] | None = None,
+    travel: Travel | None = None,
+    past: Any = None,
 ) -> Frame:
     """Copy what ``needs`` asks for out of ``session`` (call under the runner's lock);
     the keywords are the runner's own fields; ``twin`` (compare mode) is the twin session,
@@ -209,11 +219,13 @@ def build_frame(
     h = session.history
     c = session.config
     last = session.last_record or {}
-    parts: dict[str, Any] = {}
+    parts: dict[str, Any] = {"travel": travel} if travel is not None else {}
     if needs.loss_points:
         # validation points are drawn as separate markers: fewer of them keep the line visible
+        # (at a past step, ``past``: the whole recorded run, drawn with a cursor)
+        lh = past if past is not None else h
         parts["loss"] = {
-            k: h.view(k, needs.loss_points // (4 if k.startswith("val") else 1))
+            k: lh.view(k, needs.loss_points // (4 if k.startswith("val") else 1))
             for k in LOSS_SERIES
         }
     if needs.decision is not None:

@@ -25,9 +25,10 @@ from bntui.live.heavywork import HeavyWork
 from bntui.live.locks import RateMeter, ReaderLock
 from bntui.training.commands import Command, CommandError
 from bntui.training.config import Config
-from bntui.training.events import EventKind
+from bntui.training.events import Event, EventKind
 from bntui.training.player import Ending, Plan, Schedule, one_blas_thread, play
 from bntui.training.session import DIVERGED_HINT, Session
+from bntui.training.timeline import Timeline
 from bntui.training.twins import Pair
 
 
@@ -46,7 +47,8 @@ class Runner:
         holds: dict[tuple[int, str], float] | None = None,
         keep_records: bool = False,
     ) -> None:
-        self.pair = source if isinstance(source, Pair) else Pair(source)  # Session or Twins
+        # (Session or Twins) with checkpoints as it trains: goto and branches are live keys
+        self.pair = source if isinstance(source, Pair) else Pair(source, timeline=Timeline())
         self.threaded = threaded
         self.plan: Plan | None = None  # a lesson: what restart goes back to
         if schedule is not None:
@@ -194,11 +196,14 @@ class Runner:
             if self._cached is not None and self._cached[0] == key:
                 return self._cached[1]
             light = dataclasses.replace(asked, decision=None, hist_bins=0) if offload else asked
+            travel = self.pair.travel()
             frame = build_frame(
                 self.session,
                 light,
                 twin=self.pair.twin,
                 labels=self.pair.labels,
+                travel=travel,
+                past=self.pair.recorded_history,
                 version=self.version,
                 state=self.state,
                 steps_per_sec=rate,
@@ -210,6 +215,12 @@ class Runner:
             )
             if offload and (parts := self.heavy.attach(asked)):
                 frame = dataclasses.replace(frame, **parts)
+            if travel is not None and travel.branch_at is not None:  # the log names the branch
+                mark = Event(travel.branch_at, "", travel.branch or "", EventKind.BRANCH)
+                events = sorted((*frame.events, mark), key=lambda e: (e.step, e is not mark))
+                frame = dataclasses.replace(frame, events=tuple(events))
+            if travel is not None and travel.in_past and asked.script:
+                frame = dataclasses.replace(frame, log=tuple(self.pair.script()))  # the future too
             self._cached = (key, frame)
             self._frames = {**(self._frames if len(self._frames) < 16 else {}), asked: frame}
             return frame
@@ -239,11 +250,21 @@ class Runner:
         except CommandError as exc:
             self.message = str(exc)
             return
+        if event.kind == EventKind.GOTO:  # time travel: stand still at the step gone to
+            self._paused = self._paused or self.pair.in_past
+            self.meter.restart(self.pair.step_count)
+            self.message = event.text
+            self.change = None
+            return
+        if event.kind == EventKind.BRANCH:  # the new future trains live beside the recorded one
+            self._paused = False
         if event.no_effect:  # nothing changed: say so, no "what changed" line
             self.message = event.text
             return
         self.tracker.applied(event.step, event.command, event.text, before, loss=loss, val=val)
         self.message = DIVERGED_HINT if self.pair.diverged else self.session.warning()
+        if event.kind == EventKind.BRANCH:  # which future is which
+            self.message = event.text
         if self.error is not None and event.kind in (EventKind.RESET, EventKind.SEED):
             self.error = None
 
@@ -292,7 +313,7 @@ class Runner:
 
     def _on_restart(self, _value: None) -> None:
         plan = self.plan or Plan(self.session.initial_config)
-        self.pair = Pair(plan.config)
+        self.pair = Pair(plan.config, timeline=Timeline())
         self.schedule = Schedule(plan.schedule)
         self.holds = dict(plan.holds)
         self.steps_per_second, self.max_steps = plan.steps_per_second, plan.max_steps

@@ -292,6 +292,67 @@ def run_script(
     return result
 
 
+@dataclass
+class BranchResult:
+    """What ``run_branch`` trained: the Pair (its ``branch`` holds both futures)."""
+
+    pair: Pair
+    at: int
+    steps: int
+    last: dict[str, dict[str, Any]] = field(default_factory=dict)  # twin -> its last record
+
+
+@one_blas_thread()
+def run_branch(
+    script: Script,
+    at: int,
+    do: list[str],
+    *,
+    steps: int | None = None,
+    on_record: Callable[[dict[str, Any]], None] | None = None,
+) -> BranchResult:
+    """Play the lesson to step ``at``, then run two futures in lockstep: ``"branch"`` (the
+    commands ``do`` at ``at``) and ``"recorded"`` (the lesson's own events from ``at`` on).
+
+    Every record goes to ``on_record`` with a ``"twin"`` field after ``"step"``: the
+    steps up to ``at`` once, as ``"recorded"``, so the ``"recorded"`` rows are the plain
+    replay's rows, and after ``at`` one row per future. Captions and checks are not
+    measured (the report is the plain replay's)."""
+    pair = Pair(script.config)
+    if pair.twin is not None:
+        raise ScriptError("--branch-at: not in compare mode (compare already trains two)")
+    planned = pair.session.planned_steps
+    total = planned if steps is None else min(steps, planned)
+    if not 0 <= at <= total:
+        raise ScriptError(f"--branch-at {at}: the lesson runs steps 0..{total}")
+    result = BranchResult(pair, at, total)
+
+    def record(recs: list[dict[str, Any]]) -> None:
+        for rec in recs:
+            row = rec if "twin" in rec else {"step": rec["step"], "twin": "recorded", **rec}
+            result.last[row["twin"]] = row
+            if on_record is not None:
+                on_record(row)
+
+    def apply(_at: int, event: ScriptEvent) -> None:
+        for command in event.commands():
+            try:
+                pair.apply(command)
+            except CommandError as exc:
+                raise ScriptError(f"{script.where(event)}: {exc}") from None
+
+    events = [e for e in script.events if e.at <= total]
+    play(pair, Schedule((e.at, e) for e in events if e.at < at), until=at, on_due=apply,
+         on_record=record)  # fmt: skip
+    future = [(e.at, c) for e in events if e.at >= at for c in e.commands()]
+    pair.record_future(future, total)
+    for command in do:
+        pair.apply(command)  # the first starts the branch, the rest go to it
+    while pair.step_count < total and not (pair.diverged or pair.stopped_early):
+        record(pair.step())
+    return result
+
+
 def _add_figures(result: ReplayResult, figures: Figures) -> None:
     """Append, merging with the previous row when two events share a step."""
     last = result.figures[-1] if result.figures else None
@@ -338,6 +399,10 @@ def _apply_event(
             result.pair.apply(command) if result.pair is not None else session.apply(command)
         except CommandError as exc:
             raise ScriptError(f"{result.script.where(event)}: {exc}") from None
+    if any(c.split()[0] == "goto" for c in event.commands()):  # time travel: steps restart
+        keep = result.records.keep if isinstance(result.records, RecordWindow) else None
+        result.records = RecordWindow(lesson_metrics(result.script), keep)  # type: ignore[assignment]
+        result.since = session.step_count
     if event.screenshot:
         if screenshot_dir is None:
             status = "not rendered (no --out directory)"

@@ -77,9 +77,11 @@ def write_script(
     path: str | Path,
     *,
     force: bool = False,
+    named: tuple[str, str] = ("Recorded session", ""),
 ) -> Path:
-    """Write ``script_toml(…)`` to ``path`` atomically (never overwrites without force)."""
-    return write_text(path, script_toml(initial_config, log, steps), force=force)
+    """Write ``script_toml(…)`` to ``path`` atomically (never overwrites without force);
+    ``named``: its title and description."""
+    return write_text(path, script_toml(initial_config, log, steps, *named), force=force)
 
 
 def save_recording(

@@ -54,6 +54,12 @@ class ScriptError(ConfigError):
     """
 
 
+MAX_CAPTION = 2000
+"""Longest caption, caption_ko or ``do`` command (characters): a slide's worth of text."""
+MAX_TITLE = 200  # characters of a title
+MAX_DESCRIPTION = 20_000  # characters of a description
+_SLIDE_NAME = re.compile(r"slide-\d+\.svg", re.IGNORECASE)  # what --slides writes
+
 TOP_KEYS = ("title", "title_ko", "description", "description_ko", "config", "event")
 EVENT_KEYS = (
     "at",
@@ -219,6 +225,10 @@ def _parse_script(text: str, source: str) -> Script:
     for key, value in texts.items():
         if not isinstance(value, str):
             raise fail(f"{key} must be text", _line_of_top_key(text, key))
+        cap = MAX_TITLE if key.startswith("title") else MAX_DESCRIPTION
+        if len(value) > cap:
+            line = _line_of_top_key(text, key)
+            raise fail(f"{key} has {len(value):,} characters; at most {cap:,}", line)
     title = " ".join(clean_text(texts["title"]).split()) or clean_text(Path(source).stem)
     title_ko = " ".join(clean_text(texts["title_ko"]).split())
     # untrusted: no escapes
@@ -291,6 +301,8 @@ def _parse_event(
         raise fail("'do' must be a list of commands, e.g. do = [\"bn on\"]")
     do: list[str] = []
     for text in do_raw:
+        if len(text) > MAX_CAPTION:
+            raise fail(f"a 'do' command has {len(text):,} characters; at most {MAX_CAPTION:,}")
         try:
             cmd = parse(clean_text(text))  # no escapes in mark labels, captions
         except CommandError as exc:
@@ -299,6 +311,10 @@ def _parse_event(
             raise fail(f"{cmd.verb!r} is a display setting, not a lesson step (use --lang)")
         do.append(str(cmd))
 
+    for key in ("caption", "caption_ko"):
+        value = raw.get(key)
+        if isinstance(value, str) and len(value) > MAX_CAPTION:
+            raise fail(f"{key} has {len(value):,} characters; at most {MAX_CAPTION:,}")
     caption = raw.get("caption")
     if caption is not None:
         if not isinstance(caption, str):
@@ -321,6 +337,8 @@ def _parse_event(
             raise fail(str(exc)) from None
         if Path(screenshot).suffix.lower() not in (".svg", ".txt"):
             raise fail(f"screenshot must end in .svg or .txt, got {screenshot!r}")
+        if _SLIDE_NAME.fullmatch(screenshot):
+            raise fail(f"screenshot {screenshot!r}: slide-NN.svg names are reserved for --slides")
     pause = raw.get("pause", 0.0)
     if isinstance(pause, bool) or not isinstance(pause, int | float) or not 0 <= pause <= 600:
         raise fail(f"pause must be a number of seconds in 0..600, got {pause!r}")

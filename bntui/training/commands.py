@@ -146,6 +146,13 @@ def _compare(arg: str) -> str:
     return text or "on"
 
 
+def _goto(arg: str) -> str:
+    text = arg.strip().lower()
+    if text in ("prev", "next", "start", "end"):
+        return text
+    return _integer(0, 10**12)(arg)
+
+
 def _nothing(arg: str) -> str:
     if arg:
         raise CommandError(f"takes no argument, got {arg!r}")
@@ -191,6 +198,11 @@ VOCABULARY: dict[str, tuple] = {
     "compare": (
         _compare,
         "compare on|off|KEY VALUE — a twin differing in one setting (BN flipped by default)",
+    ),
+    "goto": (
+        _goto,
+        "goto STEP|prev|next|start|end — go back (or forward) to a step, the previous/next "
+        "event (or a tenth of the run), step 0 or the newest; the recorded future is kept",
     ),
     "ics-every": (_every, "ics-every K|off — log internal covariate shift every K steps"),
     "smooth-every": (_every, "smooth-every N|off — log loss smoothness every N steps"),

@@ -38,10 +38,12 @@ class EventKind(StrEnum):
     RESET = "reset"
     MARK = "mark"
     CAPTION = "caption"
+    GOTO = "goto"
     # raised by the session itself (command "")
     DIVERGED = "diverged"
     EARLY_STOP = "early-stop"
     WARNING = "warning"
+    BRANCH = "branch"  # a command at a past step started a new future
 
 
 @dataclass(frozen=True)

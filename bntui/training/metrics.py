@@ -157,6 +157,8 @@ class Series:
     """
 
     __slots__ = (
+        "_captured",
+        "_chunks",
         "_closed",
         "_hi",
         "_last",
@@ -183,6 +185,10 @@ class Series:
         self._sum = np.zeros(capacity)
         self._last = np.zeros(capacity)
         self._n = np.zeros(capacity, np.int64)
+        # checkpoints: closed buckets already captured, as (6, m) blocks shared by every
+        # snapshot of this generation (closed buckets change only when pairs merge)
+        self._chunks: list[np.ndarray] = []
+        self._captured = 0
 
     @property
     def count(self) -> int:
@@ -239,6 +245,7 @@ class Series:
         self._n[:h] = self._n[0::2] + self._n[1::2]
         self._closed = h
         self.width *= 2
+        self._chunks, self._captured = [], 0  # a new generation: earlier blocks are stale
 
     def _arrays(self) -> tuple[np.ndarray, ...]:
         """Copies of (step, lo, hi, sum, last, n), the open bucket appended."""
@@ -277,6 +284,48 @@ class Series:
             a.nbytes for a in (self._step, self._lo, self._hi, self._sum, self._last, self._n)
         )
 
+    def snapshot(self) -> SeriesSnapshot:
+        """An immutable capture of this series for a checkpoint. Only the buckets closed
+        since the last capture are copied; earlier ones are shared with older snapshots."""
+        c = self._closed
+        if c > self._captured:
+            arrays = (self._step, self._lo, self._hi, self._sum, self._last, self._n)
+            block = np.empty((6, c - self._captured))
+            for row, a in zip(block, arrays, strict=True):
+                row[:] = a[self._captured : c]  # steps and counts < 2**53: exact in float64
+            block.setflags(write=False)
+            self._chunks.append(block)
+            self._captured = c
+        return SeriesSnapshot(self.capacity, self.width, c, tuple(self._o), self._chunks,
+                              len(self._chunks))  # fmt: skip
+
+    @classmethod
+    def restored(cls, snap: SeriesSnapshot) -> Series:
+        """The series as it was when ``snap`` was taken."""
+        s = cls(snap.capacity)
+        s.width, s._closed, s._o = snap.width, snap.closed, list(snap.open)
+        chunks = snap.chunks[: snap.n_chunks]
+        s._chunks, s._captured = list(chunks), snap.closed  # this lineage's own list
+        if chunks:
+            block = np.concatenate(chunks, axis=1)
+            for a, row in zip((s._step, s._lo, s._hi, s._sum, s._last, s._n), block, strict=True):
+                a[: snap.closed] = row
+        if snap.open[5]:
+            s._last[snap.closed] = snap.open[4]
+        return s
+
+
+@dataclass(frozen=True)
+class SeriesSnapshot:
+    """What ``Series.restored`` needs; ``chunks[:n_chunks]`` hold the closed buckets."""
+
+    capacity: int
+    width: int
+    closed: int
+    open: tuple
+    chunks: list  # shared with later snapshots of the generation (they only append)
+    n_chunks: int
+
 
 class History:
     """All series of a session, created on first use: "loss", "val_acc", "L2.std", ..."""
@@ -307,6 +356,16 @@ class History:
 
     def names(self) -> list[str]:
         return list(self.series)
+
+    def snapshot(self) -> dict[str, SeriesSnapshot]:
+        """Every series captured (see ``Series.snapshot``), in creation order."""
+        return {name: s.snapshot() for name, s in self.series.items()}
+
+    @classmethod
+    def restored(cls, capacity: int, snaps: dict[str, SeriesSnapshot]) -> History:
+        h = cls(capacity)
+        h.series = {name: Series.restored(snap) for name, snap in snaps.items()}
+        return h
 
     @property
     def nbytes(self) -> int:

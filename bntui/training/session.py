@@ -19,6 +19,7 @@ import numpy as np
 
 from bntui.data import DataError, Dataset, load_dataset
 from bntui.data.download import CHECKSUMS, locate
+from bntui.data.size import StoredSize
 from bntui.i18n.message import Msg
 from bntui.nn import MLP, NORM_NAMES, NNError, make_optimizer
 from bntui.nn.functional import softmax_cross_entropy
@@ -43,6 +44,7 @@ from bntui.training.config import (
 from bntui.training.epochs import batch_rows, batches_left
 from bntui.training.events import Event, EventKind, NoEffect
 from bntui.training.measure import diagnostic_fields
+from bntui.training.memory import check_growth, check_memory
 from bntui.training.metrics import History, _round, layer_stats
 
 SWITCHABLE_DATASETS = DATASETS[:-1]
@@ -91,6 +93,7 @@ class Session:
         self._since_last_step: list[str] = []  # commands applied since the last step
         self._best_val = math.inf
         self._evals_since_best = 0
+        check_memory(config)  # before the data is read or the model built
         self._fresh_start()
         if (warning := self.warning()) is not None:
             self._event("", str(warning), EventKind.WARNING)
@@ -308,9 +311,19 @@ class Session:
     # ------------------------------------------------------------------ the vocabulary
     # one ``_do_<verb>`` per verb: change the config (validated first: nothing changes when
     # it refuses), the model or the optimizer, and return the event text ("lr 0.1 → 0.2").
+    memory_sessions = 1  # sessions that grow together (2 for compare twins)
+
+    def _data_size(self) -> StoredSize:
+        """The loaded data as the memory estimate counts it (nothing left to read)."""
+        d = self.data
+        rows = d.n_train + d.n_val + (0 if d.x_test is None else len(d.x_test))
+        return StoredSize(rows, d.input_dim, 0)
+
     def _set(self, **changes: Any) -> Config:
         old = self.config
-        self.config = old.replace(**changes)  # validates: raises ConfigError, nothing changed
+        new = old.replace(**changes)  # validates: raises ConfigError, nothing changed
+        check_growth(old, new, self._data_size(), sessions=self.memory_sessions)
+        self.config = new
         return old
 
     def _reset_state(self, params: Iterable) -> None:
@@ -426,6 +439,7 @@ class Session:
         else:
             name = arg
         candidate = self.config.replace(dataset=name, data=None)
+        check_growth(self.config, candidate, self._data_size(), sessions=self.memory_sessions)
         data = self._load(candidate, self._rng["data"])
         self.config = candidate
         self.data = data
@@ -467,6 +481,9 @@ class Session:
 
     def _do_compare(self, arg: str) -> str:
         raise CommandError(f"compare {arg}: compare mode needs two sessions (a runner or run)")
+
+    def _do_goto(self, arg: str) -> str:
+        raise CommandError(f"goto {arg}: time travel needs the timeline of a runner or replay")
 
     # ------------------------------------------------------------------ views
     def layer_outputs(self) -> list[np.ndarray | None]:

@@ -29,7 +29,7 @@ from bntui.training.commands import CommandError, parse
 from bntui.training.config import Config
 from bntui.tui import files, lifecycle
 from bntui.tui.commandline import BntuiCommands, CommandLine, SafeCommandPalette
-from bntui.tui.keys import KEYS, bindings
+from bntui.tui.keys import KEYS, bindings, show_browser_keys
 from bntui.tui.pace import next_pace
 from bntui.tui.painter import WIDE, Painter
 from bntui.tui.panels import Keyed
@@ -108,6 +108,8 @@ class BntuiApp(App[int]):
         self.too_small = False
         self.painter = Painter(self)
         self.translate_bindings()
+        if lifecycle.served():  # a browser tab: S and P for the browser's ctrl+s and ctrl+p
+            show_browser_keys(self)
         if ascii:
             self.add_class("ascii")
 
@@ -126,6 +128,7 @@ class BntuiApp(App[int]):
         a = self.ascii
         t = asciify if a else str
         yield StatusBar(ascii=a, id="status")
+        yield TextBar(ascii=a, id="timeline")
         yield TextBar(ascii=a, id="caption")
         with ContentSwitcher(initial="main", id="views"):
             # narrow: loss drift / grads bands; wide: loss [map] drift / grads log bands
@@ -313,6 +316,11 @@ class BntuiApp(App[int]):
             self.runner, self.record_path or "bntui-session.toml", self, owned=self.owned
         )
         self.pull()
+
+    def action_palette(self) -> None:
+        """P: the palette, for a browser tab where ctrl+p prints (an action of its own: a
+        binding to ``command_palette`` would stop Textual from binding ctrl+p)."""
+        self.action_command_palette()
 
     def action_command_palette(self) -> None:
         """ctrl+p: the palette, guarded against Textual's page-up crash (SafeCommandPalette)."""

@@ -7,8 +7,10 @@ with the key that does it ("try l (lr /2), b (bn on) or r (reset)").
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from textual.binding import Binding
 
@@ -28,6 +30,7 @@ class Key:
     display: str | None = None  # how the key is written, when not its name ("+", "→")
     palette: bool = True  # listed in the command palette
     priority: bool = False
+    browser: bool = False  # in the footer in a browser tab (bntui serve)
 
     @property
     def shown(self) -> str:
@@ -41,7 +44,9 @@ class Key:
 
 
 # id, key (Textual's name), action, footer label, description, key as shown (None: its
-# name), options: f = in the footer, x = not in the command palette, ! = priority binding.
+# name), options: f = in the footer, x = not in the command palette, ! = priority binding,
+# w = in the footer in a browser (bntui serve), where ctrl+s, ctrl+p and ctrl+q are the
+# browser's (save the page, print, quit): S and P do what they do, q quits.
 # Labels and descriptions are English, translated when shown (tests/unit/test_i18n.py
 # checks that bntui/i18n/ko.py has each one).
 _TABLE = (
@@ -68,6 +73,14 @@ _TABLE = (
     ("next-event", "right", "next_event", "next", "Lesson: skip to the next event", "→", "fx"),
     ("restart", "left", "restart", "restart", "Lesson: start over", "←", "fx"),
     ("step", "n", "step", "step", "One step (while paused)", None, ""),
+    ("back", "left_square_bracket", "send('goto prev')", "back",
+     "Back: previous event (or a tenth of the run)", "[", ""),
+    ("forward", "right_square_bracket", "send('goto next')", "forward",
+     "Forward: next event (or a tenth of the run)", "]", ""),
+    ("to-start", "left_curly_bracket", "send('goto start')", "start",
+     "To step 0 (the future is kept)", "{", ""),
+    ("to-newest", "right_curly_bracket", "send('goto end')", "newest",
+     "To the newest step", "}", ""),
     ("layer-up", "up", "select(-1)", "layer up", "Select the layer above (drift, bands)", "↑", "x"),
     ("layer-down", "down", "select(1)", "layer down", "Select the layer below", "↓", "x"),
     ("log-y", "y", "log_y", "log-y", "Loss chart: log / linear y axis", None, ""),
@@ -79,16 +92,18 @@ _TABLE = (
     ("view-diag", "6", "view('diag')", "ICS", "View: ICS and smoothness", None, ""),
     ("screenshot", "s", "screenshot", "svg", "Screenshot: SVG to bntui-<step>.svg", None, ""),
     ("record", "ctrl+s", "record", "save script", "Save the session as a replay script", None, ""),
+    ("record-S", "S", "record", "save script", "Save the script (ctrl+s in a browser)", None, "xw"),
     ("cmd", "colon", "command_line", "cmd", "Type a command (Enter runs, Esc closes)", ":", ""),
     ("explain", "e", "explain", "explain", "Explain: what each mark of a panel means", None, "f"),
     ("help", "question_mark", "help", "help", "Help: keys and commands", "?", "f"),
+    ("palette", "P", "palette", "palette", "Command palette (ctrl+p)", None, "xw"),
     ("quit", "q", "quit_key", "quit", "Quit", None, "fx"),
     ("quit-now", "ctrl+q", "quit", "quit", "Quit (also while typing a command)", None, "x!"),
 )  # fmt: skip
 
 KEYS: tuple[Key, ...] = tuple(
     Key(i, key, action, label, what, footer="f" in o, display=shown, palette="x" not in o,
-        priority="!" in o)
+        priority="!" in o, browser="w" in o)
     for i, key, action, label, what, shown, o in _TABLE
 )  # fmt: skip
 # the palette's own key (Textual's), listed in the help screen and the README
@@ -103,6 +118,15 @@ def bindings() -> list[Binding]:
         )
         for k in KEYS
     ]
+
+
+def show_browser_keys(app: Any) -> None:
+    """In a browser tab (bntui serve): the footer also shows the keys that stand in for the
+    browser's own ctrl+s and ctrl+p (an app's bindings, as ``language`` relabels them)."""
+    shown = {k.key for k in KEYS if k.browser}
+    table = app._bindings.key_to_bindings
+    for key, items in table.items():
+        table[key] = [dataclasses.replace(b, show=True) if b.key in shown else b for b in items]
 
 
 def palette_entries() -> list[tuple[str, str]]:

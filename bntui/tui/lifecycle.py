@@ -8,7 +8,8 @@ tracking, cursor shown), the session is saved first, and the exit status is 128 
 The autosave keeps the live session's script (config + commands so far) in the user's
 state directory (``BNTUI_STATE_DIR`` overrides it): written atomically when a command was
 applied (checked every second), every ``AUTOSAVE_EVERY`` seconds and at exit;
-``bntui --resume-last`` replays it and goes on live.
+``bntui --resume-last`` replays it and goes on live. A browser tab of ``bntui serve``
+(``BNTUI_SERVED=1``) has no autosave: the server user's state is not a stranger's to write.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class SignalTarget(Protocol):
 
 
 STATE_ENV = "BNTUI_STATE_DIR"
+SERVED_ENV = "BNTUI_SERVED"  # set by bntui serve in each tab's process
 AUTOSAVE_NAME = "last-session.toml"
 AUTOSAVE_EVERY = 10.0  # seconds between saves while training (commands save within 1 s)
 HANDLED = tuple(
@@ -47,6 +49,11 @@ def state_dir() -> Path:
     """Where bntui keeps its state (``BNTUI_STATE_DIR`` or platformdirs' user state dir)."""
     env = os.environ.get(STATE_ENV)
     return Path(env) if env else platformdirs.user_state_path("bntui")
+
+
+def served() -> bool:
+    """True in a session that ``bntui serve`` started for a browser tab."""
+    return os.environ.get(SERVED_ENV) == "1"
 
 
 def autosave_path() -> Path:
@@ -80,7 +87,7 @@ class Autosave:
             return False
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            write_script(frame.initial_config, frame.log, frame.step, self.path, force=True)
+            write_script(frame.initial_config, frame.log, frame.script_steps, self.path, force=True)
         except (OSError, ValueError) as exc:
             why = getattr(exc, "strerror", None) or exc
             self.error = _("autosave failed: {path}: {why}").format(path=self.path, why=why)

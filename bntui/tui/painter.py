@@ -18,6 +18,7 @@ from bntui.i18n import N_, _, localized
 from bntui.i18n.message import render
 from bntui.live.frame import Frame, Needs, RunState
 from bntui.live.runner import Runner
+from bntui.tui import travel
 from bntui.tui.keys import with_keys
 from bntui.tui.panels.bars import StatusBar, TextBar
 from bntui.tui.panels.charts import BandsChart, LossChart
@@ -256,6 +257,8 @@ class Painter:
     def show_bars(self, frame: Frame, *, status: bool = True) -> None:
         if status:
             self.show_status(frame, moved=True)
+        row = travel.timeline_row(frame, self.app.size.width - 2, ascii=self.app.ascii)
+        self.q("#timeline", TextBar).say(row, "bold cyan")
         taken_over = frame.replay is not None and not frame.replay.active
         caption = None if taken_over else frame.caption
         korean = self.app.captions.get(caption) if caption else None  # its caption_ko

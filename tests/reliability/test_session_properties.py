@@ -61,6 +61,8 @@ def _command_texts() -> st.SearchStrategy[str]:
         "compare": st.sampled_from(["on", "off", "lr 0.5", "width 8"]),
         "ics-every": st.sampled_from(["off", "1", "3", "0"]),
         "smooth-every": st.sampled_from(["off", "2"]),
+        # a solo Session refuses goto (the Pair owns the timeline)
+        "goto": st.sampled_from(["0", "5"]),
     }
     assert set(per_verb) == set(VOCABULARY), "new verb: add it to the property test"
     return st.sampled_from(sorted(per_verb)).flatmap(

@@ -124,9 +124,9 @@ SLOW_MIRROR = textwrap.dedent(
     class Slow(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
             self.send_response(200)
-            self.send_header("Content-Length", str(10**7))
+            self.send_header("Content-Length", str(9 * 10**6))  # within the file's known size
             self.end_headers()
-            for _ in range(10**4):
+            for _ in range(9000):
                 self.wfile.write(b"x" * 1000)
                 time.sleep(0.01)
         def log_message(self, *a):

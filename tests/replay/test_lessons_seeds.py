@@ -28,7 +28,7 @@ def _with_seed(script: Script, seed: int) -> Script:
 
 
 def test_all_lessons_are_covered() -> None:
-    assert len(lesson_names()) == 11
+    assert len(lesson_names()) == 12
     assert ENDS_DIVERGED.issubset(lesson_names())
 
 

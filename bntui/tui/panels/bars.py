@@ -8,6 +8,7 @@ from textual.widgets import Static
 from bntui.i18n import N_, _
 from bntui.live.frame import Frame, RunState
 from bntui.tui.render import asciify, fmt_pace, fmt_rate
+from bntui.tui.travel import status as travel_status
 
 STATE_GLYPH = {
     RunState.RUNNING: "▶",
@@ -55,7 +56,11 @@ def status_text(snap: Frame, *, view: str, show_rate: bool, ascii: bool) -> Text
     t = Text()
     word = _(STATE_WORD[snap.state])
     t.append(f"{glyph} {word} ", style=STATE_STYLE[snap.state])
-    t.append(f"step:{snap.step} ", style="bold")
+    past = travel_status(snap)
+    if past is not None:  # at a past step: "⏪ step 300 of 2,000 · the future is kept"
+        t.append((asciify(past) if ascii else past) + " ", style="bold yellow")
+    else:
+        t.append(f"step:{snap.step} ", style="bold")
     rate = fmt_rate(snap.steps_per_sec) if show_rate else "–"
     t.append((asciify(rate) if ascii else rate) + " ", style="dim")
     t.append(f"pace:{fmt_pace(snap.pace)} ", style="bold cyan")
@@ -104,7 +109,7 @@ class StatusBar(Static):
 
     def show(self, snap: Frame, *, view: str, show_rate: bool) -> None:
         rate = round(snap.steps_per_sec, -1) if show_rate else None
-        key = (snap.state, snap.step, snap.epoch, rate, snap.pace, view, snap.config)
+        key = (snap.state, snap.step, snap.epoch, rate, snap.pace, view, snap.config, snap.travel)
         if key == self._key:
             return
         self._key = key

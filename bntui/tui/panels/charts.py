@@ -26,7 +26,11 @@ from bntui.tui.render import fmt_num, fmt_signed
 
 # box-drawing → ASCII, for --ascii (plotext draws its frame and ticks with these)
 ASCII_TABLE = str.maketrans("┌┐└┘─│┤├┬┴┼•⢄⣀⡀⠉", "++++-||++++*....")
-UNMARKED = (EventKind.CAPTION, EventKind.WARNING)  # not changes: log only, no chart marker
+UNMARKED = (
+    EventKind.CAPTION,
+    EventKind.WARNING,
+    EventKind.BRANCH,
+)  # not changes: log only, no chart marker
 MERGE_CELLS = 3  # events closer than this many columns share one marker
 LOSS_TITLE = {False: N_("Loss · train ⣿ / val •"), True: N_("Loss - train . / val x")}
 LOG_TITLE = " · LOG y"  # appended to a chart title while its y axis is logarithmic
@@ -193,7 +197,7 @@ class LossChart(Chart):
         size = (self.size.width, self.size.height)
         last_event = events[-1] if events else None
         train = frame.loss.get("loss")
-        key = (frame.step, len(events), last_event, log_y, size, len(train or ()))
+        key = (frame.step, len(events), last_event, log_y, size, len(train or ()), frame.travel)
         if frame.twin is not None:
             key = (*key, frame.twin.step, frame.labels)
         if not self.changed(key):
@@ -239,6 +243,7 @@ class LossChart(Chart):
             else:
                 top = self._linear_y(min(ys), max(ys))
             self._markers(events, x0, x1, top, max(self.size.width - 8, 1))
+            _cursor(p, frame)
             p.xlim(x0, max(x1, x0 + 1))
             self._int_xticks(x0, max(x1, x0 + 1))
         set_border(self, title=self.t(_(LOSS_TITLE[self.ascii])) + (LOG_TITLE if log_y else ""))
@@ -269,6 +274,7 @@ class LossChart(Chart):
         if ys:
             x0, x1 = min(xs), max(max(xs), frame.step, min(xs) + 1)
             self._markers(events, x0, x1, max(ys), max(self.size.width - 8, 1))
+            _cursor(p, frame)
             p.xlim(x0, x1)
             self._int_xticks(x0, x1)
             if log_y:
@@ -282,6 +288,12 @@ class LossChart(Chart):
         set_border(self, title=self.t("Loss, val acc · " + "  ".join(legend)))
         set_border(self, subtitle=self.t(_pair_subtitle(frame, log_y)))
         self.refresh()
+
+
+def _cursor(p: Any, frame: Frame) -> None:
+    """At a past step: a line where the session stands on the recorded run."""
+    if frame.travel is not None and frame.travel.in_past:
+        p.vline(frame.step, "yellow")
 
 
 # per twin: (train-loss glyph, val-acc glyph, colour) for (unicode, --ascii)

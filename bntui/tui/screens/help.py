@@ -14,6 +14,7 @@ from textual.widgets import Static
 
 from bntui.i18n import N_, _
 from bntui.training.commands import help_lines
+from bntui.training.timeline import DEFAULT_BUDGET
 from bntui.tui.keys import help_rows
 
 
@@ -44,6 +45,11 @@ class HelpScreen(ModalScreen[None]):
                 note = _("This session is autosaved to {path}; bntui --resume-last brings it back.")
                 note = note.format(path=autosave.path)
                 yield Static(Text(note, style="dim"), id="help-autosave")
+            travel = _(
+                "Time travel: the session keeps checkpoints of its whole state, at most "
+                "{mib} MiB (thinned like the history when full)."
+            ).format(mib=DEFAULT_BUDGET // 2**20)
+            yield Static(Text(travel, style="dim"), id="help-travel")
             yield Static(Text(_("Commands for : and replay scripts"), style="bold underline"))
             yield Static(vocab, id="help-vocab")
 
