@@ -302,6 +302,14 @@ def add_replay_parsers(sub: argparse._SubParsersAction) -> None:
     )
     g.add_argument("--quiet", action="store_true", help="headless: print only the verdict")
     g.add_argument(
+        "--answers",
+        metavar="N,N,…",
+        help="headless: answer the lesson's questions, one choice number each (e.g. 1,3,2)",
+    )
+    g.add_argument(
+        "--no-questions", action="store_true", help="live: play the lesson without its questions"
+    )
+    g.add_argument(
         "--slides",
         metavar="DIR",
         help="headless: one SVG per caption and DIR/index.html (a slide show for a projector)",

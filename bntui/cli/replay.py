@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from bntui.cli.parser import LIVE_MINUTES, UsageError, given_flags
 from bntui.cli.run import model_arrays
 from bntui.cli.tui import run_live
-from bntui.i18n import N_, _, localized
+from bntui.i18n import N_, _, language, localized
 from bntui.live.runner import Runner
 from bntui.replay.script import Script, ScriptEvent
 from bntui.training.config import Config
@@ -94,6 +94,8 @@ def script_with_overrides(args: argparse.Namespace) -> tuple[Script, int | None]
 
 def cmd_replay(args: argparse.Namespace) -> int:
     if not args.headless:
+        if args.answers is not None:
+            raise UsageError("--answers needs --headless (live, press the choice's number)")
         for flag in ("out", "metrics", "save_model", "slides"):
             if getattr(args, flag):
                 name = "--" + flag.replace("_", "-")
@@ -148,6 +150,7 @@ def replay_headless(args: argparse.Namespace, script: Script, steps: int | None)
             raise ExportError(f"{out}: cannot create ({exc.strerror or exc})") from None
     from bntui.replay.window import tee
 
+    answers = lesson_answers(args, script)  # a bad --answers: status 2 before training
     slides = SlideWriter(script, Path(args.slides)) if args.slides else None
     started = time.perf_counter()
     lesson_metrics = out / "metrics.jsonl" if out is not None else None
@@ -163,6 +166,8 @@ def replay_headless(args: argparse.Namespace, script: Script, steps: int | None)
             keep_records=False,  # flat memory: only what the checks need is kept
             render=render_screenshot,
             on_slide=slides.shoot if slides is not None else None,
+            answers=answers,
+            on_question=slides.shoot_question if slides is not None else None,
         )
     elapsed = time.perf_counter() - started
     if out is not None:
@@ -172,7 +177,29 @@ def replay_headless(args: argparse.Namespace, script: Script, steps: int | None)
     print_result(result, elapsed, out=out, quiet=args.quiet)
     if slides is not None:
         print(slides.finish())
-    return 0 if result.passed else 1
+    wrong = answers is not None and any(
+        not a.event.question.is_right(a.given)  # type: ignore[union-attr]
+        for a in result.asked
+    )
+    return 0 if result.passed and not wrong else 1
+
+
+def lesson_answers(args: argparse.Namespace, script: Script) -> tuple[int, ...] | None:
+    """``--answers 1,3,2`` checked against the lesson's questions (UsageError: status 2)."""
+    if getattr(args, "answers", None) is None:
+        return None
+    from bntui.replay.questions import parse_answers
+
+    asked = script.questions
+    try:
+        answers = parse_answers(args.answers, len(asked))
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    for n, (event, given) in enumerate(zip(asked, answers, strict=True), start=1):
+        count = len(event.question.choices)  # type: ignore[union-attr]
+        if not 1 <= given <= count:
+            raise UsageError(f"--answers: question {n} has choices 1..{count}, got {given}")
+    return answers
 
 
 def replay_branch(
@@ -257,6 +284,7 @@ def print_result(result, elapsed: float, *, out: Path | None, quiet: bool) -> No
             console.print(t)
         for note in result.notes:
             console.print(f"{_('note')}: {escape(note)}")
+    print_questions(console, result)
     passed = sum(c.passed for c in result.checks)
     rate = n / max(elapsed, 1e-9)
     verdict = _("ok") if result.passed else _("FAILED")
@@ -267,13 +295,116 @@ def print_result(result, elapsed: float, *, out: Path | None, quiet: bool) -> No
     console.print(escape(line + where), highlight=False)
 
 
+def print_questions(console, result) -> None:
+    """Each question's expected answer and, with --answers, right or wrong and the score."""
+    from rich.markup import escape
+
+    from bntui.replay.questions import score
+
+    if not result.asked:
+        return
+    for a in result.asked:
+        q = a.event.question
+        text = localized(q.text, q.text_ko) or ""
+        choices = q.choices_ko if q.choices_ko and language() == "ko" else q.choices
+        shown = _("shown by the run") if a.shown else _("NOT shown by the run")
+        line = _("Q{n} (step {at}): {text} — answer {k}. {choice} ({shown})").format(
+            n=a.number,
+            at=f"{a.event.at:,}",
+            text=text,
+            k=q.answer,
+            choice=choices[q.answer - 1],
+            shown=shown,
+        )
+        if a.given is not None:
+            verdict = _("right") if q.is_right(a.given) else _("wrong")
+            line += " · " + _("you: {k} {verdict}").format(k=a.given, verdict=verdict)
+        console.print(escape(line), highlight=False)
+    if any(a.given is not None for a in result.asked):
+        got = score([a.event.question for a in result.asked], [a.given for a in result.asked])
+        console.print(
+            escape(
+                _("{right} of {asked} predictions right").format(right=got.right, asked=got.asked)
+            ),
+            highlight=False,
+        )
+        for n, q, _given in got.misses:
+            why = localized(q.explain, q.explain_ko) or ""
+            console.print(escape(f"  Q{n}: {why}"), highlight=False)
+
+
 def replay_live(args: argparse.Namespace, script: Script, steps: int | None) -> int:
     """Play the lesson in the TUI: the Runner gets the schedule and a steady pace."""
     total = script.config.steps if steps is None else min(steps, script.config.steps)
     speed = live_speed(args.speed, total)
     hint = "add --headless to play it without a screen"
     make = lambda: live_runner(script, total, speed, args)  # noqa: E731
-    return run_live(make, args, hint, captions=script.captions_ko)
+    quiz = None if args.no_questions else live_quiz(script, total)
+    return run_live(make, args, hint, captions=script.captions_ko, quiz=quiz)
+
+
+def live_quiz(script: Script, total: int):  # -> bntui.tui.screens.question.Quiz | None
+    """The lesson's questions for the app (those whose reveal is within ``total``)."""
+    from bntui.tui.screens.question import Quiz, QuizItem
+
+    items = []
+    for n, event in enumerate(script.questions, start=1):
+        q = event.question
+        assert q is not None
+        if q.reveal <= total:
+            items.append(
+                QuizItem(
+                    n,
+                    event.at,
+                    q.reveal,
+                    q.text,
+                    q.choices,
+                    q.answer,
+                    q.explain,
+                    q.text_ko,
+                    q.choices_ko,
+                    q.explain_ko,
+                )
+            )
+    if not items:
+        return None
+    quiz = Quiz(tuple(items))
+    import os
+
+    from bntui.cli.tally import TALLY_ENV
+
+    if url := os.environ.get(TALLY_ENV):  # a tab of ``bntui serve``: the class tally
+        from bntui.tui.tally_link import TallyLink
+
+        quiz.link = TallyLink(url)
+    return quiz
+
+
+def question_schedule(script: Script, total: int) -> tuple[list[tuple[int, str]], dict]:
+    """(schedule, holds) of a live lesson with questions: ``mark Q<n>`` at a question's step
+    before its event's commands, ``mark A<n>`` at its reveal after the commands of events
+    without a question there (their caption shows under the answer) and before any question
+    asked at that step; each mark held until the app's question or answer screen goes on."""
+    import math
+
+    entries: list[tuple[int, int, int, str]] = []  # (step, group, order, command)
+    holds: dict[tuple[int, str], float] = {}
+    n = 0
+    for order, event in enumerate(script.events):
+        if event.at > total:
+            continue
+        question = event.question
+        if question is not None and question.reveal <= total:
+            n += 1
+            entries.append((event.at, 2, order, f"mark Q{n}"))
+            entries.append((question.reveal, 1, order, f"mark A{n}"))
+            holds[(event.at, f"mark Q{n}")] = holds[(question.reveal, f"mark A{n}")] = math.inf
+            group = 2
+        else:
+            group = 0
+        entries += [(event.at, group, order, command) for command in event.commands()]
+    entries.sort(key=lambda e: e[:3])  # stable: an event's commands keep their order
+    return [(at, command) for at, _g, _o, command in entries], holds
 
 
 MAX_SPEED = 1_000_000  # steps per second
@@ -295,13 +426,17 @@ def live_runner(
     In the app → skips to the next event, ← restarts the lesson, space pauses, and any
     experiment key takes over (the rest of the schedule is dropped; see BntuiApp).
     """
+    schedule, holds = script.schedule(total), live_holds(script, total)
+    if not getattr(args, "no_questions", True) and script.questions:
+        schedule, marks = question_schedule(script, total)
+        holds |= marks
     return Runner(
         script.config,
         paused=args.paused,
-        schedule=script.schedule(total),  # applied at step boundaries, in order
+        schedule=schedule,  # applied at step boundaries, in order
         steps_per_second=speed,
         max_steps=total,
-        holds=live_holds(script, total),
+        holds=holds,
     )
 
 
@@ -350,7 +485,7 @@ class SlideWriter:
 
         self.script, self.out = script, out
         self.slides: list[Slide] = []
-        count = sum(1 for e in script.events if e.caption)
+        count = sum(1 for e in script.events if e.caption) + 2 * len(script.questions)
         check_slides_dir(out, count)  # before training: slides never replace files
         try:
             out.mkdir(parents=True, exist_ok=True)
@@ -369,6 +504,32 @@ class SlideWriter:
         except Exception as exc:  # one failed slide must not take the lesson down
             status = f"failed: {type(exc).__name__}: {exc}"
         self.slides.append(Slide(event, name, caption, session.step_count, status))
+
+    def shoot_question(self, session: Session, asked, kind: str) -> None:
+        """A question's slide (the screen before its event applies, the choices below) or
+        its answer's (the screen at the reveal step, the right choice and why)."""
+        from bntui.export import write_text
+        from bntui.replay.questions import Question
+        from bntui.replay.slides import Slide, slide_name
+
+        q: Question = asked.event.question
+        ko = language() == "ko" and q.choices_ko
+        choices = q.choices_ko if ko else q.choices
+        text = localized(q.text, q.text_ko) or ""
+        if kind == "question":
+            listed = " · ".join(f"{i}. {c}" for i, c in enumerate(choices, start=1))
+            caption = _("Q{n}: {text} {choices}").format(n=asked.number, text=text, choices=listed)
+        else:
+            why = localized(q.explain, q.explain_ko) or ""
+            right = f"{q.answer}. {choices[q.answer - 1]}"
+            caption = _("Q{n}, answer: {right}. {why}").format(n=asked.number, right=right, why=why)
+        name = slide_name(len(self.slides) + 1)
+        status = "written"
+        try:
+            write_text(self.out / name, draw_svg(session, self.script), force=False)
+        except Exception as exc:  # one failed slide must not take the lesson down
+            status = f"failed: {type(exc).__name__}: {exc}"
+        self.slides.append(Slide(asked.event, name, caption, session.step_count, status))
 
     def finish(self) -> str:
         """Write index.html; returns the line to print."""

@@ -240,8 +240,11 @@ def run(
         raise ServeError(
             "bntui serve needs textual-serve: pip install 'bntui[serve]' (or textual-serve)"
         ) from None
+    from bntui.cli.tally import class_tally
+
     server = make_server(
         served_command(argv),
+        tally=class_tally(argv),  # a lesson with questions: the class tally beside the tabs
         host=args.host,
         port=args.port,
         font_size=args.font_size,
@@ -269,6 +272,7 @@ def make_server(
     title: str,
     max_sessions: int,
     session_mib: int,
+    tally: Any = None,
 ) -> Any:
     """A textual-serve ``Server`` that knows its real port (``--port 0``), prints its
     address with the secret instead of the banner, and stops on SIGINT/SIGTERM, ending the
@@ -316,6 +320,7 @@ def make_server(
             self.sessions = 0  # processes started and not yet ended
             self.secrets = Secrets("session")
             self.download_manager = Downloads()
+            self.tally_env: dict[str, str] = {}  # BNTUI_TALLY for every tab (a lesson's tally)
 
         async def _make_app(self) -> web.Application:
             app = web.Application()
@@ -329,6 +334,12 @@ def make_server(
                 ]
             )
             app.on_shutdown.append(self.on_shutdown)
+            if tally is not None:  # bntui.cli.tally: the class's and the teacher's secrets
+                from bntui.cli.tally import tally_app
+
+                keys = {"class_secret": self.secrets.add("class")}
+                keys["teacher_secret"] = self.secrets.add("teacher")
+                app.add_subapp("/tally/", tally_app(tally, **keys))
             return app
 
         def full_text(self) -> str:
@@ -403,7 +414,7 @@ def make_server(
                     close=websocket.close,
                     download_manager=self.download_manager,
                     debug=self.debug,
-                    extra_env=served_env(state, session_mib),
+                    extra_env=served_env(state, session_mib) | self.tally_env,
                 )
                 await service.start(width, height)
                 await self._process_messages(websocket, service)
@@ -459,6 +470,14 @@ def make_server(
                         file=sys.stderr if line.startswith("bntui: warning") else sys.stdout,
                         flush=True,
                     )
+                if tally is not None:
+                    from bntui.cli.tally import TALLY_ENV
+
+                    # each tab's process sends its answers there (loopback, the class secret)
+                    class_ws = f"ws://127.0.0.1:{bound}/tally/{self.secrets.token('class')}/ws"
+                    self.tally_env = {TALLY_ENV: class_ws}
+                    teacher = f"{self.public_url}/tally/{self.secrets.token('teacher')}/"
+                    print(f"bntui serve: class tally (keep this URL to yourself): {teacher}")
                 stop = asyncio.Event()
                 loop = asyncio.get_running_loop()
                 for sig in (signal.SIGINT, signal.SIGTERM):

@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from bntui.cli.parser import UsageError, check_fps, config_from_args
 from bntui.i18n import _
@@ -34,6 +35,7 @@ def run_live(
     args: argparse.Namespace,
     hint: str,
     captions: Mapping[str, str] | None = None,
+    quiz: Any = None,
 ) -> int:
     """Check the display flags, the --record target and the terminal, then run the app
     over a fresh Runner (``captions``: a lesson's Korean captions by their English text)."""
@@ -57,6 +59,7 @@ def run_live(
         record=args.record,
         captions=captions,
         autosave=autosave,
+        quiz=quiz,
     )
     result = app.run()
     global LIVE_RAN

@@ -543,4 +543,29 @@ KO: dict[str, str] = {
     "Compare with BN flipped (c) to measure BN's effect.": (
         "BN을 뒤집어 비교 (c) 하면 BN의 효과를 잴 수 있습니다."
     ),
+    # lesson questions (bntui/tui/screens/question.py, bntui/cli/replay.py)
+    "Q{n} (step {at}): {text} — answer {k}. {choice} ({shown})": (
+        "Q{n} ({at} 스텝): {text} — 정답 {k}. {choice} ({shown})"
+    ),
+    "shown by the run": "실행 결과가 보여 줌",
+    "NOT shown by the run": "실행 결과가 보여 주지 않음",
+    "right": "맞음",
+    "wrong": "틀림",
+    "you: {k} {verdict}": "내 답: {k} {verdict}",
+    "{right} of {asked} predictions right": "예측 {asked}개 중 {right}개 맞음",
+    "skip": "건너뛰기",
+    "predict · question {n}": "예측 · 질문 {n}",
+    "{keys} answers · Esc skips": "{keys}로 답하기 · Esc 건너뛰기",
+    "go on": "계속",
+    "You skipped it.": "건너뛰었습니다.",
+    "Your prediction was right.": "예측이 맞았습니다.",
+    "You predicted: {choice}": "내 예측: {choice}",
+    "The screen now shows: {choice}": "지금 화면이 보여 주는 답: {choice}",
+    "Why: {why}": "이유: {why}",
+    "answer · question {n}": "정답 · 질문 {n}",
+    "Enter goes on": "Enter로 계속",
+    "your predictions": "내 예측",
+    "Q{n}: {text} {choices}": "Q{n}: {text} {choices}",
+    "Q{n}, answer: {right}. {why}": "Q{n} 정답: {right}. {why}",
+    "the teacher releases the answer for everyone": "선생님이 모두에게 정답을 공개합니다",
 }

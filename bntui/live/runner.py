@@ -11,6 +11,7 @@ thread (deterministic, synchronous UI tests).
 from __future__ import annotations
 
 import dataclasses
+import math
 import queue
 import threading
 import time
@@ -374,6 +375,8 @@ class Runner:
             return False
         self._paused = self._held = True
         self._hold += 1
+        if seconds == math.inf:  # a lesson question: held until the learner answers
+            return True
         timer = threading.Timer(seconds, self._post, args=("hold_end", self._hold))
         timer.daemon = True
         timer.start()

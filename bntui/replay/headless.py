@@ -57,6 +57,28 @@ class Figures:
     grad_norms: tuple[float | None, ...]  # per hidden layer
 
 
+@dataclass(frozen=True)
+class Reveal:
+    """The step where a question's answer shows: its checks are measured there."""
+
+    event: ScriptEvent
+
+
+@dataclass
+class Asked:
+    """A question as played: the answer given (None: not answered) and what the run showed."""
+
+    number: int  # 1-based, in the lesson's order
+    event: ScriptEvent
+    given: int | None = None
+    checks: list[CheckResult] = field(default_factory=list)  # measured at the reveal
+
+    @property
+    def shown(self) -> bool:
+        """True when the run showed the lesson's answer (every check of the question held)."""
+        return bool(self.checks) and all(c.passed for c in self.checks)
+
+
 @dataclass
 class ReplayResult:
     """Everything a headless replay produced."""
@@ -72,6 +94,7 @@ class ReplayResult:
     notes: list[str] = field(default_factory=list)
     since: int = 0  # step of the last event that changed the experiment (``do``)
     pair: Any = None  # the Pair trained (compare mode: Twins; ``session`` is its primary)
+    asked: list[Asked] = field(default_factory=list)  # the lesson's questions, in order
 
     @property
     def passed(self) -> bool:
@@ -186,12 +209,18 @@ def run_script(
     render: Renderer | None = None,
     keep_records: bool = True,
     on_slide: Callable[[Session, ScriptEvent], None] | None = None,
+    answers: tuple[int, ...] | None = None,
+    on_question: Callable[[Session, Asked, str], None] | None = None,
 ) -> ReplayResult:
     """Train the script's lesson headless (``steps`` caps it) and measure every check.
 
     Played by ``bntui.training.player.play``: each event at its step boundary, the last step's too.
     ``keep_records=False`` keeps only the records the checks need (flat memory): the
-    caller then streams the rest through ``on_record``. ``on_slide``: see SlideTimer."""
+    caller then streams the rest through ``on_record``. ``on_slide``: see SlideTimer.
+    ``answers``: one choice per question (``--answers``); each question's checks are
+    measured at its reveal step (before the commands of an event at that step).
+    ``on_question(session, asked, "question" | "answer")``: at a question's step before
+    its event's commands, and at its reveal after its checks (the slides draw them)."""
     pair = Pair(script.config)  # compare mode (config.compare): Twins
     session = pair.session
     planned = session.planned_steps  # ``steps``, or what ``epochs`` whole passes take
@@ -206,7 +235,18 @@ def run_script(
         result.notes.append(
             f"--steps {total}: {len(result.skipped)} event(s) from step {first.at} on skipped"
         )
-    pending = Schedule((e.at, e) for e in script.events if e.at <= total)
+    given = list(answers) if answers is not None else [None] * len(script.questions)
+    result.asked = [
+        Asked(n, e, a) for n, (e, a) in enumerate(zip(script.questions, given, strict=True), 1)
+    ]
+    reveals = [
+        (e.question.reveal, Reveal(e)) for e in script.questions if e.question.reveal <= total
+    ]
+    for a in result.asked:
+        if a.event.question.reveal > total:  # type: ignore[union-attr]
+            result.notes.append(f"--steps {total}: question {a.number}'s answer not measured")
+    # stable sort: a reveal is measured before the commands of an event at its step
+    pending = Schedule([*reveals, *((e.at, e) for e in script.events if e.at <= total)])
 
     # compare mode: the slides draw both twins (the Pair), as the screenshots do
     slides = SlideTimer(script, total, pair if pair.twin is not None else session, on_slide)
@@ -218,7 +258,14 @@ def run_script(
                 on_record(rec)
         slides.check()
 
-    def apply(_at: int, event: ScriptEvent) -> None:
+    def apply(_at: int, event: ScriptEvent | Reveal) -> None:
+        if isinstance(event, Reveal):
+            _reveal(result, event.event)
+            if on_question is not None:
+                on_question(session, _asked(result, event.event), "answer")
+            return
+        if event.question is not None and on_question is not None:
+            on_question(session, _asked(result, event), "question")
         _apply_event(result, event, screenshot_dir, render)
         slides.applied(event)
 
@@ -227,10 +274,17 @@ def run_script(
     if why != Ending.DONE:
         s = pair.step_count
         result.notes.append(f"training {why} at step {s}; the rest of the lesson was not played")
-        left = [e for _at, e in pending]
+        left = [e for _at, e in pending if not isinstance(e, Reveal)]
         for event in left:
             for check in event.expect:
                 result.checks.append(CheckResult(event, check, None, False, "not reached"))
+        for _at, item in pending:
+            if isinstance(item, Reveal):
+                asked = _asked(result, item.event)
+                for check in item.event.question.expect:  # type: ignore[union-attr]
+                    failed = CheckResult(item.event, check, None, False, "not reached")
+                    asked.checks.append(failed)
+                    result.checks.append(failed)
         result.skipped += left
     end = pair.step_count
     if not result.figures or result.figures[-1].step != end:
@@ -307,6 +361,24 @@ def _add_figures(result: ReplayResult, figures: Figures) -> None:
         result.figures[-1] = Figures(label, last.step, last.setup, last.values, last.grad_norms)
     else:
         result.figures.append(figures)
+
+
+def _asked(result: ReplayResult, event: ScriptEvent) -> Asked:
+    return next(a for a in result.asked if a.event is event)
+
+
+def _reveal(result: ReplayResult, event: ScriptEvent) -> None:
+    """Measure a question's checks at its reveal step: they decide its answer."""
+    question = event.question
+    assert question is not None
+    asked = _asked(result, event)
+    step = result.session.step_count
+    for check in question.expect:
+        value, note = measure_check(result.records, check, step, question.window, result.since)
+        note = note or f"question {asked.number}'s answer, at step {step:,}"
+        done = CheckResult(event, check, value, check.holds(value), note)
+        asked.checks.append(done)
+        result.checks.append(done)
 
 
 def _apply_event(

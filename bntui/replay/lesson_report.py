@@ -114,6 +114,7 @@ def report_markdown(result: ReplayResult) -> str:
         lines += ["", f"{passed} of {len(result.checks)} checks passed."]
     else:
         lines.append("No checks in this script.")
+    lines += _questions(result)
     if result.screenshots:
         lines += ["", "## Screenshots", ""]
         for e, status in result.screenshots:
@@ -122,6 +123,36 @@ def report_markdown(result: ReplayResult) -> str:
         lines += ["", "## Notes", ""]
         lines += [f"- {n}" for n in result.notes]
     return "\n".join(lines) + "\n"
+
+
+def _questions(result: ReplayResult) -> list[str]:
+    """Each question, its choices, the lesson's answer and whether the run showed it;
+    with ``--answers``, the answer given and the score."""
+    if not result.asked:
+        return []
+    out = ["", "## Questions", ""]
+    answered = any(a.given is not None for a in result.asked)
+    for a in result.asked:
+        q = a.event.question
+        assert q is not None
+        out.append(f"{a.number}. (step {a.event.at:,}, revealed at {q.reveal:,}) {md_text(q.text)}")
+        for i, choice in enumerate(q.choices, start=1):
+            mark = " ← expected" if i == q.answer else ""
+            out.append(f"   {i}. {md_text(choice)}{mark}")
+        checks = ", ".join(f"`{_cell(str(c.check))}` = {_fmt(c.measured)}" for c in a.checks)
+        shown = "the run showed it" if a.shown else "**the run did not show it**"
+        out.append(f"   Expected answer {q.answer}: {shown} ({checks or 'not measured'}).")
+        if a.given is not None:
+            verdict = "right" if q.is_right(a.given) else "**wrong**"
+            out.append(f"   Answered {a.given}: {verdict}.")
+        out.append(f"   Why: {md_text(q.explain)}")
+        out.append("")
+    if answered:
+        right = sum(a.event.question.is_right(a.given) for a in result.asked)  # type: ignore[union-attr]
+        out.append(f"{right} of {len(result.asked)} predictions right.")
+    else:
+        out.append("Not answered (`--answers 1,2,…` answers them).")
+    return out
 
 
 def _layer_table(result: ReplayResult) -> list[str]:

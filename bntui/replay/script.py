@@ -41,6 +41,7 @@ from bntui.replay.expect import (  # noqa: F401  (re-exported: the script's voca
     check_metric,
     parse_check,
 )
+from bntui.replay.questions import Question, parse_question
 from bntui.safety import check_file_name, clean_text
 from bntui.training.commands import DISPLAY_VERBS, CommandError, parse
 from bntui.training.config import Config, ConfigError, check_nesting
@@ -60,7 +61,17 @@ MAX_DESCRIPTION = 20_000  # characters of a description
 _SLIDE_NAME = re.compile(r"slide-\d+\.svg", re.IGNORECASE)  # what --slides writes
 
 TOP_KEYS = ("title", "title_ko", "description", "description_ko", "config", "event")
-EVENT_KEYS = ("at", "do", "caption", "caption_ko", "screenshot", "pause", "window", "expect")
+EVENT_KEYS = (
+    "at",
+    "do",
+    "caption",
+    "caption_ko",
+    "screenshot",
+    "pause",
+    "window",
+    "expect",
+    "question",
+)
 DEFAULT_WINDOW = 100
 
 
@@ -78,6 +89,7 @@ class ScriptEvent:
     caption_ko: str | None = None  # the caption in Korean (shown under --lang ko)
     window: int = DEFAULT_WINDOW
     expect: tuple[Check, ...] = ()
+    question: Question | None = None  # asked before ``do`` applies (bntui.replay.questions)
 
     def commands(self) -> list[str]:
         """The commands this event applies, in order: ``do`` first, then the caption."""
@@ -103,6 +115,11 @@ class Script:
     def captions_ko(self) -> dict[str, str]:
         """English caption (as the session logs it) -> its Korean text, for the players."""
         return {e.caption: e.caption_ko for e in self.events if e.caption and e.caption_ko}
+
+    @property
+    def questions(self) -> list[ScriptEvent]:
+        """The events that ask a question, in order."""
+        return [e for e in self.events if e.question is not None]
 
     def schedule(self, steps: int | None = None) -> list[tuple[int, str]]:
         """(step, command) pairs for a Runner; events after ``steps`` are left out."""
@@ -338,6 +355,12 @@ def _parse_event(
             checks.append(parse_check(key, value))
         except ValueError as exc:
             raise fail(str(exc)) from None
+    question = None
+    if "question" in raw:
+        try:
+            question = parse_question(raw["question"], at, config.steps)
+        except ValueError as exc:
+            raise fail(str(exc)) from None
     return ScriptEvent(
         index=index,
         at=at,
@@ -349,6 +372,7 @@ def _parse_event(
         pause=float(pause),
         window=window,
         expect=tuple(checks),
+        question=question,
     )
 
 

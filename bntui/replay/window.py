@@ -143,7 +143,8 @@ def lesson_metrics(script: Any, max_depth: int | None = None) -> list[str]:
     names = ["loss", "acc", "val_loss", "val_acc"]
     names += [f"L{i}.grad_norm" for i in range(1, max_depth + 1)]
     for event in script.events:
-        for check in event.expect:
+        question = getattr(event, "question", None)
+        for check in (*event.expect, *(question.expect if question else ())):
             names += [t for t in check.terms if t not in names]
     return names
 
@@ -163,7 +164,9 @@ def lesson_keep(script: Any, end_window: int = 100) -> int:
     """Records a lesson needs to keep: its largest window (and the end figures') + 1,
     twice over in compare mode (a record per twin and step)."""
     twins = 2 if getattr(script.config, "compare", None) else 1
-    return twins * (max([end_window, *(e.window for e in script.events)]) + 1)
+    windows = [e.window for e in script.events]
+    windows += [e.question.window for e in script.events if getattr(e, "question", None)]
+    return twins * (max([end_window, *windows]) + 1)
 
 
 def tee(*writers: Any) -> Callable[[dict[str, Any]], None] | None:

@@ -80,6 +80,10 @@ class Schedule(Generic[T]):
         out, self._entries = entries[:n], entries[n:]
         return out
 
+    def put_back(self, entries: list[tuple[int, T]]) -> None:
+        """Return entries taken out by ``due`` but not applied (a hold stopped before them)."""
+        self._entries[:0] = entries
+
     @property
     def next_step(self) -> int | None:
         """The step of the next entry (None: nothing left)."""
@@ -114,8 +118,10 @@ def play(
     a scripted ``reset`` rescues a diverged run).
     """
     while True:
-        for at, item in schedule.due(session.step_count):
+        due = schedule.due(session.step_count)
+        for i, (at, item) in enumerate(due):
             if on_due(at, item):
+                schedule.put_back(due[i + 1 :])  # the rest of this step's entries: later
                 return Ending.HELD
         if session.step_count >= until:
             return Ending.DONE

@@ -42,6 +42,7 @@ from bntui.tui.panels.views import DecisionView, EventLog, HistogramView
 from bntui.tui.render import asciify, fmt_pace
 from bntui.tui.screens.help import HelpScreen
 from bntui.tui.screens.legend import LegendScreen
+from bntui.tui.screens.question import Quiz
 from bntui.tui.web import watch_server
 
 MIN_WIDTH, MIN_HEIGHT = 80, 24
@@ -75,6 +76,7 @@ class BntuiApp(App[int]):
         record: str | None = None,
         captions: Mapping[str, str] | None = None,
         autosave: Path | None = None,
+        quiz: Quiz | None = None,
         **runner: Any,
     ) -> None:
         """``source``: a Runner made by the caller, or a Config to build one from with the
@@ -102,6 +104,7 @@ class BntuiApp(App[int]):
         self.message_serial = 0  # counts app notes: the same text said again shows again
         self._app_message: str | None = None
         self.captions: Mapping[str, str] = dict(captions or {})
+        self.quiz = quiz  # a lesson's questions (bntui.tui.screens.question)
         self.too_small = False
         self.painter = Painter(self)
         self.translate_bindings()
@@ -223,6 +226,8 @@ class BntuiApp(App[int]):
     def pull(self) -> None:
         """One frame: status and bars, then the panels whose data changed."""
         self.painter.pull()
+        if self.quiz is not None:
+            self.quiz.check(self)  # a lesson held at a question or a reveal: ask, show
 
     # ------------------------------------------------------------------ actions
     def action_send(self, text: str) -> None:

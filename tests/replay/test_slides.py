@@ -103,14 +103,18 @@ def _check_slides(out, script, lang):
     page = (out / "index.html").read_text(encoding="utf-8")
     files = re.findall(r'<img src="(slide-\d+\.svg)"', page)
     captions = [e for e in script.events if e.caption]
-    assert files == [f"slide-{n:02d}.svg" for n in range(1, len(captions) + 1)]
+    asked = [e.question for e in script.questions]  # a question slide and an answer slide
+    count = len(captions) + 2 * len(asked)
+    assert files == [f"slide-{n:02d}.svg" for n in range(1, count + 1)]
     for name in files:
         svg = (out / name).read_text(encoding="utf-8")
         ET.fromstring(svg)  # well-formed
         assert "Noto Sans Mono CJK KR" in svg and "@font-face" not in svg  # no web font
         assert not re.search(r"url\(\s*[\"']?(https?:|//)", svg)
     steps = [int(s) for s in re.findall(r'data-step="(\d+)"', page)]
-    assert steps == list(slide_steps(script, script.config.steps).values())
+    at = [*slide_steps(script, script.config.steps).values()]
+    at += [n for e in script.questions for n in (e.at, e.question.reveal)]
+    assert steps == sorted(at)
     shown = re.findall(r"<figcaption>(.*?)</figcaption>", page)
     if lang == "ko":
         assert all(HANGUL.search(c) for c in shown) and f'lang="{lang}"' in page

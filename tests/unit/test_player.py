@@ -66,6 +66,23 @@ def test_play_stops_for_a_hold_right_after_its_entry() -> None:
     assert seen == [(2, "hold here"), (4, "later")] and c.step_count == 10
 
 
+def test_a_hold_keeps_the_rest_of_its_steps_entries_for_later() -> None:
+    """A hold on the first of two entries at one step: the second is applied on resuming
+    (it used to be taken out with the first and lost)."""
+    c = Counter()
+    sched = Schedule([(2, "hold here"), (2, "same step"), (4, "later")])
+    seen: list[tuple[int, str]] = []
+
+    def on_due(at: int, item: str) -> bool:
+        seen.append((c.step_count, item))
+        return item == "hold here"
+
+    assert play(c, sched, until=10, on_due=on_due) == Ending.HELD
+    assert seen == [(2, "hold here")] and sched.next_step == 2
+    assert play(c, sched, until=10, on_due=on_due) == Ending.DONE
+    assert seen == [(2, "hold here"), (2, "same step"), (4, "later")]
+
+
 def test_play_applies_the_entries_at_the_divergence_step_then_stops() -> None:
     c = Counter(diverge_at=3)
     assert play_commands(c, [(3, "at three"), (5, "never")], until=10) == Ending.DIVERGED
