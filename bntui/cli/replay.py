@@ -518,7 +518,7 @@ class SlideWriter:
         text = localized(q.text, q.text_ko) or ""
         if kind == "question":
             listed = " · ".join(f"{i}. {c}" for i, c in enumerate(choices, start=1))
-            caption = _("Q{n}: {text} {choices}").format(n=asked.number, text=text, choices=listed)
+            caption = f"Q{asked.number}: {text} {listed}"
         else:
             why = localized(q.explain, q.explain_ko) or ""
             right = f"{q.answer}. {choices[q.answer - 1]}"

@@ -565,7 +565,6 @@ KO: dict[str, str] = {
     "answer · question {n}": "정답 · 질문 {n}",
     "Enter goes on": "Enter로 계속",
     "your predictions": "내 예측",
-    "Q{n}: {text} {choices}": "Q{n}: {text} {choices}",
     "Q{n}, answer: {right}. {why}": "Q{n} 정답: {right}. {why}",
     "the teacher releases the answer for everyone": "선생님이 모두에게 정답을 공개합니다",
 }
