@@ -183,11 +183,14 @@ class Session(SessionCommands):
         stats_now = (self.step_count + 1) % c.stats_every == 0
         w_before = [b.linear.W.data.copy() for b in self.model.blocks] if stats_now else None
         step, every = self.step_count + 1, (c.ics_every, c.smooth_every)
-        diag = diagnostic_fields(self.model, x, y, c.lr, step=step, ics_every=every[0],
-                                 smooth_every=every[1]) if any(every) else {}  # fmt: skip
         loss, logits = self.model.loss(x, y, train=True)
         data_loss, penalty = self.model.last_data_loss, loss - self.model.last_data_loss
         self.model.backward()
+        # measured after this pass's backward, before the update: no first pass of its own
+        diag = {}
+        if any(every):
+            diag = diagnostic_fields(self.model, x, y, c.lr, step=step, ics_every=every[0],
+                                     smooth_every=every[1], grads_ready=True)  # fmt: skip
         self.optimizer.step(self.model.optimizer_parameters())
         if c.max_norm is not None:
             for block in self.model.blocks:

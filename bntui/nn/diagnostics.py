@@ -174,6 +174,8 @@ def _ics(
     G = [lin.W.grad.copy() for lin in linears]  # MLP.backward added the penalty terms
     # the SGD step of every hidden block, from the first pass's gradients
     steps = [[(p, lr * p.grad) for p in b.parameters()] for b in blocks]
+    if _stackable(m, x):
+        return _ics_stacked(m, x, y, G, steps)
     out: list[tuple[float, float]] = [(0.0, 1.0)]
     h = x.astype(m.dtype, copy=False)  # the input to layer i, layers before i stepped
     for i in range(1, len(linears)):
@@ -191,6 +193,132 @@ def _ics(
         for block in reversed(blocks[i:]):
             d = block.backward(d)
         out.append(compare_gradients(G[i], _weight_grad(m, linears[i].W)))
+    return out
+
+
+# ------------------------------------------------------------------ ICS, all layers at once
+#
+# G'_i needs a forward pass from layer i (its input: the stepped layers 1..i-1 applied to
+# x) up to the loss, through the *unstepped* layers i..k, and a backward pass back down to
+# W_i. Those k - 1 passes share every weight they use, so they run as one: the rows of
+# "branch" i (the pass for G'_i) are stacked under those of branches 2..i-1, each layer
+# multiplies all branches' rows in one product, and branch i joins at layer i (its input
+# is the stepped chain's output there) and leaves at layer i on the way down (where its
+# dW_i is read). BN normalizes each branch's rows with that branch's own batch
+# statistics (as the separate passes did); a frozen dropout mask repeats for each branch.
+# The same sums as the per-layer passes, in fewer and larger NumPy calls: a test pins
+# both to an independent Definition 2.1 computation.
+
+
+def _stackable(m, x: np.ndarray) -> bool:
+    """True when every block is one the stacked pass handles: Linear, BN in train mode
+    (textbook or fast) or no normalization, an elementwise activation, dropout (frozen
+    mask); inputs at least two rows."""
+    from bntui.nn.fast import FastBatchNorm1d
+    from bntui.nn.layers import BatchNorm1d
+
+    if x.ndim != 2 or x.shape[0] < 2 or not m.blocks:
+        return False
+    for b in m.blocks:
+        if b.norm is not None and type(b.norm) not in (BatchNorm1d, FastBatchNorm1d):
+            return False
+        drop = b.dropout
+        if drop is not None and drop.mask is not None and drop.mask.shape[0] != x.shape[0]:
+            return False
+    return True
+
+
+def _bn_stacked(bn, z: np.ndarray, branches: int) -> tuple[np.ndarray, list]:
+    """Train-mode BN of each branch's rows with its own batch statistics, by the layer's
+    own forward (the same arithmetic as the separate passes): (out, per-branch state)."""
+    n = z.shape[0] // branches
+    out = np.empty_like(z)
+    states = []
+    for b in range(branches):
+        out[b * n : (b + 1) * n] = bn.forward(z[b * n : (b + 1) * n])
+        states.append({k: v for k, v in vars(bn).items() if k in _BN_STATE})
+    return out, states
+
+
+_BN_STATE = ("_fast", "_cache", "_eval_cache")  # what a BN backward reads of its forward
+
+
+def _bn_stacked_backward(bn, dout: np.ndarray, states: list) -> np.ndarray:
+    """dL/dz of ``_bn_stacked``, branch by branch through the layer's own backward."""
+    n = dout.shape[0] // len(states)
+    dz = np.empty_like(dout)
+    for b, state in enumerate(states):
+        vars(bn).update(state)
+        dz[b * n : (b + 1) * n] = bn.backward(dout[b * n : (b + 1) * n])
+    return dz
+
+
+def _ics_stacked(
+    m, x: np.ndarray, y: np.ndarray, G: list[np.ndarray], steps: list
+) -> list[tuple[float, float]]:
+    blocks, head = m.blocks, m.head
+    k = len(blocks) + 1  # Linear layers; branch i = 2..k computes G'_i
+    n = x.shape[0]
+    # the stepped chain: chain[i - 1] is the input of layer i with layers 1..i-1 stepped
+    originals = [(p, p.data.copy()) for b in blocks for p in b.parameters()]
+    chain = [x.astype(m.dtype, copy=False)]
+    for j in range(1, k):
+        for p, delta in steps[j - 1]:
+            p.data -= delta
+        chain.append(blocks[j - 1].forward(chain[-1]))
+    for p, data in originals:  # the branches run through the unstepped layers
+        np.copyto(p.data, data)
+    # forward: at block j (1-based, j >= 2) the rows of branches 2..j
+    caches = []
+    h = None
+    for j in range(2, k):
+        block = blocks[j - 1]
+        inp = chain[j - 1] if h is None else np.concatenate([h, chain[j - 1]])
+        branches = j - 1
+        lin, norm = block.linear, block.norm
+        z = inp @ lin.W.data
+        if lin.b is not None:
+            z += lin.b.data
+        bn_before = bn_after = None
+        before = norm is not None and block.bn_position == "before"
+        if before:
+            z, bn_before = _bn_stacked(norm, z, branches)
+        a = block.act.forward(z)
+        if norm is not None and not before:
+            a, bn_after = _bn_stacked(norm, a, branches)
+        mask = None
+        drop = block.dropout
+        if drop is not None and drop.mask is not None:
+            mask = np.tile(drop.mask, (branches, 1))
+            a = a * mask
+        caches.append((inp, bn_before, bn_after, mask))  # block.act keeps its own state
+        h = a
+    inp = chain[k - 1] if h is None else np.concatenate([h, chain[k - 1]])
+    logits = inp @ head.W.data
+    if head.b is not None:
+        logits += head.b.data
+    # the mean softmax cross-entropy of each branch, its own batch of n rows
+    d = np.concatenate(
+        [softmax_cross_entropy(logits[b * n : (b + 1) * n], y)[1] for b in range(k - 1)]
+    )
+    out: list[tuple[float, float]] = [(0.0, 1.0)] * k
+    head.W.grad[...] = inp[-n:].T @ d[-n:]  # branch k leaves at the head
+    out[k - 1] = compare_gradients(G[k - 1], _weight_grad(m, head.W))
+    d = d[:-n] @ head.W.data.T
+    for j in range(k - 1, 1, -1):
+        block = blocks[j - 1]
+        inp, bn_before, bn_after, mask = caches[j - 2]
+        if mask is not None:
+            d = d * mask
+        if bn_after is not None:
+            d = _bn_stacked_backward(block.norm, d, bn_after)
+        d = block.act.backward(d)
+        if bn_before is not None:
+            d = _bn_stacked_backward(block.norm, d, bn_before)
+        W = block.linear.W
+        W.grad[...] = inp[-n:].T @ d[-n:]  # branch j leaves at layer j
+        out[j - 1] = compare_gradients(G[j - 1], _weight_grad(m, W))
+        d = d[:-n] @ W.data.T
     return out
 
 
