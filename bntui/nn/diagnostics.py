@@ -92,17 +92,43 @@ def _arrays(value: object) -> list[np.ndarray]:
     return []
 
 
+_RUNNING = ("_running", "running_mean", "running_var")  # BN's running statistics
+
+
+def _lean(model) -> bool:
+    """True when every normalization is plain BN (or none): then the passes write in place
+    only into parameters, BN running statistics and BN scratch buffers; every other array
+    a layer holds is replaced (a new reference), never written."""
+    from bntui.nn.fast import FastBatchNorm1d
+    from bntui.nn.layers import BatchNorm1d
+
+    return all(
+        b.norm is None or type(b.norm) in (BatchNorm1d, FastBatchNorm1d) for b in model.blocks
+    )
+
+
 @contextmanager
 def preserved(model) -> Iterator[None]:
     """Run a block on ``model`` and put everything back: every layer object's attributes
     (references), the contents of every array they hold (one level, tuples included),
-    every parameter's data and grad (in place) and the dropout generators' states."""
+    every parameter's data and grad (in place) and the dropout generators' states.
+
+    On a net of plain BN (``_lean``) only the arrays the passes can write in place are
+    copied: parameters and BN running statistics (BN's scratch buffers hold nothing a
+    later pass reads); restoring the references puts back every other array as it was."""
     saved = []
+    lean = _lean(model)
     for obj in _layer_objects(model):
         attrs = dict(vars(obj))
         # a read-only array (an eval pass's input: a view of the read-only data) cannot
         # have been written by the passes: restoring its reference is enough
-        arrays = [(a, a.copy()) for v in attrs.values() for a in _arrays(v) if a.flags.writeable]
+        arrays = [
+            (a, a.copy())
+            for k, v in attrs.items()
+            if not lean or k in _RUNNING
+            for a in _arrays(v)
+            if a.flags.writeable
+        ]
         saved.append((obj, attrs, arrays))
     params = [(p, p.data, p.grad, p.data.copy(), p.grad.copy()) for p in model.parameters()]
     rngs = {id(b.dropout.rng): b.dropout.rng for b in model.blocks if b.dropout is not None}
