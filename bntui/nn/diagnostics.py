@@ -254,10 +254,14 @@ def _stackable(m, x: np.ndarray) -> bool:
     return True
 
 
-def _bn_stacked(bn, z: np.ndarray, branches: int) -> tuple[np.ndarray, list]:
-    """Train-mode BN of each branch's rows with its own batch statistics, by the layer's
-    own forward (the same arithmetic as the separate passes): (out, per-branch state)."""
+def _bn_stacked(bn, z: np.ndarray, branches: int) -> tuple[np.ndarray, object]:
+    """Train-mode BN of each branch's rows with its own batch statistics, in the layer's
+    own arithmetic (the same bits as separate passes): (out, what the backward needs)."""
+    from bntui.nn.fast import FastBatchNorm1d
+
     n = z.shape[0] // branches
+    if type(bn) is FastBatchNorm1d and n > 1 and z.dtype == bn.running_mean.dtype:
+        return _fast_bn_stacked(bn, z, branches)
     out = np.empty_like(z)
     states = []
     for b in range(branches):
@@ -269,14 +273,72 @@ def _bn_stacked(bn, z: np.ndarray, branches: int) -> tuple[np.ndarray, list]:
 _BN_STATE = ("_fast", "_cache", "_eval_cache")  # what a BN backward reads of its forward
 
 
-def _bn_stacked_backward(bn, dout: np.ndarray, states: list) -> np.ndarray:
-    """dL/dz of ``_bn_stacked``, branch by branch through the layer's own backward."""
+def _fast_bn_stacked(bn, z: np.ndarray, branches: int) -> tuple[np.ndarray, tuple]:
+    """``FastBatchNorm1d.forward``'s operations on every branch at once: the batch sums
+    per branch (the layer's BLAS products with 1/N), the elementwise steps on all rows."""
+    n, d = z.shape[0] // branches, z.shape[1]
+    z3 = z.reshape(branches, n, d)
+    invn = np.full(n, 1.0 / n, z.dtype)
+    mean = np.empty((branches, 1, d), z.dtype)
+    var = np.empty((branches, 1, d), z.dtype)
+    for b in range(branches):
+        np.dot(invn, z3[b], out=mean[b, 0])  # mu_B = 1/N sum_i x_i
+    xhat = z3 - mean
+    sq = xhat * xhat
+    for b in range(branches):
+        np.dot(invn, sq[b], out=var[b, 0])  # sigma_B^2 (biased)
+    invstd = var + bn.eps
+    np.sqrt(invstd, out=invstd)
+    np.reciprocal(invstd, out=invstd)  # 1 / sqrt(sigma_B^2 + eps)
+    xhat *= invstd
+    out = xhat * bn.gamma.data  # y = gamma xhat + beta
+    out += bn.beta.data
+    return out.reshape(z.shape), (xhat, invstd)
+
+
+def _bn_stacked_backward(bn, dout: np.ndarray, states: object) -> np.ndarray:
+    """dL/dz of ``_bn_stacked``, in the layer's own arithmetic."""
+    if isinstance(states, tuple):  # FastBatchNorm1d.backward's operations, all branches
+        from bntui.nn.fast import ones
+
+        xhat, invstd = states
+        branches, n, d = xhat.shape
+        d3 = dout.astype(xhat.dtype, copy=False).reshape(xhat.shape)
+        one = ones(n, xhat.dtype)
+        dbeta = np.empty((branches, 1, d), xhat.dtype)
+        dgamma = np.empty((branches, 1, d), xhat.dtype)
+        t = d3 * xhat
+        for b in range(branches):
+            np.dot(one, d3[b], out=dbeta[b, 0])  # sum_i dout_i
+            np.dot(one, t[b], out=dgamma[b, 0])  # sum_i dout_i xhat_i
+        dx = xhat * (dgamma * (-1.0 / n))
+        dx += d3
+        dx -= dbeta * (1.0 / n)
+        dx *= bn.gamma.data * invstd
+        return dx.reshape(dout.shape)
+    assert isinstance(states, list)
     n = dout.shape[0] // len(states)
     dz = np.empty_like(dout)
     for b, state in enumerate(states):
         vars(bn).update(state)
         dz[b * n : (b + 1) * n] = bn.backward(dout[b * n : (b + 1) * n])
     return dz
+
+
+def _ce_grads(logits: np.ndarray, y: np.ndarray, branches: int) -> np.ndarray:
+    """dL/dlogits of each branch's mean softmax cross-entropy over its own n rows, for all
+    branches in one go: ``softmax_cross_entropy``'s row-wise operations, so each row gets
+    the bits a separate call would give it."""
+    from bntui.nn.functional.loss import _row_reduce, _row_starts
+
+    rows, k = logits.shape
+    n = rows // branches
+    z = logits - _row_reduce(np.maximum, logits)  # shift by the row max
+    e = np.exp(z)
+    s = _row_reduce(np.add, e)  # sum_j exp(z_ij)
+    e *= 1.0 / (s * n)  # p / N
+    e.reshape(-1)[_row_starts(rows, k) + np.tile(y, branches)] -= 1.0 / n  # (p - onehot) / N
+    return e
 
 
 def _ics_stacked(
@@ -323,10 +385,7 @@ def _ics_stacked(
     logits = inp @ head.W.data
     if head.b is not None:
         logits += head.b.data
-    # the mean softmax cross-entropy of each branch, its own batch of n rows
-    d = np.concatenate(
-        [softmax_cross_entropy(logits[b * n : (b + 1) * n], y)[1] for b in range(k - 1)]
-    )
+    d = _ce_grads(logits, y, k - 1)
     out: list[tuple[float, float]] = [(0.0, 1.0)] * k
     head.W.grad[...] = inp[-n:].T @ d[-n:]  # branch k leaves at the head
     out[k - 1] = compare_gradients(G[k - 1], _weight_grad(m, head.W))
@@ -416,6 +475,20 @@ def _smoothness(
 ) -> Smoothness:
     loss0 = _first_pass(m, x, y, grads_ready)
     params = m.parameters()
+    packed = getattr(m, "packed", None)
+    if packed is not None and packed.params == tuple(params):
+        # the parameters are views of one flat buffer, in this order: w and g as one copy
+        w0, g0 = packed.data.copy(), packed.grad.copy()
+
+        def flat(w: np.ndarray) -> tuple[float, np.ndarray]:
+            if w is w0:  # the first pass already ran
+                return loss0, g0
+            np.copyto(packed.data, w)
+            loss, _ = m.loss(x, y, train=True)
+            m.backward()
+            return loss, packed.grad.copy()
+
+        return along_gradient(flat, w0, steps)
     sizes = [p.data.size for p in params]
     shapes = [p.data.shape for p in params]
     w0 = np.concatenate([p.data.reshape(-1) for p in params])

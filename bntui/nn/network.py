@@ -274,6 +274,13 @@ class MLP(MLPEdits):
             packed = self._packed = PackedParameters(self.parameters())
         return packed
 
+    @property
+    def packed(self) -> PackedParameters | None:
+        """The packed parameters when they are packed and intact, else None (nothing is
+        packed by asking): one flat view of every parameter, in ``parameters()`` order."""
+        packed = self._packed
+        return packed if packed is not None and packed.intact() else None
+
     def optimizer_parameters(self) -> PackedParameters | list[Parameter]:
         """What ``Optimizer.step`` should get: the packed parameters on the fast path, the
         plain list (nothing rebound) on the textbook path."""
