@@ -303,9 +303,12 @@ def part_engine(
             workers["prev"] = Worker(versions.extract(commit), f"engine at {commit}")
         except (versions.VersionError, SideError) as exc:
             prev_note = f"previous engine skipped: {exc}"
-        results = [
-            _measure_case(workers, key, bn, lessons, repeats, seconds, mode) for key, bn in cases
-        ]
+        results = []
+        for key, bn in cases:
+            t0 = time.perf_counter()
+            results.append(_measure_case(workers, key, bn, lessons, repeats, seconds, mode))
+            label = key if bn is None else f"{key} BN {'on' if bn else 'off'}"
+            print(f"    {label}: {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
     finally:
         for w in workers.values():
             w.close()
