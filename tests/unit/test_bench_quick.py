@@ -30,7 +30,7 @@ EXPECTED = {
 
 def _run(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, str(RUN), *args], capture_output=True, text=True, timeout=120, cwd=ROOT
+        [sys.executable, str(RUN), *args], capture_output=True, text=True, timeout=300, cwd=ROOT
     )
 
 
