@@ -31,7 +31,8 @@ PART_NAMES = {
     8: "startup",
 }
 PART_TITLES = {
-    1: "engine steps/s vs PyTorch CPU (1 thread), stats at the default stride",
+    1: "steps/s: bntui end to end (as `bntui run` trains) and bare step, vs PyTorch CPU "
+    "(1 thread, same evaluation) and vs the previous engine",
     2: "cost of per-layer statistics at the default stride",
     3: "training steps/s with the TUI running vs headless",
     4: "key press -> status token change",

@@ -1,17 +1,20 @@
-"""Engine benchmarks: parts 1 (vs PyTorch), 2 (statistics cost) and 7 (RSS over 1 M steps).
+"""Engine benchmarks: parts 1 (steps/s, side by side), 2 (statistics cost) and 7 (RSS).
 
 The nets are the issue's (one spec each, every other Config field at its default):
 
   a  2 -> 4 x 32 ReLU -> 3, batch 64 (spiral)  — the app's default experiment
   b  2 -> 10 x 64 ReLU -> 3, batch 128 (spiral) — a deep net
-  c  784 -> 5 x 100 ReLU -> 10, batch 100 (MNIST-sized synthetic) — DLFS ch. 6
-  d  784 -> 3 x 100 sigmoid -> 10, batch 60 (MNIST-sized synthetic) — BLAS-bound
+  c  784 -> 5 x 100 ReLU -> 10, batch 100 (MNIST-sized synthetic, 10,000 rows like
+     MNIST's t10k set: 8,000 train / 2,000 validation) — DLFS ch. 6
+  d  784 -> 3 x 100 sigmoid -> 10, batch 60 (the same data) — BLAS-bound
 
-Both sides do the same work per step: batch gather from a shuffled permutation, forward,
-softmax cross-entropy, backward, plain SGD, and read the loss back as a Python float.
-The bntui side is ``Session.step()`` (it also keeps the metrics record and history, and
-computes per-layer statistics every ``stats_every`` steps); validation passes are left out
-on both sides (``eval_every`` beyond the run). Both sides run one BLAS/intra-op thread.
+plus, in part 1, every bundled lesson's [config]. Part 1 times, per case, in worker
+processes (``sides.py``) and interleaved rounds: bntui end to end as ``bntui run`` trains
+(its loop, default evaluation and statistics strides), the bare ``Session.step()``,
+PyTorch CPU with the same evaluation and the bare PyTorch step, and the previous engine
+(``versions.PREVIOUS``) end to end and bare. Chunks hold whole evaluation, statistics and
+train-sample periods, so every chunk of a side does the same work. Everything runs with
+one BLAS / intra-op thread.
 
 Run as a script for the RSS child: ``python bench/engine.py rss --steps N``.
 """
@@ -36,7 +39,7 @@ import numpy as np
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import Row, calibrate, check, interleaved, median, quiet_gc, rate, rss_kib
+from common import Row, calibrate, check, interleaved, median, quiet_gc, rss_kib
 
 NO_EVAL = 10**9  # eval_every beyond any benchmark run: no validation passes
 ROUNDS = 6  # alternating chunks per measurement (see common.interleaved)
@@ -78,7 +81,7 @@ class WideData:
     Class prototypes plus noise, so the net actually learns; made once per run.
     """
 
-    def __init__(self, n: int = 6000, seed: int = 0) -> None:
+    def __init__(self, n: int = 10000, seed: int = 0) -> None:
         rng = np.random.default_rng(seed)
         protos = rng.uniform(0, 255, size=(10, 784))
         y = rng.integers(0, 10, size=n)
@@ -212,63 +215,210 @@ def _blas1():
 
 # --------------------------------------------------------------------------- part 1
 
+# the sides of part 1: (worker, kind); "cur" is this checkout, "prev" the previous engine
+SIDES = (
+    ("bntui", "cur", "e2e"),
+    ("bare", "cur", "bare"),
+    ("torch", "cur", "torch"),
+    ("torch-bare", "cur", "torch-bare"),
+    ("prev", "prev", "e2e"),
+    ("prev-bare", "prev", "bare"),
+)
+# targets, end to end: (vs PyTorch, vs the previous engine) per net
+TARGETS = {"a": (2.5, None), "c": (1.5, 1.0)}
 
-def part_engine(nets: list[str], repeats: int, seconds: float) -> list[Row]:
-    """Engine steps/s for each net with BN off/on, side by side with PyTorch (1 thread)."""
+
+def lesson_fields() -> dict[str, dict[str, Any]]:
+    """Each bundled lesson's [config] (what its replay trains), without its length."""
+    import tomllib
+
+    import bntui
+
+    out = {}
+    for path in sorted((Path(bntui.__file__).parent / "demos").glob("*.toml")):
+        config = dict(tomllib.loads(path.read_text(encoding="utf-8")).get("config", {}))
+        for key in ("steps", "epochs"):
+            config.pop(key, None)
+        out[path.stem] = config
+    return out
+
+
+def case_fields(key: str, bn: bool | None, lessons: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The Config fields of a case (a net with BN on/off, or a lesson's config)."""
+    if key in NETS:
+        fields = dict(NETS[key].fields, bn=bool(bn))
+        if NETS[key].wide_data:
+            global _WIDE
+            if _WIDE is None:
+                _WIDE = WideData()
+            fields.update(dataset="file", data=_WIDE.path)
+        return fields
+    return dict(lessons[key])
+
+
+def _unit(fields: dict[str, Any], mode: str) -> int:
+    """Steps per chunk unit: whole evaluation and statistics periods (in full runs whole
+    train-sample evaluation periods too), so every chunk of a side does the same work;
+    10 steps in a smoke run (``--quick`` alone: the figures mean nothing there)."""
+    from sides import lcm
+
+    from bntui.training.config import Config
+    from bntui.training.session import TRAIN_EVAL_EVALS
+
+    if mode == "smoke":
+        return 10
+    c = Config(**fields)
+    strides = [c.eval_every, c.stats_every] + [k for k in (c.ics_every, c.smooth_every) if k]
+    if mode == "full":
+        strides.append(c.eval_every * TRAIN_EVAL_EVALS)
+    return lcm(*strides)
+
+
+def part_engine(
+    cases: list[tuple[str, bool | None]],
+    repeats: int,
+    seconds: float,
+    *,
+    mode: str = "full",
+    previous: str | None = None,
+) -> list[Row]:
+    """Steps/s of each case's sides, measured in interleaved rounds; ratios paired per round.
+
+    ``cases``: (net key, BN on/off) or (lesson name, None). ``mode``: "full", "quick"
+    (the guard's: whole evaluation periods, no train-sample period) or "smoke" (tiny
+    chunks). ``previous``: the commit of
+    the previous engine (default ``versions.PREVIOUS``); its side is skipped, with a note,
+    when it cannot be extracted.
+    """
+    import versions
+    from sides import SideError, Worker
+
+    lessons = lesson_fields()
+    workers: dict[str, Worker] = {}
+    prev_note = ""
+    try:
+        workers["cur"] = Worker(HERE_ROOT, "this checkout")
+        commit = previous or versions.PREVIOUS
+        try:
+            workers["prev"] = Worker(versions.extract(commit), f"engine at {commit}")
+        except (versions.VersionError, SideError) as exc:
+            prev_note = f"previous engine skipped: {exc}"
+        results = []
+        for key, bn in cases:
+            t0 = time.perf_counter()
+            results.append(_measure_case(workers, key, bn, lessons, repeats, seconds, mode))
+            label = key if bn is None else f"{key} BN {'on' if bn else 'off'}"
+            print(f"    {label}: {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
+    finally:
+        for w in workers.values():
+            w.close()
+    rows: list[Row] = []
     torch_version = torch_available()
-    cases = []
-    for key in nets:
-        for bn in (False, True):
-            s = make_session(NETS[key], bn=bn, eval_every=NO_EVAL)
-            t = TorchTrainer(s) if torch_version else None
-            cases.append((key, bn, s, t))
-    results: dict[tuple[str, bool], dict[str, list[float]]] = {}
-    with quiet_gc(), _blas1():
-        sizes = {}
-        for key, bn, s, t in cases:  # warm up and size each measurement
-            for _ in range(20):
-                s.step()
-                if t is not None:
-                    t.step()
-            n_b = calibrate(s.step, seconds)
-            n_t = calibrate(t.step, seconds) if t is not None else 0
-            sizes[key, bn] = (n_b, n_t)
-            results[key, bn] = {"bntui": [], "torch": [], "ratio": []}
-        for r in range(repeats):
-            for key, bn, s, t in cases:
-                n_b, n_t = sizes[key, bn]
-                res = results[key, bn]
-                if t is None:
-                    res["bntui"].append(rate(s.step, n_b))
-                    continue
-                got = interleaved({"bntui": (s.step, n_b), "torch": (t.step, n_t)}, ROUNDS, r % 2)
-                res["bntui"].append(got["bntui"])
-                res["torch"].append(got["torch"])
-                res["ratio"].append(got["bntui"] / got["torch"])
+    for (key, bn), res in zip(cases, results, strict=True):
+        rows += _case_rows(key, bn, res, torch_version, prev_note, previous or None)
+    return rows
+
+
+HERE_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _measure_case(workers, key, bn, lessons, repeats, seconds, mode) -> dict[str, Any]:
+    from sides import SideError
+
+    fields = case_fields(key, bn, lessons)
+    name = f"{key}.{'on' if bn else 'off'}" if bn is not None else key
+    made: dict[str, str] = {}
+    why: dict[str, str] = {}
+    for side, wkey, kind in SIDES:
+        w = workers.get(wkey)
+        if w is None:
+            why[side] = "not available"
+            continue
+        try:
+            made[side] = w.make(f"{name}:{side}", kind, fields)
+        except SideError as exc:
+            why[side] = str(exc)
+    unit = _unit(fields, mode)
+    steps: dict[str, int] = {}
+    for side in list(made):
+        w = workers[dict((s, wk) for s, wk, _k in SIDES)[side]]
+        try:
+            w.seconds(f"{name}:{side}", 5 if mode == "smoke" else 20)  # warm up
+            t = w.seconds(f"{name}:{side}", unit)
+        except SideError as exc:
+            why[side] = str(exc)
+            del made[side]
+            continue
+        per_unit = max(1, round(seconds / max(t, 1e-9)))
+        steps[side] = (
+            unit * per_unit if side in ("bntui", "torch", "prev") else max(20, int(unit * per_unit))
+        )
+    rates: dict[str, list[float]] = {side: [] for side in made}
+    order = list(made)
+    for r in range(repeats):
+        k = r % max(len(order), 1)
+        for side in order[k:] + order[:k]:
+            w = workers[dict((s, wk) for s, wk, _k in SIDES)[side]]
+            rates[side].append(steps[side] / w.seconds(f"{name}:{side}", steps[side]))
+    for side in made:
+        w = workers[dict((s, wk) for s, wk, _k in SIDES)[side]]
+        w.ask(op="drop", name=f"{name}:{side}")
+    return {"rates": rates, "paths": made, "why": why, "unit": unit}
+
+
+def _paired(res: dict[str, Any], a: str, b: str) -> float | None:
+    ra, rb = res["rates"].get(a), res["rates"].get(b)
+    if not ra or not rb:
+        return None
+    return median(x / y for x, y in zip(ra, rb, strict=True))
+
+
+def _case_rows(key, bn, res, torch_version, prev_note, previous) -> list[Row]:
+    import versions
+
+    commit = previous or versions.PREVIOUS
+    rid = f"engine.{key}.{'bn_on' if bn else 'bn_off'}" if bn is not None else f"lesson.{key}"
+    case = (
+        f"net {key} BN {'on ' if bn else 'off'} ({NETS[key].label})"
+        if bn is not None
+        else f"lesson {key}"
+    )
+    rates, why = res["rates"], res["why"]
+    need_torch, need_prev = TARGETS.get(key, (None, None)) if bn is not None else (None, None)
+    torch_label = "torch" if torch_version else "torch not installed"
+    if "torch" not in rates and torch_version:
+        torch_label = f"torch: {why.get('torch', 'n/a')}"
     rows = []
-    for key, bn, s, _t in cases:
-        res = results[key, bn]
-        need = (2.5 if not bn else 2.0) if key == "a" else (1.3 if bn else None)
-        ratio = median(res["ratio"]) if torch_version else None
-        note = ""
-        if s.diverged:
-            note = "the bntui session diverged during the run (figures are not comparable)"
+
+    def row(suffix, label, side, ref_side, ref_label, need, note=""):
+        ratio = _paired(res, side, ref_side)
+        value = median(rates[side]) if rates.get(side) else None
+        ref = median(rates[ref_side]) if rates.get(ref_side) else None
         rows.append(
             Row(
-                id=f"engine.{key}.{'bn_on' if bn else 'bn_off'}",
+                id=rid + suffix,
                 part=1,
-                case=f"net {key} BN {'on ' if bn else 'off'} ({NETS[key].label})",
-                value=median(res["bntui"]),
+                case=case + label,
+                value=value,
                 unit="steps/s",
-                ref=median(res["torch"]) if torch_version else None,
-                ref_label="torch" if torch_version else "torch not installed",
+                ref=ref,
+                ref_label=ref_label if ref is not None else f"{ref_label}: n/a",
                 ratio=ratio,
                 target=f">= {need:.1f}x" if need else "",
                 met=check(ratio, ">=", need) if need else None,
                 note=note,
-                samples=res["bntui"],
+                samples=rates.get(side, []),
             )
         )
+
+    prev_why = prev_note or why.get("prev", "")
+    path = res["paths"].get("bntui", why.get("bntui", ""))
+    row("", ", end to end", "bntui", "torch", torch_label, need_torch,
+        note=f"chunks of whole {res['unit']}-step periods; {path}")  # fmt: skip
+    row(".prev", ", end to end vs previous", "bntui", "prev", f"engine@{commit}", need_prev,
+        note=prev_why if "prev" not in rates else "")  # fmt: skip
+    row(".bare", ", bare step", "bare", "torch-bare", "torch bare", None)
+    row(".bare_prev", ", bare step vs previous", "bare", "prev-bare", f"engine@{commit} bare", None)
     return rows
 
 

@@ -20,11 +20,14 @@ from typing import Any
 
 import numpy as np
 
+from bntui.nn.activation_layers import ReLU
 from bntui.nn.block import Block
-from bntui.nn.fast import FastLinear, PackedParameters
+from bntui.nn.fast import FastBatchNorm1d, FastLinear, PackedParameters
 from bntui.nn.functional import softmax, softmax_cross_entropy
+from bntui.nn.functional.activations import _zero
 from bntui.nn.init import init_weight
 from bntui.nn.layers import (
+    BatchNorm1d,
     Dropout,
     Linear,
     Parameter,
@@ -185,6 +188,13 @@ class MLP:
             packed = self._packed = PackedParameters(self.parameters())
         return packed
 
+    @property
+    def packed(self) -> PackedParameters | None:
+        """The packed parameters when they are packed and intact, else None (nothing is
+        packed by asking): one flat view of every parameter, in ``parameters()`` order."""
+        packed = self._packed
+        return packed if packed is not None and packed.intact() else None
+
     def optimizer_parameters(self) -> PackedParameters | list[Parameter]:
         """What ``Optimizer.step`` should get: the packed parameters on the fast path, the
         plain list (nothing rebound) on the textbook path."""
@@ -210,6 +220,54 @@ class MLP:
             block.set_training(train)
             h = block.forward(h)
         return self.head.forward(h)
+
+    def eval_logits(self, x: np.ndarray, scratch: dict[tuple[int, int], np.ndarray]) -> np.ndarray:
+        """Eval-mode logits of ``x``: ``forward(x, train=False)``'s arithmetic, bit for bit
+        (a test pins it), for evaluation passes that need no backward.
+
+        Each hidden layer's output is written into one of two arrays kept in ``scratch``
+        (made on first use; pass the same dict for every chunk of a pass), and the bias,
+        BN with running statistics and ReLU work in place on it: no new (N, width) array
+        per layer and chunk. Other layers take their own eval forward. The result is a
+        fresh array; the blocks are left in eval mode (``forward(train=True)`` resets them).
+        """
+        if not isinstance(x, np.ndarray) or x.ndim != 2 or x.shape[1] != self._in_dim:
+            shape = getattr(x, "shape", type(x).__name__)
+            raise NNError(f"MLP input must have shape (N, {self._in_dim}), got {shape}")
+        h = x.astype(self._dtype, copy=False)
+        n = h.shape[0]
+        for i, block in enumerate(self.blocks):
+            block.set_training(False)
+            lin, norm = block.linear, block.norm
+            buf = scratch.get((i % 2, lin.out_features))
+            if buf is None or buf.shape[0] < n or buf.dtype != self._dtype:
+                buf = scratch[i % 2, lin.out_features] = np.empty(
+                    (n, lin.out_features), self._dtype
+                )
+            z = buf[:n]
+            try:
+                np.dot(h, lin.W.data, out=z)  # z = h W
+            except ValueError:  # (another dtype: np.dot needs an exactly matching output)
+                z = np.dot(h, lin.W.data)
+            if lin.b is not None:
+                z += lin.b.data  # + b
+            before = norm is not None and block.bn_position == "before"
+            if before:
+                z = _eval_norm(norm, z)
+            if isinstance(block.act, ReLU) and z.dtype == self._dtype:
+                np.maximum(z, _zero(z.dtype), out=z)  # relu, in place
+            else:
+                z = block.act.forward(z)  # type: ignore[attr-defined]
+            if norm is not None and not before:
+                z = _eval_norm(norm, z)
+            if block.dropout is not None:
+                z = block.dropout.forward(z)
+            h = z
+        head = self.head
+        logits = np.dot(h, head.W.data)
+        if head.b is not None:
+            logits += head.b.data
+        return logits
 
     def penalty(self) -> float:
         """0.5 * weight_decay * sum W^2 + l1 * sum |W| over all Linear weights."""
@@ -446,3 +504,16 @@ class MLP:
         self._dlogits = None
         self._packed = None
         return self.parameters()
+
+
+def _eval_norm(norm: Norm, z: np.ndarray) -> np.ndarray:
+    """A normalization layer in eval mode on ``z``; BN with running statistics in place
+    (the textbook's operations in its order: the same numbers, no new array)."""
+    if type(norm) not in (BatchNorm1d, FastBatchNorm1d) or z.dtype != norm.running_mean.dtype:
+        return norm.forward(z)
+    invstd = 1.0 / np.sqrt(norm.running_var + float(norm.eps))  # 1 / sqrt(running_var + eps)
+    z -= norm.running_mean  # xhat = (x - running_mean) * invstd
+    z *= invstd
+    z *= norm.gamma.data  # y = gamma * xhat + beta
+    z += norm.beta.data
+    return z

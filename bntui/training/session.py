@@ -50,6 +50,13 @@ from bntui.training.metrics import History, _round, layer_stats
 SWITCHABLE_DATASETS = DATASETS[:-1]
 STREAMS = ("data", "order", "init", "dropout", "layers", "noise")  # (new ones go last)
 # names commands, not keys: the TUI shows each with its key (bntui.tui.keys.with_keys)
+# A record's train_eval_acc (no panel shows it; metrics files and checks read it) is
+# measured at every TRAIN_EVAL_EVALS-th validation pass, on a fixed sample of the training
+# rows as large as the validation set but at least TRAIN_EVAL_MIN_ROWS (all rows of a
+# smaller training set): ~1/10 of a validation pass's cost, not a pass over every
+# training row at every evaluation (on 8,000 MNIST rows that was 4 validation passes).
+TRAIN_EVAL_EVALS = 10
+TRAIN_EVAL_MIN_ROWS = 1000
 DIVERGED_HINT = Msg("loss is not finite: try lr /2, bn on or reset")
 BN_BATCH_ONE_HINT = Msg(
     "BN with batch size 1: one sample has variance 0, so BN outputs β for every input "
@@ -186,12 +193,15 @@ class Session:
         stats_now = (self.step_count + 1) % c.stats_every == 0
         w_before = [b.linear.W.data.copy() for b in self.model.blocks] if stats_now else None
         step, every = self.step_count + 1, (c.ics_every, c.smooth_every)
-        diag = diagnostic_fields(self.model, x, y, c.lr, step=step, ics_every=every[0],
-                                 smooth_every=every[1], optimizer=self.optimizer,
-                                 ) if any(every) else {}  # fmt: skip
         loss, logits = self.model.loss(x, y, train=True)
         data_loss, penalty = self.model.last_data_loss, loss - self.model.last_data_loss
         self.model.backward()
+        # measured after this pass's backward, before the update: no first pass of its own
+        diag = {}
+        if any(every):
+            diag = diagnostic_fields(self.model, x, y, c.lr, step=step, ics_every=every[0],
+                                     smooth_every=every[1], grads_ready=True,
+                                     optimizer=self.optimizer)  # fmt: skip
         self.optimizer.step(self.model.optimizer_parameters())
         if c.max_norm is not None:
             for block in self.model.blocks:
@@ -219,7 +229,8 @@ class Session:
         if self.step_count % c.eval_every == 0 and not self.diverged:
             val_loss, val_acc = self.evaluate()
             record["val_loss"], record["val_acc"] = val_loss, val_acc
-            record["train_eval_acc"] = self.train_eval_accuracy()
+            if self.step_count % (c.eval_every * TRAIN_EVAL_EVALS) == 0:
+                record["train_eval_acc"] = self.train_eval_sample_accuracy()
             self._early_stopping(val_loss)
         if self._since_last_step:
             record["events"], self._since_last_step = self._since_last_step, []
@@ -243,19 +254,37 @@ class Session:
         return result
 
     def _eval_mode(self, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-        """(mean data loss, accuracy) of (x, y) in eval mode, in chunks of 4096."""
+        """(mean data loss, accuracy) of (x, y) in eval mode, in chunks of 4096 rows that
+        reuse one pair of layer buffers (``MLP.eval_logits``)."""
         losses, correct, n = 0.0, 0, y.shape[0]
+        scratch: dict[tuple[int, int], np.ndarray] = {}
         with np.errstate(all="ignore"):
             for start in range(0, n, 4096):
-                logits = self.model.forward(x[start : start + 4096], train=False)
+                logits = self.model.eval_logits(x[start : start + 4096], scratch)
                 yc = y[start : start + 4096]
                 losses += softmax_cross_entropy(logits, yc)[0] * yc.size
                 correct += int(np.count_nonzero(np.argmax(logits, axis=1) == yc))
         return _round(losses / max(n, 1)), _round(correct / max(n, 1))
 
     def train_eval_accuracy(self) -> float:
-        """Eval-mode accuracy on the whole training set (BN running statistics, no dropout)."""
+        """Eval-mode accuracy on the whole training set (BN running statistics, no dropout):
+        what ``bntui run``'s summary and a sweep's trial row report, once, at the end."""
         return self._eval_mode(self.data.x_train, self.data.y_train)[1]
+
+    def train_eval_sample(self) -> tuple[np.ndarray, np.ndarray]:
+        """The fixed training rows the records' ``train_eval_acc`` is measured on: as many
+        as the validation set holds (at least ``TRAIN_EVAL_MIN_ROWS``), evenly spaced over
+        the training set (every k-th row, k = n_train // rows); all of them when the
+        training set is no larger. Views, no copy; no random stream is drawn."""
+        x, y = self.data.x_train, self.data.y_train
+        n = x.shape[0]
+        rows = min(n, max(self.data.x_val.shape[0], TRAIN_EVAL_MIN_ROWS))
+        k = n // max(rows, 1)
+        return x[::k][:rows], y[::k][:rows]
+
+    def train_eval_sample_accuracy(self) -> float:
+        """Eval-mode accuracy on ``train_eval_sample()``: a record's ``train_eval_acc``."""
+        return self._eval_mode(*self.train_eval_sample())[1]
 
     def test_metrics(self) -> dict[str, float] | None:
         """``test_loss``, ``test_acc`` of the held-out test set (None without one): call it

@@ -412,16 +412,23 @@ class Pair:
     def labels(self) -> tuple[str, str] | None:
         return self.twins.labels if self.twins is not None else None
 
+    # (read by the player before every step: a solo session answers without a generator)
     @property
     def step_count(self) -> int:
+        if self.twins is None:
+            return self.session.step_count
         return max(s.step_count for s in self.sessions)
 
     @property
     def diverged(self) -> bool:
+        if self.twins is None:
+            return self.session.diverged
         return all(s.diverged for s in self.sessions)
 
     @property
     def stopped_early(self) -> bool:
+        if self.twins is None:
+            return not self.session.diverged and self.session.stopped_early
         return not self.diverged and all(s.diverged or s.stopped_early for s in self.sessions)
 
     def status(self) -> str | None:

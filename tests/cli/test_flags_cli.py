@@ -24,7 +24,9 @@ def test_run_epochs_writes_whole_epochs_and_the_test_record(tmp_path, capsys):
     assert len(steps) == 12 and [r["epoch"] for r in steps] == [1] * 4 + [2] * 4 + [3] * 4
     assert set(final) == {"step", "epoch", "test_loss", "test_acc"} and final["step"] == 12
     assert not any("test_acc" in r for r in steps)
-    assert all("train_eval_acc" in r for r in steps if r["step"] % 4 == 0)
+    assert all("val_acc" in r for r in steps if r["step"] % 4 == 0)
+    # train_eval_acc comes with every 10th evaluation (step 40, 80, ...): not in 12 steps
+    assert not any("train_eval_acc" in r for r in steps)
     assert "done after 12 steps" in out and re.search(r"test +loss [0-9.]+ +acc [0-9.]+", out)
     assert "(last batch, train mode)" in out and "on all 210 (BN running statistics" in out
 
@@ -48,7 +50,7 @@ def test_epochs_on_the_command_line_replace_steps_from_a_config_file(tmp_path, c
 
 def test_csv_metrics_have_penalty_and_train_eval_columns(tmp_path, capsys):
     m = tmp_path / "m.csv"
-    code, out, err = run(capsys, "run", "--steps", "20", "--eval-every", "10",
+    code, out, err = run(capsys, "run", "--steps", "20", "--eval-every", "2",
                          "--weight-decay", "0.1", "-q", "--metrics", str(m))  # fmt: skip
     assert code == 0, err
     lines = m.read_text().splitlines()

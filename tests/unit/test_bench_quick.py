@@ -11,7 +11,12 @@ RUN = ROOT / "bench" / "run.py"
 
 # every row the full suite produces: parts 1-2 per net, then the UI and memory parts
 EXPECTED = {
-    *(f"engine.{n}.{bn}" for n in "abcd" for bn in ("bn_off", "bn_on")),
+    *(
+        f"engine.{n}.{bn}{side}"
+        for n in "abcd"
+        for bn in ("bn_off", "bn_on")
+        for side in ("", ".prev", ".bare", ".bare_prev")
+    ),
     *(f"stats.{n}" for n in "abcd"),
     "tui.fps2",
     "tui.fps10",
@@ -25,7 +30,7 @@ EXPECTED = {
 
 def _run(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, str(RUN), *args], capture_output=True, text=True, timeout=120, cwd=ROOT
+        [sys.executable, str(RUN), *args], capture_output=True, text=True, timeout=300, cwd=ROOT
     )
 
 
@@ -49,6 +54,8 @@ def test_quick_mode_writes_every_row_with_positive_figures(tmp_path):
     for n in "abcd":
         ratio = rows[f"engine.{n}.bn_on"]["ratio"]
         assert (ratio is None) == (torch == "not installed")
+        # the previous engine (git archive of versions.PREVIOUS) ran beside this one
+        assert rows[f"engine.{n}.bn_on.prev"]["ratio"] > 0
     # the table lists every part and every row's case
     for part in range(1, 9):
         assert f"[{part}]" in proc.stdout

@@ -432,8 +432,9 @@ def naive_ics(model: MLP, x: np.ndarray, y: np.ndarray, lr: float) -> list[tuple
         {"bn": True, "dropout": 0.5, "dtype": np.float32, "activation": "tanh"},
     ],
 )
-def test_ics_equals_the_slow_definition(kw: dict) -> None:
-    m = make(depth=3, width=6, seed=4, **kw)
+@pytest.mark.parametrize("fast", [False, True])
+def test_ics_equals_the_slow_definition(kw: dict, fast: bool) -> None:
+    m = make(depth=3, width=6, seed=4, fast=fast, **kw)
     roughen(m)
     x, y = batch(n=10, dtype=m.dtype.type)
     got = ics(m, x, y, 0.3)
@@ -457,3 +458,40 @@ def test_grads_ready_gives_the_same_bits_one_pass_cheaper(kw: dict) -> None:
     ready = (ics(b, x, y, 0.2, grads_ready=True), smoothness(b, x, y, 0.2, grads_ready=True))
     assert ready == fresh
     assert_same(before, snapshot(b))
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {"bn": True, "activation": "relu", "depth": 5},
+        {"bn": True, "bn_position": "after", "activation": "tanh", "dropout": 0.3, "depth": 4},
+        {"bn": False, "activation": "sigmoid", "weight_decay": 0.01, "depth": 3},
+    ],
+)
+def test_the_session_nets_stacked_ics_and_packed_smoothness_equal_the_plain_passes(
+    kw: dict, monkeypatch
+) -> None:
+    """On the session's net (fast layers, packed parameters, float32): ICS's one stacked
+    pass gives what one pass per layer gives, and smoothness read through the packed
+    buffer what it gives parameter by parameter."""
+    import bntui.nn.diagnostics as diag
+    from bntui.nn.network import MLP as _MLP
+
+    m = make(seed=3, width=7, fast=True, dtype=np.float32, **kw)
+    x, y = batch(n=16, dtype=np.float32)
+    for _ in range(3):  # a few updates through the packed buffer
+        m.loss(x, y, train=True)
+        m.backward()
+        packed = m.packed_parameters()
+        packed.data -= 0.1 * packed.grad
+    assert m.packed is not None
+    got_ics, got_sm = ics(m, x, y, 0.2), smoothness(m, x, y, 0.2)
+    monkeypatch.setattr(diag, "_stackable", lambda model, x: False)
+    monkeypatch.setattr(_MLP, "packed", property(lambda self: None))
+    want_ics, want_sm = ics(m, x, y, 0.2), smoothness(m, x, y, 0.2)
+    assert got_sm == want_sm
+    assert len(got_ics) == len(want_ics) == kw["depth"] + 1
+    for (l2, c), (wl2, wc) in zip(got_ics, want_ics, strict=True):
+        assert l2 == pytest.approx(wl2, rel=1e-9, abs=1e-12)
+        assert c == pytest.approx(wc, rel=1e-9)
+    assert any(l2 > 0 for l2, _ in got_ics[1:])

@@ -173,13 +173,49 @@ def test_a_data_seed_holds_the_split_fixed_while_the_init_varies():
 
 
 # ---------------------------------------------------------------- 4. train_eval_acc
-def test_train_eval_acc_is_at_the_eval_stride_and_counts_every_training_row():
-    s = Session(Config(eval_every=25, steps=0, dropout=0.3))
+def test_train_eval_acc_is_at_every_tenth_evaluation_on_an_evenly_spaced_sample():
+    # 5,000 points: 1,000 validation rows, 4,000 training rows -> every 4th training row
+    s = Session(Config(samples=5000, eval_every=5, steps=0, dropout=0.3))
+    records = [s.step() for _ in range(100)]
+    assert [r["step"] for r in records if "val_acc" in r] == list(range(5, 101, 5))
+    assert [r["step"] for r in records if "train_eval_acc" in r] == [50, 100]
+    assert (s.data.n_train, s.data.n_val) == (4000, 1000)
+    rows = np.arange(1000) * 4
+    logits = s.model.forward(np.asarray(s.data.x_train[rows]), train=False)
+    by_hand = np.count_nonzero(logits.argmax(1) == s.data.y_train[rows]) / 1000
+    assert records[-1]["train_eval_acc"] == pytest.approx(by_hand, abs=1e-6)
+    # the summary's figure still counts every training row
+    logits = s.model.forward(np.asarray(s.data.x_train), train=False)
+    whole = np.count_nonzero(logits.argmax(1) == s.data.y_train) / 4000
+    assert s.train_eval_accuracy() == pytest.approx(whole, abs=1e-6)
+
+
+def test_train_eval_acc_counts_every_row_of_a_small_training_set():
+    s = Session(Config(samples=1000, eval_every=5, steps=0))  # 800 training rows < 1,000
     records = [s.step() for _ in range(50)]
-    assert [r["step"] for r in records if "train_eval_acc" in r] == [25, 50]
     logits = s.model.forward(np.asarray(s.data.x_train), train=False)
     by_hand = np.count_nonzero(logits.argmax(1) == s.data.y_train) / s.data.n_train
+    assert s.data.n_train == 800
     assert records[-1]["train_eval_acc"] == pytest.approx(by_hand, abs=1e-6)
+
+
+def test_eval_logits_are_forward_in_eval_mode_bit_for_bit():
+    for fields in (
+        dict(bn=True, dropout=0.2),
+        dict(bn=True, bn_position="after", activation="sigmoid"),
+        dict(norm="ln", activation="tanh"),
+        dict(bn=False, dropout=0.3, dropout_style="scale-at-test"),
+    ):
+        s = Session(Config(steps=0, **fields))
+        s.run(20)
+        x = np.asarray(s.data.x_val)
+        want = s.model.forward(x, train=False).copy()
+        scratch: dict = {}
+        np.testing.assert_array_equal(s.model.eval_logits(x, scratch), want)
+        # a second, smaller chunk through the same buffers (BLAS may round a 7-row
+        # product differently from a 300-row one: compare with forward on those 7 rows)
+        few = s.model.forward(x[:7], train=False).copy()
+        np.testing.assert_array_equal(s.model.eval_logits(x[:7], scratch), few)
 
 
 # ---------------------------------------------------------------- 5. data loss vs penalty
