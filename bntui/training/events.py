@@ -44,6 +44,7 @@ class EventKind(StrEnum):
     EARLY_STOP = "early-stop"
     WARNING = "warning"
     BRANCH = "branch"  # a command at a past step started a new future
+    ERROR = "error"  # a recorded command could not be replayed on a branch's twin
 
 
 @dataclass(frozen=True)
