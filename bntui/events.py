@@ -17,6 +17,8 @@ class Event:
     command: str  # the command as given, e.g. "lr *2"; "" for events the session raises itself
     text: str  # what happened, for charts and the event log, e.g. "lr 0.1 → 0.2"
     kind: str  # the verb, or "diverged", "early-stop", "error"
+    # a caption filled from the screen (bntui.captions): the values it quoted, by name
+    values: tuple[tuple[str, float | None], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {"step": self.step, "command": self.command, "text": self.text, "kind": self.kind}

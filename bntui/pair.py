@@ -90,9 +90,39 @@ class Pair:
         cmd = parse(command) if isinstance(command, str) else command
         if cmd.verb == "compare":
             return self._compare(cmd)
+        if cmd.verb == "caption" and "{" in cmd.arg:
+            return self._caption(cmd)
         if self.twins is None:
             return self.session.apply(cmd)
         return self.twins.apply(cmd)[0]
+
+    def _caption(self, cmd: Command) -> Event:
+        """A caption template (``bntui.captions``) filled from the Frame the screen draws
+        now; each session's caption event carries the filled text and the values."""
+        import dataclasses
+
+        from bntui.captions import fill
+        from bntui.frame import Needs, build_frame
+
+        frame = build_frame(self.session, Needs(loss_points=8), twin=self.twin, labels=self.labels)
+        try:
+            text, values = fill(cmd.arg, frame)
+        except ValueError as exc:
+            raise CommandError(f"caption: {exc}") from None
+        if self.twins is None:
+            events = [self.session.apply(cmd)]
+            sessions = [self.session]
+        else:
+            first, second = self.twins.apply(cmd)
+            events, sessions = [first, second], list(self.twins.sessions)
+        filled = []
+        for s, event in zip(sessions, events, strict=False):
+            if event is None:
+                continue
+            new = dataclasses.replace(event, text=text, values=values)
+            s.events[:] = [new if e is event else e for e in s.events]
+            filled.append(new)
+        return filled[0]
 
     def _compare(self, cmd: Command) -> Event:
         s = self.session

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bntui.captions import fill_values
 from bntui.commands import CommandError
 from bntui.config import Config
 from bntui.frame import norm_label
@@ -22,7 +23,6 @@ from bntui.metrics import layer_metric
 from bntui.pair import Pair
 from bntui.player import DONE, Schedule, one_blas_thread, play
 from bntui.replay.script import Check, Script, ScriptError, ScriptEvent
-from bntui.replay.slides import SlideTimer
 from bntui.replay.window import (
     RecordWindow,
     lesson_keep,
@@ -72,6 +72,15 @@ class ReplayResult:
     notes: list[str] = field(default_factory=list)
     since: int = 0  # step of the last event that changed the experiment (``do``)
     pair: Any = None  # the Pair trained (compare mode: Twins; ``session`` is its primary)
+    # each caption as filled at its step: (event, English, Korean or None)
+    captions: list[tuple[ScriptEvent, str, str | None]] = field(default_factory=list)
+
+    def caption(self, event: ScriptEvent) -> str | None:
+        """The event's caption as filled when it applied, in the UI language."""
+        from bntui.i18n import localized
+
+        found = next(((en, ko) for e, en, ko in self.captions if e is event), None)
+        return None if found is None else localized(*found)
 
     @property
     def passed(self) -> bool:
@@ -185,13 +194,15 @@ def run_script(
     screenshot_dir: Path | None = None,
     render: Renderer | None = None,
     keep_records: bool = True,
-    on_slide: Callable[[Session, ScriptEvent], None] | None = None,
+    on_slide: Callable[[Any, ScriptEvent, tuple[str, str | None]], None] | None = None,
 ) -> ReplayResult:
     """Train the script's lesson headless (``steps`` caps it) and measure every check.
 
     Played by ``bntui.player.play``: each event at its step boundary, the last step's too.
     ``keep_records=False`` keeps only the records the checks need (flat memory): the
-    caller then streams the rest through ``on_record``. ``on_slide``: see SlideTimer."""
+    caller then streams the rest through ``on_record``. ``on_slide(session or Pair, event,
+    (caption, caption_ko))`` is called right after each caption event applied, with its
+    captions as filled at that step."""
     pair = Pair(script.config)  # compare mode (config.compare): Twins
     session = pair.session
     planned = session.planned_steps  # ``steps``, or what ``epochs`` whole passes take
@@ -208,22 +219,19 @@ def run_script(
         )
     pending = Schedule((e.at, e) for e in script.events if e.at <= total)
 
-    # compare mode: the slides draw both twins (the Pair), as the screenshots do
-    slides = SlideTimer(script, total, pair if pair.twin is not None else session, on_slide)
-
     def record(recs: list[dict[str, Any]]) -> None:
         for role, rec in zip(pair.roles, recs, strict=True):
             result.records.append(rec if role == "primary" else twin_entry(rec))
             if on_record is not None:
                 on_record(rec)
-        slides.check()
 
     def apply(_at: int, event: ScriptEvent) -> None:
-        _apply_event(result, event, screenshot_dir, render)
-        slides.applied(event)
+        texts = _apply_event(result, event, screenshot_dir, render)
+        if on_slide is not None and texts is not None:
+            # compare mode: the slides draw both twins (the Pair), as the screenshots do
+            on_slide(pair if pair.twin is not None else session, event, texts)
 
     why = play(pair, pending, until=total, on_due=apply, on_record=record)
-    slides.check(every=True)  # a run that stopped early: its last slides show the end
     if why != DONE:
         s = pair.step_count
         result.notes.append(f"training {why} at step {s}; the rest of the lesson was not played")
@@ -250,7 +258,8 @@ def _add_figures(result: ReplayResult, figures: Figures) -> None:
 
 def _apply_event(
     result: ReplayResult, event: ScriptEvent, screenshot_dir: Path | None, render: Renderer | None
-) -> None:
+) -> tuple[str, str | None] | None:
+    """Measure the event's checks, apply its commands; its captions as filled (or None)."""
     session, records = result.session, result.records
     step = session.step_count
     for check in event.expect:
@@ -261,11 +270,16 @@ def _apply_event(
         _add_figures(result, _figures(label, session, records, step, event.window, result.since))
     if any(not c.startswith("mark ") for c in event.do):
         result.since = step
+    texts = None
     for command in event.commands():
         try:
-            result.pair.apply(command) if result.pair is not None else session.apply(command)
+            done = result.pair.apply(command) if result.pair is not None else session.apply(command)
         except CommandError as exc:
             raise ScriptError(f"{result.script.where(event)}: {exc}") from None
+        if done.kind == "caption":
+            ko = event.caption_ko and fill_values(event.caption_ko, dict(done.values))
+            texts = (done.text, ko or None)
+            result.captions.append((event, *texts))
     if event.screenshot:
         if screenshot_dir is None:
             status = "not rendered (no --out directory)"
@@ -276,3 +290,4 @@ def _apply_event(
             twins = result.pair is not None and result.pair.twin is not None
             status = render(result.pair if twins else session, result.script, event, path)
         result.screenshots.append((event, status))
+    return texts
