@@ -284,6 +284,8 @@ def format_value(x: float | None, spec: str) -> str:
     if math.isinf(x):
         return "inf" if x > 0 else "-inf"
     if not spec:
+        if x.is_integer() and abs(x) < 1e15:  # a step, an epoch: as the status line prints it
+            return str(int(x))
         if x != 0 and (abs(x) < 1e-2 or abs(x) >= 1e4):
             return f"{x:.1e}"
         return f"{x:.3g}"

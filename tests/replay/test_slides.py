@@ -84,9 +84,7 @@ def test_every_bundled_lesson_gets_a_slide_per_caption(name):
     script = load_script(name)
     script = dataclasses.replace(script, config=script.config.replace(samples=300))
     shots = []
-    result = run_script(
-        script, on_slide=lambda s, e, t: shots.append(e.index), keep_records=False
-    )
+    result = run_script(script, on_slide=lambda s, e, t: shots.append(e.index), keep_records=False)
     captions = [e.index for e in script.events if e.caption and e not in result.skipped]
     assert shots == captions and len(shots) >= 5
 
