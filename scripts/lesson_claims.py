@@ -10,8 +10,9 @@ worker per core. A run's outcomes:
 - each ``expect`` check of each event (a check not reached counts as failed);
 - ``captions``: every caption was filled with numbers (no ``—`` for a value not on screen)
   and, as filled, fits the caption bar at 80 columns (2 lines) in English and Korean;
-- ``end``: the run reached the lesson's last event, and, for the lessons that end by
-  overflowing on purpose, diverged within 20 steps of it (otherwise it did not diverge).
+- ``end``: the run reached the lesson's last event, and, for the lesson that ends by
+  overflowing on purpose, diverged within 20 steps of it (init-scale's last run may or
+  may not overflow; the others must not diverge).
 
 The rule, per claim (a lesson's check, or its captions/end outcome), counted per kernel:
 it fails on at most one run in 20 (``allowed``: 1 of the 20 default-kernel seeds, i.e.
@@ -37,7 +38,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 KERNELS = ("default", "Prescott")
 CAPTION_CELLS = 78  # the caption bar at 80 columns: 2 lines of 78 cells
-ENDS_DIVERGED = {"init-scale", "learning-rate"}  # their last event starts a run that overflows
+ENDS_DIVERGED = {"learning-rate"}  # its last event starts a run that overflows
+MAY_DIVERGE = {"init-scale"}  # its last run overflows on most seeds, not all
 
 
 def allowed(runs: int) -> int:
@@ -92,6 +94,9 @@ def play(job: tuple[str, int, str]) -> tuple[str, int, str, list[tuple[str, str,
     if name in ENDS_DIVERGED:
         ok = reached and s.diverged and s.step_count <= last.at + 20
         what = "diverges within 20 steps of the last event"
+    elif name in MAY_DIVERGE:
+        ok = reached and (s.diverged or s.step_count == script.config.steps)
+        what = "reaches its last event, then overflows or plays to the end"
     else:
         ok = reached and not s.diverged and s.step_count == script.config.steps
         what = "plays to the end without diverging"
