@@ -17,7 +17,7 @@ import re
 import sys
 from pathlib import Path
 
-NUMBER = re.compile(r"(?<![\w.])[-+−]?(\d[\d,]*(?:\.\d+)?)(?:e([-+−]?\d+))?(%?)")
+NUMBER = re.compile(r"(?<![\d.])([-+]?)(\d[\d,]*(?:\.\d+)?)(?:e([-+]?\d+))?(%?)")
 SLIDE_SIZE = (100, 30)  # bntui.cli.replay.draw_svg's
 
 
@@ -33,10 +33,10 @@ def screen_numbers(text: str) -> list[Shown]:
     """Every number printed on the screen, with its printed precision."""
     out = []
     for m in NUMBER.finditer(text.replace("−", "-")):
-        body, exp, pct = m.group(1).replace(",", ""), m.group(2), m.group(3)
-        sign = -1.0 if m.group(0).lstrip()[0] in "-−" else 1.0
+        body, exp, pct = m.group(2).replace(",", ""), m.group(3), m.group(4)
+        sign = -1.0 if m.group(1) == "-" else 1.0
         decimals = len(body.split(".")[1]) if "." in body else 0
-        scale = 10.0 ** int(exp.replace("−", "-")) if exp else 1.0
+        scale = 10.0 ** int(exp) if exp else 1.0
         if pct:
             scale /= 100
         value = sign * float(body) * scale
@@ -46,10 +46,13 @@ def screen_numbers(text: str) -> list[Shown]:
 
 def on_screen(value: float, shown: list[Shown]) -> bool:
     """True when some printed number equals ``value`` at its printed precision (a bare
-    integer such as an axis tick only matches a whole value: the step, an epoch)."""
+    integer such as an axis tick only matches a whole value: the step, an epoch; a printed
+    zero only zero, unless it is a percentage: "0%" of dead units)."""
     for s in shown:
         if s.integer and value != int(value):
             continue
+        if s.value == 0 and not s.percent and value != 0:
+            continue  # an axis tick "0.0" is not a small value printed
         if abs(value - s.value) <= 0.5 * s.unit * (1 + 1e-9) + 1e-12:
             return True
     return False
