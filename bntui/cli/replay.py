@@ -264,7 +264,7 @@ def print_result(result, elapsed: float, *, out: Path | None, quiet: bool) -> No
         console.print(f"[bold]{escape(title)}[/]  ({escape(script.source)})")
         for event in script.events:
             if event.caption and event not in result.skipped:
-                caption = localized(event.caption, event.caption_ko) or ""
+                caption = result.caption(event) or localized(event.caption, event.caption_ko) or ""
                 console.print(f"  {event.at:>6,}  {escape(caption)}")
         if result.checks:
             t = Table(title=_("checks"), title_justify="left")
@@ -492,12 +492,16 @@ class SlideWriter:
         except OSError as exc:
             raise ExportError(f"{out}: cannot create ({exc.strerror or exc})") from None
 
-    def shoot(self, session: Session, event: ScriptEvent) -> None:
+    def shoot(
+        self, session: Session | Pair, event: ScriptEvent, texts: tuple[str, str | None]
+    ) -> None:
+        """Draw the screen now (right after the caption's event applied) as the next slide;
+        ``texts``: the caption as filled at this step, English and Korean."""
         from bntui.export import write_text
         from bntui.replay.slides import Slide, slide_name
 
         name = slide_name(len(self.slides) + 1)
-        caption = localized(event.caption, event.caption_ko) or ""
+        caption = localized(*texts) or ""
         status = "written"
         try:
             write_text(self.out / name, draw_svg(session, self.script), force=False)

@@ -10,6 +10,7 @@ from bntui.cli.parser import config_from_args, parse_do
 from bntui.export import MetricsWriter
 from bntui.i18n import _
 from bntui.i18n.message import render
+from bntui.live.captions import apply_command
 from bntui.live.changes import Tracker, history_stats
 from bntui.live.frame import norm_label
 from bntui.training.config import Config
@@ -66,7 +67,7 @@ class Watch:
         before = history_stats(session.history, session.config.depth)
         loss = (session.last_record or {}).get("loss")
         val = session.last_val[1] if session.last_val else None
-        event = pair.apply(command)
+        event = apply_command(pair, command)
         self.tracker.applied(event.step, event.command, event.text, before, loss=loss, val=val)
         self.applied.append(
             {"step": event.step, "command": event.command, "text": event.text, "val": val}

@@ -193,7 +193,14 @@ class Frame:
     @property
     def caption(self) -> str | None:
         """The latest caption event's text (None before the first)."""
-        return next((e.text for e in reversed(self.events) if e.kind == EventKind.CAPTION), None)
+        event = self.caption_event
+        return None if event is None else event.text
+
+    @property
+    def caption_event(self) -> Event | None:
+        """The latest caption event (its ``command`` holds the template, ``text`` the
+        caption as filled at its step, ``values`` what it quoted)."""
+        return next((e for e in reversed(self.events) if e.kind == EventKind.CAPTION), None)
 
 
 def build_frame(

@@ -19,6 +19,7 @@ import traceback
 from typing import Any
 
 from bntui.i18n.message import Joined, Msg, Text
+from bntui.live import captions
 from bntui.live.changes import Tracker, dead_hint, history_stats
 from bntui.live.frame import Frame, Needs, ReplayState, RunState, build_frame
 from bntui.live.heavywork import HeavyWork
@@ -246,7 +247,7 @@ class Runner:
         loss = (s.last_record or {}).get("loss")
         val = s.last_val[1] if s.last_val else None
         try:
-            event = self.pair.apply(command)
+            event = captions.apply_command(self.pair, command)
         except CommandError as exc:
             self.message = str(exc)
             return

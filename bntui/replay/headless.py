@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bntui.live.captions import apply_command, fill_values
 from bntui.live.frame import norm_label
 from bntui.replay.script import Check, Script, ScriptError, ScriptEvent
-from bntui.replay.slides import SlideTimer
 from bntui.replay.window import (
     RecordWindow,
     lesson_keep,
@@ -95,6 +95,15 @@ class ReplayResult:
     since: int = 0  # step of the last event that changed the experiment (``do``)
     pair: Any = None  # the Pair trained (compare mode: Twins; ``session`` is its primary)
     asked: list[Asked] = field(default_factory=list)  # the lesson's questions, in order
+    # each caption as filled at its step: (event, English, Korean or None)
+    captions: list[tuple[ScriptEvent, str, str | None]] = field(default_factory=list)
+
+    def caption(self, event: ScriptEvent) -> str | None:
+        """The event's caption as filled when it applied, in the UI language."""
+        from bntui.i18n import localized
+
+        found = next(((en, ko) for e, en, ko in self.captions if e is event), None)
+        return None if found is None else localized(*found)
 
     @property
     def passed(self) -> bool:
@@ -208,7 +217,7 @@ def run_script(
     screenshot_dir: Path | None = None,
     render: Renderer | None = None,
     keep_records: bool = True,
-    on_slide: Callable[[Session, ScriptEvent], None] | None = None,
+    on_slide: Callable[[Any, ScriptEvent, tuple[str, str | None]], None] | None = None,
     answers: tuple[int, ...] | None = None,
     on_question: Callable[[Session, Asked, str], None] | None = None,
 ) -> ReplayResult:
@@ -216,7 +225,9 @@ def run_script(
 
     Played by ``bntui.training.player.play``: each event at its step boundary, the last step's too.
     ``keep_records=False`` keeps only the records the checks need (flat memory): the
-    caller then streams the rest through ``on_record``. ``on_slide``: see SlideTimer.
+    caller then streams the rest through ``on_record``. ``on_slide(session or Pair, event,
+    (caption, caption_ko))`` is called right after each caption event applied, with its
+    captions as filled at that step.
     ``answers``: one choice per question (``--answers``); each question's checks are
     measured at its reveal step (before the commands of an event at that step).
     ``on_question(session, asked, "question" | "answer")``: at a question's step before
@@ -248,15 +259,11 @@ def run_script(
     # stable sort: a reveal is measured before the commands of an event at its step
     pending = Schedule([*reveals, *((e.at, e) for e in script.events if e.at <= total)])
 
-    # compare mode: the slides draw both twins (the Pair), as the screenshots do
-    slides = SlideTimer(script, total, pair if pair.twin is not None else session, on_slide)
-
     def record(recs: list[dict[str, Any]]) -> None:
         for role, rec in zip(pair.roles, recs, strict=True):
             result.records.append(rec if role == "primary" else twin_entry(rec))
             if on_record is not None:
                 on_record(rec)
-        slides.check()
 
     def apply(_at: int, event: ScriptEvent | Reveal) -> None:
         if isinstance(event, Reveal):
@@ -266,11 +273,12 @@ def run_script(
             return
         if event.question is not None and on_question is not None:
             on_question(session, _asked(result, event), "question")
-        _apply_event(result, event, screenshot_dir, render)
-        slides.applied(event)
+        texts = _apply_event(result, event, screenshot_dir, render)
+        if on_slide is not None and texts is not None:
+            # compare mode: the slides draw both twins (the Pair), as the screenshots do
+            on_slide(pair if pair.twin is not None else session, event, texts)
 
     why = play(pair, pending, until=total, on_due=apply, on_record=record)
-    slides.check(every=True)  # a run that stopped early: its last slides show the end
     if why != Ending.DONE:
         s = pair.step_count
         result.notes.append(f"training {why} at step {s}; the rest of the lesson was not played")
@@ -383,7 +391,8 @@ def _reveal(result: ReplayResult, event: ScriptEvent) -> None:
 
 def _apply_event(
     result: ReplayResult, event: ScriptEvent, screenshot_dir: Path | None, render: Renderer | None
-) -> None:
+) -> tuple[str, str | None] | None:
+    """Measure the event's checks, apply its commands; its captions as filled (or None)."""
     session, records = result.session, result.records
     step = session.step_count
     for check in event.expect:
@@ -394,11 +403,20 @@ def _apply_event(
         _add_figures(result, _figures(label, session, records, step, event.window, result.since))
     if any(not c.startswith("mark ") for c in event.do):
         result.since = step
+    texts = None
     for command in event.commands():
         try:
-            result.pair.apply(command) if result.pair is not None else session.apply(command)
+            done = (
+                apply_command(result.pair, command)
+                if result.pair is not None
+                else session.apply(command)
+            )
         except CommandError as exc:
             raise ScriptError(f"{result.script.where(event)}: {exc}") from None
+        if done.kind == "caption":
+            ko = event.caption_ko and fill_values(event.caption_ko, dict(done.values))
+            texts = (done.text, ko or None)
+            result.captions.append((event, *texts))
     if any(c.split()[0] == "goto" for c in event.commands()):  # time travel: steps restart
         keep = result.records.keep if isinstance(result.records, RecordWindow) else None
         result.records = RecordWindow(lesson_metrics(result.script), keep)  # type: ignore[assignment]
@@ -413,3 +431,4 @@ def _apply_event(
             twins = result.pair is not None and result.pair.twin is not None
             status = render(result.pair if twins else session, result.script, event, path)
         result.screenshots.append((event, status))
+    return texts

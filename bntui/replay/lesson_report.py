@@ -74,8 +74,10 @@ def report_markdown(result: ReplayResult) -> str:
         "|---:|---|---|",
     ]
     played = [e for e in script.events if e not in result.skipped]
+    filled = {id(e): en for e, en, _ko in result.captions}  # as filled at its step
     for e in played:
-        lines.append(f"| {e.at:,} | {_cell(', '.join(e.do)) or '–'} | {_cell(e.caption or '')} |")
+        caption = _cell(filled.get(id(e), e.caption or ""))
+        lines.append(f"| {e.at:,} | {_cell(', '.join(e.do)) or '–'} | {caption} |")
     for e in result.skipped:
         do = _cell(", ".join(e.do))
         lines.append(f"| {e.at:,} | (skipped) {do} | {_cell(e.caption or '')} |")

@@ -6,7 +6,7 @@ A script is a title, a description, a ``[config]`` table (any Config field) and 
     [[event]]
     at = 1500
     do = ["bn on"]                     # vocabulary commands, applied in order
-    caption = "Same weights, BN on."   # applied as the command ``caption TEXT``
+    caption = "Same weights, BN on: loss {loss:.2f}."  # ``caption TEXT``; {…}: bntui.live.captions
     caption_ko = "같은 가중치, 배치 정규화 켬."  # shown instead under ``--lang ko``
     screenshot = "after-bn.svg"        # rendered by the TUI (phase 2)
     pause = 3                          # seconds to hold in live replays
@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from bntui.errors import decode_utf8, read_input
+from bntui.live.captions import parse_template
 from bntui.replay.expect import (  # noqa: F401  (re-exported: the script's vocabulary)
     OPERATORS,
     RECORD_METRICS,
@@ -327,6 +328,21 @@ def _parse_event(
         caption_ko = " ".join(clean_text(caption_ko).split()) or None
         if caption is None and caption_ko:
             raise fail("caption_ko needs a caption (the English text, shown by default)")
+    if caption is not None:
+        try:
+            names = parse_template(caption).names
+        except ValueError as exc:
+            raise fail(f"caption: {exc}") from None
+        if caption_ko is not None:
+            try:
+                unknown = [n for n in parse_template(caption_ko).names if n not in names]
+            except ValueError as exc:
+                raise fail(f"caption_ko: {exc}") from None
+            if unknown:
+                raise fail(
+                    f"caption_ko: {unknown[0]!r} is not in the English caption (the Korean one "
+                    "is filled with the English one's values)"
+                )
     screenshot = raw.get("screenshot")
     if screenshot is not None:
         if not isinstance(screenshot, str) or not screenshot.strip():

@@ -1,11 +1,10 @@
 """Lesson slides: one SVG per caption and a self-contained ``index.html`` to step through.
 
-``bntui replay NAME --headless --slides DIR`` draws the screen once per caption, at
-``slide_steps``: the caption's step + 2 × ``stats_every`` (two statistics refreshes after
-the event took effect, so the drift, gradient and band panels show its consequences),
-or earlier when the next event comes first (the slide is taken just before it applies) or
-the lesson ends. ``index.html`` shows the slides in order with their captions, large,
-on a dark background, and steps with ←/→ (also space, PageUp/PageDown, Home/End); it loads
+``bntui replay NAME --headless --slides DIR`` draws the screen once per caption, at the
+caption's own step, right after its event applied: the caption's numbers are filled from
+that moment (``bntui.live.captions``), so the slide shows the numbers its caption quotes.
+``index.html`` shows the slides in order with their captions, large, on a dark
+background, and steps with ←/→ (also space, PageUp/PageDown, Home/End); it loads
 nothing from the network. This module knows no UI: the CLI passes the renderer.
 """
 
@@ -13,10 +12,8 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from bntui.replay.script import Script, ScriptEvent
 from bntui.svgfonts import FONT_STACK, TITLE_FONT, cjk_svg  # noqa: F401 (re-exported)
@@ -34,50 +31,10 @@ class Slide:
 
 
 def slide_steps(script: Script, total: int) -> dict[int, int]:
-    """Event index -> the step its slide is drawn at, for every caption event <= ``total``.
-
-    ``at + 2 × stats_every``, capped by the next event at a later step (drawn after that
-    step's training, before the event applies) and by ``total``.
-    """
-    settle = 2 * script.config.stats_every
-    events = [e for e in script.events if e.at <= total]
-    out: dict[int, int] = {}
-    for e in events:
-        if not e.caption:
-            continue
-        later = [f.at for f in events if f.at > e.at]
-        out[e.index] = min(e.at + settle, *later[:1], total)
-    return out
-
-
-class SlideTimer:
-    """Calls ``on_slide(session, event)`` once per caption event at its slide step: the
-    headless player tells it when an event applied and after every step."""
-
-    def __init__(
-        self,
-        script: Script,
-        total: int,
-        session: Any,
-        on_slide: Callable[[Any, ScriptEvent], None] | None,
-    ) -> None:
-        self.session, self.on_slide = session, on_slide
-        self.at = slide_steps(script, total) if on_slide is not None else {}
-        self.waiting: list[ScriptEvent] = []  # applied, slide not yet drawn
-
-    def applied(self, event: ScriptEvent) -> None:
-        if event.index in self.at:
-            self.waiting.append(event)
-            self.check()
-
-    def check(self, every: bool = False) -> None:
-        """Draw the slides due now (``every``: all that are left, at the end)."""
-        if not self.waiting or self.on_slide is None:
-            return
-        step = self.session.step_count
-        for event in [e for e in self.waiting if every or self.at[e.index] <= step]:
-            self.waiting.remove(event)
-            self.on_slide(self.session, event)
+    """Event index -> the step its slide is drawn at, for every caption event <= ``total``:
+    the caption's own step (drawn right after its commands applied, from the same state
+    its numbers were filled from)."""
+    return {e.index: e.at for e in script.events if e.caption and e.at <= total}
 
 
 def slide_name(n: int) -> str:

@@ -56,6 +56,8 @@ class Event:
     text: str  # what happened, for charts and the event log, e.g. "lr 0.1 → 0.2"
     kind: EventKind
     no_effect: bool = False  # the command was applied (and logged) but changed nothing
+    # a caption filled from the screen (bntui.live.captions): the values it quoted, by name
+    values: tuple[tuple[str, float | None], ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "kind", EventKind(self.kind))  # "lr" -> EventKind.LR

@@ -16,6 +16,7 @@ from textual.screen import Screen
 
 from bntui.i18n import N_, _, localized
 from bntui.i18n.message import render
+from bntui.live.captions import fill_values
 from bntui.live.frame import Frame, Needs, RunState
 from bntui.live.runner import Runner
 from bntui.tui import travel
@@ -260,14 +261,24 @@ class Painter:
         row = travel.timeline_row(frame, self.app.size.width - 2, ascii=self.app.ascii)
         self.q("#timeline", TextBar).say(row, "bold cyan")
         taken_over = frame.replay is not None and not frame.replay.active
-        caption = None if taken_over else frame.caption
-        korean = self.app.captions.get(caption) if caption else None  # its caption_ko
-        self.q("#caption", TextBar).say(localized(caption, korean), "bold")
+        self.q("#caption", TextBar).say(None if taken_over else self.caption(frame), "bold")
         alarm = frame.state in (RunState.DIVERGED, RunState.CRASHED)
         message, style = self.message(frame, alarm), "bold red" if alarm else "yellow"
         if message is None and frame.change is not None and self._fresh(("change", frame.change)):
             message, style = "Δ " + render(frame.change[1], _), "bold cyan"
         self.q("#message", TextBar).say(message, style)
+
+    def caption(self, frame: Frame) -> str | None:
+        """The latest caption in the UI language: the lesson's ``caption_ko`` (found by the
+        English template) filled with the values the English caption quoted at its step."""
+        event = frame.caption_event
+        if event is None:
+            return None
+        template = event.command.removeprefix("caption ")
+        korean = self.app.captions.get(template) or self.app.captions.get(event.text)
+        if korean is not None and event.values:
+            korean = fill_values(korean, dict(event.values))
+        return localized(event.text, korean)
 
     def message(self, frame: Frame, alarm: bool) -> str | None:
         """The message line: an alarm stays; a note (command error, app note) expires after

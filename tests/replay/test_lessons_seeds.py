@@ -1,8 +1,9 @@
 """Every bundled lesson holds on seeds 0-4: each ``expect`` check passes headless.
 
-The captions quote ranges measured on these five seeds, so a lesson that passes on one
-seed only is a lesson whose captions are wrong on the others. Each run is the lesson's own
-length (0.3-1 s each, ~25 s for all 35 on one core).
+The quick per-seed check beside ``scripts/lesson_claims.py`` (20 seeds, two OpenBLAS
+kernels, the 19-of-20 rule). Each caption is a template filled from the screen at its step
+(``bntui.live.captions``), so its numbers hold on any seed; what its sentences claim is an
+``expect``. Each run is the lesson's own length (0.3-1 s each, ~25 s for all on one core).
 """
 
 from __future__ import annotations
@@ -13,14 +14,35 @@ import pytest
 from rich.console import Console
 from rich.text import Text
 
+from bntui.live.captions import format_value, parse_template
 from bntui.replay.headless import run_script
 from bntui.replay.script import Script, lesson_names, load_script
 
 SEEDS = (0, 1, 2, 3, 4)
 # lessons whose concluding event starts a run that must overflow (its caption says so)
-ENDS_DIVERGED = {"init-scale", "learning-rate"}
+ENDS_DIVERGED = {"learning-rate"}
+MAY_DIVERGE = {"init-scale"}  # its last run overflows on most seeds, not all
 # the caption bar at 80 columns: 2 lines (max-height 2) of 78 cells (padding 1 each side)
 CAPTION_LINES, CAPTION_CELLS = 2, 78
+
+
+def widest(template: str) -> str:
+    """A caption as wide as its fields get filled in practice (scripts/lesson_claims.py
+    checks the captions as filled, on every seed): a ratio ``88,888``, a percentage
+    ``100%``, ``-8.8e-05``, ``-8.88``, a step ``8,888``."""
+    out = []
+    for part in parse_template(template).parts:
+        if isinstance(part, str):
+            out.append(part)
+        elif part.spec.endswith("%"):
+            out.append(format_value(1.0, part.spec))
+        elif part.spec.endswith("e"):
+            out.append(format_value(-8.8e-5, part.spec))
+        elif "," in part.spec or not part.spec:
+            out.append(format_value(88888.0 if "/" in part.source else 8888.0, part.spec))
+        else:
+            out.append(format_value(-8.888, part.spec))
+    return "".join(out)
 
 
 def _with_seed(script: Script, seed: int) -> Script:
@@ -29,7 +51,7 @@ def _with_seed(script: Script, seed: int) -> Script:
 
 def test_all_lessons_are_covered() -> None:
     assert len(lesson_names()) == 12
-    assert ENDS_DIVERGED.issubset(lesson_names())
+    assert (ENDS_DIVERGED | MAY_DIVERGE).issubset(lesson_names())
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -46,6 +68,8 @@ def test_lesson_checks_pass_on_seed(name: str, seed: int) -> None:
     if name in ENDS_DIVERGED:
         assert result.session.diverged, f"{name} seed {seed}: the last run should overflow"
         assert result.session.step_count <= last.at + 20  # "within a few steps"
+    elif name in MAY_DIVERGE:  # overflows on most seeds (its description counts them)
+        assert result.session.diverged or result.session.step_count == script.config.steps
     else:
         assert not result.session.diverged
         assert result.session.step_count == script.config.steps
@@ -66,10 +90,14 @@ def test_lesson_shape(name: str) -> None:
         # both languages (Hangul takes two cells a syllable: rich measures cells)
         for text in (e.caption, e.caption_ko):
             if text:
-                lines = Text(text).wrap(console, CAPTION_CELLS)
+                lines = Text(widest(text)).wrap(console, CAPTION_CELLS)
                 assert len(lines) <= CAPTION_LINES, f"{name} at {e.at}: caption cut at 80 columns"
         if e.caption:
             assert e.caption_ko, f"{name} at {e.at}: no caption_ko"
+            fields = parse_template(e.caption).fields
+            assert len(parse_template(e.caption_ko).fields) == len(fields), f"{name} at {e.at}"
+    quoted = [e for e in events if e.caption and parse_template(e.caption).fields]
+    assert quoted, f"{name}: no caption quotes a number from the screen"
     settle = 2 * script.config.stats_every
     for shot in shots:
         assert shot.caption, f"{name}: {shot.screenshot} should carry its own caption"

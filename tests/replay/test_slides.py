@@ -46,23 +46,36 @@ def english():
 
 def test_slide_steps_by_hand():
     script = parse_script(SCRIPT, "t.toml")
-    # event 1: 0 + 2×10 = 20, but event 2 comes at 15 first; event 2: 15 + 20 = 35;
-    # event 3 has no caption; event 4: capped by the lesson's end (100)
-    assert slide_steps(script, 100) == {1: 15, 2: 35, 4: 100}
-    assert slide_steps(script, 30) == {1: 15, 2: 30}  # --steps 30: capped, event 4 skipped
+    # each caption's slide at its own step; event 3 has no caption
+    assert slide_steps(script, 100) == {1: 0, 2: 15, 4: 100}
+    assert slide_steps(script, 30) == {1: 0, 2: 15}  # --steps 30: event 4 skipped
 
 
-def test_slides_are_drawn_after_their_event_at_their_step():
+def test_slides_are_drawn_right_after_their_event_at_its_step():
     script = parse_script(SCRIPT, "t.toml")
     seen = []
 
-    def on_slide(session, event):
+    def on_slide(session, event, texts):
         seen.append((event.index, session.step_count, session.config.bn, session.events[-1]))
+        assert texts == (event.caption, None)
 
     run_script(script, on_slide=on_slide)
-    assert [(i, s) for i, s, _bn, _e in seen] == [(1, 15), (2, 35), (4, 100)]
+    assert [(i, s) for i, s, _bn, _e in seen] == [(1, 0), (2, 15), (4, 100)]
     assert seen[0][2] is True and seen[1][2] is False  # event 2's "bn off" took effect
     assert seen[2][3].text == "last"  # the concluding caption is applied before its slide
+
+
+def test_a_slide_gets_its_caption_filled_at_its_step():
+    text = SCRIPT.replace('caption = "second"', 'caption = "second: step {step}, loss {loss:.3f}"')
+    text = text.replace('do = ["bn off"]', 'do = ["bn off"]\ncaption_ko = "둘째 {step}"')
+    seen = []
+
+    def on_slide(session, event, texts):
+        seen.append((session.step_count, (session.last_record or {}).get("loss"), texts))
+
+    run_script(parse_script(text, "t.toml"), on_slide=on_slide)
+    step, loss, (en, ko) = seen[1]
+    assert step == 15 and en == f"second: step 15, loss {loss:.3f}" and ko == "둘째 15"
 
 
 @pytest.mark.parametrize("name", lesson_names())
@@ -71,7 +84,7 @@ def test_every_bundled_lesson_gets_a_slide_per_caption(name):
     script = load_script(name)
     script = dataclasses.replace(script, config=script.config.replace(samples=300))
     shots = []
-    result = run_script(script, on_slide=lambda s, e: shots.append(e.index), keep_records=False)
+    result = run_script(script, on_slide=lambda s, e, t: shots.append(e.index), keep_records=False)
     captions = [e.index for e in script.events if e.caption and e not in result.skipped]
     assert shots == captions and len(shots) >= 5
 

@@ -121,3 +121,21 @@ async def test_lesson_caption_in_the_ui_language(lang) -> None:
             app.pull()
             await pilot.pause()
             assert app.main_screen.query_one("#caption").text == shown
+
+
+async def test_a_templated_caption_is_filled_in_both_languages(lang) -> None:
+    """The Korean caption is filled with the values the English one quoted at its step."""
+    caption, korean = "Step {step}: loss {loss:.3f}.", "{step} 스텝: 손실 {loss:.3f}."
+    for language in ("en", "ko"):
+        lang(language)
+        runner = Runner(SMALL, threaded=False, schedule=[(3, f"caption {caption}")])
+        app = BntuiApp(runner, captions={caption: korean})
+        async with app.run_test(size=(80, 24)) as pilot:
+            app.runner.step(3)
+            loss = app.runner.session.last_record["loss"]
+            app.runner.step(4)  # later steps do not change the caption's numbers
+            app.pull()
+            await pilot.pause()
+            shown = app.main_screen.query_one("#caption").text
+            want = f"Step 3: loss {loss:.3f}." if language == "en" else f"3 스텝: 손실 {loss:.3f}."
+            assert shown == want

@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from bntui.live.captions import parse_template
 from bntui.replay.script import lesson_names, load_script
 from bntui.training.config import Config
 from bntui.tui.app import BntuiApp
@@ -74,5 +75,8 @@ async def test_every_lesson_shows_its_last_caption(name: str) -> None:
         s = app.runner.session
         # init-scale ends, by design, in a divergence a few steps after its last event
         assert s.step_count == total or (s.diverged and s.log[-1][0] <= s.step_count)
-        assert app.query_one("#caption").text == last
+        event = next(e for e in reversed(s.events) if e.kind == "caption")
+        filled = parse_template(last).fill(dict(event.values).get)  # at its own step
+        assert event.command == f"caption {last}" and event.text == filled
+        assert app.query_one("#caption").text == filled and "{" not in filled
         assert FINISHED in status(app)

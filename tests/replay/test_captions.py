@@ -1,0 +1,88 @@
+"""Caption templates: a tiny safe grammar, filled from the Frame the screen draws."""
+
+from __future__ import annotations
+
+import pytest
+
+from bntui.cli import main
+from bntui.live.captions import apply_command, fill, fill_values, format_value, parse_template
+from bntui.live.frame import Needs, build_frame
+from bntui.replay.script import ScriptError, parse_script
+from bntui.training.config import Config
+from bntui.training.twins import Pair
+
+VALUES = {"loss": 1.0986, "L6.grad_norm": 0.16, "L1.grad_norm": 2.0e-5, "twin:loss": 0.25}
+
+
+def test_fields_are_filled_and_formatted() -> None:
+    t = parse_template(
+        "loss {loss:.2f}, L6/L1 {L6.grad_norm / L1.grad_norm:,.0f}×, twin {twin:loss}, "
+        "{{braces}}, {(loss - twin:loss) * 2:.1f}, {-loss:+.1f}, {L1.grad_norm:.1e}"
+    )
+    assert t.names == ("loss", "L6.grad_norm", "L1.grad_norm", "twin:loss")
+    assert t.fill(VALUES.get) == (
+        "loss 1.10, L6/L1 8,000×, twin 0.25, {braces}, 1.7, -1.1, 2.0e-05"
+    )
+
+
+def test_missing_values_and_division_by_zero_fill_as_a_dash() -> None:
+    t = parse_template("{val_acc:.0%} {loss / (loss - loss)}")
+    assert t.fill(VALUES.get) == "— —"
+    assert format_value(0.913, ".0%") == "91%" and format_value(0.00123, "") == "1.2e-03"
+    assert fill_values("손실 {loss:.2f}, 없음 {acc}", {"loss": 0.5}) == "손실 0.50, 없음 —"
+
+
+@pytest.mark.parametrize(
+    ("text", "part"),
+    [
+        ('{__import__("os").system("x")}', "unknown name '__import__'"),
+        ("{loss.__class__}", "unexpected '.'"),
+        ("{loss ** 2}", "expected a name, a number or '('"),
+        ("{loss", "without its '}'"),
+        ("a } b", "without its '{'"),
+        ("{}", "empty field"),
+        ("{L1.gradnorm}", "unknown layer statistic 'L1.gradnorm'"),
+        ("{L99.std}", "out of range"),
+        ("{(loss}", "missing ')'"),
+        ("{loss:>10}", "unexpected ':'"),
+        ("{" + "(" * 30 + "loss" + ")" * 30 + "}", "nested too deeply"),
+    ],
+)
+def test_bad_templates_are_one_line_errors(text: str, part: str) -> None:
+    with pytest.raises(ValueError) as info:
+        parse_template(text)
+    assert part in str(info.value) and "\n" not in str(info.value)
+
+
+def test_a_bad_caption_names_file_line_and_event() -> None:
+    text = 'title = "t"\n[[event]]\nat = 0\n\n[[event]]\nat = 5\ncaption = "x {loss +}"\n'
+    with pytest.raises(ScriptError) as info:
+        parse_script(text, "lesson.toml")
+    assert str(info.value).startswith("lesson.toml:5: event 2 (at 5): caption: {loss +}")
+    ko = text.replace('"x {loss +}"', '"x {loss}"\ncaption_ko = "{acc}"')
+    with pytest.raises(ScriptError) as info:
+        parse_script(ko, "lesson.toml")
+    assert "caption_ko: 'acc' is not in the English caption" in str(info.value)
+
+
+def test_the_cli_exits_2_on_a_bad_template(tmp_path, capsys) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text('[[event]]\nat = 0\ncaption = "{eval(1)}"\n', encoding="utf-8")
+    assert main(["replay", str(path), "--headless"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"{path}:1: event 1 (at 0): caption: unknown name 'eval'" in err[0]
+
+
+def test_the_caption_event_quotes_the_frame_the_screen_draws() -> None:
+    pair = Pair(Config(samples=200, depth=3, width=8, seed=3, stats_every=5, compare="bn"))
+    for _ in range(20):
+        pair.step()
+    event = apply_command(pair, "caption loss {loss:.4f} vs {twin:loss:.4f}, L2 σ {L2.std:.3f}")
+    frame = build_frame(pair.session, Needs(loss_points=40), twin=pair.twin, labels=pair.labels)
+    loss, twin_loss = pair.session.last_record["loss"], pair.twin.last_record["loss"]
+    std = frame.layers[1].last["std"]
+    assert event.text == f"loss {loss:.4f} vs {twin_loss:.4f}, L2 σ {std:.3f}"
+    assert dict(event.values) == {"loss": loss, "twin:loss": twin_loss, "L2.std": std}
+    assert event.command.startswith("caption loss {loss:.4f}")  # the template, for Korean
+    assert frame.caption == event.text and pair.twin.events[-1].text == event.text
+    assert fill("{step}", frame)[0] == "20"
