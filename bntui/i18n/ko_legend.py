@@ -50,9 +50,11 @@ LEGEND_KO: dict[str, str] = {
     "hidden layer 3; ▸ marks the selected layer (↑ ↓ choose)": (
         "은닉층 3; ▸ 는 선택한 층 (↑ ↓ 로 선택)"
     ),
-    "▁▂▃ first": "▁▂▃ 첫째",
-    "|μ| over time: mean of the activation's input, scale in the frame": (
-        "시간에 따른 |μ|: 활성화 함수 입력의 평균, 눈금은 테두리에"
+    "▁─▆ first": "▁─▆ 첫째",
+    "μ over time: mean of the activation's input; ─ is zero, lower bars are "
+    "negative, higher bars positive (scale ±m in the frame)": (
+        "시간에 따른 μ: 활성화 함수 입력의 평균; ─ 는 0, 낮은 막대는 음수, "
+        "높은 막대는 양수 (눈금 ±m 은 테두리에)"
     ),
     "▁▂▃ second": "▁▂▃ 둘째",
     "σ over time: its standard deviation (green BN on, yellow BN off)": (

@@ -36,7 +36,7 @@ MORE_KO: dict[str, str] = {
     "not measured: type :ics-every 50 (a measurement ≈ 3–8 steps)": (
         "측정 안 함: :ics-every 50 을 입력하세요 (측정 한 번 ≈ 3–8 스텝)"
     ),
-    "Drift · |μ|, σ": "분포 이동 · |μ|, σ",
+    "Drift · μ, σ": "분포 이동 · μ, σ",
     "Gradients · |∇W|": "기울기 · |∇W|",
     "coarse {cols}×{rows}": "거친 {cols}×{rows}",
     "This session is autosaved to {path}; bntui --resume-last brings it back.": (
