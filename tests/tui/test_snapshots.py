@@ -39,6 +39,8 @@ def still(
 
     async def run_before(pilot) -> None:
         await pilot.press(*keys)
+        await pilot.pause()  # a new view pulls after its first refresh: let it
+        bntui.painter.forget()  # redraw at the settled layout (the story never changes)
         bntui.pull()
         await pilot.pause()
 

@@ -35,6 +35,8 @@ def twins(
 
     async def run_before(pilot) -> None:
         await pilot.press(*keys)
+        await pilot.pause()  # a new view pulls after its first refresh: let it
+        app.painter.forget()  # redraw at the settled layout (the story never changes)
         app.pull()
         await pilot.pause()
 
@@ -80,6 +82,8 @@ def test_diag_view_solo_unmeasured_80x24(snap_compare) -> None:
 
     async def before(pilot) -> None:
         await pilot.press("6")
+        await pilot.pause()
+        app.painter.forget()  # redraw at the settled layout (the story never changes)
         app.pull()
         await pilot.pause()
 
