@@ -28,9 +28,10 @@ setting itself is the one exception (documented choice):
   lands on the twin's value, the twins no longer differ; ``differ`` says so.
 
 Records get a ``"twin"`` field after ``"step"``: ``"bn"`` / ``"plain"`` for the BN
-comparison, ``"key=value"`` (e.g. ``"lr=0.5"``) otherwise, naming each twin's value at
-that step (after ``lr *2`` the primary's records say ``"lr=0.2"``). The Sessions' own
-records and histories are left without it, so each stays equal to its solo run.
+comparison (after a ``norm`` command the norm's name: ``"ln"``, ``"gn:4"`` …),
+``"key=value"`` (e.g. ``"lr=0.5"``) otherwise, naming each twin's value at that step
+(after ``lr *2`` the primary's records say ``"lr=0.2"``). The Sessions' own records and
+histories are left without it, so each stays equal to its solo run.
 
 ``Twins.fork(session, diff)`` switches compare mode on mid-session (the twin is a copy of
 the session with the one setting changed by a command); ``compare_request`` parses the
