@@ -16,8 +16,7 @@ from rich.text import Text
 
 SPARK = "▁▂▃▄▅▆▇█"
 SPARK_ASCII = "_.-:=+*#"
-# a signed sparkline: the middle glyph is zero (a baseline at mid-height that reads without
-# colour), bars below it are negative values, bars above it positive ones
+# signed sparkline: the middle glyph is zero (reads without colour), lower bars negative
 SIGNED_SPARK = "▁▂▃─▅▆▇"
 SIGNED_SPARK_ASCII = "_.-'^"
 EIGHTHS = " ▏▎▍▌▋▊▉█"
