@@ -81,8 +81,8 @@ async def render(shot: Shot, quick: bool) -> str:
         if steps > done:
             runner.step(steps - done)
         if shot.lesson is not None:
-            while runner.schedule and runner.schedule[0][0] <= steps:  # this step's event
-                runner.send(runner.schedule.pop(0)[1])
+            for _at, command in runner.schedule.due(steps):  # this step's event
+                runner.send(command)
         app.pull()  # redraw now, not at the next frame tick
         await pilot.pause()
         return app.export_screenshot(title=title)

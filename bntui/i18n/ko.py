@@ -39,11 +39,11 @@ KO: dict[str, str] = {
     "L{n} · act input p15 / p50 / p85": "L{n} · 활성화 입력 p15 / p50 / p85",
     "no BN": "BN 없음",
     "no hidden layer": "은닉층 없음",
-    "Drift · act input |μ|, σ": "활성화 입력 이동 |μ|, σ",
-    "Drift: act input |mean|, sd": "분포 이동: 활성화 입력 |mean|, sd",
-    "Drift |mean|, sd": "분포 이동 |mean|, sd",
+    "Drift · act input μ, σ": "활성화 입력 이동 μ, σ",
+    "Drift: act input mean, sd": "분포 이동: 활성화 입력 mean, sd",
+    "Drift mean, sd": "분포 이동 mean, sd",
     "depth 0: no hidden layer (press + to add one)": "depth 0: 은닉층 없음 (+ 로 추가)",
-    "scales |μ| 0..{m}  σ 0..{s}": "눈금 |μ| 0..{m}  σ 0..{s}",
+    "scales μ ±{m}  σ 0..{s}": "눈금 μ ±{m}  σ 0..{s}",
     "Gradients · |∇W| log · update": "기울기 · |∇W| 로그 · 갱신",
     "sat": "포화",
     "dead": "죽은",
@@ -396,9 +396,11 @@ KO: dict[str, str] = {
     "hidden layer 3; ▸ marks the selected layer (↑ ↓ choose)": (
         "은닉층 3; ▸ 는 선택한 층 (↑ ↓ 로 선택)"
     ),
-    "▁▂▃ first": "▁▂▃ 첫째",
-    "|μ| over time: mean of the activation's input, scale in the frame": (
-        "시간에 따른 |μ|: 활성화 함수 입력의 평균, 눈금은 테두리에"
+    "▁─▆ first": "▁─▆ 첫째",
+    "μ over time: mean of the activation's input; ─ is zero, lower bars are "
+    "negative, higher bars positive (scale ±m in the frame)": (
+        "시간에 따른 μ: 활성화 함수 입력의 평균; ─ 는 0, 낮은 막대는 음수, "
+        "높은 막대는 양수 (눈금 ±m 은 테두리에)"
     ),
     "▁▂▃ second": "▁▂▃ 둘째",
     "σ over time: its standard deviation (green BN on, yellow BN off)": (
@@ -497,7 +499,7 @@ KO: dict[str, str] = {
     "not measured: type :ics-every 50 (a measurement ≈ 3–8 steps)": (
         "측정 안 함: :ics-every 50 을 입력하세요 (측정 한 번 ≈ 3–8 스텝)"
     ),
-    "Drift · |μ|, σ": "분포 이동 · |μ|, σ",
+    "Drift · μ, σ": "분포 이동 · μ, σ",
     "Gradients · |∇W|": "기울기 · |∇W|",
     "coarse {cols}×{rows}": "거친 {cols}×{rows}",
     "This session is autosaved to {path}; bntui --resume-last brings it back.": (

@@ -43,6 +43,7 @@ class HeavyWork:
         self.version = 0  # increases with every finished part
         self.cost: float | None = None  # seconds per grid point of the last map
         self.last_seconds = 0.0
+        self.slowest_chunk = 0.0  # seconds of the longest lock hold of map work so far
         self.next_at = 0.0
         self.maps = 0
 
@@ -163,8 +164,10 @@ class HeavyWork:
             if i and elapsed > 3 * self.budget:  # the guess was far off: retry coarser
                 self.cost = elapsed / i
                 return None
+            held = time.perf_counter()
             with lock:
                 out.append(session.predict_proba(points[i : i + chunk]))
+            self.slowest_chunk = max(self.slowest_chunk, time.perf_counter() - held)
         seconds = time.perf_counter() - started
         self.cost = max(seconds / max(len(points), 1), 1e-9)
         self.maps += 1

@@ -19,15 +19,19 @@ Commands apply to both twins, between steps, primary first. A command on the com
 setting itself is the one exception (documented choice):
 
 * BN comparison (the twin is "BN flipped"): the command sets the primary's BN and the twin
-  gets the opposite, so ``bn toggle`` swaps both and the twins still differ.
+  gets the opposite, so ``bn toggle`` swaps both and the twins still differ. ``norm X``
+  likewise sets the primary's normalization only; the twin is then plain if the primary
+  is normalized, and gets BN if the primary has none. Labels name each twin's real
+  normalization ("ln" / "plain", "gn:4" / "plain").
 * any other comparison (the twin has a fixed value): the command changes the primary
   only and the twin keeps its value (``lr *2`` doubles the primary's lr). If the primary
   lands on the twin's value, the twins no longer differ; ``differ`` says so.
 
 Records get a ``"twin"`` field after ``"step"``: ``"bn"`` / ``"plain"`` for the BN
-comparison, ``"key=value"`` (e.g. ``"lr=0.5"``) otherwise, naming each twin's value at
-that step (after ``lr *2`` the primary's records say ``"lr=0.2"``). The Sessions' own
-records and histories are left without it, so each stays equal to its solo run.
+comparison (after a ``norm`` command the norm's name: ``"ln"``, ``"gn:4"`` …),
+``"key=value"`` (e.g. ``"lr=0.5"``) otherwise, naming each twin's value at that step
+(after ``lr *2`` the primary's records say ``"lr=0.2"``). The Sessions' own records and
+histories are left without it, so each stays equal to its solo run.
 
 ``Twins.fork(session, diff)`` switches compare mode on mid-session (the twin is a copy of
 the session with the one setting changed by a command); ``parse_compare`` parses the
@@ -192,9 +196,13 @@ class Difference:
             raise CommandError(f"compare {self.key}: {exc}") from None
 
     def label(self, config: Config) -> str:
-        """A twin's name in records and on screen."""
+        """A twin's name in records and on screen: for a BN comparison the normalization
+        it really has ("bn", "ln", "gn:4", …) or "plain"; else "key=value"."""
         if self.key == "bn":
-            return "bn" if config.bn else "plain"
+            kind, groups = parse_norm(config.normalization)
+            if kind == "none":
+                return "plain"
+            return kind if groups is None else f"{kind}:{groups}"
         return f"{self.key}={_fmt(self.value_of(config))}"
 
     def __str__(self) -> str:
@@ -345,12 +353,13 @@ class Twins:
         """
         cmd = parse(command) if isinstance(command, str) else command
         diff = self.difference
-        if cmd.verb == diff.key:
+        if cmd.verb == diff.key or (diff.flips_bn and cmd.verb == "norm"):
             event = self.primary.apply(cmd)
             if not diff.flips_bn:
                 return event, None
-            want = not self.primary.config.bn
-            if want == self.twin.config.bn:
+            # BN flipped: the twin is normalized exactly when the primary is not
+            want = self.primary.config.normalization == "none"
+            if want == (self.twin.config.normalization != "none"):
                 return event, None
             return event, self.twin.apply(Command("bn", "on" if want else "off"))
         event = self.primary.apply(cmd)

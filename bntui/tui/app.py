@@ -86,7 +86,8 @@ class BntuiApp(App[int]):
         ``captions``: a lesson's Korean captions by their English text (``lang ko``)."""
         super().__init__()
         self.animation_level = "none"  # no animations: slow links, honest screenshots
-        self.runner = source if isinstance(source, Runner) else Runner(source, **runner)
+        # a Runner, or an object with its interface (the tests' StillRunner of fixed Frames)
+        self.runner = Runner(source, **runner) if isinstance(source, Config) else source
         self.fps = min(max(float(fps), 1.0), 30.0)
         self.ascii = ascii
         self.threaded = self.runner.threaded

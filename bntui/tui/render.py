@@ -16,6 +16,9 @@ from rich.text import Text
 
 SPARK = "▁▂▃▄▅▆▇█"
 SPARK_ASCII = "_.-:=+*#"
+# signed sparkline: the middle glyph is zero (reads without colour), lower bars negative
+SIGNED_SPARK = "▁▂▃─▅▆▇"
+SIGNED_SPARK_ASCII = "_.-'^"
 EIGHTHS = " ▏▎▍▌▋▊▉█"
 VBLOCKS = " ▁▂▃▄▅▆▇█"
 VBLOCKS_ASCII = " .:-=+*#@"
@@ -79,6 +82,9 @@ ASCII_TEXT: dict[str, str] = {
     "⣀": ".",
     "│": "|",
     "⇄": "<>",
+    "±": "+-",
+    "─": "-",
+    "▆": "^",
 }
 _ASCII_TRANS = str.maketrans(ASCII_TEXT)
 
@@ -166,6 +172,22 @@ def sparkline(values: Sequence[float] | np.ndarray, lo: float, hi: float, *, asc
         frac = 0.0 if span <= 0 else (v - lo) / span  # position in [lo, hi]
         k = _nearest(min(max(frac, 0.0), 1.0) * (len(ramp) - 1))
         out.append(ramp[k])
+    return "".join(out)
+
+
+def signed_sparkline(values: Sequence[float] | np.ndarray, top: float, *, ascii: bool) -> str:
+    """One character per value on a -top..+top scale with zero in the middle: "─" (ASCII
+    "-") is zero, lower bars are negative, higher bars positive; beyond ±top is clipped."""
+    ramp = SIGNED_SPARK_ASCII if ascii else SIGNED_SPARK
+    half = len(ramp) // 2
+    out = []
+    for v in values:
+        if not math.isfinite(v):
+            out.append("!" if ascii else "×")
+            continue
+        frac = 0.0 if top <= 0 else min(max(v / top, -1.0), 1.0)
+        level = _nearest(abs(frac) * half)  # half away from zero: ±v draw as mirror images
+        out.append(ramp[half + (level if frac >= 0 else -level)])
     return "".join(out)
 
 

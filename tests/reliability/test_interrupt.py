@@ -14,8 +14,16 @@ from pathlib import Path
 TINY = ["--samples", "200", "--depth", "2", "--width", "8", "--batch-size", "16"]
 
 
+def rows_written(d: Path) -> int:
+    """The most lines in any metrics file (.jsonl, .csv) under ``d`` so far."""
+    counts = [len(p.read_bytes().splitlines()) for p in (*d.rglob("*.jsonl"), *d.rglob("*.csv"))]
+    return max(counts, default=0)
+
+
 def interrupt_after(argv: list[str], cwd: Path, delay: float = 1.5) -> tuple[int, float, str]:
-    """Start ``bntui ARGV``, send SIGINT after ``delay`` s; (exit code, seconds to exit, stderr)."""
+    """Start ``bntui ARGV``, send SIGINT once it has trained a while (``delay`` s and at least
+    12 metrics rows written, at most 60 s: a fixed delay alone fired during the imports on a
+    loaded machine); (exit code, seconds to exit, stderr)."""
     env = {**os.environ, "BNTUI_CACHE_DIR": str(cwd / "cache")}
     proc = subprocess.Popen(
         [sys.executable, "-m", "bntui", *argv],
@@ -28,6 +36,9 @@ def interrupt_after(argv: list[str], cwd: Path, delay: float = 1.5) -> tuple[int
     )
     try:
         time.sleep(delay)
+        deadline = time.monotonic() + 60
+        while rows_written(cwd) < 12 and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert proc.poll() is None, f"finished before the interrupt: {proc.communicate()}"
         sent = time.perf_counter()
         proc.send_signal(signal.SIGINT)

@@ -52,7 +52,10 @@ async def test_big_net_decision_view_keys_and_quit_do_not_wait(tmp_path):
         # the map arrives (made by the worker, coarser if needed) while training goes on
         await until(lambda: app.runner.heavy.maps >= 1, 60)
         heavy = app.runner.heavy
-        assert heavy.last_seconds < 3 * heavy.budget + 1.0
+        # past 3 budgets a map is retried coarser: it ends within 3 budgets plus the chunk
+        # that was running then (a chunk's length follows the CPU's speed: on a slow
+        # OpenBLAS kernel the first cost guess is far off, so no fixed second is right)
+        assert heavy.last_seconds < 3 * heavy.budget + 2 * heavy.slowest_chunk + 0.5
         size = app.main_screen.query_one("#decision").grid_size()
         shown = app.runner.frame(Needs(decision=size)).decision
         assert shown is not None and shown["proba"].shape[:2] == (size[1], size[0])

@@ -31,6 +31,21 @@ async def test_c_toggles_compare_mode_and_6_shows_the_diagnostics() -> None:
         assert [c for _, c in app.runner.session.log] == ["compare on", "bn toggle", "compare off"]
 
 
+async def test_c_then_n_names_what_each_twin_really_is() -> None:
+    # issue 20: `norm:GN:4 ⇄ •bn ×bn` — the labels must name each twin's normalization
+    app = BntuiApp(SMALL, threaded=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("c", "N", "N")
+        app.runner.step(2)
+        app.pull()
+        await pilot.pause()
+        status = str(app.main_screen.query_one("#status").render())
+        assert "norm:GN:4 ⇄ •gn:4 ×plain" in status
+        assert [s.config.normalization for s in app.runner.pair.sessions] == ["gn", "none"]
+        drift = app.main_screen.query_one("#drift").border_title
+        assert "• gn:4 × plain" in str(drift)
+
+
 def test_compare_flag_of_the_live_app() -> None:
     parser = build_parser()
     assert config_from_args(parser.parse_args(["tui", "--compare"])).compare == "bn"

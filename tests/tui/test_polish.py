@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import itertools
+
+import pytest
 from screen_helpers import screen_text
+from synthetic import Shape, StillRunner, Story
 
 from bntui.training.config import Config
 from bntui.tui.app import BntuiApp
-from bntui.tui.render import ASCII_TEXT, asciify, band_rows, braille_lines
+from bntui.tui.render import (
+    ASCII_TEXT,
+    SIGNED_SPARK,
+    SIGNED_SPARK_ASCII,
+    asciify,
+    band_rows,
+    braille_lines,
+)
 
 SMALL = Config(samples=300, depth=3, width=16, seed=0)
 
@@ -99,3 +110,39 @@ async def test_status_puts_the_key_tokens_first_at_80_columns() -> None:
         status = app.query_one("#status").render()
         for span in status.spans:
             assert not status.plain[span.start : span.end].startswith(" "), span
+
+
+def _mean_levels(app: BntuiApp, name: str, ramp: str) -> tuple[list[int], str]:
+    """The μ sparkline of layer ``name`` in the drift panel, as ramp levels, and its row."""
+    rows = str(app.main_screen.query_one("#drift").render()).splitlines()
+    row = next(r for r in rows if r.lstrip(" >▸").startswith(name))
+    return [ramp.index(ch) for ch in row[5:].split()[0]], row
+
+
+@pytest.mark.parametrize("ascii", [False, True])
+async def test_a_falling_mean_draws_falling_bars(monkeypatch, ascii: bool) -> None:
+    # issue 20: the drift sparkline plotted |μ|, so a mean falling to −0.72 drew rising
+    # bars. Hand-made run without BN: L2's mean falls to −0.72, L1's rises (L4 sets the
+    # scale); with BN every mean stays near 0 and draws as the zero baseline.
+    monkeypatch.setenv("NO_COLOR", "1")  # the baseline must read without colour
+    ramp = SIGNED_SPARK_ASCII if ascii else SIGNED_SPARK
+    zero = len(ramp) // 2
+    plain = Story(SMALL.replace(bn=False, depth=4), 600, shape=Shape(drift=1.3714))
+    last = plain.last_record["layers"]
+    assert round(last[1]["mean"], 2) == -0.72 and last[0]["mean"] > 0.2
+    app = BntuiApp(StillRunner(plain), ascii=ascii)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.pull()
+        await pilot.pause()
+        for name, sign in (("L1", 1), ("L2", -1)):
+            levels, row = _mean_levels(app, name, ramp)
+            rises = [sign * (b - a) for a, b in itertools.pairwise(levels)]
+            assert len(levels) >= 5 and min(rises) >= 0 and max(rises) > 0, row
+            assert sign * (levels[-1] - zero) >= 1, row  # off the baseline, on its side
+        assert "-0.72" in _mean_levels(app, "L2", ramp)[1]
+    app = BntuiApp(StillRunner(Story(SMALL.replace(depth=4), 600)), ascii=ascii)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.pull()
+        await pilot.pause()
+        levels, row = _mean_levels(app, "L2", ramp)
+        assert levels == [zero] * len(levels) and len(levels) >= 5, row

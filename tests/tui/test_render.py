@@ -13,6 +13,7 @@ from bntui.tui.render import (
     guide_strip,
     hbar,
     histogram_rows,
+    signed_sparkline,
     sparkline,
 )
 
@@ -22,6 +23,14 @@ def test_sparkline_levels_are_linear_in_value() -> None:
     assert sparkline([0.0, 1.0, 0.5], 0, 1, ascii=False) == "▁█▅"
     assert sparkline([-5, 9], 0, 1, ascii=True) == "_#"  # clipped to the ends
     assert sparkline([float("nan")], 0, 1, ascii=True) == "!"
+
+
+def test_signed_sparkline_has_a_zero_baseline_and_falls_for_negative_values() -> None:
+    # -top..+top over 7 glyphs, zero the middle "─": 3 + v/top × 3 rounded half away from 0
+    assert signed_sparkline([0.0, -0.2, -0.5, -1.0, 0.5, 1.0], 1.0, ascii=False) == "─▃▂▁▆▇"
+    assert signed_sparkline([0.1, -0.72], 1.0, ascii=False) == "─▂"  # |v| < top/6 is zero
+    assert signed_sparkline([0.0, -3.0, 3.0], 1.0, ascii=True) == "-_^"  # clipped to the ends
+    assert signed_sparkline([float("inf")], 1.0, ascii=True) == "!"
 
 
 def test_hbar_exact_eighths() -> None:

@@ -84,8 +84,9 @@ def test_lr_5_kills_a_layer_and_the_frame_says_so() -> None:
     r.step(300)
     f = r.frame(Needs())
     dead = [la.last["sat"] for la in f.layers]
-    assert dead[3] == 1.0  # measured: L4 100 % dead, as the issue saw
-    assert f.hint is not None and str(f.hint).startswith("L4: 100% of units dead")
+    # measured: L4 100 % dead (kernel unset, Prescott), 94 % (Sandybridge); L1-L3 ≤ 31 %
+    assert dead[3] >= 0.9 and max(dead[:3]) < 0.5
+    assert f.hint is not None and str(f.hint).startswith(f"L4: {dead[3]:.0%} of units dead")
 
 
 def test_bn_position_while_bn_off_says_it_did_nothing() -> None:

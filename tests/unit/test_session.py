@@ -94,7 +94,9 @@ def test_sigmoid_net_gradients_vanish_without_bn_and_bn_trains_better():
     assert g_last / g_first > 100  # two orders of magnitude fade toward the input
     _, _, acc_bn = results[True]
     assert acc_bn > acc_plain + 0.3
-    assert acc_bn > 0.9
+    # measured 0.947 (kernel unset), 0.953 (Sandybridge), 0.897 (Prescott): a margin under
+    # every OpenBLAS kernel (plain stays at chance, 0.34, on all three)
+    assert acc_bn > 0.85
 
 
 def test_structural_commands_change_the_network():

@@ -206,6 +206,24 @@ def test_bn_commands_keep_the_bn_twins_opposite() -> None:
     assert tw.differ and tw.labels == ("plain", "bn")
 
 
+def test_norm_commands_keep_the_bn_twins_opposite_and_named() -> None:
+    # issue 20: after c then N both twins were "bn" (the twin's own `norm next` gave it BN)
+    tw = Twins(cfg(bn=True))
+    _, twin_event = tw.apply("norm next")  # bn -> ln: the twin stays plain
+    assert twin_event is None
+    assert [s.config.normalization for s in tw.sessions] == ["ln", "none"]
+    assert tw.differ and tw.labels == ("ln", "plain")
+    tw.apply("norm next")
+    assert tw.labels == ("gn:4", "plain")
+    _, twin_event = tw.apply("norm none")  # the primary has none now: the twin gets BN
+    assert twin_event is not None and twin_event.text == "BN on"
+    assert [s.config.normalization for s in tw.sessions] == ["none", "bn"]
+    assert tw.differ and tw.labels == ("plain", "bn")
+    _, twin_event = tw.apply("norm brn")
+    assert twin_event is not None and twin_event.text == "BN off"
+    assert tw.labels == ("brn", "plain")
+
+
 def test_a_command_on_the_compared_value_changes_the_primary_only() -> None:
     tw = Twins(cfg(lr=0.1), "lr 0.5")
     _, twin_event = tw.apply("lr *2")

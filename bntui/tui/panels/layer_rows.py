@@ -26,6 +26,7 @@ from bntui.tui.render import (
     fmt_num,
     guide_strip,
     hbar,
+    signed_sparkline,
     sparkline,
 )
 
@@ -103,7 +104,8 @@ class DriftPlan:
 
 
 class DriftPanel(LayerPanel):
-    """Per hidden layer: |μ| and σ of the activation input over time (common scales)."""
+    """Per hidden layer: μ (signed, zero in the middle) and σ of the activation input over
+    time (common scales)."""
 
     def plan(self, depth: int, bn: bool, *, paired: bool = False) -> DriftPlan:
         """The layout for this size: what fits in the panel's width and height
@@ -127,11 +129,11 @@ class DriftPanel(LayerPanel):
         key = (frame.step, frame.depth, frame.norm, selected, width, height, twin is not None)
         label = frame.norm_label
         on = "BN on" if label == "BN" else ("BN off" if label == "none" else label)
-        title = _("Drift · act input |μ|, σ") + " · " + on
+        title = _("Drift · act input μ, σ") + " · " + on
         if twin is not None and frame.labels:
-            title = _("Drift · |μ|, σ") + " · " + self.t(pair_legend(frame.labels))
+            title = _("Drift · μ, σ") + " · " + self.t(pair_legend(frame.labels))
         if self.ascii:  # "mu"/"sd" are longer: a shorter title keeps it whole at 80 columns
-            title = _("Drift: act input |mean|, sd") if width >= 44 else _("Drift |mean|, sd")
+            title = _("Drift: act input mean, sd") if width >= 44 else _("Drift mean, sd")
             title += " " + on
         set_border(self, title=title)
         self.set_class(frame.bn, "bn-on")
@@ -149,7 +151,7 @@ class DriftPanel(LayerPanel):
         legend = ""
         if plan.chart_rows:
             legend = "  p15 : p85 = p50" if self.ascii else "  p15 ⣀ p50 ⣀ p85"
-        scales = _("scales |μ| 0..{m}  σ 0..{s}").format(m=f"{m_top:.2g}", s=f"{s_top:.2g}")
+        scales = _("scales μ ±{m}  σ 0..{s}").format(m=f"{m_top:.2g}", s=f"{s_top:.2g}")
         set_border(self, subtitle=self.t(scales) + legend)
         per_layer = (2 if plan.two_lines or twin is not None else 1) + plan.chart_rows
         lines: list[Text] = []
@@ -171,7 +173,7 @@ class DriftPanel(LayerPanel):
             if plan.two_lines:  # the same layer before BN: this is what drifts
                 pre_row = Text("  pre", style="dim")
                 pm, ps = _values(la, "pre_mean"), _values(la, "pre_std")
-                pre_row.append(self._spark(pm, k, m_top, absolute=True))
+                pre_row.append(self._spark(pm, k, m_top))
                 pre_row.append(
                     f" {mu}" + fixed(la.last.get("pre_mean"), 5, signed=True) + " ", style="dim"
                 )
@@ -186,9 +188,9 @@ class DriftPanel(LayerPanel):
     def _row(
         self, row: Text, la: LayerData, bn: bool, plan: DriftPlan, m_top: float, s_top: float
     ) -> Text:
-        """One layer's |μ| and σ sparklines with their last values, after its name cell."""
+        """One layer's μ (signed) and σ sparklines with their last values, after its name cell."""
         k, mu, sd = plan.spark, self.t("μ"), self.t("σ")
-        row.append(self._spark(_values(la, "mean"), k, m_top, absolute=True))
+        row.append(self._spark(_values(la, "mean"), k, m_top))
         row.append(f" {mu}" + fixed(la.last.get("mean"), 5, signed=True) + " ")
         sigma_style = "green" if bn else "yellow"
         row.append(sparkline(_values(la, "std")[-k:], 0, s_top, ascii=self.ascii).ljust(k))
@@ -199,9 +201,9 @@ class DriftPanel(LayerPanel):
             row.append(pre + f" {sd}{fixed(la.last.get('pre_std'), 4)}", style="dim")
         return row
 
-    def _spark(self, values: list[float], k: int, top: float, *, absolute: bool) -> str:
-        vals = [abs(v) for v in values[-k:]] if absolute else values[-k:]
-        return sparkline(vals, 0, top, ascii=self.ascii).ljust(k)
+    def _spark(self, values: list[float], k: int, top: float) -> str:
+        """Signed μ: "─" is zero, a mean falling below zero draws as falling bars."""
+        return signed_sparkline(values[-k:], top, ascii=self.ascii).ljust(k)
 
     def _bands(self, layer: LayerData, rows: int, width: int, lo: float, hi: float) -> list[Text]:
         """A small p15/p50/p85 chart of one layer (braille lines; ASCII: shaded band)."""

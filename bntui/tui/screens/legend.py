@@ -60,8 +60,11 @@ LEGEND: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         (
             ("L3  ▸L3", N_("hidden layer 3; ▸ marks the selected layer (↑ ↓ choose)")),
             (
-                N_("▁▂▃ first"),
-                N_("|μ| over time: mean of the activation's input, scale in the frame"),
+                N_("▁─▆ first"),
+                N_(
+                    "μ over time: mean of the activation's input; ─ is zero, lower bars are "
+                    "negative, higher bars positive (scale ±m in the frame)"
+                ),
             ),
             (
                 N_("▁▂▃ second"),
