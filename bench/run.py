@@ -212,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
             "argv": sys.argv[1:] if argv is None else argv,
             **environment(),
         }
-        from engine import torch_available
+        from torch_net import torch_available
 
         meta["torch"] = torch_available() or "not installed"
     except BenchError as exc:

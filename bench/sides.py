@@ -14,7 +14,7 @@ The kinds (every side trains with one BLAS / intra-op thread):
          release) takes its own CLI loop, ``Session.step()``
   bare   ``Session.step()`` (or the twins' step) with evaluation, statistics, ICS and
          smoothness off: the training step alone
-  torch  the same net in PyTorch CPU (``engine.TorchTrainer``, same initial weights),
+  torch  the same net in PyTorch CPU (``torch_net.TorchTrainer``, same initial weights),
          with the same evaluation at the same strides as e2e (val loss/acc every
          eval_every steps, accuracy on bntui's training sample at every 10th), no
          per-layer statistics
@@ -139,7 +139,7 @@ class _Torch:
         for key in ("compare", "ics_every", "smooth_every"):
             if config_has(fields, key):
                 raise SideError(f"no PyTorch loop for {key}")
-        from engine import TorchTrainer
+        from torch_net import TorchTrainer
 
         from bntui.training.session import Session
 
