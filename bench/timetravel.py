@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from typing import Any
 
@@ -22,34 +21,14 @@ import numpy as np
 
 from bntui.training.config import Config
 from bntui.training.player import one_blas_thread
-from bntui.training.timeline import Timeline
+from bntui.training.timeline import Timeline, reachable_bytes
 from bntui.training.twins import Pair
 
 
 def deep_bytes(root: Any) -> int:
     """Bytes of every array and container reachable from ``root``, each counted once
     (the data set, shared with the live session, is left out)."""
-    seen: set[int] = set()
-    total = 0
-    stack = [root]
-    while stack:
-        obj = stack.pop()
-        if id(obj) in seen or obj is None or isinstance(obj, int | float | str | bool | type):
-            continue
-        seen.add(id(obj))
-        if isinstance(obj, np.ndarray):
-            total += obj.nbytes + 112
-            continue
-        total += sys.getsizeof(obj)
-        if isinstance(obj, dict):
-            stack.extend(v for k, v in obj.items() if k not in ("data", "_load"))
-        elif isinstance(obj, list | tuple | set):
-            stack.extend(obj)
-        elif hasattr(obj, "__dict__"):
-            stack.append(vars(obj))
-        elif hasattr(obj, "__slots__"):
-            stack.extend(getattr(obj, k, None) for k in obj.__slots__)
-    return total
+    return reachable_bytes([root])
 
 
 @one_blas_thread()

@@ -121,13 +121,12 @@ def restore(states: list[SessionState], into: list[Any | None]) -> list[Any]:
     return out
 
 
-def state_bytes(states: list[SessionState]) -> int:
-    """The memory a checkpoint holds on its own: every array, container and object it
-    reaches, counted once (not the data set, shared with the live session; history blocks
-    where they are first captured: later snapshots share them)."""
+def reachable_bytes(roots: list[Any]) -> int:
+    """Bytes of every array, container and object reachable from ``roots``, each counted
+    once (the data set, shared with the live session, is left out)."""
     total = 0
     seen: set[int] = set()
-    stack: list[Any] = [(st.attrs, st.params, st.opt_states) for st in states]
+    stack: list[Any] = list(roots)
     while stack:
         obj = stack.pop()
         if id(obj) in seen or obj is None or isinstance(obj, bool | int | float | str | type):
@@ -145,6 +144,14 @@ def state_bytes(states: list[SessionState]) -> int:
             stack.append(vars(obj))
         elif hasattr(obj, "__slots__"):
             stack.extend(getattr(obj, k, None) for k in obj.__slots__)
+    return total
+
+
+def state_bytes(states: list[SessionState]) -> int:
+    """The memory a checkpoint holds on its own: every array, container and object it
+    reaches, counted once (not the data set, shared with the live session; history blocks
+    where they are first captured: later snapshots share them)."""
+    total = reachable_bytes([(st.attrs, st.params, st.opt_states) for st in states])
     for st in states:
         total += sys.getsizeof(st.history)
         for snap in st.history.values():
