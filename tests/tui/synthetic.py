@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from bntui.live.bn_internals import BNInternals
-from bntui.live.frame import PAUSED, Frame, Needs, ReplayState, build_frame
+from bntui.live.frame import Frame, Needs, ReplayState, RunState, build_frame
 from bntui.training.config import Config
 from bntui.training.events import Event
 from bntui.training.measure import SMOOTH_KEYS
@@ -213,7 +213,7 @@ class StillRunner:
     story: Story
     twin: Story | None = None
     labels: tuple[str, str] | None = None
-    state: str = PAUSED
+    state: str = RunState.PAUSED
     message: str | None = None
     hint: str | None = None
     change: tuple[int, str] | None = None

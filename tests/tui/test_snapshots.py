@@ -12,7 +12,7 @@ from synthetic import Shape, StillRunner, Story, commands, internals
 
 from bntui.live.bn_internals import BNInternals, not_applicable
 from bntui.live.changes import dead_hint
-from bntui.live.frame import DIVERGED, ReplayState
+from bntui.live.frame import ReplayState, RunState
 from bntui.training.config import Config
 from bntui.training.events import Event
 from bntui.training.session import DIVERGED_HINT
@@ -87,9 +87,9 @@ def test_paused_with_caption(snap_compare) -> None:
 
 def test_diverged(snap_compare) -> None:
     final, events = commands(DEFAULT, [(30, "lr 1e6")])
-    events.append(Event(31, "", "diverged: " + DIVERGED_HINT, "diverged"))
+    events.append(Event(31, "", f"diverged: {DIVERGED_HINT}", "diverged"))
     story = Story(DEFAULT, 60, events, final=final, diverged_at=31)
-    app = BntuiApp(StillRunner(story, state=DIVERGED, message=DIVERGED_HINT))
+    app = BntuiApp(StillRunner(story, state=RunState.DIVERGED, message=DIVERGED_HINT))
     assert snap_compare(app, terminal_size=(80, 24))
 
 
@@ -162,7 +162,7 @@ def test_dead_layer_hint(snap_compare) -> None:
     final, events = commands(DEFAULT, [(300, "lr 5")])
     story = Story(DEFAULT, 600, events, final=final, shape=Shape("dead"))
     hint = dead_hint("relu", story.last_record["layers"])
-    assert hint is not None and hint.startswith("L4: 100% of units dead")
+    assert hint is not None and str(hint).startswith("L4: 100% of units dead")
     app = BntuiApp(StillRunner(story, hint=hint))
     assert snap_compare(app, terminal_size=(80, 24))
 
