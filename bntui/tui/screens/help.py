@@ -54,10 +54,10 @@ class HelpScreen(ModalScreen[None]):
             yield Static(vocab, id="help-vocab")
 
     def on_mount(self) -> None:
-        body = self.query_one("#help-body")
-        body.focus()  # so ↑ ↓ PgUp PgDn scroll it, as its frame says
-        body.border_title = _("bntui · help")
-        body.border_subtitle = _("↑ ↓ PgDn scroll · ? / Esc / Enter closes")
+        for body in self.query("#help-body"):  # none if the screen closed before it mounted
+            body.focus()  # so ↑ ↓ PgUp PgDn scroll it, as its frame says
+            body.border_title = _("bntui · help")
+            body.border_subtitle = _("↑ ↓ PgDn scroll · ? / Esc / Enter closes")
 
     def action_dismiss(self) -> None:  # type: ignore[override]
         self.dismiss(None)

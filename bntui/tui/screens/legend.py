@@ -155,10 +155,10 @@ class LegendScreen(ModalScreen[None]):
             yield Static(legend_table(self.ascii), id="legend-table")
 
     def on_mount(self) -> None:
-        body = self.query_one("#legend-body")
-        body.focus()  # so ↑ ↓ PgUp PgDn scroll it, as its frame says
-        body.border_title = _("bntui · what the panels show")
-        body.border_subtitle = _("↑ ↓ PgDn scroll · e / Esc closes")
+        for body in self.query("#legend-body"):  # none if the screen closed before it mounted
+            body.focus()  # so ↑ ↓ PgUp PgDn scroll it, as its frame says
+            body.border_title = _("bntui · what the panels show")
+            body.border_subtitle = _("↑ ↓ PgDn scroll · e / Esc closes")
 
     def action_dismiss(self) -> None:  # type: ignore[override]
         self.dismiss(None)
