@@ -68,10 +68,12 @@ class Watch:
         loss = (session.last_record or {}).get("loss")
         val = session.last_val[1] if session.last_val else None
         event = apply_command(pair, command)
-        self.tracker.applied(event.step, event.command, event.text, before, loss=loss, val=val)
-        self.applied.append(
-            {"step": event.step, "command": event.command, "text": event.text, "val": val}
-        )
+        row = {"step": event.step, "command": event.command, "text": event.text, "val": val}
+        if event.no_effect:  # applied and logged, but it changed nothing: no "what changed"
+            row["no_effect"] = True
+        else:
+            self.tracker.applied(event.step, event.command, event.text, before, loss=loss, val=val)
+        self.applied.append(row)
 
     def record(self, record: dict[str, Any]) -> None:
         self.tracker.record(record)
@@ -92,14 +94,23 @@ def print_changes(watch: Watch) -> None:
     console = Console()
     console.print("[bold]applied commands[/] (just before → first after)")
     changes = {c.step: c for c in watch.tracker.changes}
+    steps = [a["step"] for a in watch.applied if not a.get("no_effect")]
     for a in watch.applied:
+        if a.get("no_effect"):
+            console.print(
+                f"  step {a['step']:,}  [bold]{escape(a['command'])}[/]: {escape(a['text'])}",
+                highlight=False,
+            )
+            continue
         before = "—" if a["val"] is None else f"{a['val']:.3f}"
         after = a.get("val_after")
         val = (
             f"val acc {before} → {after[1]:.3f} @{after[0]:,}" if after else f"val acc {before} → —"
         )
         change = changes.get(a["step"])
-        if change is None:
+        if change is None and any(s > a["step"] for s in steps):
+            stats = "no statistics before the next command"
+        elif change is None:
             stats = "no statistics after it (the run ended or diverged first)"
         else:
             numbers = render(change.moves, _)

@@ -203,3 +203,20 @@ def test_run_refuses_an_unknown_norm(capsys):
     code, _, err = run(capsys, "run", "--norm", "gn:5", "--steps", "5")
     assert code == 2 and err.startswith("bntui: error:") and "groups" in err
     assert "Traceback" not in err
+
+
+def test_run_do_says_what_changed_nothing_and_what_had_no_statistics(capsys):
+    """A command that changed nothing gets no "before → after" line; a command followed by
+    another before any statistics says so, not that the run ended."""
+    code, out, _ = run(
+        capsys, "run", "--steps", "60", "--quiet", "--no-bn",
+        "--do", "10:bn-position after", "--do", "20:bn on", "--do", "21:lr 0.05",
+    )  # fmt: skip
+    assert code == 0
+    lines = out[out.index("applied commands") :].splitlines()
+    position = next(i for i, line in enumerate(lines) if "bn-position after" in line)
+    assert "no effect" in " ".join(lines[position : position + 2])
+    assert "val acc" not in lines[position + 1] or "no effect" in lines[position + 1]
+    bn_on = next(i for i, line in enumerate(lines) if "bn on:" in line)
+    assert "no statistics before the next command" in lines[bn_on + 1]
+    assert "the run ended" not in out
