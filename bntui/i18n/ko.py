@@ -20,6 +20,7 @@ KO: dict[str, str] = {
     "histograms": "히스토그램",
     "events": "이벤트",
     "replay, next event @{step} (→)": "재생, 다음 이벤트 @{step} (→)",
+    "next @{step} (→)": "다음 @{step} (→)",
     "replay, done": "재생, 이벤트 끝",
     "lesson finished: ← restarts, any key takes over, q quits": (
         "수업 끝: ← 처음부터, 다른 키는 직접 조작, q 종료"

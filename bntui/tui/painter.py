@@ -30,6 +30,7 @@ from bntui.tui.panels.views import DecisionView, EventLog, HistogramView
 from bntui.tui.render import asciify
 
 MAIN_PANELS = ("loss", "drift", "grads", "bands", "map")  # redrawn in turn (see due)
+NARROW_STATUS = 120  # below this width the replay label is short (status in 2 rows)
 WIDE = 140  # from this width the main view gets an event log column
 MAP_WIDE = 150  # from this width (2-D data) the decision boundary sits beside the loss
 VIEW_NAMES = {
@@ -241,8 +242,12 @@ class Painter:
             label += " · " + _(FINISHED)
         elif replay is not None and replay.active:
             nxt = replay.next_step
+            # under 120 columns the short form keeps the status line to two rows
+            long = app.size.width >= NARROW_STATUS
             label += " · " + (
-                _("replay, next event @{step} (→)").format(step=nxt)
+                (_("replay, next event @{step} (→)") if long else _("next @{step} (→)")).format(
+                    step=nxt
+                )
                 if nxt is not None
                 else _("replay, done")
             )

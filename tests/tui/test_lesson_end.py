@@ -25,7 +25,7 @@ async def test_last_event_applied_and_finished_state() -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         app.runner.step(59)
         app.pull()
-        assert "next event @60 (→)" in status(app) and FINISHED not in status(app)
+        assert "next @60 (→)" in status(app) and FINISHED not in status(app)
         app.runner.step(10)  # the lesson stops at its last step, with that step's event
         app.pull()
         assert app.runner.session.step_count == 60

@@ -40,7 +40,7 @@ async def test_next_event_restart_and_caption() -> None:
         assert log_of(app)[-2:] == [(40, "bn off"), (40, "caption BN off")]
         app.pull()
         assert app.query_one("#caption").text == "BN off"
-        assert "next event @90" in str(app.query_one("#status").render())
+        assert "next @90 (→)" in str(app.query_one("#status").render())
         await pilot.press("left")  # a fresh session, the whole schedule again
         assert (app.runner.session.step_count, app.runner.session.config.bn) == (0, SMALL.bn)
         assert list(app.runner.schedule) == sorted(SCHEDULE, key=lambda t: t[0])
@@ -103,3 +103,22 @@ async def test_takeover_clears_the_lesson_caption() -> None:
         await pilot.press("a")  # the user's session now: the lesson's caption is not theirs
         app.pull()
         assert app.query_one("#caption").text is None
+
+
+async def test_replay_status_keeps_two_rows_at_80_columns() -> None:
+    """The replay label is short under 120 columns: the status line of a lesson with a long
+    configuration (batch renorm, lr 0.02, pace shown) stays two rows at 80×24 (it wrapped to
+    three and pushed a layer row off the panels); wide terminals keep the long label."""
+    schedule = [(0, "norm brn"), (0, "lr 0.02"), (0, "caption x"), (4400, "lr 0.01")]
+    for size, label, rows in (((80, 24), "next @4400 (→)", 2), ((160, 40), "next event @4400", 1)):
+        app = BntuiApp(
+            SMALL.replace(steps=4500), threaded=False, schedule=schedule, steps_per_second=24.4,
+            max_steps=4500,
+        )  # fmt: skip
+        async with app.run_test(size=size) as pilot:
+            app.runner.step(2)
+            app.pull()
+            await pilot.pause()
+            status = app.query_one("#status")
+            assert label in str(status.render())
+            assert status.size.height == rows, (size, status.size.height)
