@@ -81,3 +81,25 @@ async def test_a_log_axis_chart_renders_the_same_twice():
         second = chart.render().plain
         assert "failed" not in first and first == second
         assert render_failures(app) == 0
+
+
+class _Series:
+    """What the loss subtitle reads of a series: ``len`` and ``last[-1]``."""
+
+    def __init__(self, value: float) -> None:
+        self.last = [value]
+
+    def __len__(self) -> int:
+        return 1
+
+
+def test_loss_subtitle_keeps_the_val_loss_before_the_word_acc():
+    """At 80×24 the loss panel's subtitle has 32 cells: "loss 0.0708 val 0.704 acc 98%/82%"
+    (33) dropped the val loss a lesson caption had just quoted; now the word "acc" goes
+    first, and the val loss only when even that does not fit."""
+    from bntui.tui.panels.charts import _subtitle
+
+    series = [_Series(v) for v in (0.0708, 0.704, 0.98, 0.82)]
+    assert _subtitle(*series, width=40) == "loss 0.0708 val 0.704 acc 98%/82%"
+    assert _subtitle(*series, width=32) == "loss 0.0708 val 0.704 98%/82%"
+    assert _subtitle(*series, width=26) == "loss 0.0708 98%/82%"

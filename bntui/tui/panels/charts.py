@@ -317,8 +317,10 @@ def _pair_subtitle(frame: Frame, log_y: bool) -> str:
 
 
 def _subtitle(train, val, acc, val_acc, width: int | None = None) -> str:
-    """Last loss, val loss and accuracies; the val loss is left out when the text is wider
-    than ``width`` cells (Korean words take two cells a syllable)."""
+    """Last loss, val loss and accuracies. When the text is wider than ``width`` cells
+    (Korean words take two cells a syllable), the word "acc" goes first (the two
+    percentages stay), then the val loss: a lesson caption quotes the val loss, so it stays
+    on screen as long as it fits."""
 
     def last(v: SeriesView | None) -> float | None:
         return float(v.last[-1]) if v is not None and len(v) else None
@@ -326,11 +328,14 @@ def _subtitle(train, val, acc, val_acc, width: int | None = None) -> str:
     def pct(x: float | None) -> str:
         return "—" if x is None or not math.isfinite(x) else f"{100 * x:.0f}%"
 
+    accs = f"{pct(last(acc))}/{pct(last(val_acc))}"
     parts = [
         _("loss {x}").format(x=fmt_num(last(train))),
         _("val {x}").format(x=fmt_num(last(val))),
-        _("acc {x}").format(x=f"{pct(last(acc))}/{pct(last(val_acc))}"),
+        _("acc {x}").format(x=accs),
     ]
+    if width is not None and cell_len(" ".join(parts)) > width:
+        parts[2] = accs
     if width is not None and cell_len(" ".join(parts)) > width:
         del parts[1]
     return " ".join(parts)
