@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from textual.command import CommandList, CommandPalette
+from textual.css.query import NoMatches
 
 from bntui.training.config import Config
 from bntui.tui.app import BntuiApp
@@ -49,3 +50,29 @@ async def test_the_stock_palette_crashes_there(monkeypatch):
             await open_palette_and_shrink(app, pilot)
             await pilot.press("pageup")
             await pilot.pause()
+
+
+async def test_messages_queued_behind_a_dismissal_are_dropped():
+    """The threaded random-key stress run (under load) died with ``NoMatches: 'CommandList'``:
+    a key, a submit and the no-matches timer queued for the palette ran after Esc had
+    dismissed it and its children were gone. Those messages now find nothing to do."""
+    from textual import events
+    from textual.widgets import Input
+
+    app = BntuiApp(SMALL, threaded=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("ctrl+p", "z", "z")  # a search with no matches starts its timer
+        palette = app.screen
+        assert isinstance(palette, SafeCommandPalette)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is not palette and not palette.query(CommandList)
+        with pytest.raises(NoMatches):
+            palette.query_one(CommandList)  # what the stock handlers would do now
+        await palette._dispatch_message(events.Key("down", None))
+        await palette._dispatch_message(events.Key("pagedown", None))
+        await palette._dispatch_message(Input.Submitted(Input(), "x"))
+        await palette._watch__show_busy()  # the busy timer firing late
+        await pilot.pause(0.7)  # past the no-matches countdown
+        await pilot.press("q")
+    assert app.return_code == 0
