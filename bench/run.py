@@ -157,7 +157,7 @@ def run(args: argparse.Namespace) -> list[Row]:
     nets = parse_nets(
         args.nets or (GUARD_NETS if guard else "a,b,c,d" if quick else "a,b,c,d,lessons")
     )
-    repeats = args.repeats or (5 if guard else 2 if quick else 5)
+    repeats = args.repeats or (9 if guard else 2 if quick else 5)
     seconds = args.seconds or (0.2 if guard else 0.02 if quick else 0.3)
     rss_steps = args.rss_steps or (2_000 if quick else 1_000_000)
     if repeats < 1 or seconds <= 0 or rss_steps < 2:
@@ -307,7 +307,7 @@ def guard(args: argparse.Namespace, rows: list[Row], mode: str) -> int:
             key, bn = _case_of(rid)
             for _ in range(2):
                 again = engine.part_engine(
-                    [(key, bn)], args.repeats or 5, args.seconds or 0.2,
+                    [(key, bn)], args.repeats or 9, args.seconds or 0.2,
                     mode=engine_mode(args), previous=args.previous,
                 )  # fmt: skip
                 tries += [v for k, v in guarded(again).items() if k == rid]

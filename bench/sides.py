@@ -3,7 +3,7 @@ worker --root DIR`` imports ``bntui`` from DIR (this checkout, or the previous e
 extracted by ``versions.py``) and answers JSON lines on stdin:
 
   {"op": "make", "name": N, "kind": K, "config": {...}}  -> {"ok": true, "path": ...}
-  {"op": "run", "name": N, "steps": S}                   -> {"seconds": t, "steps": S}
+  {"op": "run", "name": N, "steps": S}     -> {"seconds": wall, "cpu": process time}
   {"op": "where"}                 -> {"bntui": FILE, "strays": [modules from elsewhere]}
   {"op": "bye"}
 
@@ -292,10 +292,11 @@ def worker(root: str) -> int:
                 elif op == "run":
                     side = sides[req["name"]]
                     gc.collect()
-                    t0 = time.perf_counter()
+                    t0, c0 = time.perf_counter(), time.process_time()
                     side.run(int(req["steps"]))
-                    seconds = time.perf_counter() - t0
-                    reply = {"seconds": seconds, "restarts": getattr(side, "restarts", 0)}
+                    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+                    restarts = getattr(side, "restarts", 0)
+                    reply = {"seconds": seconds, "cpu": cpu, "restarts": restarts}
                 elif op == "drop":
                     sides.pop(req["name"], None)
                     gc.collect()
@@ -359,11 +360,14 @@ class Worker:
             raise SideError(reply["error"])
         return reply["path"]
 
-    def seconds(self, name: str, steps: int) -> float:
+    def seconds(self, name: str, steps: int, *, cpu: bool = False) -> float:
+        """The wall time of ``steps`` steps of side ``name``; ``cpu``: the worker's CPU
+        time instead (what it spent computing, not waiting for a core another process
+        holds: on a shared machine the steadier measure of one side against another)."""
         reply = self.ask(op="run", name=name, steps=steps)
         if "error" in reply:
             raise SideError(reply["error"])
-        return float(reply["seconds"])
+        return float(reply["cpu" if cpu else "seconds"])
 
     def close(self) -> None:
         if self.proc.poll() is None:
