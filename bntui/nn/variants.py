@@ -191,10 +191,9 @@ def ce_grads(logits: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     z = flat - _row_reduce(np.maximum, flat)  # shift by the row max
     e = np.exp(z)
     s = _row_reduce(np.add, e)  # sum_j exp(z_ij)
-    rows = np.arange(v * n)
-    picked = z[rows, np.tile(y, v)]  # z_{i, y_i}
-    per_row = np.log(s[:, 0]).astype(np.float64) - picked
+    at = (np.arange(v * n), np.tile(y, v))  # (i, y_i) of every row
+    per_row = np.log(s[:, 0]).astype(np.float64) - z[at]  # -log p_{i, y_i}
     losses = per_row.reshape(v, n).sum(axis=1) / n
     e *= 1.0 / (s * n)  # p / N
-    e[rows, np.tile(y, v)] -= 1.0 / n  # (p - onehot) / N
+    e[at] -= 1.0 / n  # (p - onehot) / N
     return losses, e.reshape(v, n, k)
