@@ -17,10 +17,12 @@ old.json`` prints the deltas against an earlier run. The parts:
   8 start-up of `bntui` to its first frame
 
 ``--quick`` runs every part briefly (a smoke test: figures are not meaningful).
-``--guard`` (with ``--quick --parts engine``: what CI runs) measures nets a and c end to
-end and fails (status 1) when a ratio (vs PyTorch, vs the previous engine) falls more
-than 20 % below the one stored in ``bench/ratios.json`` for this machine kind; a low
-ratio is measured twice more first, and the median of the three attempts decides.
+``--guard --parts engine`` measures nets a and c end to end (bntui, PyTorch, the previous
+engine only; 9 interleaved rounds timed in worker CPU seconds, so load from other
+processes does not count) and fails (status 1) when a ratio (vs PyTorch, vs the previous
+engine) falls more than 20 % below the one stored in ``bench/ratios.json`` for this
+machine kind; a low ratio is measured twice more first, and the median of the three
+attempts decides.
 ``--store-ratios`` writes this run's ratios there (for this machine kind and mode).
 """
 
