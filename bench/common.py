@@ -90,7 +90,11 @@ def rate(step: Callable[[], Any], n: int) -> float:
 
 
 def interleaved(
-    sides: dict[str, tuple[Callable[[], Any], int]], rounds: int, offset: int = 0
+    sides: dict[str, tuple[Callable[[], Any], int]],
+    rounds: int,
+    offset: int = 0,
+    *,
+    clock: Callable[[], float] = time.perf_counter,
 ) -> dict[str, float]:
     """Calls per second of each side, measured in ``rounds`` alternating chunks.
 
@@ -98,7 +102,8 @@ def interleaved(
     for its share of calls, in turn, so a burst of load on this shared machine hits all
     sides alike. The order rotates every round (and by ``offset``), so each side follows
     each other side equally often (what one side leaves in the caches and the allocator
-    must not bias the next).
+    must not bias the next). ``clock``: wall time by default; ``time.process_time`` counts
+    only what this process computed (steadier when other processes load the machine).
     """
     names = list(sides)
     spent = dict.fromkeys(names, 0.0)
@@ -108,10 +113,10 @@ def interleaved(
         for name in names[k:] + names[:k]:
             step, total = sides[name]
             n = max(1, total // rounds)
-            t0 = time.perf_counter()
+            t0 = clock()
             for _ in range(n):
                 step()
-            spent[name] += time.perf_counter() - t0
+            spent[name] += clock() - t0
             done[name] += n
     return {name: done[name] / spent[name] for name in sides}
 

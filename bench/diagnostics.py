@@ -12,8 +12,9 @@ thread, validation passes off, per-layer statistics at the default stride on eve
   ics     MeasuredSession(ics_every=10)      — ICS of every Linear layer every 10 steps
   smooth  MeasuredSession(smooth_every=50)   — loss/gradient at 4 step sizes every 50 steps
 
-Each figure is steps/s (median over repeats) and a ratio to solo (median of the paired
-ratios). "one call" is the cost of one measurement in solo step-times,
+Each figure is steps per CPU second of this process (median over repeats: on a shared
+machine, time spent waiting for a core is not the code's) and a ratio to solo (median of
+the paired ratios). "one call" is the cost of one measurement in solo step-times,
 k = (1 / ratio - 1) * stride; the stride that keeps the cost <= 10 % is 9 k.
 """
 
@@ -22,6 +23,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+import time
 from pathlib import Path
 
 if __package__ in (None, ""):
@@ -80,7 +82,7 @@ def run(nets: list[str], repeats: int, seconds: float) -> list[dict[str, object]
             for r in range(repeats):
                 todo = {k: (obj.step, n) for k, obj in s.items()}  # type: ignore[attr-defined]
                 todo.update({k: (f, max(ROUNDS, n // 8)) for k, f in calls.items()})
-                got = interleaved(todo, ROUNDS, r % 4)  # type: ignore[arg-type]
+                got = interleaved(todo, ROUNDS, r % 4, clock=time.process_time)  # type: ignore[arg-type]
                 for k, v in got.items():
                     res[k].append(v)
             solo = res["solo"]

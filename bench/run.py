@@ -17,10 +17,12 @@ old.json`` prints the deltas against an earlier run. The parts:
   8 start-up of `bntui` to its first frame
 
 ``--quick`` runs every part briefly (a smoke test: figures are not meaningful).
-``--guard`` (with ``--quick --parts engine``: what CI runs) measures nets a and c end to
-end and fails (status 1) when a ratio (vs PyTorch, vs the previous engine) falls more
-than 20 % below the one stored in ``bench/ratios.json`` for this machine kind; a low
-ratio is measured twice more first, and the median of the three attempts decides.
+``--guard --parts engine`` measures nets a and c end to end (bntui, PyTorch, the previous
+engine only; 9 interleaved rounds timed in worker CPU seconds, so load from other
+processes does not count) and fails (status 1) when a ratio (vs PyTorch, vs the previous
+engine) falls more than 20 % below the one stored in ``bench/ratios.json`` for this
+machine kind; a low ratio is measured twice more first, and the median of the three
+attempts decides.
 ``--store-ratios`` writes this run's ratios there (for this machine kind and mode).
 """
 
@@ -157,7 +159,7 @@ def run(args: argparse.Namespace) -> list[Row]:
     nets = parse_nets(
         args.nets or (GUARD_NETS if guard else "a,b,c,d" if quick else "a,b,c,d,lessons")
     )
-    repeats = args.repeats or (5 if guard else 2 if quick else 5)
+    repeats = args.repeats or (9 if guard else 2 if quick else 5)
     seconds = args.seconds or (0.2 if guard else 0.02 if quick else 0.3)
     rss_steps = args.rss_steps or (2_000 if quick else 1_000_000)
     if repeats < 1 or seconds <= 0 or rss_steps < 2:
@@ -307,7 +309,7 @@ def guard(args: argparse.Namespace, rows: list[Row], mode: str) -> int:
             key, bn = _case_of(rid)
             for _ in range(2):
                 again = engine.part_engine(
-                    [(key, bn)], args.repeats or 5, args.seconds or 0.2,
+                    [(key, bn)], args.repeats or 9, args.seconds or 0.2,
                     mode=engine_mode(args), previous=args.previous,
                 )  # fmt: skip
                 tries += [v for k, v in guarded(again).items() if k == rid]

@@ -3,8 +3,15 @@ worker --root DIR`` imports ``bntui`` from DIR (this checkout, or the previous e
 extracted by ``versions.py``) and answers JSON lines on stdin:
 
   {"op": "make", "name": N, "kind": K, "config": {...}}  -> {"ok": true, "path": ...}
-  {"op": "run", "name": N, "steps": S}                   -> {"seconds": t, "steps": S}
+  {"op": "run", "name": N, "steps": S}     -> {"seconds": wall, "cpu": process time}
+  {"op": "where"}                 -> {"bntui": FILE, "strays": [modules from elsewhere]}
   {"op": "bye"}
+
+Each engine runs in its own interpreter (``python -I``) that can import ``bntui`` from DIR
+only (``isolate``): an editable install's import hooks, which would serve any module DIR's
+package lacks from the installed tree, are dropped, and a side whose making loaded a
+``bntui`` module from anywhere else is refused. The previous release kept its modules
+elsewhere (``bntui.session``, ``bntui.config``): ``_engine_module`` finds them.
 
 The kinds (every side trains with one BLAS / intra-op thread):
 
@@ -48,8 +55,26 @@ class SideError(Exception):
 # --------------------------------------------------------------------------- worker side
 
 
+def _engine_module(new: str, old: str):
+    """A module of the engine this worker imports: where this checkout keeps it (``new``,
+    e.g. ``bntui.training.session``) or where the previous release did (``old``,
+    ``bntui.session``: before the wings)."""
+    import importlib
+
+    try:
+        return importlib.import_module(new)
+    except ModuleNotFoundError as exc:
+        if not new.startswith(str(exc.name)):
+            raise
+        return importlib.import_module(old)
+
+
+def _session_class():
+    return _engine_module("bntui.training.session", "bntui.session").Session
+
+
 def _config(fields: dict[str, Any]):
-    from bntui.training.config import Config
+    Config = _engine_module("bntui.training.config", "bntui.config").Config
 
     try:
         return Config(**fields)
@@ -74,9 +99,7 @@ class _E2E:
         except ImportError:  # the previous engine: its `bntui run` looped on Session.step
             if config_has(self.fields, "compare"):
                 raise SideError("this engine has no compare mode") from None
-            from bntui.training.session import Session
-
-            self.session, self.play, self.path = Session(config), None, "Session.step"
+            self.session, self.play, self.path = _session_class()(config), None, "Session.step"
             return
         self.session = Pair(config)
         watch = Watch()
@@ -120,9 +143,7 @@ class _Bare:
 
             self.session, self.path = Pair(config), "Pair.step"
         else:
-            from bntui.training.session import Session
-
-            self.session, self.path = Session(config), "Session.step"
+            self.session, self.path = _session_class()(config), "Session.step"
 
     def run(self, steps: int) -> None:
         for _ in range(steps):
@@ -200,14 +221,50 @@ def _make(kind: str, fields: dict[str, Any]):
     raise SideError(f"unknown kind {kind!r}")
 
 
+def _editable(finder: object) -> bool:
+    """True for the import hooks of an editable install (setuptools' ``__editable__``
+    finders: they map ``bntui`` and every child module to the installed tree)."""
+    module = getattr(finder, "__module__", None) or type(finder).__module__
+    return str(module).startswith("__editable__")
+
+
+def isolate(root: str) -> None:
+    """Make ``root`` the only place ``bntui`` can come from: drop an editable install's
+    import hooks (a meta path finder that serves any module the root's package lacks from
+    the installed tree: the previous engine would run this checkout's modules) and every
+    other path entry holding a ``bntui`` package; then ``root`` and this directory first.
+    The worker runs with ``python -I`` (no PYTHONPATH, no user site, no current dir)."""
+    sys.meta_path[:] = [f for f in sys.meta_path if not _editable(f)]
+    sys.path_hooks[:] = [h for h in sys.path_hooks if not _editable(h)]
+    sys.path[:] = [
+        p for p in sys.path if "__editable__" not in p and not (Path(p or ".") / "bntui").exists()
+    ]
+    sys.path_importer_cache.clear()
+    sys.path[:0] = [root, str(HERE)]
+
+
+def strays(root: str) -> list[str]:
+    """Loaded ``bntui`` modules that do not come from ``root`` (none, if isolation held)."""
+    base = Path(root).resolve()
+    out = []
+    for name, mod in list(sys.modules.items()):
+        if name != "bntui" and not name.startswith("bntui."):
+            continue
+        places = [getattr(mod, "__file__", None), *(getattr(mod, "__path__", None) or [])]
+        for place in places:
+            if place and not Path(place).resolve().is_relative_to(base):
+                out.append(f"{name} from {place}")
+                break
+    return sorted(out)
+
+
 def worker(root: str) -> int:
     """Serve the parent's requests on stdin/stdout (one JSON object per line)."""
-    sys.path.insert(0, str(HERE))
-    sys.path.insert(0, root)
+    isolate(root)
     import bntui
 
     where = str(Path(bntui.__file__).resolve())
-    if not where.startswith(str(Path(root).resolve())):
+    if not Path(where).is_relative_to(Path(root).resolve()):
         print(json.dumps({"error": f"bntui imported from {where}, not {root}"}), flush=True)
         return 1
     from threadpoolctl import threadpool_limits
@@ -229,17 +286,23 @@ def worker(root: str) -> int:
                     side = sides[req["name"]] = _make(req["kind"], req["config"])
                     gc.collect()
                     reply: dict[str, Any] = {"ok": True, "path": side.path}
+                    if stray := strays(root):  # a module of another tree: not this engine
+                        del sides[req["name"]]
+                        reply = {"error": f"not isolated: {', '.join(stray[:3])}"}
                 elif op == "run":
                     side = sides[req["name"]]
                     gc.collect()
-                    t0 = time.perf_counter()
+                    t0, c0 = time.perf_counter(), time.process_time()
                     side.run(int(req["steps"]))
-                    seconds = time.perf_counter() - t0
-                    reply = {"seconds": seconds, "restarts": getattr(side, "restarts", 0)}
+                    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+                    restarts = getattr(side, "restarts", 0)
+                    reply = {"seconds": seconds, "cpu": cpu, "restarts": restarts}
                 elif op == "drop":
                     sides.pop(req["name"], None)
                     gc.collect()
                     reply = {"ok": True}
+                elif op == "where":  # where bntui came from, and any module from elsewhere
+                    reply = {"bntui": where, "strays": strays(root)}
                 elif op == "bye":
                     print(json.dumps({"ok": True}), flush=True)
                     return 0
@@ -259,12 +322,14 @@ def worker(root: str) -> int:
 class Worker:
     """A worker process importing bntui from ``root``; requests are answered in order."""
 
-    def __init__(self, root: str | Path, label: str) -> None:
+    def __init__(self, root: str | Path, label: str, *, python: str = sys.executable) -> None:
         self.label = label
-        env = dict(os.environ, PYTHONPATH=str(root))
-        env.pop("OMP_NUM_THREADS", None)
+        env = dict(os.environ)
+        for key in ("PYTHONPATH", "OMP_NUM_THREADS"):
+            env.pop(key, None)
+        script = str(Path(__file__).resolve())
         self.proc = subprocess.Popen(
-            [sys.executable, str(Path(__file__).resolve()), "worker", "--root", str(root)],
+            [python, "-I", script, "worker", "--root", str(Path(root).resolve())],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -295,11 +360,14 @@ class Worker:
             raise SideError(reply["error"])
         return reply["path"]
 
-    def seconds(self, name: str, steps: int) -> float:
+    def seconds(self, name: str, steps: int, *, cpu: bool = False) -> float:
+        """The wall time of ``steps`` steps of side ``name``; ``cpu``: the worker's CPU
+        time instead (what it spent computing, not waiting for a core another process
+        holds: on a shared machine the steadier measure of one side against another)."""
         reply = self.ask(op="run", name=name, steps=steps)
         if "error" in reply:
             raise SideError(reply["error"])
-        return float(reply["seconds"])
+        return float(reply["cpu" if cpu else "seconds"])
 
     def close(self) -> None:
         if self.proc.poll() is None:

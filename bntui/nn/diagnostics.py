@@ -2,14 +2,18 @@
 Normalization Help Optimization?": internal covariate shift (Definition 2.1) and the
 smoothness of the loss along the gradient (their Fig. 4).
 
-Both run their passes on the model itself and then put it back exactly as found
+On the session's nets (Linear, BN or none, elementwise activations, dropout:
+``bntui.nn.variants.stackable``) every pass a measurement needs runs at once, stacked on
+a leading axis of variants, on arrays of its own: called right after a training pass's
+backward (``grads_ready``, as the session's hook does) they read the model and write
+nothing to it. Otherwise (a first pass of their own, or other normalizations: one pass
+at a time on the model itself) they put the model back exactly as found
 (``preserved``): parameters and gradients (in place, so packed views stay valid), BN
 running statistics, the cached activations and scratch buffers of the last pass, and the
-dropout generator's state. (A ``copy.deepcopy`` would be simpler and costs about three
-training steps of the default net per call: more than the measurement itself.) Dropout,
-if the net has it, draws one mask per layer for the first pass (the masks the next
-training step will draw, as the generator is restored) and keeps it for every later
-pass, so the passes differ only in the parameters.
+states of the dropout and noisy-BN generators. Dropout, if the net has it, draws one mask
+per layer for the first pass (the masks the next training step will draw, as the
+generator is restored) and keeps it for every later pass; noisy BN likewise keeps the
+first pass's noise: the passes differ only in the parameters.
 
 ICS of Linear layer i on a batch (x, y), BN in train mode (batch statistics)::
 
@@ -44,6 +48,7 @@ import numpy as np
 
 from bntui.nn.functional import softmax_cross_entropy
 from bntui.nn.nn_error import NNError
+from bntui.nn.variants import stackable
 
 ETAS = (0.05, 0.1, 0.2, 0.4)
 
@@ -84,8 +89,16 @@ def _layer_objects(model) -> list[object]:
     objs: list[object] = [model, model.head]
     for b in model.blocks:
         objs += [b, b.linear, b.act]
-        objs += [o for o in (b.bn, b.dropout) if o is not None]
+        objs += [o for o in (b.norm, b.dropout) if o is not None]
     return objs
+
+
+def _generators(model) -> list[np.random.Generator]:
+    """The random generators a pass draws from: dropout masks and noisy BN's noise."""
+    found = [b.dropout.rng for b in model.blocks if b.dropout is not None]
+    found += [b.norm.rng for b in model.blocks if isinstance(getattr(b.norm, "rng", None),
+                                                              np.random.Generator)]  # fmt: skip
+    return list({id(g): g for g in found}.values())
 
 
 def _arrays(value: object) -> list[np.ndarray]:
@@ -115,7 +128,8 @@ def _lean(model) -> bool:
 def preserved(model) -> Iterator[None]:
     """Run a block on ``model`` and put everything back: every layer object's attributes
     (references), the contents of every array they hold (one level, tuples included),
-    every parameter's data and grad (in place) and the dropout generators' states.
+    every parameter's data and grad (in place) and the states of the dropout and noisy-BN
+    generators.
 
     On a net of plain BN (``_lean``) only the arrays the passes can write in place are
     copied: parameters and BN running statistics (BN's scratch buffers hold nothing a
@@ -135,8 +149,7 @@ def preserved(model) -> Iterator[None]:
         ]
         saved.append((obj, attrs, arrays))
     params = [(p, p.data, p.grad, p.data.copy(), p.grad.copy()) for p in model.parameters()]
-    rngs = {id(b.dropout.rng): b.dropout.rng for b in model.blocks if b.dropout is not None}
-    states = [(g, g.bit_generator.state) for g in rngs.values()]
+    states = [(g, g.bit_generator.state) for g in _generators(model)]
     try:
         yield
     finally:
@@ -165,13 +178,19 @@ def _first_pass(m, x: np.ndarray, y: np.ndarray, grads_ready: bool) -> float:
         drop = block.dropout
         if drop is not None and drop.mask is not None:
             drop.fixed_mask = drop.mask
+        if getattr(block.norm, "noise", None) is not None:  # noisy BN: its noise, likewise
+            block.norm.fixed_noise = block.norm.noise  # type: ignore[union-attr]
     return loss
 
 
 def _weight_grad(model, W) -> np.ndarray:
     """dL/dW after a backward through W's layer only, with the penalty terms that
     ``MLP.backward`` adds (the same operations, so equal inputs give equal bits)."""
-    g = W.grad.copy()
+    return _penalised(model, W, W.grad.copy())
+
+
+def _penalised(model, W, g: np.ndarray) -> np.ndarray:
+    """``g`` (dL/dW of the data loss, a new array) plus the penalty terms of W, in place."""
     if model.spec.weight_decay:
         g += model.spec.weight_decay * W.data
     if model.spec.l1:
@@ -200,25 +219,30 @@ def ics(
     optimizer update). The result is the same, bit for bit, one pass cheaper.
     """
     lr = _check_lr(lr)
+    if grads_ready and stackable(model, x):  # reads the model, writes nothing to it
+        return _ics_stacked(model, x, y, _steps(model, lr, optimizer))
     with preserved(model):
         return _ics(model, x, y, lr, grads_ready, optimizer)
+
+
+def _steps(m, lr: float, optimizer=None) -> list[list[tuple[object, np.ndarray]]]:
+    """The update of every hidden block's parameters from their gradients: the
+    optimizer's actual one (``Optimizer.delta``), or a plain SGD step lr·g."""
+    if optimizer is None:
+        return [[(p, lr * p.grad) for p in b.parameters()] for b in m.blocks]
+    return [[(p, optimizer.delta(p)) for p in b.parameters()] for b in m.blocks]
 
 
 def _ics(
     m, x: np.ndarray, y: np.ndarray, lr: float, grads_ready: bool, optimizer=None
 ) -> list[tuple[float, float]]:
     _first_pass(m, x, y, grads_ready)
+    steps = _steps(m, lr, optimizer)
+    if stackable(m, x):
+        return _ics_stacked(m, x, y, steps)
     blocks, head = m.blocks, m.head
     linears = [b.linear for b in blocks] + [head]
     G = [lin.W.grad.copy() for lin in linears]  # MLP.backward added the penalty terms
-    # the update of every hidden block from the first pass's gradients: the optimizer's
-    # actual one, or a plain SGD step
-    if optimizer is None:
-        steps = [[(p, lr * p.grad) for p in b.parameters()] for b in blocks]
-    else:
-        steps = [[(p, optimizer.delta(p)) for p in b.parameters()] for b in blocks]
-    if _stackable(m, x):
-        return _ics_stacked(m, x, y, G, steps)
     out: list[tuple[float, float]] = [(0.0, 1.0)]
     h = x.astype(m.dtype, copy=False)  # the input to layer i, layers before i stepped
     for i in range(1, len(linears)):
@@ -243,184 +267,41 @@ def _ics(
 #
 # G'_i needs a forward pass from layer i (its input: the stepped layers 1..i-1 applied to
 # x) up to the loss, through the *unstepped* layers i..k, and a backward pass back down to
-# W_i. Those k - 1 passes share every weight they use, so they run as one: the rows of
-# "branch" i (the pass for G'_i) are stacked under those of branches 2..i-1, each layer
-# multiplies all branches' rows in one product, and branch i joins at layer i (its input
-# is the stepped chain's output there) and leaves at layer i on the way down (where its
-# dW_i is read). BN normalizes each branch's rows with that branch's own batch
-# statistics (as the separate passes did); a frozen dropout mask repeats for each branch.
-# The same sums as the per-layer passes, in fewer and larger NumPy calls: a test pins
-# both to an independent Definition 2.1 computation.
+# W_i. The stepped chain (x through the stepped layers) is one forward pass that every i
+# shares; the k - 1 passes from layer i on share every weight they use, so they run as
+# one, stacked on a leading axis (``bntui.nn.variants``): variant i joins at layer i (its
+# input: the chain's there) and leaves at layer i on the way down (where its dW_i is
+# read). BN normalizes each variant over its own rows, as separate passes would. Layer 1
+# is the training pass's own G (exactly (0, 1)). Nothing is written to the model.
 
 
-def _stackable(m, x: np.ndarray) -> bool:
-    """True when every block is one the stacked pass handles: Linear, BN in train mode
-    (textbook or fast) or no normalization, an elementwise activation, dropout (frozen
-    mask); inputs at least two rows."""
-    from bntui.nn.fast import FastBatchNorm1d
-    from bntui.nn.layers import BatchNorm1d
+def _ics_stacked(m, x: np.ndarray, y: np.ndarray, steps: list) -> list[tuple[float, float]]:
+    from bntui.nn.variants import block_backward, block_forward, ce_grads, layers_of, linear
 
-    if x.ndim != 2 or x.shape[0] < 2 or not m.blocks:
-        return False
-    for b in m.blocks:
-        if b.norm is not None and type(b.norm) not in (BatchNorm1d, FastBatchNorm1d):
-            return False
-        drop = b.dropout
-        if drop is not None and drop.mask is not None and drop.mask.shape[0] != x.shape[0]:
-            return False
-    return True
-
-
-def _bn_stacked(bn, z: np.ndarray, branches: int) -> tuple[np.ndarray, object]:
-    """Train-mode BN of each branch's rows with its own batch statistics, in the layer's
-    own arithmetic (the same bits as separate passes): (out, what the backward needs)."""
-    from bntui.nn.fast import FastBatchNorm1d
-
-    n = z.shape[0] // branches
-    if type(bn) is FastBatchNorm1d and n > 1 and z.dtype == bn.running_mean.dtype:
-        return _fast_bn_stacked(bn, z, branches)
-    out = np.empty_like(z)
-    states = []
-    for b in range(branches):
-        out[b * n : (b + 1) * n] = bn.forward(z[b * n : (b + 1) * n])
-        states.append({k: v for k, v in vars(bn).items() if k in _BN_STATE})
-    return out, states
-
-
-_BN_STATE = ("_fast", "_cache", "_eval_cache")  # what a BN backward reads of its forward
-
-
-def _fast_bn_stacked(bn, z: np.ndarray, branches: int) -> tuple[np.ndarray, tuple]:
-    """``FastBatchNorm1d.forward``'s operations on every branch at once: the batch sums
-    per branch (the layer's BLAS products with 1/N), the elementwise steps on all rows."""
-    n, d = z.shape[0] // branches, z.shape[1]
-    z3 = z.reshape(branches, n, d)
-    invn = np.full(n, 1.0 / n, z.dtype)
-    mean = np.empty((branches, 1, d), z.dtype)
-    var = np.empty((branches, 1, d), z.dtype)
-    for b in range(branches):
-        np.dot(invn, z3[b], out=mean[b, 0])  # mu_B = 1/N sum_i x_i
-    xhat = z3 - mean
-    sq = xhat * xhat
-    for b in range(branches):
-        np.dot(invn, sq[b], out=var[b, 0])  # sigma_B^2 (biased)
-    invstd = var + bn.eps
-    np.sqrt(invstd, out=invstd)
-    np.reciprocal(invstd, out=invstd)  # 1 / sqrt(sigma_B^2 + eps)
-    xhat *= invstd
-    out = xhat * bn.gamma.data  # y = gamma xhat + beta
-    out += bn.beta.data
-    return out.reshape(z.shape), (xhat, invstd)
-
-
-def _bn_stacked_backward(bn, dout: np.ndarray, states: object) -> np.ndarray:
-    """dL/dz of ``_bn_stacked``, in the layer's own arithmetic."""
-    if isinstance(states, tuple):  # FastBatchNorm1d.backward's operations, all branches
-        from bntui.nn.fast import ones
-
-        xhat, invstd = states
-        branches, n, d = xhat.shape
-        d3 = dout.astype(xhat.dtype, copy=False).reshape(xhat.shape)
-        one = ones(n, xhat.dtype)
-        dbeta = np.empty((branches, 1, d), xhat.dtype)
-        dgamma = np.empty((branches, 1, d), xhat.dtype)
-        t = d3 * xhat
-        for b in range(branches):
-            np.dot(one, d3[b], out=dbeta[b, 0])  # sum_i dout_i
-            np.dot(one, t[b], out=dgamma[b, 0])  # sum_i dout_i xhat_i
-        dx = xhat * (dgamma * (-1.0 / n))
-        dx += d3
-        dx -= dbeta * (1.0 / n)
-        dx *= bn.gamma.data * invstd
-        return dx.reshape(dout.shape)
-    assert isinstance(states, list)
-    n = dout.shape[0] // len(states)
-    dz = np.empty_like(dout)
-    for b, state in enumerate(states):
-        vars(bn).update(state)
-        dz[b * n : (b + 1) * n] = bn.backward(dout[b * n : (b + 1) * n])
-    return dz
-
-
-def _ce_grads(logits: np.ndarray, y: np.ndarray, branches: int) -> np.ndarray:
-    """dL/dlogits of each branch's mean softmax cross-entropy over its own n rows, for all
-    branches in one go: ``softmax_cross_entropy``'s row-wise operations, so each row gets
-    the bits a separate call would give it."""
-    from bntui.nn.functional.loss import _row_reduce, _row_starts
-
-    rows, k = logits.shape
-    n = rows // branches
-    z = logits - _row_reduce(np.maximum, logits)  # shift by the row max
-    e = np.exp(z)
-    s = _row_reduce(np.add, e)  # sum_j exp(z_ij)
-    e *= 1.0 / (s * n)  # p / N
-    e.reshape(-1)[_row_starts(rows, k) + np.tile(y, branches)] -= 1.0 / n  # (p - onehot) / N
-    return e
-
-
-def _ics_stacked(
-    m, x: np.ndarray, y: np.ndarray, G: list[np.ndarray], steps: list
-) -> list[tuple[float, float]]:
     blocks, head = m.blocks, m.head
-    k = len(blocks) + 1  # Linear layers; branch i = 2..k computes G'_i
-    n = x.shape[0]
-    # the stepped chain: chain[i - 1] is the input of layer i with layers 1..i-1 stepped
-    originals = [(p, p.data.copy()) for b in blocks for p in b.parameters()]
-    chain = [x.astype(m.dtype, copy=False)]
-    for j in range(1, k):
-        for p, delta in steps[j - 1]:
-            p.data -= delta
-        chain.append(blocks[j - 1].forward(chain[-1]))
-    for p, data in originals:  # the branches run through the unstepped layers
-        np.copyto(p.data, data)
-    # forward: at block j (1-based, j >= 2) the rows of branches 2..j
-    caches = []
-    h = None
-    for j in range(2, k):
-        block = blocks[j - 1]
+    k = len(blocks) + 1  # Linear layers; variant i = 2..k computes G'_i
+    G = [b.linear.W.grad for b in blocks] + [head.W.grad]  # the training pass's (penalised)
+    original = layers_of(m)
+    stepped = layers_of(m, [[p.data - delta for p, delta in step] for step in steps])
+    chain = [x.astype(m.dtype, copy=False)[None]]  # chain[i - 1]: layer i's input, stepped
+    for layer in stepped:
+        chain.append(block_forward(layer, chain[-1])[0])
+    caches, h = [], None
+    for j in range(2, k):  # block j carries variants 2..j
         inp = chain[j - 1] if h is None else np.concatenate([h, chain[j - 1]])
-        branches = j - 1
-        lin, norm = block.linear, block.norm
-        z = inp @ lin.W.data
-        if lin.b is not None:
-            z += lin.b.data
-        bn_before = bn_after = None
-        before = norm is not None and block.bn_position == "before"
-        if before:
-            z, bn_before = _bn_stacked(norm, z, branches)
-        a = block.act.forward(z)
-        if norm is not None and not before:
-            a, bn_after = _bn_stacked(norm, a, branches)
-        mask = None
-        drop = block.dropout
-        if drop is not None and drop.mask is not None:
-            mask = np.tile(drop.mask, (branches, 1))
-            a = a * mask
-        caches.append((inp, bn_before, bn_after, mask))  # block.act keeps its own state
-        h = a
+        h, cache = block_forward(original[j - 1], inp)
+        caches.append(cache)
     inp = chain[k - 1] if h is None else np.concatenate([h, chain[k - 1]])
-    logits = inp @ head.W.data
-    if head.b is not None:
-        logits += head.b.data
-    d = _ce_grads(logits, y, k - 1)
+    hb = head.b.data if head.b is not None else None
+    _, d = ce_grads(linear(inp, head.W.data, hb), y)
     out: list[tuple[float, float]] = [(0.0, 1.0)] * k
-    head.W.grad[...] = inp[-n:].T @ d[-n:]  # branch k leaves at the head
-    out[k - 1] = compare_gradients(G[k - 1], _weight_grad(m, head.W))
-    d = d[:-n] @ head.W.data.T
-    for j in range(k - 1, 1, -1):
-        block = blocks[j - 1]
-        inp, bn_before, bn_after, mask = caches[j - 2]
-        if mask is not None:
-            d = d * mask
-        if bn_after is not None:
-            d = _bn_stacked_backward(block.norm, d, bn_after)
-        d = block.act.backward(d)
-        if bn_before is not None:
-            d = _bn_stacked_backward(block.norm, d, bn_before)
-        W = block.linear.W
-        W.grad[...] = inp[-n:].T @ d[-n:]  # branch j leaves at layer j
-        out[j - 1] = compare_gradients(G[j - 1], _weight_grad(m, W))
-        d = d[:-n] @ W.data.T
+    W = head.W
+    out[k - 1] = compare_gradients(G[k - 1], _penalised(m, W, np.dot(chain[k - 1][0].T, d[-1])))
+    for j in range(k - 1, 1, -1):  # variant j leaves at block j
+        d = np.matmul(d[:-1], W.data.T)
+        d, _ = block_backward(original[j - 1], d, caches[j - 2])  # dL/dz of block j
+        W = blocks[j - 1].linear.W
+        out[j - 1] = compare_gradients(G[j - 1], _penalised(m, W, np.dot(chain[j - 1][0].T, d[-1])))
     return out
 
 
@@ -451,18 +332,27 @@ def along_gradient(
     moving by each step size in ``steps``. ``beta_smooth`` is NaN when the gradient is 0
     (no direction to move in)."""
     loss0, g0 = f(w)
-    losses = [float(loss0)]
-    gnorm = _norm(g0)
-    pred, beta = 0.0, 0.0
+    losses, dgs = [], []
     for s in steps:
         loss, g = f(w - s * g0)
         losses.append(float(loss))
-        dg = _norm(g - g0)
+        dgs.append(_norm(g - g0))
+    return _summary(float(loss0), _norm(g0), steps, losses, dgs)
+
+
+def _summary(
+    loss0: float, gnorm: float, steps: Sequence[float], losses: list[float], dgs: list[float]
+) -> Smoothness:
+    """The Fig. 4 quantities from the loss at w (``loss0``), ``||g(w)||`` and, per step
+    size s, the loss at w - s g and ``||g(w - s g) - g(w)||``."""
+    pred, beta = 0.0, 0.0
+    for s, dg in zip(steps, dgs, strict=True):
         pred = max(pred, dg)
         dist = s * gnorm
         beta = max(beta, dg / dist) if dist > 0 else beta
     if gnorm == 0.0 or not steps:
         beta = math.nan
+    losses = [loss0, *losses]
     if not all(math.isfinite(v) for v in losses) or not math.isfinite(pred):
         return Smoothness(min(losses), max(losses), math.nan, math.nan)
     return Smoothness(min(losses), max(losses), pred, beta)
@@ -483,14 +373,19 @@ def smoothness(
     lr = _check_lr(lr)
     if any(not (math.isfinite(e) and e > 0) for e in etas):
         raise NNError(f"etas must be positive numbers, got {tuple(etas)!r}")
+    steps = [e * lr for e in etas]
+    if grads_ready and stackable(model, x):  # reads the model, writes nothing to it
+        return _smoothness_stacked(model, x, y, steps, model.last_data_loss + model.penalty())
     with preserved(model):
-        return _smoothness(model, x, y, [e * lr for e in etas], grads_ready)
+        return _smoothness(model, x, y, steps, grads_ready)
 
 
 def _smoothness(
     m, x: np.ndarray, y: np.ndarray, steps: list[float], grads_ready: bool
 ) -> Smoothness:
     loss0 = _first_pass(m, x, y, grads_ready)
+    if stackable(m, x):
+        return _smoothness_stacked(m, x, y, steps, loss0)
     params = m.parameters()
     packed = getattr(m, "packed", None)
     if packed is not None and packed.params == tuple(params):
@@ -523,3 +418,117 @@ def _smoothness(
         return loss, np.concatenate([p.grad.reshape(-1) for p in params])
 
     return along_gradient(f, w0, steps)
+
+
+# ------------------------------------------------------------------ smoothness, all at once
+#
+# The passes at w - s g for the step sizes s run as one, stacked on a leading axis
+# (``bntui.nn.variants``), each variant with its own parameters. The first layer's input
+# (the batch) is the same for every variant: its products are x W and x g, once each
+# (x (W - s g) = x W - s x g), and its weight gradients for all variants one product.
+
+
+def _smoothness_stacked(
+    m, x: np.ndarray, y: np.ndarray, steps: list[float], loss0: float
+) -> Smoothness:
+    from bntui.nn.variants import block_backward, block_forward, ce_grads, layers_of
+
+    blocks, head = m.blocks, m.head
+    dt = m.dtype
+    s = np.asarray(steps, dtype=dt)
+    v = s.size
+    if v == 0:
+        return _summary(loss0, _norm_all(m.parameters()), steps, [], [])
+    sv = s.reshape(v, 1, 1)
+
+    def moved(p) -> np.ndarray:  # p at every step size: (V, *shape), 1-D as (V, 1, D)
+        return p.data[None] - sv * p.grad[None]
+
+    stepped = [[moved(p) for p in b.parameters()] for b in blocks]
+    layers = layers_of(m, stepped)
+    x = x.astype(dt, copy=False)
+    n = x.shape[0]
+    # the first layer: x W - s x g, from one product of x with [W | g]
+    W1 = blocks[0].linear.W
+    d1 = W1.data.shape[1]
+    xw = np.dot(x, np.concatenate([W1.data, W1.grad], axis=1))
+    z = xw[None, :, :d1] - sv * xw[None, :, d1:]
+    if layers[0].b is not None:
+        z += layers[0].b
+    h, cache = block_forward(layers[0], x[None], z)
+    caches = [cache]
+    for layer in layers[1:]:
+        h, cache = block_forward(layer, h)
+        caches.append(cache)
+    Wh = moved(head.W)
+    logits = np.matmul(h, Wh)
+    bh = moved(head.b) if head.b is not None else None
+    if bh is not None:
+        logits += bh
+    losses, d = ce_grads(logits, y)
+    # gradients per variant: (the parameter, its gradient at every step size (V, ...))
+    grads: list[tuple[object, np.ndarray]] = [(head.W, np.matmul(h.transpose(0, 2, 1), d))]
+    if head.b is not None:
+        grads.append((head.b, np.add.reduce(d, axis=1)))
+    d = np.matmul(d, Wh.transpose(0, 2, 1))
+    for j in range(len(blocks) - 1, -1, -1):
+        block, layer = blocks[j], layers[j]
+        d, norm_grads = block_backward(layer, d, caches[j])
+        if j == 0:  # the shared input: every variant's dW in one product
+            gW = np.dot(x.T, d.transpose(1, 0, 2).reshape(n, v * d1))
+            gW = gW.reshape(x.shape[1], v, d1).transpose(1, 0, 2)
+        else:
+            gW = np.matmul(caches[j].inp.transpose(0, 2, 1), d)
+        grads.append((block.linear.W, gW))
+        if block.linear.b is not None:
+            grads.append((block.linear.b, np.add.reduce(d, axis=1)))
+        if norm_grads is not None:
+            grads += [(block.norm.gamma, norm_grads[0]), (block.norm.beta, norm_grads[1])]
+        if j > 0:
+            d = np.matmul(d, layer.W.transpose(0, 2, 1))
+    moved_weights = [Wh, *(layer.W for layer in layers)]
+    losses = losses + _penalties(m, moved_weights)
+    weights = [head.W, *(b.linear.W for b in blocks)]
+    penalised = {id(w): W for w, W in zip(weights, moved_weights, strict=True)}
+    dg2 = np.zeros(v)
+    for p, g in grads:
+        g = g.reshape(v, *p.grad.shape)
+        W = penalised.get(id(p))
+        if W is not None:  # MLP.backward's penalty terms, at the moved weights
+            if m.spec.weight_decay:
+                g += m.spec.weight_decay * W
+            if m.spec.l1:
+                g += m.spec.l1 * np.sign(W)
+        diff = (g - p.grad[None]).reshape(v, -1).astype(np.float64)
+        dg2 += np.einsum("ij,ij->i", diff, diff)
+    return _summary(
+        float(loss0),
+        _norm_all(m.parameters()),
+        steps,
+        [float(a) for a in losses],
+        [math.sqrt(float(a)) for a in dg2],
+    )
+
+
+def _norm_all(params) -> float:
+    """||g|| over every parameter's gradient, in float64."""
+    total = 0.0
+    for p in params:
+        g = p.grad.astype(np.float64, copy=False).reshape(-1)
+        total += float(np.dot(g, g))
+    return math.sqrt(total)
+
+
+def _penalties(m, weights: list[np.ndarray]) -> np.ndarray:
+    """``MLP.penalty`` of every variant: 0.5 wd sum W^2 + l1 sum |W| over the Linear
+    weights ((V, D_in, D_out) each), in float64."""
+    v = weights[0].shape[0]
+    total = np.zeros(v)
+    wd, l1 = m.spec.weight_decay, m.spec.l1
+    for W in weights:
+        flat = W.reshape(v, -1).astype(np.float64)
+        if wd:
+            total += 0.5 * wd * np.einsum("ij,ij->i", flat, flat)
+        if l1:
+            total += l1 * np.abs(flat).sum(axis=1)
+    return total

@@ -184,6 +184,8 @@ class NoisyBatchNorm1d(BatchNorm1d):
         self.scale = (float(scale[0]), float(scale[1]))
         self.per_sample = bool(per_sample)
         self.noise: tuple[np.ndarray, np.ndarray] | None = None  # (s, t) of the last step
+        # (s, t) to use instead of fresh draws (measurements repeat a pass with its noise)
+        self.fixed_noise: tuple[np.ndarray, np.ndarray] | None = None
 
     def fresh(self, num_features: int) -> NoisyBatchNorm1d:
         return NoisyBatchNorm1d(
@@ -203,6 +205,9 @@ class NoisyBatchNorm1d(BatchNorm1d):
         if not self.training:
             self.noise = None
             return y
+        if self.fixed_noise is not None:
+            s, t = self.noise = self.fixed_noise
+            return y * s + t
         shape = y.shape if self.per_sample else (self.num_features,)
         # drawn in float64 and cast, so float32 and float64 nets see the same noise
         s = (self.scale[0] + self.scale[1] * self.rng.standard_normal(shape)).astype(y.dtype)

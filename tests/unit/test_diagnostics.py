@@ -175,15 +175,16 @@ def test_earlier_layers_with_zero_gradient_give_g_prime_equal_g(bn: bool) -> Non
     assert np.abs(m.blocks[1].linear.W.grad).max() > 1e-3  # layer 2's G is not zero
     got = ics(m, x, y, 0.5)
     assert got[0] == (0.0, 1.0)
-    assert got[1] == (0.0, 1.0)
-    assert got[2][0] > 0.0  # the head does move: layer 2 (W2 and its BN/bias) took a step
+    assert got[1] == pytest.approx((0.0, 1.0), abs=1e-12)  # to rounding (float64)
+    assert got[2][0] > 1e-3  # the head does move: layer 2 (W2 and its BN/bias) took a step
 
 
 def test_zero_lr_is_no_shift_and_penalties_count() -> None:
     m = make(depth=3, width=4, activation="relu", bn=True, weight_decay=0.1, l1=0.01)
     x, y = batch()
-    assert ics(m, x, y, 0.0) == [(0.0, 1.0)] * 4
-    assert all(l2 > 0 for l2, _ in ics(m, x, y, 0.5)[1:])
+    for got in ics(m, x, y, 0.0):
+        assert got == pytest.approx((0.0, 1.0), abs=1e-12)  # to rounding (float64)
+    assert all(l2 > 1e-3 for l2, _ in ics(m, x, y, 0.5)[1:])
 
 
 @pytest.mark.parametrize(
@@ -440,9 +441,12 @@ def test_ics_equals_the_slow_definition(kw: dict, fast: bool) -> None:
     got = ics(m, x, y, 0.3)
     want = naive_ics(m, x, y, 0.3)
     assert len(got) == 4
+    # the stacked passes' arithmetic is not the layers' call for call: equal to rounding
+    tol = {"rel": 1e-9, "abs": 1e-12} if m.dtype == np.float64 else {"rel": 1e-5, "abs": 1e-6}
     for (l2, c), (wl2, wc) in zip(got, want, strict=True):
-        assert l2 == pytest.approx(wl2, rel=1e-9, abs=1e-12)
-        assert c == pytest.approx(wc, rel=1e-9)
+        assert l2 == pytest.approx(wl2, **tol)
+        assert c == pytest.approx(wc, **tol)
+    assert any(l2 > 1e-3 for l2, _ in want[1:])
 
 
 @pytest.mark.parametrize("kw", [{"bn": True, "dropout": 0.3}, {"bn": False, "weight_decay": 0.1}])
@@ -471,9 +475,9 @@ def test_grads_ready_gives_the_same_bits_one_pass_cheaper(kw: dict) -> None:
 def test_the_session_nets_stacked_ics_and_packed_smoothness_equal_the_plain_passes(
     kw: dict, monkeypatch
 ) -> None:
-    """On the session's net (fast layers, packed parameters, float32): ICS's one stacked
-    pass gives what one pass per layer gives, and smoothness read through the packed
-    buffer what it gives parameter by parameter."""
+    """On the session's net (fast layers, packed parameters, float32): ICS's stacked
+    passes give what one pass per layer gives, and smoothness's stacked passes what one
+    pass per step size gives, parameter by parameter (float32: equal to rounding)."""
     import bntui.nn.diagnostics as diag
     from bntui.nn.network import MLP as _MLP
 
@@ -486,12 +490,98 @@ def test_the_session_nets_stacked_ics_and_packed_smoothness_equal_the_plain_pass
         packed.data -= 0.1 * packed.grad
     assert m.packed is not None
     got_ics, got_sm = ics(m, x, y, 0.2), smoothness(m, x, y, 0.2)
-    monkeypatch.setattr(diag, "_stackable", lambda model, x: False)
+    monkeypatch.setattr(diag, "stackable", lambda model, x: False)
     monkeypatch.setattr(_MLP, "packed", property(lambda self: None))
     want_ics, want_sm = ics(m, x, y, 0.2), smoothness(m, x, y, 0.2)
-    assert got_sm == want_sm
+    for k, v in want_sm.to_dict().items():
+        assert getattr(got_sm, k) == pytest.approx(v, rel=1e-4), k
     assert len(got_ics) == len(want_ics) == kw["depth"] + 1
     for (l2, c), (wl2, wc) in zip(got_ics, want_ics, strict=True):
-        assert l2 == pytest.approx(wl2, rel=1e-9, abs=1e-12)
-        assert c == pytest.approx(wc, rel=1e-9)
+        assert l2 == pytest.approx(wl2, rel=1e-5, abs=1e-6)
+        assert c == pytest.approx(wc, rel=1e-5)
     assert any(l2 > 0 for l2, _ in got_ics[1:])
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {"bn": True, "activation": "relu"},
+        {"bn": False, "activation": "sigmoid", "weight_decay": 0.05, "l1": 0.01},
+        {"bn": True, "bn_position": "after", "activation": "tanh", "dropout": 0.3},
+        {"bn": True, "activation": "sigmoid", "weight_decay": 0.02},
+    ],
+)
+def test_stacked_smoothness_equals_one_pass_per_step_size_in_float64(kw: dict) -> None:
+    """The session's hook (``grads_ready``: all step sizes stacked, nothing written to the
+    model) against ``along_gradient`` over the model's own passes, float64, to 1e-10."""
+    m = make(depth=3, width=6, seed=5, **kw)
+    roughen(m)
+    x, y = batch(n=12)
+    m.loss(x, y, train=True)
+    m.backward()
+    masks = [b.dropout.mask if b.dropout is not None else None for b in m.blocks]
+    before = snapshot(m)
+    lr = 0.4
+    got = smoothness(m, x, y, lr, grads_ready=True)
+    assert_same(before, snapshot(m))
+    params = m.parameters()
+    w0 = [p.data.copy() for p in params]
+
+    def f(w: np.ndarray) -> tuple[float, np.ndarray]:  # the model's own pass at w
+        off = 0
+        for p in params:
+            p.data[...] = w[off : off + p.data.size].reshape(p.data.shape)
+            off += p.data.size
+        for b, mask in zip(m.blocks, masks, strict=True):
+            if mask is not None:
+                b.dropout.fixed_mask = mask
+        loss, _ = m.loss(x, y, train=True)
+        m.backward()
+        return loss, np.concatenate([p.grad.reshape(-1) for p in params])
+
+    want = along_gradient(f, np.concatenate([w.reshape(-1) for w in w0]), [e * lr for e in ETAS])
+    for k, v in want.to_dict().items():
+        assert getattr(got, k) == pytest.approx(v, rel=1e-10, abs=1e-13), k
+    assert want.grad_pred > 1e-3 and want.landscape_hi - want.landscape_lo > 1e-4
+
+
+# --------------------------------------------------------------------------- noisy BN
+def noisy(seed: int = 0) -> MLP:
+    return make(depth=3, width=6, seed=seed, norm="noisy-bn", dtype=np.float32,
+                noise_rng=np.random.default_rng(77))  # fmt: skip
+
+
+@pytest.mark.parametrize("grads_ready", [False, True])
+def test_noisy_bn_training_after_measurements_is_unchanged(grads_ready: bool) -> None:
+    """ICS and smoothness draw no noise a later training step would have drawn: the
+    generator is put back, so a measured net trains bit for bit as an unmeasured one."""
+    a, b = noisy(), noisy()
+    for t in range(5):
+        x, y = batch(n=9, seed=t, dtype=np.float32)
+        for m in (a, b):
+            m.loss(x, y, train=True)
+            m.backward()
+            if m is b:
+                ics(b, x, y, 0.1, grads_ready=grads_ready)
+                smoothness(b, x, y, 0.1, grads_ready=grads_ready)
+            for p in m.parameters():
+                p.data -= 0.1 * p.grad
+    for pa, pb in zip(a.parameters(), b.parameters(), strict=True):
+        assert pa.data.tobytes() == pb.data.tobytes()
+    rng_a, rng_b = (m.blocks[0].norm.rng for m in (a, b))
+    assert rng_a.bit_generator.state == rng_b.bit_generator.state
+
+
+def test_noisy_bn_passes_share_the_first_pass_noise() -> None:
+    """With lr 0 nothing moves: every pass sees the first pass's noise, so G' = G and the
+    smoothness passes see the loss at w (fresh noise per pass would show a false shift)."""
+    m = noisy(seed=1)
+    x, y = batch(n=10, dtype=np.float32)
+    m.loss(x, y, train=True)
+    m.backward()
+    before = snapshot(m)
+    for got in ics(m, x, y, 0.0)[1:]:
+        assert got == pytest.approx((0.0, 1.0), abs=1e-6)
+    sm = smoothness(m, x, y, 1e-9)  # step sizes ~1e-10: the same loss at every one
+    assert sm.landscape_hi - sm.landscape_lo < 1e-5
+    assert_same(before, snapshot(m))

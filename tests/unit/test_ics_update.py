@@ -20,10 +20,10 @@ from bntui.nn.optim import make_optimizer
 IN, CLASSES, EPS = 3, 3, 1e-5
 
 
-def make(bn: bool, seed: int = 0) -> MLP:
+def make(bn: bool, seed: int = 0, activation: str = "relu") -> MLP:
     rngs = np.random.default_rng(seed + 1), np.random.default_rng(seed + 2)
     return MLP(IN, CLASSES, depth=3, width=5, bn=bn, dtype=np.float64, rng=rngs[0],
-               dropout_rng=rngs[1])  # fmt: skip
+               dropout_rng=rngs[1], activation=activation)  # fmt: skip
 
 
 def data(n: int = 8, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -45,8 +45,10 @@ def params_of(m: MLP) -> list[dict[str, np.ndarray | None]]:
     return out
 
 
-def grads_by_hand(P: list[dict], x: np.ndarray, y: np.ndarray) -> list[dict[str, np.ndarray]]:
-    """dL/d(every parameter) of the mean softmax cross-entropy, by hand."""
+def grads_by_hand(
+    P: list[dict], x: np.ndarray, y: np.ndarray, act: str = "relu"
+) -> list[dict[str, np.ndarray]]:
+    """dL/d(every parameter) of the mean softmax cross-entropy, by hand (relu or sigmoid)."""
     caches, h = [], x
     for layer in P[:-1]:
         z = h @ layer["W"] + (0 if layer["b"] is None else layer["b"])
@@ -58,7 +60,7 @@ def grads_by_hand(P: list[dict], x: np.ndarray, y: np.ndarray) -> list[dict[str,
         else:
             u = z
             caches.append((h, z, None, None, u))
-        h = np.maximum(u, 0.0)
+        h = np.maximum(u, 0.0) if act == "relu" else 1.0 / (1.0 + np.exp(-u))
     logits = h @ P[-1]["W"] + P[-1]["b"]
     e = np.exp(logits - logits.max(axis=1, keepdims=True))
     p = e / e.sum(axis=1, keepdims=True)
@@ -71,7 +73,11 @@ def grads_by_hand(P: list[dict], x: np.ndarray, y: np.ndarray) -> list[dict[str,
     dh = d @ P[-1]["W"].T
     for i in range(len(P) - 2, -1, -1):
         layer, (hin, z, zh, var, u) = P[i], caches[i]
-        du = dh * (u > 0)
+        if act == "relu":
+            du = dh * (u > 0)
+        else:
+            sig = 1.0 / (1.0 + np.exp(-u))
+            du = dh * sig * (1.0 - sig)
         g: dict[str, np.ndarray] = {}
         if layer["gamma"] is not None:
             g["gamma"], g["beta"] = (du * zh).sum(axis=0), du.sum(axis=0)
@@ -119,10 +125,12 @@ def param_objects(m: MLP) -> list[dict[str, object]]:
     return out
 
 
-def def21_by_hand(m: MLP, opt, x: np.ndarray, y: np.ndarray) -> list[tuple[float, float]]:
+def def21_by_hand(
+    m: MLP, opt, x: np.ndarray, y: np.ndarray, act: str = "relu"
+) -> list[tuple[float, float]]:
     """Def. 2.1: G_i at the current weights; G'_i after layers 1..i-1 took their update."""
     P = params_of(m)
-    G = grads_by_hand(P, x, y)
+    G = grads_by_hand(P, x, y, act)
     objs = param_objects(m)
     out = []
     for i in range(len(P)):
@@ -131,16 +139,16 @@ def def21_by_hand(m: MLP, opt, x: np.ndarray, y: np.ndarray) -> list[tuple[float
             for name, value in P[j].items():
                 if value is not None:
                     Q[j][name] = value - update_by_hand(opt, objs[j][name], G[j][name])
-        G2 = grads_by_hand(Q, x, y)[i]["W"]
+        G2 = grads_by_hand(Q, x, y, act)[i]["W"]
         a, b = G[i]["W"].ravel(), G2.ravel()
         cos = float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
         out.append((float(np.linalg.norm(a - b)), cos))
     return out
 
 
-def trained(opt_name: str, bn: bool, lr: float) -> tuple[MLP, object]:
+def trained(opt_name: str, bn: bool, lr: float, activation: str = "relu") -> tuple[MLP, object]:
     """A net and its optimizer after 5 steps (so momentum and Adam carry state)."""
-    m = make(bn)
+    m = make(bn, activation=activation)
     opt = make_optimizer(opt_name, lr)
     for s in range(5):
         x, y = data(seed=10 + s)
@@ -163,6 +171,27 @@ def test_ics_with_the_actual_update_matches_def_2_1_by_hand(opt_name, lr, bn) ->
         assert l2 == pytest.approx(l2w, rel=1e-7, abs=1e-12)
         assert cos == pytest.approx(cosw, rel=1e-9, abs=1e-12)
     assert any(v[0] > 1e-4 for v in want[1:])  # a real shift, not 0 = 0
+
+
+@pytest.mark.parametrize("activation", ["relu", "sigmoid"])
+@pytest.mark.parametrize("bn", [True, False])
+@pytest.mark.parametrize(("opt_name", "lr"), [("momentum", 0.3), ("adam", 0.05), ("sgd", 0.3)])
+def test_the_session_hook_matches_def_2_1_by_hand_to_1e12(opt_name, lr, bn, activation) -> None:
+    """As the session measures it: right after the step's own backward (``grads_ready``),
+    the stacked passes, nothing written to the model; float64 against the loop above."""
+    m, opt = trained(opt_name, bn, lr, activation)
+    x, y = data(seed=3)
+    want = def21_by_hand(m, opt, x, y, activation)
+    m.loss(x, y, train=True)
+    m.backward()
+    grads = [p.grad.copy() for p in m.parameters()]
+    got = ics(m, x, y, lr, optimizer=opt, grads_ready=True)
+    assert got[0] == (0.0, 1.0)
+    for (l2, cos), (l2w, cosw) in zip(got[1:], want[1:], strict=True):
+        assert l2 == pytest.approx(l2w, rel=1e-10, abs=1e-12)
+        assert cos == pytest.approx(cosw, rel=1e-12, abs=1e-12)
+    assert min(v[0] for v in want[1:]) > 1e-7  # every layer shifted, far beyond the tolerance
+    assert all(np.array_equal(p.grad, g) for p, g in zip(m.parameters(), grads, strict=True))
 
 
 @pytest.mark.parametrize("opt_name", ["momentum", "adam"])
