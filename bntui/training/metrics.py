@@ -17,6 +17,7 @@ import numpy as np
 # Which activations saturate (report a saturated fraction) and which can die (dead units).
 SATURATING = {"sigmoid": (0.02, 0.98), "tanh": (-0.98, 0.98)}
 CAN_DIE = ("relu", "leaky_relu", "elu", "gelu")
+GROW_FROM = 16  # a series' first bucket array (it doubles up to the capacity)
 
 LAYER_KEYS = (
     "pre_mean",  # mean of the Linear output (pre-BN)
@@ -151,20 +152,27 @@ class SeriesView:
 class Series:
     """A bounded series of (step, value) points merged into min/max/sum/last buckets.
 
-    Closed buckets live in fixed NumPy arrays; the open bucket (still taking points) is
-    kept in plain Python numbers, so an append is a few float operations and touches the
-    arrays only when a bucket closes.
+    Closed buckets live in one (6, m) NumPy array, rows step, lo, hi, sum, last, n (steps
+    and counts < 2**53: exact in float64), m growing to ``capacity`` as buckets close; the
+    open bucket (still taking points) is kept in plain Python numbers, so an append is a
+    few float operations and touches the array only when a bucket closes.
+
+    Checkpoints (``snapshot``) share that array instead of copying it: within one
+    generation (between two pairwise merges) a closed bucket is never written again, and a
+    merge writes a new array, so a snapshot's first ``closed`` columns stay as they were.
+    ``restored`` copies those columns into an array of its own (the restored series writes
+    on from there while later snapshots of the old run still read theirs).
     """
 
     __slots__ = (
-        "_captured",
-        "_chunks",
+        "_a",
         "_closed",
         "_hi",
         "_last",
         "_lo",
         "_n",
         "_o",
+        "_shared",
         "_step",
         "_sum",
         "capacity",
@@ -176,19 +184,25 @@ class Series:
             raise ValueError("capacity must be an even number >= 2")
         self.capacity = capacity
         self.width = 1  # raw points per full bucket
-        self._closed = 0  # closed buckets in the arrays
+        self._closed = 0  # closed buckets in the array
         # the open bucket: [step, lo, hi, sum, last, n] (n == 0: no open bucket)
         self._o: list = [0, 0.0, 0.0, 0.0, 0.0, 0]
-        self._step = np.zeros(capacity, np.int64)
-        self._lo = np.zeros(capacity)
-        self._hi = np.zeros(capacity)
-        self._sum = np.zeros(capacity)
-        self._last = np.zeros(capacity)
-        self._n = np.zeros(capacity, np.int64)
-        # checkpoints: closed buckets already captured, as (6, m) blocks shared by every
-        # snapshot of this generation (closed buckets change only when pairs merge)
-        self._chunks: list[np.ndarray] = []
-        self._captured = 0
+        self._use(np.zeros((6, min(capacity, GROW_FROM))))
+
+    def __getstate__(self) -> tuple:
+        # (copies and pickles rebuild the row views of their own array in __setstate__)
+        return self.capacity, self.width, self._closed, self._o, self._a
+
+    def __setstate__(self, state: tuple) -> None:
+        self.capacity, self.width, self._closed, o, a = state
+        self._o = list(o)
+        self._use(a)
+
+    def _use(self, a: np.ndarray) -> None:
+        """Store the buckets in ``a`` (no snapshot shares it yet)."""
+        self._a = a
+        self._step, self._lo, self._hi, self._sum, self._last, self._n = a
+        self._shared = False
 
     @property
     def count(self) -> int:
@@ -222,6 +236,8 @@ class Series:
         else:
             if self._closed == self.capacity:
                 self._merge_pairs()
+            elif self._closed == self._a.shape[1]:
+                self._grow(2 * self._closed)
             self._o = o = [step, value, value, value, value, 1]
         self._last[self._closed] = value  # _last[count - 1] is always the newest value
         if o[5] >= self.width:
@@ -235,31 +251,39 @@ class Series:
         self._closed = i + 1
         o[5] = 0
 
+    def _grow(self, columns: int) -> None:
+        """Room for more buckets, in a new array (snapshots keep the old one)."""
+        a = np.empty((6, min(self.capacity, columns)))
+        a[:, : self._closed] = self._a[:, : self._closed]
+        self._use(a)
+
     def _merge_pairs(self) -> None:
+        """Merge neighbouring buckets pairwise, into a new array (snapshots keep the old)."""
         h = self.capacity // 2
-        self._step[:h] = self._step[1::2]
-        self._lo[:h] = np.minimum(self._lo[0::2], self._lo[1::2])
-        self._hi[:h] = np.maximum(self._hi[0::2], self._hi[1::2])
-        self._sum[:h] = self._sum[0::2] + self._sum[1::2]
-        self._last[:h] = self._last[1::2]
-        self._n[:h] = self._n[0::2] + self._n[1::2]
+        old = self._a
+        a = np.zeros_like(old) if self._shared else old
+        step, lo, hi, total, last, n = old
+        a[0, :h] = step[1::2]
+        a[1, :h] = np.minimum(lo[0::2], lo[1::2])
+        a[2, :h] = np.maximum(hi[0::2], hi[1::2])
+        a[3, :h] = total[0::2] + total[1::2]
+        a[4, :h] = last[1::2]
+        a[5, :h] = n[0::2] + n[1::2]
+        self._use(a)
         self._closed = h
         self.width *= 2
-        self._chunks, self._captured = [], 0  # a new generation: earlier blocks are stale
 
     def _arrays(self) -> tuple[np.ndarray, ...]:
         """Copies of (step, lo, hi, sum, last, n), the open bucket appended."""
-        c = self._closed
-        arrays = (self._step, self._lo, self._hi, self._sum, self._last, self._n)
-        if not self._o[5]:
-            return tuple(a[:c].copy() for a in arrays)
-        out = []
-        for a, v in zip(arrays, self._o, strict=True):
-            b = np.empty(c + 1, a.dtype)
-            b[:c] = a[:c]
-            b[c] = v
-            out.append(b)
-        return tuple(out)
+        c = self.count
+        if self._o[5]:
+            a = self._a[:, :c].copy()
+            a[:, c - 1] = self._o
+        else:
+            a = self._a[:, :c]
+        step, lo, hi, total, last, n = a
+        return (step.astype(np.int64), lo.copy(), hi.copy(), total.copy(), last.copy(),
+                n.astype(np.int64))  # fmt: skip
 
     def view(self, max_points: int | None = None) -> SeriesView:
         """A copy with at most ``max_points`` buckets (merged further in equal groups)."""
@@ -280,51 +304,41 @@ class Series:
 
     @property
     def nbytes(self) -> int:
-        return sum(
-            a.nbytes for a in (self._step, self._lo, self._hi, self._sum, self._last, self._n)
-        )
+        return self._a.nbytes
 
     def snapshot(self) -> SeriesSnapshot:
-        """An immutable capture of this series for a checkpoint. Only the buckets closed
-        since the last capture are copied; earlier ones are shared with older snapshots."""
-        c = self._closed
-        if c > self._captured:
-            arrays = (self._step, self._lo, self._hi, self._sum, self._last, self._n)
-            block = np.empty((6, c - self._captured))
-            for row, a in zip(block, arrays, strict=True):
-                row[:] = a[self._captured : c]  # steps and counts < 2**53: exact in float64
-            block.setflags(write=False)
-            self._chunks.append(block)
-            self._captured = c
-        return SeriesSnapshot(self.capacity, self.width, c, tuple(self._o), self._chunks,
-                              len(self._chunks))  # fmt: skip
+        """An immutable capture of this series for a checkpoint: it shares the bucket
+        array (see the class docstring); ``fresh`` says it is the first to share it."""
+        fresh, self._shared = not self._shared, True
+        return SeriesSnapshot(self.capacity, self.width, self._closed, tuple(self._o), self._a,
+                              fresh)  # fmt: skip
 
     @classmethod
     def restored(cls, snap: SeriesSnapshot) -> Series:
         """The series as it was when ``snap`` was taken."""
-        s = cls(snap.capacity)
-        s.width, s._closed, s._o = snap.width, snap.closed, list(snap.open)
-        chunks = snap.chunks[: snap.n_chunks]
-        s._chunks, s._captured = list(chunks), snap.closed  # this lineage's own list
-        if chunks:
-            block = np.concatenate(chunks, axis=1)
-            for a, row in zip((s._step, s._lo, s._hi, s._sum, s._last, s._n), block, strict=True):
-                a[: snap.closed] = row
+        s = cls.__new__(cls)
+        s.capacity, s.width, s._closed = snap.capacity, snap.width, snap.closed
+        s._o = list(snap.open)
+        c = snap.closed
+        a = np.empty((6, min(snap.capacity, max(GROW_FROM, c + c // 2 + 1))))
+        a[:, :c] = snap.buckets[:, :c]
+        s._use(a)
         if snap.open[5]:
             s._last[snap.closed] = snap.open[4]
         return s
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SeriesSnapshot:
-    """What ``Series.restored`` needs; ``chunks[:n_chunks]`` hold the closed buckets."""
+    """What ``Series.restored`` needs: the first ``closed`` columns of ``buckets`` (shared
+    with the live series and other snapshots: never written) and the open bucket."""
 
     capacity: int
     width: int
     closed: int
     open: tuple
-    chunks: list  # shared with later snapshots of the generation (they only append)
-    n_chunks: int
+    buckets: np.ndarray
+    fresh: bool  # the first snapshot to share ``buckets`` (memory counts it here)
 
 
 class History:
