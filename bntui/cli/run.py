@@ -15,9 +15,9 @@ from bntui.live.changes import Tracker, history_stats
 from bntui.live.frame import norm_label
 from bntui.training.config import Config
 from bntui.training.metrics import LAYER_KEYS, layer_metric
+from bntui.training.pair import Pair
 from bntui.training.player import Schedule, play
 from bntui.training.session import DIVERGED_HINT, Session
-from bntui.training.twins import Pair
 
 
 def cmd_run(args: argparse.Namespace) -> int:

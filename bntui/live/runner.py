@@ -27,10 +27,10 @@ from bntui.live.locks import RateMeter, ReaderLock
 from bntui.training.commands import Command, CommandError
 from bntui.training.config import Config
 from bntui.training.events import Event, EventKind
+from bntui.training.pair import Pair
 from bntui.training.player import Ending, Plan, Schedule, one_blas_thread, play
 from bntui.training.session import DIVERGED_HINT, Session
 from bntui.training.timeline import Timeline
-from bntui.training.twins import Pair
 
 
 class Runner:

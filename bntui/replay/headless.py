@@ -28,9 +28,9 @@ from bntui.replay.window import (
 from bntui.training.commands import CommandError
 from bntui.training.config import Config
 from bntui.training.metrics import layer_metric
+from bntui.training.pair import Pair
 from bntui.training.player import Ending, Schedule, one_blas_thread, play
 from bntui.training.session import Session
-from bntui.training.twins import Pair
 
 FIGURE_METRICS = ("loss", "acc", "val_loss", "val_acc")
 

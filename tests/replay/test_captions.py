@@ -9,7 +9,7 @@ from bntui.live.captions import apply_command, fill, fill_values, format_value, 
 from bntui.live.frame import Needs, build_frame
 from bntui.replay.script import ScriptError, parse_script
 from bntui.training.config import Config
-from bntui.training.twins import Pair
+from bntui.training.pair import Pair
 
 VALUES = {"loss": 1.0986, "L6.grad_norm": 0.16, "L1.grad_norm": 2.0e-5, "twin:loss": 0.25}
 
