@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from bntui.training.branch import Branch
+from bntui.training.captioning import CaptionFiller, apply_captioned
 from bntui.training.commands import Command, parse
 from bntui.training.config import Config
 from bntui.training.events import Event
@@ -51,9 +52,18 @@ class Pair:
     a command at a past step replaces the recorded future (compare mode already shows two).
     """
 
-    def __init__(self, source: Config | Session, *, timeline: Timeline | None = None) -> None:
+    def __init__(
+        self,
+        source: Config | Session,
+        *,
+        timeline: Timeline | None = None,
+        captions: CaptionFiller | None = None,
+    ) -> None:
         """From a Config: Twins when ``config.compare`` is set, else a Session. From a
-        Session: that session alone (whatever its config says; ``compare on`` forks)."""
+        Session: that session alone (whatever its config says; ``compare on`` forks).
+        ``captions`` fills caption templates (``bntui.training.captioning``): every caption
+        this Pair applies, replays included, goes through it (None: left as written)."""
+        self.captions = captions
         self.twins: Twins | Branch | None = None
         self.roles: tuple[str, ...] = ("primary",)  # whose each record of step() is
         if isinstance(source, Session):
@@ -236,7 +246,7 @@ class Pair:
         self.timeline.drop_after(s.step_count)
         if twin is None:
             return Event(event.step, event.command, text, event.kind)
-        self.twins = branch = Branch(s, twin, recorded, command=str(cmd))
+        self.twins = branch = Branch(s, twin, recorded, command=str(cmd), captions=self.captions)
         # (the session's own events stay those of its script: the Pair names the branch)
         return Event(event.step, event.command, f"{event.text} · {branch.describe()}", "branch")
 
@@ -284,6 +294,11 @@ class Pair:
     def _apply_now(self, cmd: Command) -> Event:
         if cmd.verb == "compare":
             return self._compare(cmd)
+        return apply_captioned(
+            self._apply_raw, cmd, self.sessions, self.captions, twin=self.twin, labels=self.labels
+        )
+
+    def _apply_raw(self, cmd: Command) -> Event:
         if self.twins is None:
             return self.session.apply(cmd)
         return self.twins.apply(cmd)[0]
