@@ -306,39 +306,41 @@ class Series:
     def nbytes(self) -> int:
         return self._a.nbytes
 
-    def snapshot(self) -> SeriesSnapshot:
-        """An immutable capture of this series for a checkpoint: it shares the bucket
-        array (see the class docstring); ``fresh`` says it is the first to share it."""
-        fresh, self._shared = not self._shared, True
-        return SeriesSnapshot(self.capacity, self.width, self._closed, tuple(self._o), self._a,
-                              fresh)  # fmt: skip
+    def _capture(self) -> tuple[np.ndarray, int]:
+        """The bucket array, shared with a checkpoint from now on (see the class docstring),
+        and its bytes if this is the first capture to share it (else 0)."""
+        fresh = 0 if self._shared else self._a.nbytes
+        self._shared = True
+        return self._a, fresh
 
     @classmethod
-    def restored(cls, snap: SeriesSnapshot) -> Series:
-        """The series as it was when ``snap`` was taken."""
+    def _restored(
+        cls, capacity: int, width: int, closed: int, open_: list, buckets: np.ndarray
+    ) -> Series:
+        """The series as captured: the first ``closed`` columns of ``buckets`` copied into an
+        array of its own, and the open bucket."""
         s = cls.__new__(cls)
-        s.capacity, s.width, s._closed = snap.capacity, snap.width, snap.closed
-        s._o = list(snap.open)
-        c = snap.closed
-        a = np.empty((6, min(snap.capacity, max(GROW_FROM, c + c // 2 + 1))))
-        a[:, :c] = snap.buckets[:, :c]
+        s.capacity, s.width, s._closed, s._o = capacity, width, closed, open_
+        a = np.empty((6, min(capacity, max(GROW_FROM, closed + closed // 2 + 1))))
+        a[:, :closed] = buckets[:, :closed]
         s._use(a)
-        if snap.open[5]:
-            s._last[snap.closed] = snap.open[4]
+        if open_[5]:
+            s._last[closed] = open_[4]
         return s
 
 
 @dataclass(frozen=True, slots=True)
-class SeriesSnapshot:
-    """What ``Series.restored`` needs: the first ``closed`` columns of ``buckets`` (shared
-    with the live series and other snapshots: never written) and the open bucket."""
+class HistorySnapshot:
+    """A History captured for a checkpoint (``History.snapshot``), packed: a few objects
+    whatever the number of series (a checkpoint's objects are what Python's cycle
+    collector walks), the bucket arrays shared, not copied."""
 
     capacity: int
-    width: int
-    closed: int
-    open: tuple
-    buckets: np.ndarray
-    fresh: bool  # the first snapshot to share ``buckets`` (memory counts it here)
+    names: tuple[str, ...]  # the series, in creation order (shared while unchanged)
+    meta: np.ndarray  # (series, 8) float64: width, closed, open bucket (step lo hi sum last n)
+    buckets: tuple[np.ndarray, ...]  # each series' bucket array (first ``closed`` columns)
+    fresh_bytes: int  # bytes of bucket arrays no earlier snapshot shares
+    odd: tuple[tuple[int, tuple], ...] = ()  # open buckets not all floats, kept exactly
 
 
 class History:
@@ -347,6 +349,7 @@ class History:
     def __init__(self, capacity: int = 1024) -> None:
         self.capacity = capacity
         self.series: dict[str, Series] = {}
+        self._names: tuple[str, ...] = ()  # the names of the last snapshot
 
     def add(self, step: int, name: str, value: float) -> None:
         s = self.series.get(name)
@@ -371,14 +374,39 @@ class History:
     def names(self) -> list[str]:
         return list(self.series)
 
-    def snapshot(self) -> dict[str, SeriesSnapshot]:
-        """Every series captured (see ``Series.snapshot``), in creation order."""
-        return {name: s.snapshot() for name, s in self.series.items()}
+    def snapshot(self) -> HistorySnapshot:
+        """Every series captured, packed (see ``HistorySnapshot``)."""
+        rows, arrays, odd, fresh = [], [], [], 0
+        for i, s in enumerate(self.series.values()):
+            o = s._o
+            if not all(type(v) is float for v in o[1:5]):  # (exact as it is, not as float64)
+                odd.append((i, tuple(o)))
+            rows.append((s.width, s._closed, *o))
+            a, new = s._capture()
+            arrays.append(a)
+            fresh += new
+        names = tuple(self.series)
+        if names == self._names:
+            names = self._names  # one tuple for every snapshot while no series is added
+        self._names = names
+        meta = np.array(rows, dtype=np.float64).reshape(len(rows), 8)
+        return HistorySnapshot(self.capacity, names, meta, tuple(arrays), fresh, tuple(odd))
 
     @classmethod
-    def restored(cls, capacity: int, snaps: dict[str, SeriesSnapshot]) -> History:
-        h = cls(capacity)
-        h.series = {name: Series.restored(snap) for name, snap in snaps.items()}
+    def restored(cls, snap: HistorySnapshot) -> History:
+        """The history as it was when ``snap`` was taken."""
+        h = cls(snap.capacity)
+        odd = dict(snap.odd)
+        for i, (name, row, buckets) in enumerate(
+            zip(snap.names, snap.meta.tolist(), snap.buckets, strict=True)
+        ):
+            if i in odd:
+                open_ = list(odd[i])
+            else:
+                open_ = [int(row[2]), row[3], row[4], row[5], row[6], int(row[7])]
+            h.series[name] = Series._restored(
+                snap.capacity, int(row[0]), int(row[1]), open_, buckets
+            )
         return h
 
     @property

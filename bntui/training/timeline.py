@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from bntui.training.metrics import History
+from bntui.training.metrics import History, HistorySnapshot
 
 # the state of the last forward/backward pass, rewritten by the next step before it is read
 TRANSIENT = ("x", "z", "act_in", "act_out", "mask", "_cache", "_eval_cache", "_brn_cache",
@@ -77,8 +77,7 @@ class SessionState:
     attrs: dict[str, Any]  # the session's attributes, history excepted
     params: list[Any]  # model.parameters(), the keys of ...
     opt_states: list[Any]  # ... the optimizer's per-parameter state (None: none yet)
-    history: dict[str, Any]
-    history_capacity: int
+    history: HistorySnapshot
     streams: tuple[Stream, ...] = ()  # the random streams in ``attrs``, as their states
 
 
@@ -143,7 +142,7 @@ def capture(sessions: list[Any]) -> list[SessionState]:
     copied = copy.deepcopy(raw, memo)
     streams = tuple(v for v in memo.values() if isinstance(v, Stream))
     return [
-        SessionState(type(s), attrs, params, opt, s.history.snapshot(), s.history.capacity, streams)
+        SessionState(type(s), attrs, params, opt, s.history.snapshot(), streams)
         for s, (attrs, params, opt) in zip(sessions, copied, strict=True)
     ]
 
@@ -172,7 +171,7 @@ def restore(states: list[SessionState], into: list[Any | None]) -> list[Any]:
         s.optimizer.state = weakref.WeakKeyDictionary(
             {p: o for p, o in zip(params, opt, strict=True) if o is not None}
         )
-        s.history = History.restored(st.history_capacity, st.history)
+        s.history = History.restored(st.history)
         out.append(s)
     return out
 
@@ -209,11 +208,8 @@ def state_bytes(states: list[SessionState]) -> int:
     where they are first captured: later snapshots share them)."""
     total = reachable_bytes([(st.attrs, st.params, st.opt_states) for st in states])
     for st in states:
-        total += sys.getsizeof(st.history)
-        for snap in st.history.values():
-            total += 120  # the snapshot itself
-            if snap.fresh:
-                total += snap.buckets.nbytes + 112
+        snap = st.history
+        total += 200 + snap.meta.nbytes + sys.getsizeof(snap.buckets) + snap.fresh_bytes
     return total
 
 
