@@ -127,7 +127,8 @@ def layer_stats(block, activation: str, w_before: np.ndarray | None) -> dict[str
         out["sat"] = float(np.count_nonzero(np.maximum.reduce(a_in, axis=0) <= 0)) / a_in.shape[1]
     if w_before is not None and w_std > 0:
         du = _mean_std(wd - w_before)[1]
-        out["update"] = math.log10(du / w_std) if du > 0 else -math.inf
+        ratio = du / w_std if du > 0 else 0.0  # (0 also when it underflows: a diverged run)
+        out["update"] = math.log10(ratio) if ratio != 0 else -math.inf
     if block.bn is not None:
         gamma, beta = block.bn.gamma.data, block.bn.beta.data
         out["gamma"] = float(np.add.reduce(gamma)) / gamma.size
