@@ -94,8 +94,8 @@ class _E2E:
         config = _config(self.fields)
         try:
             from bntui.cli.run import Watch
+            from bntui.training.pair import Pair
             from bntui.training.player import play_commands
-            from bntui.training.twins import Pair
         except ImportError:  # the previous engine: its `bntui run` looped on Session.step
             if config_has(self.fields, "compare"):
                 raise SideError("this engine has no compare mode") from None
@@ -139,7 +139,7 @@ class _Bare:
     def _build(self) -> None:
         config = _config(self.fields)
         if config_has(self.fields, "compare"):
-            from bntui.training.twins import Pair
+            from bntui.training.pair import Pair
 
             self.session, self.path = Pair(config), "Pair.step"
         else:

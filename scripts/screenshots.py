@@ -8,7 +8,10 @@ trained a fixed number of steps and exported with ``App.export_screenshot()``:
 - ``main-80x24``: the main screen at the smallest supported size;
 - ``main-160x48``: a wide terminal (every layer's bands, the decision boundary, events);
 - ``lesson-sigmoid-vanishing``: a lesson moment (its caption on screen), just after BN
-  came on in the bundled lesson ``sigmoid-vanishing``.
+  came on in the bundled lesson ``sigmoid-vanishing``;
+- ``two-futures-80x24``: time travel: a sigmoid net with BN turned on at 1,000, back to
+  step 300 (``goto 300``) and ``b`` there: the branch (BN at 300) trains beside the
+  recorded future (BN at 1,000), both from the same state.
 
 SVG goes to ``docs/`` (or ``--out DIR``), and PNG beside it when ``rsvg-convert`` is on
 the PATH (``--no-png`` skips it). ``--quick`` trains a few steps only (the test's mode).
@@ -36,12 +39,24 @@ class Shot:
     steps: int  # trained before the shot
     lesson: str | None = None
     changes: tuple[tuple[int, str], ...] = ()  # (step, command) typed on the way
+    then: tuple[tuple[int, str], ...] = ()  # after them: (steps to train first, command)
+    after: int = 0  # steps trained after ``then``
+    config: tuple[tuple[str, object], ...] = ()  # Config fields other than the default's
 
 
 SHOTS = (
     Shot("main-80x24", (80, 24), 1500),
     Shot("main-160x48", (160, 48), 1500, changes=((500, "bn off"), (1000, "bn on"))),
     Shot(f"lesson-{LESSON}", (120, 36), LESSON_STEP, lesson=LESSON),
+    Shot(
+        "two-futures-80x24",
+        (80, 24),
+        1200,
+        changes=((1000, "bn toggle"),),
+        then=((0, "goto 300"), (0, "bn toggle")),
+        after=150,
+        config=(("activation", "sigmoid"), ("depth", 6), ("bn", False)),
+    ),
 )
 
 
@@ -53,7 +68,7 @@ async def render(shot: Shot, quick: bool) -> str:
 
     steps = min(shot.steps, 20) if quick else shot.steps
     if shot.lesson is None:
-        config = Config(seed=0)
+        config = Config(seed=0, **dict(shot.config))
         app = BntuiApp(config, threaded=False)
         title = "bntui"
     else:
@@ -80,6 +95,10 @@ async def render(shot: Shot, quick: bool) -> str:
             done = at
         if steps > done:
             runner.step(steps - done)
+        for gap, command in shot.then:  # (time travel: the step counts start over)
+            runner.step(gap)
+            runner.send(command)
+        runner.step(min(shot.after, 10) if quick else shot.after)
         if shot.lesson is not None:
             for _at, command in runner.schedule.due(steps):  # this step's event
                 runner.send(command)

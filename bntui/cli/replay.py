@@ -21,8 +21,8 @@ from bntui.i18n import N_, _, language, localized
 from bntui.live.runner import Runner
 from bntui.replay.script import Script, ScriptEvent
 from bntui.training.config import Config
+from bntui.training.pair import Pair
 from bntui.training.session import Session
-from bntui.training.twins import Pair
 
 if TYPE_CHECKING:
     from bntui.replay.slides import Slide

@@ -10,14 +10,14 @@ from bntui.cli.parser import config_from_args, parse_do
 from bntui.export import MetricsWriter
 from bntui.i18n import _
 from bntui.i18n.message import render
-from bntui.live.captions import apply_command
+from bntui.live.captions import from_frame
 from bntui.live.changes import Tracker, history_stats
 from bntui.live.frame import norm_label
 from bntui.training.config import Config
 from bntui.training.metrics import LAYER_KEYS, layer_metric
+from bntui.training.pair import Pair
 from bntui.training.player import Schedule, play
 from bntui.training.session import DIVERGED_HINT, Session
-from bntui.training.twins import Pair
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -31,7 +31,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     check_schedule(config, ((f"--do {at}:{cmd}", cmd) for at, cmd in schedule))
     if args.save_model:
         check_target(args.save_model, force=args.force)
-    pair = Pair(config)  # compare mode: Twins; every record then has a "twin" field
+    # compare mode: Twins; every record then has a "twin" field
+    pair = Pair(config, captions=from_frame)
     session = pair.session
     started = time.perf_counter()
     watch = Watch()
@@ -67,7 +68,7 @@ class Watch:
         before = history_stats(session.history, session.config.depth)
         loss = (session.last_record or {}).get("loss")
         val = session.last_val[1] if session.last_val else None
-        event = apply_command(pair, command)
+        event = pair.apply(command)
         row = {"step": event.step, "command": event.command, "text": event.text, "val": val}
         if event.no_effect:  # applied and logged, but it changed nothing: no "what changed"
             row["no_effect"] = True

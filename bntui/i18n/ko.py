@@ -350,6 +350,13 @@ KO: dict[str, str] = {
         "시간 여행: 세션은 전체 상태의 체크포인트를 최대 {mib} MiB까지 보관합니다 "
         "(가득 차면 기록처럼 솎아 냅니다)."
     ),
+    "A change at a past step starts a branch beside the recorded future. "
+    "Leaving the branch ([ ] { } or goto) drops the recorded future: the "
+    "branch's own timeline goes on (ctrl+s saves it).": (
+        "과거 스텝에서 바꾸면 기록된 미래 옆에 가지가 생깁니다. "
+        "가지를 떠나면([ ] { } 또는 goto) 기록된 미래는 사라지고 "
+        "가지 자신의 타임라인이 이어집니다 (ctrl+s로 저장)."
+    ),
     # ---- the legend screen (key e): one line per mark of each panel
     "bntui · what the panels show": "bntui · 패널이 보여 주는 것",
     "↑ ↓ PgDn scroll · e / Esc closes": "↑ ↓ PgDn 스크롤 · e / Esc 로 닫기",

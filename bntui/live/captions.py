@@ -20,7 +20,6 @@ No Textual and no Rich in here.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -28,8 +27,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from bntui.live.frame import LAST_KEYS, Needs, build_frame
-from bntui.training.commands import Command, CommandError, parse
-from bntui.training.events import Event, EventKind
 
 TWIN = "twin:"
 TOP_NAMES = ("step", "epoch", "lr", "loss", "acc", "val_loss", "val_acc")
@@ -342,25 +339,11 @@ def fill_values(template: str, values: Mapping[str, float | None]) -> str:
         return template
 
 
-def apply_command(pair: Any, command: Command | str) -> Event:
-    """``pair.apply(command)``, with a caption template filled first from the Frame the
-    screen draws now (``build_frame``): each session's caption event carries the filled
-    text and the values it quoted. Here, in the live wing, because the frame is: the runner,
-    headless replays and ``bntui run`` apply their commands through it."""
-    cmd = parse(command) if isinstance(command, str) else command
-    if cmd.verb != "caption" or "{" not in cmd.arg:
-        return pair.apply(cmd)
-    frame = build_frame(pair.session, Needs(loss_points=8), twin=pair.twin, labels=pair.labels)
-    try:
-        text, values = fill(cmd.arg, frame)
-    except ValueError as exc:
-        raise CommandError(f"caption: {exc}") from None
-    before = [len(s.events) for s in pair.sessions]
-    first = pair.apply(cmd)
-    filled: list[Event] = []
-    for s, n in zip(pair.sessions, before, strict=True):
-        for i in range(n, len(s.events)):
-            if s.events[i].kind == EventKind.CAPTION:
-                s.events[i] = dataclasses.replace(s.events[i], text=text, values=values)
-                filled.append(s.events[i])
-    return filled[0] if filled else first
+def from_frame(
+    session: Any, twin: Any, labels: tuple[str, str] | None, template: str
+) -> tuple[str, tuple[tuple[str, float | None], ...]]:
+    """A caption template filled from the Frame the screen draws now (``build_frame``) and
+    the values it quoted: the ``CaptionFiller`` every Pair that plays a lesson is given
+    (``bntui.training.captioning``: its captions, replays included, go through it)."""
+    frame = build_frame(session, Needs(loss_points=8), twin=twin, labels=labels)
+    return fill(template, frame)

@@ -224,15 +224,16 @@ def build_frame(
     the keywords are the runner's own fields; ``twin`` (compare mode) is the twin session,
     copied into ``Frame.twin`` with the same series (no decision map, histograms, script)."""
     h = session.history
+    # at a past step (``past``: the whole recorded run) every chart draws the whole run, with
+    # a cursor; the numbers (``LayerData.last``, the statistics' step) stay the session's own
+    vh = past if past is not None else h
     c = session.config
     last = session.last_record or {}
     parts: dict[str, Any] = {"travel": travel} if travel is not None else {}
     if needs.loss_points:
         # validation points are drawn as separate markers: fewer of them keep the line visible
-        # (at a past step, ``past``: the whole recorded run, drawn with a cursor)
-        lh = past if past is not None else h
         parts["loss"] = {
-            k: lh.view(k, needs.loss_points // (4 if k.startswith("val") else 1))
+            k: vh.view(k, needs.loss_points // (4 if k.startswith("val") else 1))
             for k in LOSS_SERIES
         }
     if needs.decision is not None:
@@ -250,11 +251,11 @@ def build_frame(
     # statistics of the setup before the newest change are not shown under its label
     changes = [e for e in session.events if e.kind not in NOT_CHANGES and not e.no_effect]
     since = max((e.step for e in changes), default=-1)
-    layers = tuple(_layer(h, i, needs, since) for i in range(1, c.depth + 1))
+    layers = tuple(_layer(h, i, needs, since, vh) for i in range(1, c.depth + 1))
     s1 = h.series.get(layer_metric(1, "std"))
     stats_step = s1.last_step if s1 is not None and s1.last_step > since else None
     if needs.diag_points:
-        parts["diag"] = {k: h.view(k, needs.diag_points) for k in diag_names(c.depth)}
+        parts["diag"] = {k: vh.view(k, needs.diag_points) for k in diag_names(c.depth)}
     if twin is not None:
         lean = replace(needs, decision=None, hist_bins=0, script=False, internals=False)
         twin_state = (
@@ -306,12 +307,14 @@ def diag_names(depth: int) -> tuple[str, ...]:
     return ics + SMOOTH_KEYS
 
 
-def _layer(h: Any, i: int, needs: Needs, since: int = -1) -> LayerData:
-    """One layer's views; ``last`` holds None for a statistic not computed yet, or not
-    since the change at step ``since`` (NaN stays NaN: a non-finite value)."""
+def _layer(h: Any, i: int, needs: Needs, since: int = -1, vh: Any = None) -> LayerData:
+    """One layer's views (of ``vh``, the whole recorded run at a past step, else ``h``);
+    ``last`` holds ``h``'s None for a statistic not computed yet, or not since the change at
+    step ``since`` (NaN stays NaN: a non-finite value)."""
+    vh = h if vh is None else vh
 
     def views(keys: tuple[str, ...], points: int) -> dict[str, SeriesView | None]:
-        return {k: h.view(layer_metric(i, k), points) for k in keys}
+        return {k: vh.view(layer_metric(i, k), points) for k in keys}
 
     banded = needs.band_points and (needs.band_layers == "all" or i == needs.selected)
     last: dict[str, float | None] = {}
@@ -323,7 +326,7 @@ def _layer(h: Any, i: int, needs: Needs, since: int = -1) -> LayerData:
         spark=views(SPARK_KEYS, needs.spark_points) if needs.spark_points else {},
         bands=views(BAND_KEYS, needs.band_points) if banded else {},
         mini=views(BAND_KEYS, needs.mini_points) if needs.mini_points else {},
-        grad=h.view(layer_metric(i, "grad_norm"), needs.grad_points) if needs.grad_points else None,
+        grad=views(("grad_norm",), needs.grad_points)["grad_norm"] if needs.grad_points else None,
         last=last,
     )
 

@@ -27,10 +27,10 @@ from bntui.live.locks import RateMeter, ReaderLock
 from bntui.training.commands import Command, CommandError
 from bntui.training.config import Config
 from bntui.training.events import Event, EventKind
+from bntui.training.pair import Pair
 from bntui.training.player import Ending, Plan, Schedule, one_blas_thread, play
 from bntui.training.session import DIVERGED_HINT, Session
 from bntui.training.timeline import Timeline
-from bntui.training.twins import Pair
 
 
 class Runner:
@@ -49,7 +49,11 @@ class Runner:
         keep_records: bool = False,
     ) -> None:
         # (Session or Twins) with checkpoints as it trains: goto and branches are live keys
-        self.pair = source if isinstance(source, Pair) else Pair(source, timeline=Timeline())
+        if not isinstance(source, Pair):
+            source = Pair(source, timeline=Timeline(), captions=captions.from_frame)
+        elif source.captions is None:
+            source.captions = captions.from_frame  # (lessons' captions quote the screen)
+        self.pair = source
         self.threaded = threaded
         self.plan: Plan | None = None  # a lesson: what restart goes back to
         if schedule is not None:
@@ -247,7 +251,7 @@ class Runner:
         loss = (s.last_record or {}).get("loss")
         val = s.last_val[1] if s.last_val else None
         try:
-            event = captions.apply_command(self.pair, command)
+            event = self.pair.apply(command)
         except CommandError as exc:
             self.message = str(exc)
             return
@@ -314,7 +318,7 @@ class Runner:
 
     def _on_restart(self, _value: None) -> None:
         plan = self.plan or Plan(self.session.initial_config)
-        self.pair = Pair(plan.config, timeline=Timeline())
+        self.pair = Pair(plan.config, timeline=Timeline(), captions=captions.from_frame)
         self.schedule = Schedule(plan.schedule)
         self.holds = dict(plan.holds)
         self.steps_per_second, self.max_steps = plan.steps_per_second, plan.max_steps

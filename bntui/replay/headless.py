@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bntui.live.captions import apply_command, fill_values
+from bntui.live.captions import fill_values, from_frame
 from bntui.live.frame import norm_label
 from bntui.replay.script import Check, Script, ScriptError, ScriptEvent
 from bntui.replay.window import (
@@ -28,9 +28,9 @@ from bntui.replay.window import (
 from bntui.training.commands import CommandError
 from bntui.training.config import Config
 from bntui.training.metrics import layer_metric
+from bntui.training.pair import Pair
 from bntui.training.player import Ending, Schedule, one_blas_thread, play
 from bntui.training.session import Session
-from bntui.training.twins import Pair
 
 FIGURE_METRICS = ("loss", "acc", "val_loss", "val_acc")
 
@@ -232,7 +232,7 @@ def run_script(
     measured at its reveal step (before the commands of an event at that step).
     ``on_question(session, asked, "question" | "answer")``: at a question's step before
     its event's commands, and at its reveal after its checks (the slides draw them)."""
-    pair = Pair(script.config)  # compare mode (config.compare): Twins
+    pair = Pair(script.config, captions=from_frame)  # compare mode (config.compare): Twins
     session = pair.session
     planned = session.planned_steps  # ``steps``, or what ``epochs`` whole passes take
     total = planned if steps is None else min(steps, planned)
@@ -326,7 +326,7 @@ def run_branch(
     steps up to ``at`` once, as ``"recorded"``, so the ``"recorded"`` rows are the plain
     replay's rows, and after ``at`` one row per future. Captions and checks are not
     measured (the report is the plain replay's)."""
-    pair = Pair(script.config)
+    pair = Pair(script.config, captions=from_frame)
     if pair.twin is not None:
         raise ScriptError("--branch-at: not in compare mode (compare already trains two)")
     planned = pair.session.planned_steps
@@ -406,11 +406,7 @@ def _apply_event(
     texts = None
     for command in event.commands():
         try:
-            done = (
-                apply_command(result.pair, command)
-                if result.pair is not None
-                else session.apply(command)
-            )
+            done = result.pair.apply(command) if result.pair is not None else session.apply(command)
         except CommandError as exc:
             raise ScriptError(f"{result.script.where(event)}: {exc}") from None
         if done.kind == "caption":

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bntui.training.captioning import CaptionFiller, apply_captioned
 from bntui.training.commands import Command, CommandError, parse
 from bntui.training.events import Event
 from bntui.training.player import Schedule
@@ -32,8 +33,10 @@ class Branch:
         recorded: list[tuple[int, str]],
         *,
         command: str,
+        captions: CaptionFiller | None = None,
     ) -> None:
         self.primary, self.twin = primary, twin
+        self.captions = captions  # fills the recorded future's captions (as the Pair's)
         self.at = primary.step_count
         self.command = command
         self.schedule: Schedule[str] = Schedule(recorded)
@@ -80,7 +83,7 @@ class Branch:
     def _follow_recording(self) -> None:
         for _at, cmd in self.schedule.due(self.twin.step_count):
             try:
-                self.twin.apply(cmd)
+                apply_captioned(self.twin.apply, parse(cmd), [self.twin], self.captions)
             except CommandError as exc:  # e.g. "compare on": a plain session refuses it
                 self.twin._event(cmd, f"not replayed on the recorded future: {exc}", "error")
 

@@ -17,6 +17,7 @@ import numpy as np
 # Which activations saturate (report a saturated fraction) and which can die (dead units).
 SATURATING = {"sigmoid": (0.02, 0.98), "tanh": (-0.98, 0.98)}
 CAN_DIE = ("relu", "leaky_relu", "elu", "gelu")
+GROW_FROM = 16  # a series' first bucket array (it doubles up to the capacity)
 
 LAYER_KEYS = (
     "pre_mean",  # mean of the Linear output (pre-BN)
@@ -126,7 +127,8 @@ def layer_stats(block, activation: str, w_before: np.ndarray | None) -> dict[str
         out["sat"] = float(np.count_nonzero(np.maximum.reduce(a_in, axis=0) <= 0)) / a_in.shape[1]
     if w_before is not None and w_std > 0:
         du = _mean_std(wd - w_before)[1]
-        out["update"] = math.log10(du / w_std) if du > 0 else -math.inf
+        ratio = du / w_std if du > 0 else 0.0  # (0 also when it underflows: a diverged run)
+        out["update"] = math.log10(ratio) if ratio != 0 else -math.inf
     if block.bn is not None:
         gamma, beta = block.bn.gamma.data, block.bn.beta.data
         out["gamma"] = float(np.add.reduce(gamma)) / gamma.size
@@ -151,20 +153,27 @@ class SeriesView:
 class Series:
     """A bounded series of (step, value) points merged into min/max/sum/last buckets.
 
-    Closed buckets live in fixed NumPy arrays; the open bucket (still taking points) is
-    kept in plain Python numbers, so an append is a few float operations and touches the
-    arrays only when a bucket closes.
+    Closed buckets live in one (6, m) NumPy array, rows step, lo, hi, sum, last, n (steps
+    and counts < 2**53: exact in float64), m growing to ``capacity`` as buckets close; the
+    open bucket (still taking points) is kept in plain Python numbers, so an append is a
+    few float operations and touches the array only when a bucket closes.
+
+    Checkpoints (``snapshot``) share that array instead of copying it: within one
+    generation (between two pairwise merges) a closed bucket is never written again, and a
+    merge writes a new array, so a snapshot's first ``closed`` columns stay as they were.
+    ``restored`` copies those columns into an array of its own (the restored series writes
+    on from there while later snapshots of the old run still read theirs).
     """
 
     __slots__ = (
-        "_captured",
-        "_chunks",
+        "_a",
         "_closed",
         "_hi",
         "_last",
         "_lo",
         "_n",
         "_o",
+        "_shared",
         "_step",
         "_sum",
         "capacity",
@@ -176,19 +185,25 @@ class Series:
             raise ValueError("capacity must be an even number >= 2")
         self.capacity = capacity
         self.width = 1  # raw points per full bucket
-        self._closed = 0  # closed buckets in the arrays
+        self._closed = 0  # closed buckets in the array
         # the open bucket: [step, lo, hi, sum, last, n] (n == 0: no open bucket)
         self._o: list = [0, 0.0, 0.0, 0.0, 0.0, 0]
-        self._step = np.zeros(capacity, np.int64)
-        self._lo = np.zeros(capacity)
-        self._hi = np.zeros(capacity)
-        self._sum = np.zeros(capacity)
-        self._last = np.zeros(capacity)
-        self._n = np.zeros(capacity, np.int64)
-        # checkpoints: closed buckets already captured, as (6, m) blocks shared by every
-        # snapshot of this generation (closed buckets change only when pairs merge)
-        self._chunks: list[np.ndarray] = []
-        self._captured = 0
+        self._use(np.zeros((6, min(capacity, GROW_FROM))))
+
+    def __getstate__(self) -> tuple:
+        # (copies and pickles rebuild the row views of their own array in __setstate__)
+        return self.capacity, self.width, self._closed, self._o, self._a
+
+    def __setstate__(self, state: tuple) -> None:
+        self.capacity, self.width, self._closed, o, a = state
+        self._o = list(o)
+        self._use(a)
+
+    def _use(self, a: np.ndarray) -> None:
+        """Store the buckets in ``a`` (no snapshot shares it yet)."""
+        self._a = a
+        self._step, self._lo, self._hi, self._sum, self._last, self._n = a
+        self._shared = False
 
     @property
     def count(self) -> int:
@@ -222,6 +237,8 @@ class Series:
         else:
             if self._closed == self.capacity:
                 self._merge_pairs()
+            elif self._closed == self._a.shape[1]:
+                self._grow(2 * self._closed)
             self._o = o = [step, value, value, value, value, 1]
         self._last[self._closed] = value  # _last[count - 1] is always the newest value
         if o[5] >= self.width:
@@ -235,31 +252,39 @@ class Series:
         self._closed = i + 1
         o[5] = 0
 
+    def _grow(self, columns: int) -> None:
+        """Room for more buckets, in a new array (snapshots keep the old one)."""
+        a = np.empty((6, min(self.capacity, columns)))
+        a[:, : self._closed] = self._a[:, : self._closed]
+        self._use(a)
+
     def _merge_pairs(self) -> None:
+        """Merge neighbouring buckets pairwise, into a new array (snapshots keep the old)."""
         h = self.capacity // 2
-        self._step[:h] = self._step[1::2]
-        self._lo[:h] = np.minimum(self._lo[0::2], self._lo[1::2])
-        self._hi[:h] = np.maximum(self._hi[0::2], self._hi[1::2])
-        self._sum[:h] = self._sum[0::2] + self._sum[1::2]
-        self._last[:h] = self._last[1::2]
-        self._n[:h] = self._n[0::2] + self._n[1::2]
+        old = self._a
+        a = np.zeros_like(old) if self._shared else old
+        step, lo, hi, total, last, n = old
+        a[0, :h] = step[1::2]
+        a[1, :h] = np.minimum(lo[0::2], lo[1::2])
+        a[2, :h] = np.maximum(hi[0::2], hi[1::2])
+        a[3, :h] = total[0::2] + total[1::2]
+        a[4, :h] = last[1::2]
+        a[5, :h] = n[0::2] + n[1::2]
+        self._use(a)
         self._closed = h
         self.width *= 2
-        self._chunks, self._captured = [], 0  # a new generation: earlier blocks are stale
 
     def _arrays(self) -> tuple[np.ndarray, ...]:
         """Copies of (step, lo, hi, sum, last, n), the open bucket appended."""
-        c = self._closed
-        arrays = (self._step, self._lo, self._hi, self._sum, self._last, self._n)
-        if not self._o[5]:
-            return tuple(a[:c].copy() for a in arrays)
-        out = []
-        for a, v in zip(arrays, self._o, strict=True):
-            b = np.empty(c + 1, a.dtype)
-            b[:c] = a[:c]
-            b[c] = v
-            out.append(b)
-        return tuple(out)
+        c = self.count
+        if self._o[5]:
+            a = self._a[:, :c].copy()
+            a[:, c - 1] = self._o
+        else:
+            a = self._a[:, :c]
+        step, lo, hi, total, last, n = a
+        return (step.astype(np.int64), lo.copy(), hi.copy(), total.copy(), last.copy(),
+                n.astype(np.int64))  # fmt: skip
 
     def view(self, max_points: int | None = None) -> SeriesView:
         """A copy with at most ``max_points`` buckets (merged further in equal groups)."""
@@ -280,51 +305,43 @@ class Series:
 
     @property
     def nbytes(self) -> int:
-        return sum(
-            a.nbytes for a in (self._step, self._lo, self._hi, self._sum, self._last, self._n)
-        )
+        return self._a.nbytes
 
-    def snapshot(self) -> SeriesSnapshot:
-        """An immutable capture of this series for a checkpoint. Only the buckets closed
-        since the last capture are copied; earlier ones are shared with older snapshots."""
-        c = self._closed
-        if c > self._captured:
-            arrays = (self._step, self._lo, self._hi, self._sum, self._last, self._n)
-            block = np.empty((6, c - self._captured))
-            for row, a in zip(block, arrays, strict=True):
-                row[:] = a[self._captured : c]  # steps and counts < 2**53: exact in float64
-            block.setflags(write=False)
-            self._chunks.append(block)
-            self._captured = c
-        return SeriesSnapshot(self.capacity, self.width, c, tuple(self._o), self._chunks,
-                              len(self._chunks))  # fmt: skip
+    def _capture(self) -> tuple[np.ndarray, int]:
+        """The bucket array, shared with a checkpoint from now on (see the class docstring),
+        and its bytes if this is the first capture to share it (else 0)."""
+        fresh = 0 if self._shared else self._a.nbytes
+        self._shared = True
+        return self._a, fresh
 
     @classmethod
-    def restored(cls, snap: SeriesSnapshot) -> Series:
-        """The series as it was when ``snap`` was taken."""
-        s = cls(snap.capacity)
-        s.width, s._closed, s._o = snap.width, snap.closed, list(snap.open)
-        chunks = snap.chunks[: snap.n_chunks]
-        s._chunks, s._captured = list(chunks), snap.closed  # this lineage's own list
-        if chunks:
-            block = np.concatenate(chunks, axis=1)
-            for a, row in zip((s._step, s._lo, s._hi, s._sum, s._last, s._n), block, strict=True):
-                a[: snap.closed] = row
-        if snap.open[5]:
-            s._last[snap.closed] = snap.open[4]
+    def _restored(
+        cls, capacity: int, width: int, closed: int, open_: list, buckets: np.ndarray
+    ) -> Series:
+        """The series as captured: the first ``closed`` columns of ``buckets`` copied into an
+        array of its own, and the open bucket."""
+        s = cls.__new__(cls)
+        s.capacity, s.width, s._closed, s._o = capacity, width, closed, open_
+        a = np.empty((6, min(capacity, max(GROW_FROM, closed + closed // 2 + 1))))
+        a[:, :closed] = buckets[:, :closed]
+        s._use(a)
+        if open_[5]:
+            s._last[closed] = open_[4]
         return s
 
 
-@dataclass(frozen=True)
-class SeriesSnapshot:
-    """What ``Series.restored`` needs; ``chunks[:n_chunks]`` hold the closed buckets."""
+@dataclass(frozen=True, slots=True)
+class HistorySnapshot:
+    """A History captured for a checkpoint (``History.snapshot``), packed: a few objects
+    whatever the number of series (a checkpoint's objects are what Python's cycle
+    collector walks), the bucket arrays shared, not copied."""
 
     capacity: int
-    width: int
-    closed: int
-    open: tuple
-    chunks: list  # shared with later snapshots of the generation (they only append)
-    n_chunks: int
+    names: tuple[str, ...]  # the series, in creation order (shared while unchanged)
+    meta: np.ndarray  # (series, 8) float64: width, closed, open bucket (step lo hi sum last n)
+    buckets: tuple[np.ndarray, ...]  # each series' bucket array (first ``closed`` columns)
+    fresh_bytes: int  # bytes of bucket arrays no earlier snapshot shares
+    odd: tuple[tuple[int, tuple], ...] = ()  # open buckets not all floats, kept exactly
 
 
 class History:
@@ -333,6 +350,7 @@ class History:
     def __init__(self, capacity: int = 1024) -> None:
         self.capacity = capacity
         self.series: dict[str, Series] = {}
+        self._names: tuple[str, ...] = ()  # the names of the last snapshot
 
     def add(self, step: int, name: str, value: float) -> None:
         s = self.series.get(name)
@@ -357,14 +375,39 @@ class History:
     def names(self) -> list[str]:
         return list(self.series)
 
-    def snapshot(self) -> dict[str, SeriesSnapshot]:
-        """Every series captured (see ``Series.snapshot``), in creation order."""
-        return {name: s.snapshot() for name, s in self.series.items()}
+    def snapshot(self) -> HistorySnapshot:
+        """Every series captured, packed (see ``HistorySnapshot``)."""
+        rows, arrays, odd, fresh = [], [], [], 0
+        for i, s in enumerate(self.series.values()):
+            o = s._o
+            if not all(type(v) is float for v in o[1:5]):  # (exact as it is, not as float64)
+                odd.append((i, tuple(o)))
+            rows.append((s.width, s._closed, *o))
+            a, new = s._capture()
+            arrays.append(a)
+            fresh += new
+        names = tuple(self.series)
+        if names == self._names:
+            names = self._names  # one tuple for every snapshot while no series is added
+        self._names = names
+        meta = np.array(rows, dtype=np.float64).reshape(len(rows), 8)
+        return HistorySnapshot(self.capacity, names, meta, tuple(arrays), fresh, tuple(odd))
 
     @classmethod
-    def restored(cls, capacity: int, snaps: dict[str, SeriesSnapshot]) -> History:
-        h = cls(capacity)
-        h.series = {name: Series.restored(snap) for name, snap in snaps.items()}
+    def restored(cls, snap: HistorySnapshot) -> History:
+        """The history as it was when ``snap`` was taken."""
+        h = cls(snap.capacity)
+        odd = dict(snap.odd)
+        for i, (name, row, buckets) in enumerate(
+            zip(snap.names, snap.meta.tolist(), snap.buckets, strict=True)
+        ):
+            if i in odd:
+                open_ = list(odd[i])
+            else:
+                open_ = [int(row[2]), row[3], row[4], row[5], row[6], int(row[7])]
+            h.series[name] = Series._restored(
+                snap.capacity, int(row[0]), int(row[1]), open_, buckets
+            )
         return h
 
     @property

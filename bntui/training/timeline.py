@@ -13,11 +13,19 @@ next training step rewrites before anything reads them. The history is captured 
 its closed buckets only change when pairs merge, so a snapshot copies just the buckets
 closed since the previous one (``bntui.training.metrics.Series.snapshot``).
 
-``Timeline`` decides where checkpoints go: at every multiple of ``interval(step)``, which
-grows with the step (about ``density`` per doubling of the step, never closer than
-``base``), so going back to step k replays at most ~k/density steps from the checkpoint
-before it. Checkpoint memory is bounded by ``budget`` bytes: when it is exceeded the
-timeline thins itself like the metrics history (half the density, twice the base).
+Two things are shared with the live session rather than copied, because nothing writes
+them in place: the batch order of the current epoch (a new epoch draws a new array; the
+capture marks it read-only) and, within a generation, the history's bucket arrays. The
+parameters' gradients are not kept at all: the next step's backward pass writes them before
+anything reads them (a restore gives zeros of the right shape).
+
+``Timeline`` decides where checkpoints go: the next one ``interval(c)`` steps after the
+newest, ``c``, where the interval grows with the step (``c // density``, never less than
+``base``), so checkpoints are ``1 + 1/density`` apart in ratio and going back to step k
+replays at most k/density steps from the checkpoint before it (1 % at the default
+density 100; every step of the first ~200). Checkpoint memory is bounded by ``budget``
+bytes: when it is exceeded the timeline thins itself like the metrics history (half the
+density, twice the base, keeping only checkpoints that are that far apart).
 """
 
 from __future__ import annotations
@@ -31,12 +39,14 @@ from typing import Any
 
 import numpy as np
 
-from bntui.training.metrics import History
+from bntui.training.metrics import History, HistorySnapshot
 
 # the state of the last forward/backward pass, rewritten by the next step before it is read
 TRANSIENT = ("x", "z", "act_in", "act_out", "mask", "_cache", "_eval_cache", "_brn_cache",
              "_fast", "_buf", "_dlogits")  # fmt: skip
 DEFAULT_BUDGET = 64 * 2**20
+MODEL_STREAMS = ("_rng", "_dropout_rng", "_noise_rng")  # the streams an MLP keeps
+_NO_GRAD = np.zeros(0)  # what a checkpoint keeps of a parameter's gradient (see above)
 
 
 def _transients(model: Any) -> list[Any]:
@@ -67,16 +77,51 @@ class SessionState:
     attrs: dict[str, Any]  # the session's attributes, history excepted
     params: list[Any]  # model.parameters(), the keys of ...
     opt_states: list[Any]  # ... the optimizer's per-parameter state (None: none yet)
-    history: dict[str, Any]
-    history_capacity: int
+    history: HistorySnapshot
+    streams: tuple[Stream, ...] = ()  # the random streams in ``attrs``, as their states
+
+
+@dataclass(frozen=True)
+class Stream:
+    """A random stream in a checkpoint: its bit generator's exact state (a copy of a
+    ``Generator`` made from it is ~4x cheaper than ``deepcopy``'s)."""
+
+    cls: type
+    state: dict[str, Any]
+
+    def generator(self) -> np.random.Generator:
+        bits = self.cls(0)
+        bits.state = self.state
+        return np.random.Generator(bits)
+
+
+def _generators(s: Any) -> list[np.random.Generator]:
+    """The session's random streams, and the ones its model keeps."""
+    found = [*s._rng.values(), *(getattr(s.model, n, None) for n in MODEL_STREAMS)]
+    return [g for g in found if isinstance(g, np.random.Generator)]
+
+
+def _immutable(s: Any) -> list[Any]:
+    """Frozen objects of a session: shared by a copy, not copied."""
+    return [s.config, s.initial_config, s.model.spec, *s.events]
 
 
 def _memo(sessions: list[Any]) -> dict[int, Any]:
-    """What a deepcopy of these sessions shares (data, loaders) or leaves out (transients)."""
+    """What a deepcopy of these sessions shares (data, loaders, frozen objects), keeps as a
+    state (random streams) or leaves out (transients, gradients)."""
     memo: dict[int, Any] = {}
     for s in sessions:
+        for obj in _immutable(s):
+            memo[id(obj)] = obj
+        for g in _generators(s):
+            if id(g) not in memo:
+                memo[id(g)] = Stream(type(g.bit_generator), g.bit_generator.state)
         memo[id(s.data)] = s.data
         memo[id(s._load)] = s._load
+        s._order.setflags(write=False)  # shared with checkpoints: nothing writes it
+        memo[id(s._order)] = s._order
+        for p in s.model.parameters():
+            memo[id(p.grad)] = _NO_GRAD
         memo[id(s.history)] = None
         memo[id(s.optimizer.state)] = None  # keyed by the live parameters: rebuilt below
         if getattr(s.optimizer, "_pv", None) is not None:
@@ -95,28 +140,38 @@ def capture(sessions: list[Any]) -> list[SessionState]:
         attrs = {k: v for k, v in vars(s).items() if k != "history"}
         raw.append((attrs, params, [s.optimizer.state.get(p) for p in params]))
     copied = copy.deepcopy(raw, memo)
+    streams = tuple(v for v in memo.values() if isinstance(v, Stream))
     return [
-        SessionState(type(s), attrs, params, opt, s.history.snapshot(), s.history.capacity)
+        SessionState(type(s), attrs, params, opt, s.history.snapshot(), streams)
         for s, (attrs, params, opt) in zip(sessions, copied, strict=True)
     ]
 
 
 def restore(states: list[SessionState], into: list[Any | None]) -> list[Any]:
     """Sessions as captured; ``into[i]`` (if given) is updated in place, else a new object."""
-    memo: dict[int, Any] = {}
+    memo: dict[int, Any] = {id(_NO_GRAD): _NO_GRAD}
     for st in states:
-        memo[id(st.attrs["data"])] = st.attrs["data"]
-        memo[id(st.attrs["_load"])] = st.attrs["_load"]
+        for shared in ("data", "_load", "_order", "config", "initial_config"):
+            memo[id(st.attrs[shared])] = st.attrs[shared]
+        spec = st.attrs["model"].spec
+        memo[id(spec)] = spec
+        for obj in st.attrs["events"]:
+            memo[id(obj)] = obj
+        for stream in st.streams:
+            if id(stream) not in memo:
+                memo[id(stream)] = stream.generator()
     raw = copy.deepcopy([(st.attrs, st.params, st.opt_states) for st in states], memo)
     out = []
     for st, target, (attrs, params, opt) in zip(states, into, raw, strict=True):
         s = target if target is not None else st.cls.__new__(st.cls)
         s.__dict__.clear()
         s.__dict__.update(attrs)
+        for p in params:
+            p.grad = np.zeros_like(p.data)  # (written by the next backward before it is read)
         s.optimizer.state = weakref.WeakKeyDictionary(
             {p: o for p, o in zip(params, opt, strict=True) if o is not None}
         )
-        s.history = History.restored(st.history_capacity, st.history)
+        s.history = History.restored(st.history)
         out.append(s)
     return out
 
@@ -153,11 +208,8 @@ def state_bytes(states: list[SessionState]) -> int:
     where they are first captured: later snapshots share them)."""
     total = reachable_bytes([(st.attrs, st.params, st.opt_states) for st in states])
     for st in states:
-        total += sys.getsizeof(st.history)
-        for snap in st.history.values():
-            total += 200  # the snapshot itself
-            if snap.n_chunks:
-                total += snap.chunks[snap.n_chunks - 1].nbytes + 112
+        snap = st.history
+        total += 200 + snap.meta.nbytes + sys.getsizeof(snap.buckets) + snap.fresh_bytes
     return total
 
 
@@ -181,12 +233,13 @@ class Checkpoint:
     states: list[SessionState]  # primary first
     mode: Any  # what the Pair needs besides the sessions (compare difference or None)
     nbytes: int
+    after_commands: bool = False  # taken after commands logged at its step (a Pair's first)
 
 
 class Timeline:
     """Checkpoints at a bounded spacing and memory; see the module docstring."""
 
-    def __init__(self, *, density: int = 64, base: int = 50, budget: int = DEFAULT_BUDGET) -> None:
+    def __init__(self, *, density: int = 100, base: int = 1, budget: int = DEFAULT_BUDGET) -> None:
         self.density, self.base, self.budget = density, base, budget
         self._steps: list[int] = []
         self._points: dict[int, Checkpoint] = {}
@@ -198,12 +251,16 @@ class Timeline:
         return cls(base=2**62)
 
     def interval(self, step: int) -> int:
-        """The spacing of checkpoints around ``step``."""
-        grow = 1 << max(0, (step // self.density).bit_length() - 1)
-        return max(self.base, grow)
+        """How far after a checkpoint at ``step`` the next one goes."""
+        return max(self.base, step // self.density)
 
     def due(self, step: int) -> bool:
-        return step % self.interval(step) == 0 and step not in self._points
+        """A checkpoint is due at ``step``: it is the interval past the newest one (behind
+        the newest, the timeline has its checkpoints already)."""
+        if not self._steps:
+            return True
+        newest = self._steps[-1]
+        return step >= newest + self.interval(newest)
 
     def add(self, point: Checkpoint) -> None:
         bisect.insort(self._steps, point.step)
@@ -211,8 +268,10 @@ class Timeline:
         while self.nbytes > self.budget and len(self._steps) > 1:
             self.density = max(1, self.density // 2)
             self.base *= 2
-            first = self._steps[0]  # always kept: every step after it stays reachable
-            keep = [s for s in self._steps if s == first or s % self.interval(s) == 0]
+            keep = self._steps[:1]  # the first is always kept: every later step stays reachable
+            for s in self._steps[1:]:
+                if s >= keep[-1] + self.interval(keep[-1]):
+                    keep.append(s)
             if len(keep) == len(self._steps):  # nothing left to thin: drop the second oldest
                 keep = keep[:1] + keep[2:]
             self._points = {s: self._points[s] for s in keep}

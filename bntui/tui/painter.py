@@ -121,7 +121,11 @@ class Painter:
         if app.view == "internals":
             return Needs(internals=True, selected=app.selected)
         if app.view == "diag":
-            return Needs(diag_points=max(self.q("#diag", DiagView).content_size.width, 8))
+            diag = self.q("#diag", DiagView)
+            points = diag.content_size.width  # (the bars show the newest of these)
+            if frame.travel is not None and frame.travel.in_past:  # the whole recorded run
+                points = diag.bar_cells(frame.twin is not None)
+            return Needs(diag_points=max(points, 8))
         return Needs()
 
     def check_map(self) -> bool:

@@ -51,7 +51,7 @@ def test_switching_to_a_bigger_dataset_is_checked_before_it_loads(monkeypatch) -
 
 def test_compare_counts_the_second_session(monkeypatch: pytest.MonkeyPatch) -> None:
     from bntui.training.memory import memory_estimate
-    from bntui.training.twins import Pair
+    from bntui.training.pair import Pair
 
     big = Config(samples=2000, depth=8, width=256, batch_size=2000, seed=1)
     one = memory_estimate(big)

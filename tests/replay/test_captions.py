@@ -5,11 +5,14 @@ from __future__ import annotations
 import pytest
 
 from bntui.cli import main
-from bntui.live.captions import apply_command, fill, fill_values, format_value, parse_template
+from bntui.live.captions import fill, fill_values, format_value, from_frame, parse_template
 from bntui.live.frame import Needs, build_frame
+from bntui.live.runner import Runner
 from bntui.replay.script import ScriptError, parse_script
 from bntui.training.config import Config
-from bntui.training.twins import Pair
+from bntui.training.pair import Pair
+from bntui.training.player import play_commands
+from bntui.training.timeline import Timeline
 
 VALUES = {"loss": 1.0986, "L6.grad_norm": 0.16, "L1.grad_norm": 2.0e-5, "twin:loss": 0.25}
 
@@ -74,10 +77,11 @@ def test_the_cli_exits_2_on_a_bad_template(tmp_path, capsys) -> None:
 
 
 def test_the_caption_event_quotes_the_frame_the_screen_draws() -> None:
-    pair = Pair(Config(samples=200, depth=3, width=8, seed=3, stats_every=5, compare="bn"))
+    config = Config(samples=200, depth=3, width=8, seed=3, stats_every=5, compare="bn")
+    pair = Pair(config, captions=from_frame)
     for _ in range(20):
         pair.step()
-    event = apply_command(pair, "caption loss {loss:.4f} vs {twin:loss:.4f}, L2 σ {L2.std:.3f}")
+    event = pair.apply("caption loss {loss:.4f} vs {twin:loss:.4f}, L2 σ {L2.std:.3f}")
     frame = build_frame(pair.session, Needs(loss_points=40), twin=pair.twin, labels=pair.labels)
     loss, twin_loss = pair.session.last_record["loss"], pair.twin.last_record["loss"]
     std = frame.layers[1].last["std"]
@@ -86,3 +90,46 @@ def test_the_caption_event_quotes_the_frame_the_screen_draws() -> None:
     assert event.command.startswith("caption loss {loss:.4f}")  # the template, for Korean
     assert frame.caption == event.text and pair.twin.events[-1].text == event.text
     assert fill("{step}", frame)[0] == "20"
+
+
+LESSON = Config(samples=200, depth=3, width=8, seed=3, stats_every=5, eval_every=10, steps=400)
+TEMPLATE = "caption loss {loss:.4f}, L2 σ {L2.std:.3f}"
+
+
+def _captions(session) -> list[str]:
+    return [e.text for e in session.events if e.kind == "caption"]
+
+
+def test_a_rewind_inside_a_lesson_replays_its_captions_filled() -> None:
+    """The caption at 251 lies between the checkpoints at 250 and 252: ``goto 252`` (the
+    runner's route of ``[`` and ``:goto``) replays it, and the screen shows it filled."""
+    runner = Runner(LESSON, threaded=False, schedule=[(251, TEMPLATE), (300, "bn on")])
+    runner.step(320)
+    (shown,) = _captions(runner.session)
+    assert "{" not in shown and shown.startswith("loss ")
+    assert 250 in runner.pair.timeline.steps and 251 not in runner.pair.timeline.steps
+    runner.send("goto 252")
+    runner.step(0)
+    frame = runner.frame(Needs())
+    assert frame.step == 252 and frame.travel is not None and frame.travel.in_past
+    assert frame.caption == shown  # the same numbers: the replay is bit for bit
+    assert _captions(runner.session) == [shown]
+
+
+def test_captions_of_the_recorded_future_are_filled_on_every_route() -> None:
+    """goto, playing the recorded future again, and a branch's recorded twin."""
+    pair = Pair(LESSON, timeline=Timeline(base=50), captions=from_frame)
+    play_commands(pair, [(30, TEMPLATE)], until=80)
+    (shown,) = _captions(pair.session)
+    pair.goto(40)  # restores the checkpoint at 0, replays through 30
+    assert _captions(pair.session) == [shown]
+    pair.goto(20)
+    for _ in range(20):  # the recorded future again
+        pair.step()
+    assert _captions(pair.session) == [shown]
+    pair.goto(20)
+    pair.apply("bn on")  # a branch: the recorded future is the twin
+    for _ in range(20):
+        pair.step()
+    assert _captions(pair.twin) == [shown]
+    assert _captions(pair.session) == []  # the branch's own script has no caption

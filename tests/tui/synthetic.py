@@ -24,6 +24,7 @@ from bntui.training.events import Event
 from bntui.training.measure import SMOOTH_KEYS
 from bntui.training.metrics import History, layer_metric
 from bntui.training.session import Session
+from bntui.training.timeline import Travel
 
 # three class centres of the hand-made 2-D data (nearest centre = class)
 CENTRES = ((0.6, 0.5), (-0.6, 0.4), (0.0, -0.7))
@@ -220,6 +221,8 @@ class StillRunner:
     replay: ReplayState | None = None
     internals: BNInternals | None = None
     pace: float | None = None
+    travel: Travel | None = None  # at a past step: where it stands (see ``past``)
+    past: Story | None = None  # at a past step: the whole recorded run (its history drawn)
     threaded: bool = False
     paused: bool = True
     replaying: bool = False
@@ -240,6 +243,8 @@ class StillRunner:
             replay=self.replay,
             twin=self.twin,
             labels=self.labels,
+            travel=self.travel,
+            past=self.past.history if self.past is not None else None,
         )
         if needs.internals:
             frame = dataclasses.replace(frame, internals=self.internals)

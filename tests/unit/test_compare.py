@@ -18,8 +18,9 @@ from bntui.replay.script import parse_script
 from bntui.replay.window import metric_of, twin_entry, unwrapped
 from bntui.training.commands import CommandError, parse
 from bntui.training.config import Config, ConfigError
+from bntui.training.pair import Pair
 from bntui.training.session import Session
-from bntui.training.twins import Difference, MeasuredSession, Pair
+from bntui.training.twins import Difference, MeasuredSession
 
 BASE = dict(samples=300, steps=60, eval_every=20, stats_every=10, depth=3, width=16)
 

@@ -1,5 +1,7 @@
 """The bounded history: buckets keep exact min/max/mean/last; memory does not grow."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -44,9 +46,11 @@ def test_view_downsamples_to_max_points():
 
 def test_memory_is_flat_over_a_million_points():
     h = History(capacity=256)
-    h.add(0, "loss", 1.0)
+    for i in range(256):  # the bucket array grows to the capacity, then never again
+        h.add(i, "loss", 1.0)
     before = h.nbytes
-    for i in range(1, 1_000_000, 7):
+    assert before == 6 * 8 * 256
+    for i in range(256, 1_000_000, 7):
         h.add(i, "loss", 1.0 / i)
     assert h.nbytes == before
     assert len(h.view("loss")) <= 256
@@ -65,3 +69,24 @@ def test_history_add_record_names_layer_series():
     assert set(h.names()) == {"loss", "L1.mean", "L2.mean"}
     assert h.view("L2.mean").last[0] == pytest.approx(0.2)
     assert h.view("absent") is None
+
+
+def test_an_update_too_small_to_divide_is_minus_infinity_not_a_crash():
+    """A diverged net (huge weights, a tiny step): du / std(W) underflows to 0, and
+    log10(0) raised "math domain error" out of the training step (found by the time-travel
+    property test with lr 1e6 under OPENBLAS_CORETYPE=Sandybridge)."""
+    from bntui.training.config import Config
+    from bntui.training.metrics import layer_stats
+    from bntui.training.session import Session
+
+    s = Session(Config(samples=200, depth=1, width=4, dtype="float64", stats_every=1))
+    s.step()
+    block = s.model.blocks[0]
+    block.linear.W.data[...] = 1e300 * np.arange(1.0, 1.0 + block.linear.W.data.size).reshape(
+        block.linear.W.data.shape
+    )
+    block.linear.W.data[0, 0] = 0.0
+    w_before = block.linear.W.data.copy()
+    w_before[0, 0] = 1e-30  # a change of std ~1e-31 against a std ~1e300: 1e-331 is 0.0
+    stats = layer_stats(block, "relu", w_before)
+    assert stats["update"] == -math.inf

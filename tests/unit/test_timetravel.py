@@ -1,5 +1,5 @@
 """Time travel: ``goto`` restores the whole state bit for bit; a branch trains beside the
-recorded future (bntui.training.timeline, bntui.training.twins, bntui.training.branch)."""
+recorded future (bntui.training.timeline, bntui.training.pair, bntui.training.branch)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 
 from bntui.training.commands import CommandError, parse
 from bntui.training.config import Config
+from bntui.training.pair import Pair
 from bntui.training.player import play_commands
 from bntui.training.session import Session
-from bntui.training.timeline import Timeline
-from bntui.training.twins import Pair
+from bntui.training.timeline import Checkpoint, Timeline
 
 SIGMOID = Config(dataset="spiral", activation="sigmoid", depth=3, width=16, bn=False,
                  steps=400, eval_every=20, stats_every=30)  # fmt: skip
@@ -242,9 +242,18 @@ def test_goto_before_the_first_checkpoint_stops_there() -> None:
 
 
 def test_checkpoint_spacing_grows_with_the_step() -> None:
-    tl = Timeline(density=64, base=500)
-    assert tl.interval(1000) == 500 and tl.interval(64 * 1024) == 1024
-    assert tl.interval(100_000) == 1024 and tl.interval(200_000) == 2048
+    """Every step of the first ~200 has a checkpoint; later, the checkpoint before step k is
+    at most k/100 steps back (a rewind replays at most 1 % of the way)."""
+    tl = Timeline()
+    assert (tl.interval(150), tl.interval(1000), tl.interval(100_000)) == (1, 10, 1000)
+    for step in range(100_001):
+        if tl.due(step):
+            tl.add(Checkpoint(step, [], None, 0))
+    assert tl.steps[:200] == list(range(200))
+    worst = max((k - tl.before(k, strictly=False).step) / k for k in range(1, 100_001))
+    assert 0.009 < worst <= 0.01
+    # 200 for the first 200 steps, then ~100 per factor e: 200 + 100 * ln(500) = 821 (+ rounding)
+    assert 800 < len(tl) < 900
 
 
 _commands = st.sampled_from([

@@ -23,6 +23,7 @@ from bntui.training.metrics import SeriesView
 from bntui.tui.panels import Keyed, set_border
 from bntui.tui.panels.axes import WIDE_PAD, event_label, nice_ticks, padded, tick_labels
 from bntui.tui.render import fmt_num, fmt_signed
+from bntui.tui.travel import cursor_index, in_past
 
 # box-drawing → ASCII, for --ascii (plotext draws its frame and ticks with these)
 ASCII_TABLE = str.maketrans("┌┐└┘─│┤├┬┴┼•⢄⣀⡀⠉", "++++-||++++*....")
@@ -247,7 +248,7 @@ class LossChart(Chart):
             p.xlim(x0, max(x1, x0 + 1))
             self._int_xticks(x0, max(x1, x0 + 1))
         set_border(self, title=self.t(_(LOSS_TITLE[self.ascii])) + (LOG_TITLE if log_y else ""))
-        sub = _subtitle(train, val, acc, val_acc, width=self.size.width - 6)
+        sub = _subtitle(train, val, acc, val_acc, width=self.size.width - 6, frame=frame)
         set_border(self, subtitle=self.t(sub))
 
     def _pair(self, frame: Frame, events: Sequence[Event], *, log_y: bool) -> None:
@@ -316,13 +317,18 @@ def _pair_subtitle(frame: Frame, log_y: bool) -> str:
     return " · ".join(parts) + (" · log" if log_y else "")
 
 
-def _subtitle(train, val, acc, val_acc, width: int | None = None) -> str:
-    """Last loss, val loss and accuracies. When the text is wider than ``width`` cells
-    (Korean words take two cells a syllable), the word "acc" goes first (the two
-    percentages stay), then the val loss: a lesson caption quotes the val loss, so it stays
-    on screen as long as it fits."""
+def _subtitle(
+    train, val, acc, val_acc, width: int | None = None, frame: Frame | None = None
+) -> str:
+    """Last loss, val loss and accuracies (at a past step: at the cursor). When the text is
+    wider than ``width`` cells (Korean words take two cells a syllable), the word "acc" goes
+    first (the two percentages stay), then the val loss: a lesson caption quotes the val
+    loss, so it stays on screen as long as it fits."""
 
     def last(v: SeriesView | None) -> float | None:
+        i = cursor_index(frame, v) if frame is not None else None
+        if i is not None and v is not None:
+            return float(v.last[i])
         return float(v.last[-1]) if v is not None and len(v) else None
 
     def pct(x: float | None) -> str:
@@ -349,7 +355,7 @@ class BandsChart(Chart):
         layer = next((la for la in frame.layers if la.index == selected), None)
         bands = layer.bands if layer is not None else {}
         n = len(bands.get("p50") or ())
-        key = (frame.step, selected, len(events), size, n, frame.norm)
+        key = (frame.step, selected, len(events), size, n, frame.norm, in_past(frame))
         title = _("L{n} · act input p15 / p50 / p85").format(n=selected)
         if frame.labels is not None:  # compare mode: the bands are the primary's
             title = f"L{selected} · {PAIR_STYLES[0][False][0]} {frame.labels[0]} · p15 / p50 / p85"
@@ -370,11 +376,11 @@ class BandsChart(Chart):
             set_border(self, subtitle=_("no hidden layer"))
         if not self.changed(key):
             return
-        self.drawn(lambda: self._draw(bands, events))
-        self._draw(bands, events)
+        self.drawn(lambda: self._draw(bands, events, frame))
+        self._draw(bands, events, frame)
         self.refresh()
 
-    def _draw(self, bands: dict, events: Sequence[Event]) -> None:
+    def _draw(self, bands: dict, events: Sequence[Event], frame: Frame) -> None:
         p = self.plt
         self.new_figure()
         styles = (("p15", "blue", "-"), ("p50", "green", "*"), ("p85", "blue", "-"))
@@ -391,5 +397,6 @@ class BandsChart(Chart):
             x0, x1 = min(xs), max(max(xs), min(xs) + 1)
             top = self._linear_y(min(ys), max(ys))
             self._markers(events, x0, x1, top, max(self.size.width - 8, 1))
+            _cursor(p, frame)
             p.xlim(x0, x1)
             self._int_xticks(x0, x1)

@@ -18,6 +18,7 @@ from bntui.training.metrics import SeriesView, layer_metric
 from bntui.tui.panels import KeyedStatic, set_border
 from bntui.tui.panels.layer_rows import TWIN_GLYPHS, TWIN_STYLES
 from bntui.tui.render import area_rows, fixed, fmt_num, sparkline
+from bntui.tui.travel import cursor_column, mark_cursor, points_to_cursor
 
 NAME = 11  # cells of a row's name ("L5 (head)  ", "β-smooth   ")
 VALUE = 20  # cells of a column's last values (" cos 0.98 l2 5.5e-03": never cut)
@@ -26,6 +27,8 @@ SMOOTH_ROWS = (
     ("grad_pred", "grad pred"),  # max ‖g(w - s·g) - g(w)‖
     ("beta_smooth", "β-smooth"),  # max ‖Δg‖ / ‖s·g‖
 )
+# the series whose steps place a smoothness row's cursor
+SMOOTH_VIEW = {"landscape": "landscape_hi", "grad_pred": "grad_pred", "beta_smooth": "beta_smooth"}
 
 
 def _values(view: SeriesView | None) -> list[float]:
@@ -71,6 +74,12 @@ def run_note(measured: list[tuple[str, bool, float | None, float | None]], n: in
 class DiagView(KeyedStatic):
     """ICS (cos∠(G, G′) per Linear layer) and smoothness bands, one column per twin."""
 
+    def bar_cells(self, paired: bool) -> int:
+        """Cells of a twin's bars (what the painter asks for: one point a cell, so the
+        bars span the whole run, recorded future included at a past step)."""
+        cw = max((self.content_size.width - NAME) // (2 if paired else 1), VALUE + 4)
+        return cw - VALUE - 1
+
     def show(self, frame: Frame) -> None:
         width, height = self.content_size.width, self.content_size.height
         twin = frame.twin
@@ -111,7 +120,9 @@ class DiagView(KeyedStatic):
             n_lin = frame.depth + 1
             longest = max(len(_values(f.diag.get(n))) for f in frames for n in names)
             kk = max(min(k, longest), 4)
-            notes = [paper_note(), run_note(self._measured(frames, labels, n_lin, kk), kk)]
+            upto = points_to_cursor(frame, frame.diag.get(names[-1]))  # at a past step
+            used = kk if upto is None else min(kk, upto)
+            notes = [paper_note(), run_note(self._measured(frames, labels, n_lin, kk), used)]
             note_rows = sum(-(-cell_len(t) // max(width, 1)) for t in notes)  # Hangul: 2
             room = max(height - 8 - note_rows, 1)  # rows left for the ICS layers
             tall = min(max(room // n_lin, 1), 4)  # a wide, tall screen: taller ICS bars
@@ -120,15 +131,22 @@ class DiagView(KeyedStatic):
                 block = [Text(" " * NAME) for _ in range(tall - 1)]
                 row = Text(name.ljust(NAME), style="bold")
                 for n, f in enumerate(frames):
-                    cos = _values(f.diag.get(layer_metric(i, "ics_cos")))
+                    view = f.diag.get(layer_metric(i, "ics_cos"))
+                    cos = _values(view)
                     l2 = _values(f.diag.get(layer_metric(i, "ics_l2")))
                     shift = [1.0 - v for v in cos[-kk:]]
                     style = TWIN_STYLES[n].replace("bold ", "")
                     bars = area_rows(shift, 0.0, top, tall, ascii=self.ascii)
+                    column = cursor_column(f, view, kk)
                     for line, text in zip(block, bars, strict=False):
+                        start = len(line)
                         line.append(text.ljust(kk), style=style)
+                        mark_cursor(line, start, column)
                         line.append(" " * (VALUE + 1 + cw - kk - VALUE - 1))
+                    start = len(row)
                     row.append(bars[-1].ljust(kk), style=style)
+                    mark_cursor(row, start, column)
+                    cos, l2 = cos[: points_to_cursor(f, view)], l2[: points_to_cursor(f, view)]
                     last_cos = cos[-1] if cos else None
                     last_l2 = l2[-1] if l2 else None
                     cell = f" cos {fixed(last_cos, 4)} l2 {fmt_num(last_l2)}"
@@ -153,7 +171,11 @@ class DiagView(KeyedStatic):
                 row = Text(self.t(label).ljust(NAME), style="bold")
                 for n, vals in enumerate(per_twin):
                     spark = sparkline(vals[-kk:], 0.0, top, ascii=self.ascii).ljust(kk)
+                    start = len(row)
                     row.append(spark, style=TWIN_STYLES[n].replace("bold ", ""))
+                    view = frames[n].diag.get(SMOOTH_VIEW[metric])
+                    mark_cursor(row, start, cursor_column(frames[n], view, kk))
+                    vals = vals[: points_to_cursor(frames[n], view)]
                     last = vals[-1] if vals else None
                     row.append(f" {fmt_num(last)}"[:VALUE].ljust(cw - kk))
                 lines.append(row)
@@ -167,13 +189,15 @@ class DiagView(KeyedStatic):
         frames: list[Frame], labels: tuple[str, ...], n_lin: int, kk: int
     ) -> list[tuple[str, bool, float | None, float | None]]:
         """Per twin: (label, BN on, mean cos, mean l2) over the last ``kk`` measurements
-        (the window the bars show) of layers 2…head."""
+        (the window the bars show; at a past step, up to the cursor) of layers 2…head."""
         out = []
         for f, label in zip(frames, labels, strict=False):
             cos, l2 = [], []
             for i in range(2, n_lin + 1):
-                cos += _finite(_values(f.diag.get(layer_metric(i, "ics_cos")))[-kk:])
-                l2 += _finite(_values(f.diag.get(layer_metric(i, "ics_l2")))[-kk:])
+                view = f.diag.get(layer_metric(i, "ics_cos"))
+                upto = points_to_cursor(f, view)
+                cos += _finite(_values(view)[:upto][-kk:])
+                l2 += _finite(_values(f.diag.get(layer_metric(i, "ics_l2")))[:upto][-kk:])
             out.append((label, bool(f.bn), math.fsum(cos) / len(cos) if cos else None,
                         math.fsum(l2) / len(l2) if l2 else None))  # fmt: skip
         return out

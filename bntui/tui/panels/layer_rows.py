@@ -29,6 +29,7 @@ from bntui.tui.render import (
     signed_sparkline,
     sparkline,
 )
+from bntui.tui.travel import cursor_column, mark_cursor
 
 TWIN_GLYPHS = ("•", "×")  # primary, twin: the glyph names a twin on every panel (NO_COLOR)
 TWIN_STYLES = ("bold cyan", "bold #ff6ad5")  # the pink stays light under NO_COLOR
@@ -161,40 +162,49 @@ class DriftPanel(LayerPanel):
             name = self.name_cell(la.index, selected)
             if twin is not None:  # "▸L1 •" then "    ×": the glyph names the twin
                 name = self.name_cell(la.index, selected, glyph=self.t(TWIN_GLYPHS[0]))
-            lines.append(self._row(name, la, frame.bn, plan, m_top, s_top))
+            lines.append(self._row(name, la, frame.bn, plan, m_top, s_top, frame))
             if twin is not None:
                 other = twins.get(la.index)
                 tname = self.twin_cell()
                 lines.append(
-                    self._row(tname, other, twin.bn, plan, m_top, s_top)
+                    self._row(tname, other, twin.bn, plan, m_top, s_top, twin)
                     if other is not None
                     else tname + Text(" (no such layer)", style="dim")
                 )
             if plan.two_lines:  # the same layer before BN: this is what drifts
                 pre_row = Text("  pre", style="dim")
                 pm, ps = _values(la, "pre_mean"), _values(la, "pre_std")
+                start = len(pre_row)
                 pre_row.append(self._spark(pm, k, m_top))
+                mark_cursor(pre_row, start, cursor_column(frame, la.spark.get("pre_mean"), k))
                 pre_row.append(
                     f" {mu}" + fixed(la.last.get("pre_mean"), 5, signed=True) + " ", style="dim"
                 )
+                start = len(pre_row)
                 pre_row.append(sparkline(ps[-k:], 0, s_top, ascii=self.ascii).ljust(k), "dim")
+                mark_cursor(pre_row, start, cursor_column(frame, la.spark.get("pre_std"), k))
                 pre_row.append(f" {sd}" + fixed(la.last.get("pre_std"), 4), style="dim")
                 lines.append(pre_row)
             if plan.chart_rows:
-                lines.extend(self._bands(la, plan.chart_rows, width - NAME_CELLS, *span))
+                lines.extend(self._bands(la, plan.chart_rows, width - NAME_CELLS, *span, frame))
         out = Text("\n", no_wrap=True, overflow="crop").join(lines)
         self.put(out)
 
     def _row(
-        self, row: Text, la: LayerData, bn: bool, plan: DriftPlan, m_top: float, s_top: float
-    ) -> Text:
-        """One layer's μ (signed) and σ sparklines with their last values, after its name cell."""
+        self, row: Text, la: LayerData, bn: bool, plan: DriftPlan, m_top: float, s_top: float,
+        frame: Frame,
+    ) -> Text:  # fmt: skip
+        """One layer's μ (signed) and σ sparklines with their last values, after its name
+        cell (at a past step: the whole recorded run, the cursor's cell in reverse video)."""
         k, mu, sd = plan.spark, self.t("μ"), self.t("σ")
+        start = len(row)
         row.append(self._spark(_values(la, "mean"), k, m_top))
+        mark_cursor(row, start, cursor_column(frame, la.spark.get("mean"), k))
         row.append(f" {mu}" + fixed(la.last.get("mean"), 5, signed=True) + " ")
         sigma_style = "green" if bn else "yellow"
         row.append(sparkline(_values(la, "std")[-k:], 0, s_top, ascii=self.ascii).ljust(k))
         row.stylize(sigma_style, len(row) - k, len(row))
+        mark_cursor(row, len(row) - k, cursor_column(frame, la.spark.get("std"), k))
         row.append(f" {sd}" + fixed(la.last.get("std"), 4))
         if plan.pre_inline and bn:
             pre = f" pre {mu}{fixed(la.last.get('pre_mean'), 5, signed=True)}"
@@ -205,13 +215,17 @@ class DriftPanel(LayerPanel):
         """Signed μ: "─" is zero, a mean falling below zero draws as falling bars."""
         return signed_sparkline(values[-k:], top, ascii=self.ascii).ljust(k)
 
-    def _bands(self, layer: LayerData, rows: int, width: int, lo: float, hi: float) -> list[Text]:
+    def _bands(
+        self, layer: LayerData, rows: int, width: int, lo: float, hi: float, frame: Frame
+    ) -> list[Text]:
         """A small p15/p50/p85 chart of one layer (braille lines; ASCII: shaded band)."""
         views = [layer.mini.get(name) for name in ("p15", "p50", "p85")]
         if any(v is None or not len(v) for v in views):
             return [Text(" " * NAME_CELLS + _("(no statistics yet)"), style="dim")] + [
                 Text("") for _r in range(rows - 1)
             ]
+        per_cell = 1 if self.ascii else 2  # (braille: two points a cell)
+        column = cursor_column(frame, views[1], per_cell * width, per_cell)
         if self.ascii:
             p15, p50, p85 = (v.mean[-width:].tolist() for v in views)  # type: ignore[union-attr]
             chart = band_rows(p15, p50, p85, lo, hi, rows, ascii=True)
@@ -233,7 +247,7 @@ class DriftPanel(LayerPanel):
             label = _axis_label(hi) if r == 0 else (_axis_label(lo) if r == rows - 1 else "")
             row = Text(label.rjust(NAME_CELLS) if label else " " * NAME_CELLS, style="dim")
             row.append_text(line)
-            out.append(row)
+            out.append(mark_cursor(row, NAME_CELLS, column))
         return out
 
 
@@ -309,14 +323,14 @@ class GradPanel(LayerPanel):
             name = self.name_cell(la.index, selected, glyph)
             lines.append(self._row(name, la, bar_w, strip_w, show_gd))
             if rows:
-                lines.extend(self._history(la, rows, width - NAME_CELLS, *span))
+                lines.extend(self._history(la, rows, width - NAME_CELLS, *span, frame=frame))
             other = twins.get(la.index)
             if other is not None:  # compare mode: the twin's bar right under
                 tname = self.twin_cell()
                 lines.append(self._row(tname, other, bar_w, strip_w, show_gd, TWIN_STYLES[1]))
                 if rows:
                     twin_rows = self._history(
-                        other, rows, width - NAME_CELLS, *span, TWIN_STYLES[1]
+                        other, rows, width - NAME_CELLS, *span, TWIN_STYLES[1], frame=twin
                     )
                     lines.extend(twin_rows)
         self.put(Text("\n", no_wrap=True, overflow="crop").join(lines))
@@ -352,9 +366,12 @@ class GradPanel(LayerPanel):
         return row
 
     def _history(
-        self, layer: LayerData, rows: int, width: int, lo: int, hi: int, style: str = "cyan"
-    ) -> list[Text]:
-        """log10 |∇W| over time as a filled area on the panel's common decade scale."""
+        self, layer: LayerData, rows: int, width: int, lo: int, hi: int, style: str = "cyan",
+        *, frame: Frame | None = None,
+    ) -> list[Text]:  # fmt: skip
+        """log10 |∇W| over time as a filled area on the panel's common decade scale (at a
+        past step: the whole recorded run, the cursor's column in reverse video)."""
+        column = cursor_column(frame, layer.grad, width) if frame is not None else None
         view = layer.grad
         vals = [] if view is None else view.mean[-width:].tolist()
         # log10 of the norm; a zero/NaN norm is drawn as a gap at the foot ('×')
@@ -367,7 +384,7 @@ class GradPanel(LayerPanel):
                 label = f"1e{hi if r == 0 else lo}"
             row = Text(label.rjust(NAME_CELLS - 1) + " ", style="dim")
             row.append(line.ljust(width), style=style.replace("bold ", ""))
-            out.append(row)
+            out.append(mark_cursor(row, NAME_CELLS, column))
         return out
 
 

@@ -49,6 +49,11 @@ class HelpScreen(ModalScreen[None]):
                 "Time travel: the session keeps checkpoints of its whole state, at most "
                 "{mib} MiB (thinned like the history when full)."
             ).format(mib=DEFAULT_BUDGET // 2**20)
+            travel += " " + _(
+                "A change at a past step starts a branch beside the recorded future. "
+                "Leaving the branch ([ ] { } or goto) drops the recorded future: the "
+                "branch's own timeline goes on (ctrl+s saves it)."
+            )
             yield Static(Text(travel, style="dim"), id="help-travel")
             yield Static(Text(_("Commands for : and replay scripts"), style="bold underline"))
             yield Static(vocab, id="help-vocab")
