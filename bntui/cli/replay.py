@@ -458,7 +458,8 @@ def draw_svg(session: Session | Pair, script: Script, size: tuple[int, int] = (1
         async with app.run_test(size=size) as pilot:
             app.pull()  # redraw now, not at the next frame tick
             await pilot.pause()
-            app.pull()  # a view the caption switched to is laid out now: draw it at its size
+            app.painter.forget()  # the caption bar and a view the caption switched to are
+            app.pull()  # laid out now: draw every panel at its settled size
             await pilot.pause()
             shot.append(app.export_screenshot(title=localized(script.title, script.title_ko)))
 

@@ -143,8 +143,10 @@ class Painter:
         if not app.main_screen.is_attached or not app.main_screen.query("#status"):
             return  # shutting down
         top = app.runner.frame(Needs())
-        self.lesson_shows(top)
+        switched = self.lesson_shows(top)
         self.show_bars(top, status=False)
+        if switched:
+            return  # a new view: drawn by the pull after the layout refresh (action_view)
         seen = (top.version, app.view, app.selected, app.log_y, app.size)
         if seen == self._seen and not self._stale:
             self.show_status(top, moved=False)
@@ -173,23 +175,26 @@ class Painter:
         self.show_status(frame, moved=True)  # the status line shows the panels' step
         self.draw(frame, due)
 
-    def lesson_shows(self, frame: Frame) -> None:
+    def lesson_shows(self, frame: Frame) -> bool:
         """A lesson's caption with ``view``/``layer`` (``Script.shows``): when it appears,
         the app switches as the keys would. Every caption not yet seen applies in order, so
-        a fresh app (a slide, a screenshot) shows what the live screen shows at that step."""
+        a fresh app (a slide, a screenshot) shows what the live screen shows at that step.
+        True when the view changed (the app pulls again once the new view is laid out)."""
         shows = self.app.shows
         if not shows:
-            return
+            return False
         if frame.replay is not None and not frame.replay.active:
-            return  # the user took over: the lesson no longer steers the screen
+            return False  # the user took over: the lesson no longer steers the screen
         captions = [e for e in frame.events if e.kind == EventKind.CAPTION]
         if len(captions) < self._captions_seen:  # restarted, or back in time
             self._captions_seen = 0
+        before = self.app.view
         for event in captions[self._captions_seen :]:
             view, layer = shows.get(event.command.removeprefix("caption "), (None, None))
             if view is not None or layer is not None:
                 self.app.show_lesson(view, layer)
         self._captions_seen = len(captions)
+        return self.app.view != before
 
     def draw(self, frame: Frame, due: tuple[str, ...]) -> None:
         app, events = self.app, frame.events

@@ -110,7 +110,8 @@ def lesson_slides(name: str, seed: int, size: tuple[int, int] = SLIDE_SIZE) -> l
             async with app.run_test(size=size) as pilot:
                 app.pull()
                 await pilot.pause()
-                app.pull()  # as draw_svg: the view the caption switched to, laid out
+                app.painter.forget()  # as draw_svg: every panel at its settled size
+                app.pull()
                 await pilot.pause()
                 screens.append(screen_text(app))
 
