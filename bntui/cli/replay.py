@@ -340,7 +340,7 @@ def replay_live(args: argparse.Namespace, script: Script, steps: int | None) -> 
     hint = "add --headless to play it without a screen"
     make = lambda: live_runner(script, total, speed, args)  # noqa: E731
     quiz = None if args.no_questions else live_quiz(script, total)
-    return run_live(make, args, hint, captions=script.captions_ko, quiz=quiz)
+    return run_live(make, args, hint, captions=script.captions_ko, quiz=quiz, shows=script.shows)
 
 
 def live_quiz(script: Script, total: int):  # -> bntui.tui.screens.question.Quiz | None
@@ -442,8 +442,8 @@ def live_runner(
 
 def draw_svg(session: Session | Pair, script: Script, size: tuple[int, int] = (100, 30)) -> str:
     """The TUI over ``session`` (a Pair in compare mode: both twins) as it is now, as SVG:
-    a synchronous app with a Pilot, the lesson's captions in the UI language, a font stack
-    with CJK fonts, no web fonts."""
+    a synchronous app with a Pilot, the lesson's captions in the UI language, the view and
+    layer its captions show (``Script.shows``), a font stack with CJK fonts, no web fonts."""
     import asyncio
 
     from bntui.svgfonts import cjk_svg
@@ -452,9 +452,14 @@ def draw_svg(session: Session | Pair, script: Script, size: tuple[int, int] = (1
     shot: list[str] = []
 
     async def shoot() -> None:
-        app = BntuiApp(Runner(session, threaded=False), captions=script.captions_ko)
+        app = BntuiApp(
+            Runner(session, threaded=False), captions=script.captions_ko, shows=script.shows
+        )
         async with app.run_test(size=size) as pilot:
             app.pull()  # redraw now, not at the next frame tick
+            await pilot.pause()
+            app.painter.forget()  # the caption bar and a view the caption switched to are
+            app.pull()  # laid out now: draw every panel at its settled size
             await pilot.pause()
             shot.append(app.export_screenshot(title=localized(script.title, script.title_ko)))
 

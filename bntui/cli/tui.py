@@ -36,9 +36,11 @@ def run_live(
     hint: str,
     captions: Mapping[str, str] | None = None,
     quiz: Any = None,
+    shows: Mapping[str, tuple[int | None, int | None]] | None = None,
 ) -> int:
     """Check the display flags, the --record target and the terminal, then run the app
-    over a fresh Runner (``captions``: a lesson's Korean captions by their English text)."""
+    over a fresh Runner (``captions``: a lesson's Korean captions by their English text;
+    ``shows``: the view and layer its captions show)."""
     check_fps(args.fps)
     if args.record:
         from bntui.export import check_target
@@ -58,6 +60,7 @@ def run_live(
         ascii=args.ascii,
         record=args.record,
         captions=captions,
+        shows=shows,
         autosave=autosave,
         quiz=quiz,
     )

@@ -22,7 +22,10 @@ API
   |a − b| ≤ tie is a tie);
 - ``seeds`` / ``quick_seeds``: seeds per arm in a full / ``--quick`` run;
 - ``literature`` / ``literature_ko``: what the cited paper found, when the claim is one a
-  paper tested (the ICS claims: Santurkar et al. 2018); ``fmt``: how numbers print.
+  paper tested (the ICS claims: Santurkar et al. 2018); ``fmt``: how numbers print;
+- ``run_metric``: the screen's name (``bntui.live.captions``) of what one lesson run
+  measures for the claim, compared BN twin (a) against plain twin (b) with the claim's
+  own direction and tie (``run_outcome``): "" when a run on screen cannot measure it.
 
 The verdict rule is ``decide`` (in ``bntui.experiments.stats``, re-exported here; also
 ``RULE`` / ``RULE_KO``, printed by ``verify --help``):
@@ -38,6 +41,11 @@ d_i > tie, a loss when d_i < −tie, a tie otherwise; need = ⌈0.8·N⌉ of N s
 a_i − b_i ≥ −margin; not supported when mean(a − b) < −margin and ≥ need seeds have
 a_i − b_i < −margin; mixed otherwise.
 
+One run (one seed) is not a verdict: ``run_outcome(c, a, b)`` says whether that run's
+numbers go the claim's way (+1: a win by the rule's per-seed test, -1: a loss, 0: a tie;
+None: not measured), and ``RUN_WORDS`` / ``RUN_WORDS_KO`` name it ("agrees", "does not
+agree", …). A lesson caption's ``{claim:ID}`` and ``{claim:ID:run}`` and view 6 use them.
+
 A lesson or view quotes a claim like this (no Textual needed)::
 
     from bntui.experiments.claims import claim
@@ -51,6 +59,7 @@ in ``bntui.experiments.verification`` / ``verify_norms`` and printed as the clai
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,9 +79,30 @@ from bntui.experiments.stats import (  # the rule lives with the statistics; re-
     need_of,
 )
 
-__all__ = ["CLAIMS", "MIXED", "NOT_MEASURED", "NOT_SUPPORTED", "QUORUM", "RULE", "RULE_KO",
-           "SUPPORTED", "TIE", "VERDICTS", "VERDICTS_KO", "Arm", "ClaimDef", "Decision",
-           "claim", "decide", "need_of", "seeds_for"]  # fmt: skip
+__all__ = [
+    "CLAIMS",
+    "MIXED",
+    "NOT_MEASURED",
+    "NOT_SUPPORTED",
+    "QUORUM",
+    "RULE",
+    "RULE_KO",
+    "RUN_WORDS",
+    "RUN_WORDS_KO",
+    "SUPPORTED",
+    "TIE",
+    "VERDICTS",
+    "VERDICTS_KO",
+    "Arm",
+    "ClaimDef",
+    "Decision",
+    "claim",
+    "decide",
+    "need_of",
+    "run_outcome",
+    "run_word",
+    "seeds_for",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -108,6 +138,7 @@ class ClaimDef:
     literature: str = ""
     literature_ko: str = ""
     fmt: str = ".3f"
+    run_metric: str = ""
 
     def text(self, lang: str = "en") -> str:
         """The sentence in ``lang`` (``ko``: Korean, anything else: English)."""
@@ -268,6 +299,7 @@ _DEFS = [
         literature=SANTURKAR,
         literature_ko=SANTURKAR_KO,
         fmt=".3g",
+        run_metric="ics_l2",
     ),
     ClaimDef(
         id="ics-cos",
@@ -287,6 +319,7 @@ _DEFS = [
         literature=SANTURKAR,
         literature_ko=SANTURKAR_KO,
         fmt=".4f",
+        run_metric="ics_cos",
     ),
     ClaimDef(
         id="titanic",
@@ -361,3 +394,29 @@ def claim(claim_id: str) -> ClaimDef:
 def seeds_for(c: ClaimDef, *, quick: bool) -> int:
     """Seeds per arm the registry asks for in a full or quick run."""
     return c.quick_seeds if quick else c.seeds
+
+
+RUN_WORDS = {1: "agrees", -1: "does not agree", 0: "is a tie", None: "has not measured it"}
+RUN_WORDS_KO = {
+    1: "일치합니다",
+    -1: "일치하지 않습니다",
+    0: "비깁니다",
+    None: "아직 재지 않았습니다",
+}
+
+
+def run_outcome(c: ClaimDef, a: float | None, b: float | None) -> int | None:
+    """One run's numbers against the claim (a: BN side, b: plain side): +1 when the run
+    goes the claim's way (a seed ``decide`` counts as a win), -1 when it goes the other way
+    (a loss), 0 for a tie (within ``tie``); None when either is missing or not finite."""
+    if a is None or b is None or not (math.isfinite(a) and math.isfinite(b)):
+        return None
+    d = decide([a], [b], direction=c.direction, margin=c.margin, tie=c.tie)
+    if c.direction == "not-worse":
+        return 1 if d.wins else -1
+    return 1 if d.wins else (-1 if d.losses else 0)
+
+
+def run_word(outcome: int | None, lang: str = "en") -> str:
+    """The words for ``run_outcome`` in ``lang`` (``ko``: Korean)."""
+    return (RUN_WORDS_KO if lang == "ko" else RUN_WORDS)[outcome]

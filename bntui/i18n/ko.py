@@ -37,7 +37,6 @@ KO: dict[str, str] = {
     "loss {x}": "손실 {x}",
     "val {x}": "검증 {x}",
     "acc {x}": "정확도 {x}",
-    "L{n} · act input p15 / p50 / p85": "L{n} · 활성화 입력 p15 / p50 / p85",
     "no BN": "BN 없음",
     "no hidden layer": "은닉층 없음",
     "Drift · act input μ, σ": "활성화 입력 이동 μ, σ",
@@ -278,6 +277,9 @@ KO: dict[str, str] = {
         "샘플 1 의 출력: 학습 모드 (μ_B, σ_B), 평가 모드 (이동 평균)"
     ),
     "… {k} more units (a taller terminal shows them)": "… 유닛 {k}개 더 (터미널을 키우면 보임)",
+    "L{layer} mean over its units: γ {gamma} · β {beta}": (
+        "L{layer} 유닛 평균: γ {gamma} · β {beta}"
+    ),
     "train − eval on the whole batch: RMS {d}": "배치 전체의 학습 − 평가: RMS {d}",
     "{m} fresh batches of {b}: sd(μ_B − run μ)/run σ {mu}, sd(σ_B/run σ) {sg}": (
         "새 배치 {m}개 ({b}개씩): sd(μ_B − run μ)/run σ {mu}, sd(σ_B/run σ) {sg}"
@@ -536,20 +538,11 @@ KO: dict[str, str] = {
     "source: {text}": "출처: {text}",
     "measure: {text}": "측정: {text}",
     "setup: {text}": "설정: {text}",
-    "the same": "같음",
     "This run: ICS not measured yet (:ics-every 50).": (
         "이번 실행: ICS 아직 측정 안 함 (:ics-every 50)."
     ),
-    "This run, mean of the last {n} measurements over layers 2…head:": (
-        "이번 실행, 2층…출력층의 마지막 측정 {n}번 평균:"
-    ),
-    "BN's cos is {cos} and its ‖G − G′‖ {l2} than without BN.": (
-        "BN 없을 때와 비교한 BN의 cos: {cos}; ‖G − G′‖: {l2}."
-    ),
-    "higher (less shift)": "더 높음 (변화 적음)",
-    "lower (more shift)": "더 낮음 (변화 많음)",
-    "larger (more shift)": "더 큼 (변화 많음)",
-    "smaller (less shift)": "더 작음 (변화 적음)",
+    "This run, steps {a}–{b}, layers 2…head:": "이번 실행, {a}–{b} 스텝, 2층…출력층:",
+    "“{claim}”: this run {word}.": "“{claim}”: 이번 실행은 {word}.",
     "Compare with BN flipped (c) to measure BN's effect.": (
         "BN을 뒤집어 비교 (c) 하면 BN의 효과를 잴 수 있습니다."
     ),

@@ -7,8 +7,18 @@ parentheses, unary minus), then optionally ``:SPEC``, a small format spec (``.2f
 ``,.0f``, ``.1e``, ``.0%``). Names are what the screen draws: ``step``, ``epoch``, ``lr``,
 ``loss``, ``acc``, ``val_loss``, ``val_acc``, a hidden layer's latest statistic
 ``L<i>.<key>`` (``grad_norm``, ``mean``, ``std``, ``p15``, ``p50``, ``p85``, ``sat``,
-``update``, ``gamma``, ``beta``, …), and ``twin:NAME`` for the twin's in compare mode.
-``{{`` and ``}}`` are literal braces.
+``update``, ``gamma``, ``beta``, …), ``ics_l2`` / ``ics_cos`` (ICS of layers 2…head over
+the last ``ICS_WINDOW`` steps, as view 6 prints it; ``ics_from``: the window's first
+step), ``beta_smooth`` (the newest β-smoothness, view 6's last row), and ``twin:NAME`` for
+the twin's in compare mode. ``{{`` and ``}}`` are literal
+braces.
+
+A claim of the registry (``bntui.experiments.claims``) is quoted by its id, never copied:
+``{claim:ics-cos}`` is its sentence, ``{claim:ics-cos:paper}`` what the cited paper found
+(both in the caption's language), ``{claim:ics-cos:run}`` what this run measured for it:
+the claim's ``run_metric`` on the BN twin against the plain twin, judged by the claim's
+own direction and tie (``run_outcome``), as a word ("agrees", "does not agree", "is a
+tie"; view 6 prints the same word). An unknown id is an error naming the known ones.
 
 Templates are untrusted (a lesson file): ``parse_template`` reads them with the tiny
 grammar above — nothing is ever evaluated as Python — and raises ValueError with a
@@ -29,7 +39,13 @@ from typing import Any
 from bntui.live.frame import LAST_KEYS, Needs, build_frame
 
 TWIN = "twin:"
-TOP_NAMES = ("step", "epoch", "lr", "loss", "acc", "val_loss", "val_acc")
+TOP_NAMES = (
+    "step", "epoch", "lr", "loss", "acc", "val_loss", "val_acc",
+    "ics_l2", "ics_cos", "ics_from", "beta_smooth",
+)  # fmt: skip
+ICS_NAMES = ("ics_l2", "ics_cos", "beta_smooth")  # Frame.ics: view 6's numbers
+CLAIM = "claim:"
+CLAIM_PARTS = ("", "paper", "run")
 SERIES_NAMES = ("loss", "acc", "val_loss", "val_acc")  # drawn from the loss chart's series
 MAX_DEPTH_NAME = 32
 MISSING = "—"
@@ -64,6 +80,19 @@ class BinOp:
 
 
 @dataclass(frozen=True)
+class ClaimText:
+    """``{claim:ID}`` (part ""), ``{claim:ID:paper}`` or ``{claim:ID:run}``."""
+
+    id: str
+    part: str
+
+    @property
+    def name(self) -> str:
+        """The value name a ``run`` part is filled from (its outcome code)."""
+        return f"{CLAIM}{self.id}:run"
+
+
+@dataclass(frozen=True)
 class Field:
     """One ``{expr:spec}``: its expression tree, spec and the text as written."""
 
@@ -93,18 +122,57 @@ class Template:
     def fields(self) -> tuple[Field, ...]:
         return tuple(p for p in self.parts if isinstance(p, Field))
 
-    def fill(self, value: Callable[[str], float | None]) -> str:
-        """The caption with every field replaced by its formatted value."""
+    def fill(self, value: Callable[[str], float | None], lang: str = "en") -> str:
+        """The caption with every field replaced by its formatted value (a claim's text in
+        ``lang``)."""
         out = []
         for part in self.parts:
             if isinstance(part, str):
                 out.append(part)
+            elif isinstance(part.expr, ClaimText):
+                out.append(claim_text(part.expr, value, lang))
             else:
                 out.append(format_value(evaluate(part.expr, value), part.spec))
         return "".join(out)
 
 
+def claim_text(ref: ClaimText, value: Callable[[str], float | None], lang: str) -> str:
+    """A claim field's text: the sentence, the paper's finding or this run's word."""
+    from bntui.experiments.claims import claim, run_word
+
+    c = claim(ref.id)
+    if ref.part == "paper":
+        return c.paper(lang)
+    if ref.part == "run":
+        code = value(ref.name)
+        return run_word(None if code is None or math.isnan(code) else int(code), lang)
+    return c.text(lang)
+
+
+def parse_claim(body: str) -> ClaimText:
+    """``claim:ID[:paper|:run]`` -> ClaimText; ValueError (one line) for an unknown id or
+    part, or ``:run`` of a claim a lesson run cannot measure."""
+    from bntui.experiments.claims import CLAIMS
+
+    cid, _sep, part = body.strip()[len(CLAIM) :].partition(":")
+    cid, part = cid.strip(), part.strip()
+    if cid not in CLAIMS:
+        raise ValueError(f"{{{body}}}: unknown claim {cid!r}; the registry has {', '.join(CLAIMS)}")
+    if part not in CLAIM_PARTS:
+        uses = f"{{claim:{cid}}}, {{claim:{cid}:paper}} or {{claim:{cid}:run}}"
+        raise ValueError(f"{{{body}}}: use {uses}")
+    if part == "run" and not CLAIMS[cid].run_metric:
+        measured = ", ".join(k for k, c in CLAIMS.items() if c.run_metric)
+        raise ValueError(
+            f"{{{body}}}: a lesson run does not measure claim {cid!r} (only {measured}); "
+            f"quote its sentence as {{claim:{cid}}}"
+        )
+    return ClaimText(cid, part)
+
+
 def _names(node: Any) -> list[str]:
+    if isinstance(node, ClaimText):
+        return [node.name] if node.part == "run" else []
     if isinstance(node, Name):
         return [node.name]
     if isinstance(node, Neg):
@@ -235,8 +303,12 @@ def parse_template(text: str) -> Template:
             raise ValueError(f"a field longer than {MAX_FIELD} characters")
         if not body.strip():
             raise ValueError(f"an empty field '{{}}' at character {i + 1}")
-        expr_text, spec = _split_spec(body)
-        expr = _Parser(expr_text.strip()).parse()
+        if body.strip().startswith(CLAIM):
+            expr: Any = parse_claim(body)
+            spec = ""
+        else:
+            expr_text, spec = _split_spec(body)
+            expr = _Parser(expr_text.strip()).parse()
         if literal:
             parts.append("".join(literal))
             literal = []
@@ -297,6 +369,13 @@ def frame_value(frame: Any, name: str) -> float | None:
     if name.startswith(TWIN):
         twin = getattr(frame, "twin", None)
         return None if twin is None else frame_value(twin, name[len(TWIN) :])
+    if name.startswith(CLAIM):
+        return claim_value(frame, name[len(CLAIM) :].removesuffix(":run"))
+    if name in ICS_NAMES:
+        v = frame.ics.get(name)
+        return None if v is None else float(v)
+    if name == "ics_from":
+        return None if frame.ics_from is None else float(frame.ics_from)
     if name == "step":
         return float(frame.step)
     if name == "epoch":
@@ -320,6 +399,30 @@ def frame_value(frame: Any, name: str) -> float | None:
     return None
 
 
+def sides(frame: Any) -> tuple[Any, Any] | None:
+    """(the BN twin's frame, the plain twin's) in compare mode with BN on one side only;
+    None otherwise (a claim about BN needs both)."""
+    twin = getattr(frame, "twin", None)
+    if twin is None or frame.bn == twin.bn:
+        return None
+    return (frame, twin) if frame.bn else (twin, frame)
+
+
+def claim_value(frame: Any, claim_id: str) -> float | None:
+    """This run's outcome for a registry claim (``run_outcome``: 1, -1, 0) from ``frame``:
+    its ``run_metric`` on the BN twin (a) against the plain twin (b); None when not
+    measured (no twin, or no value yet)."""
+    from bntui.experiments.claims import claim, run_outcome
+
+    c = claim(claim_id)
+    pair = sides(frame)
+    if pair is None or not c.run_metric:
+        return None
+    a, b = (frame_value(f, c.run_metric) for f in pair)
+    outcome = run_outcome(c, a, b)
+    return None if outcome is None else float(outcome)
+
+
 def fill(template: str, frame: Any) -> tuple[str, tuple[tuple[str, float | None], ...]]:
     """(the caption filled from ``frame``, the values it used by name); ValueError on a
     bad template."""
@@ -329,12 +432,12 @@ def fill(template: str, frame: Any) -> tuple[str, tuple[tuple[str, float | None]
     return parsed.fill(table.get), values
 
 
-def fill_values(template: str, values: Mapping[str, float | None]) -> str:
+def fill_values(template: str, values: Mapping[str, float | None], lang: str = "ko") -> str:
     """The template filled from values already taken (the Korean caption, from the
-    English one's values); a name not among them fills as ``—``; a bad template is left
-    as it is (it was checked when the lesson loaded)."""
+    English one's values; a claim's text in ``lang``); a name not among them fills as
+    ``—``; a bad template is left as it is (it was checked when the lesson loaded)."""
     try:
-        return parse_template(template).fill(lambda n: values.get(n))
+        return parse_template(template).fill(lambda n: values.get(n), lang)
     except ValueError:
         return template
 
@@ -345,5 +448,5 @@ def from_frame(
     """A caption template filled from the Frame the screen draws now (``build_frame``) and
     the values it quoted: the ``CaptionFiller`` every Pair that plays a lesson is given
     (``bntui.training.captioning``: its captions, replays included, go through it)."""
-    frame = build_frame(session, Needs(loss_points=8), twin=twin, labels=labels)
+    frame = build_frame(session, Needs(loss_points=8, ics=True), twin=twin, labels=labels)
     return fill(template, frame)

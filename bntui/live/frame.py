@@ -39,6 +39,7 @@ LAST_KEYS = (
     "gamma",
     "beta",
 )
+ICS_WINDOW = 500  # steps: view 6's and the captions' ICS means cover the last this many
 _NORM_LABEL = {"bn": "BN", "ln": "LN", "gn": "GN", "brn": "BRN", "noisy-bn": "noisy BN"}
 
 
@@ -86,6 +87,7 @@ class Needs:
     internals: bool = False  # the BN internals of the selected layer (view 5)
     script: bool = False  # the initial config and the command log (to save a recording)
     diag_points: int = 0  # points of the ICS / smoothness series (view 6); 0 = hidden
+    ics: bool = False  # the ICS window means (``Frame.ics``) without the series: a caption
 
 
 @dataclass(frozen=True)
@@ -160,6 +162,11 @@ class Frame:
     labels: tuple[str, str] | None = None  # compare mode: (primary, twin) names
     diag: dict[str, SeriesView | None] = field(default_factory=dict)  # with diag_points
     travel: Travel | None = None  # at a past step or on a branch: the timeline
+    # ICS over the last ICS_WINDOW steps (since the newest change), layers 2…head, every
+    # measurement pooled: {"ics_l2": mean, "ics_cos": mean} (None: not measured there),
+    # and the newest β-smoothness {"beta_smooth": value}: view 6's numbers
+    ics: dict[str, float | None] = field(default_factory=dict)
+    ics_from: int | None = None  # the first step the ``ics`` means cover
 
     @property
     def depth(self) -> int:
@@ -256,6 +263,8 @@ def build_frame(
     stats_step = s1.last_step if s1 is not None and s1.last_step > since else None
     if needs.diag_points:
         parts["diag"] = {k: vh.view(k, needs.diag_points) for k in diag_names(c.depth)}
+    if c.ics_every and (needs.diag_points or needs.ics):
+        parts["ics"], parts["ics_from"] = ics_means(h, c.depth, session.step_count, since)
     if twin is not None:
         lean = replace(needs, decision=None, hist_bins=0, script=False, internals=False)
         twin_state = (
@@ -305,6 +314,33 @@ def diag_names(depth: int) -> tuple[str, ...]:
     """The ICS series of every Linear layer (hidden, then the head) and the smoothness ones."""
     ics = tuple(layer_metric(i, k) for i in range(1, depth + 2) for k in ICS_KEYS)
     return ics + SMOOTH_KEYS
+
+
+def ics_means(
+    h: Any, depth: int, step: int, since: int = -1, window: int = ICS_WINDOW
+) -> tuple[dict[str, float | None], int | None]:
+    """({"ics_l2": …, "ics_cos": …}, first step covered): Santurkar et al.'s ICS of layers
+    2…head (layer 1 is always (0, 1)), every measurement in steps ``(max(step - window,
+    since), step]`` pooled into one mean per measure, as view 6 prints it and a caption's
+    ``{ics_cos}`` quotes it (the claim registry's ics-l2 / ics-cos measure, on one run).
+    From the history's full-resolution buckets (a merged bucket counts once, at its mean)."""
+    lo = max(step - window, since)
+    means: dict[str, float | None] = {}
+    first: int | None = None
+    for key in ICS_KEYS:
+        values: list[float] = []
+        for i in range(2, depth + 2):
+            view = h.view(layer_metric(i, key))
+            if view is None or not len(view):
+                continue
+            inside = (view.step > lo) & (view.step <= step)
+            if inside.any():
+                first = min(int(view.step[inside][0]), first if first is not None else step)
+            values += [float(v) for v in view.mean[inside]]
+        means[key] = math.fsum(values) / len(values) if values else None
+    beta = h.series.get("beta_smooth")
+    means["beta_smooth"] = beta.last if beta is not None and beta.last_step > since else None
+    return means, first
 
 
 def _layer(h: Any, i: int, needs: Needs, since: int = -1, vh: Any = None) -> LayerData:

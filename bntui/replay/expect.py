@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from bntui.replay.window import POOLED_ICS
 from bntui.training.config import MAX_DEPTH
 from bntui.training.measure import ICS_KEYS, SMOOTH_KEYS
 from bntui.training.metrics import LAYER_KEYS
@@ -60,9 +61,11 @@ class Check:
 
 def check_metric(name: str) -> None:
     """Raise ValueError unless ``name`` is a known metric (``val_acc``, ``L2.grad_norm``,
-    ``L5.ics_cos``, ``beta_smooth``; ``twin:NAME`` for the twin's in compare mode)."""
+    ``L5.ics_cos``, ``beta_smooth``, ``ics_cos`` / ``ics_l2``: layers 2…head pooled, as view
+    6 and a caption's ``{ics_cos}`` show them; ``twin:NAME`` for the twin's in compare
+    mode)."""
     name = name.removeprefix("twin:")
-    if name in RECORD_METRICS or name in SMOOTH_KEYS:
+    if name in RECORD_METRICS or name in SMOOTH_KEYS or name in POOLED_ICS:
         return
     m = _LAYER_METRIC.match(name)
     if m:

@@ -9,9 +9,17 @@ A script is a title, a description, a ``[config]`` table (any Config field) and 
     caption = "Same weights, BN on: loss {loss:.2f}."  # ``caption TEXT``; {…}: bntui.live.captions
     caption_ko = "같은 가중치, 배치 정규화 켬."  # shown instead under ``--lang ko``
     screenshot = "after-bn.svg"        # rendered by the TUI (phase 2)
+    view = 6                           # the screen shows view 6 from this caption on
+    layer = "L3"                       # and selects layer 3 (drift, gradients, bands, view 5)
     pause = 3                          # seconds to hold in live replays
     window = 100                       # steps the expect checks average over
     expect = { val_acc = ">= 0.8", "L1.grad_norm / L6.grad_norm" = "> 0.1" }
+
+``view`` and ``layer`` make the screen show what the caption talks about, as the keys
+1–6 and ↑/↓ would: live, on the slides and in screenshots (``Script.shows``, applied by
+the app when the caption appears; the view and layer stay until a later caption sets
+them). They need a caption. A caption quotes a registry claim by id: ``{claim:ics-cos}``
+(``bntui.live.captions``).
 
 ``expect`` checks are measured at the event's step, before its commands apply, over the
 records of the last ``window`` steps. Every error names the file, the line and the event.
@@ -45,7 +53,7 @@ from bntui.replay.expect import (  # noqa: F401  (re-exported: the script's voca
 from bntui.replay.questions import Question, parse_question
 from bntui.safety import check_file_name, clean_text
 from bntui.training.commands import DISPLAY_VERBS, CommandError, parse
-from bntui.training.config import Config, ConfigError, check_nesting
+from bntui.training.config import MAX_DEPTH, Config, ConfigError, check_nesting
 
 
 class ScriptError(ConfigError):
@@ -72,8 +80,11 @@ EVENT_KEYS = (
     "window",
     "expect",
     "question",
+    "view",
+    "layer",
 )
 DEFAULT_WINDOW = 100
+VIEW_COUNT = 6  # keys 1–6 (bntui.tui.app.VIEWS)
 
 
 @dataclass(frozen=True)
@@ -91,6 +102,8 @@ class ScriptEvent:
     window: int = DEFAULT_WINDOW
     expect: tuple[Check, ...] = ()
     question: Question | None = None  # asked before ``do`` applies (bntui.replay.questions)
+    view: int | None = None  # the view (1–6) the screen shows from this caption on
+    layer: int | None = None  # the layer (1-based) the panels select from this caption on
 
     def commands(self) -> list[str]:
         """The commands this event applies, in order: ``do`` first, then the caption."""
@@ -116,6 +129,16 @@ class Script:
     def captions_ko(self) -> dict[str, str]:
         """English caption (as the session logs it) -> its Korean text, for the players."""
         return {e.caption: e.caption_ko for e in self.events if e.caption and e.caption_ko}
+
+    @property
+    def shows(self) -> dict[str, tuple[int | None, int | None]]:
+        """English caption template -> (view 1–6, layer) its event shows (None: unchanged),
+        for the app: it switches when the caption appears, live and on slides."""
+        return {
+            e.caption: (e.view, e.layer)
+            for e in self.events
+            if e.caption and (e.view is not None or e.layer is not None)
+        }
 
     @property
     def questions(self) -> list[ScriptEvent]:
@@ -255,11 +278,21 @@ def _parse_script(text: str, source: str) -> Script:
     events: list[ScriptEvent] = []
     last_at = 0
     shots: dict[str, int] = {}
+    shows: dict[str, tuple[int, tuple[int | None, int | None]]] = {}
     for index, raw in enumerate(raw_events, start=1):
         line = lines[index - 1] if len(lines) == len(raw_events) else None
         event = _parse_event(raw, index, line, last_at, config, source)
         last_at = event.at
         events.append(event)
+        if event.caption is not None:
+            show = (event.view, event.layer)
+            first_show = shows.setdefault(event.caption, (index, show))
+            if first_show[1] != show:
+                raise fail(
+                    f"event {index}: the same caption as event {first_show[0]} with another "
+                    "view or layer; the screen finds its view by the caption (word them apart)",
+                    line,
+                )
         if event.screenshot is not None:
             first = shots.setdefault(event.screenshot, index)
             if first != index:
@@ -371,6 +404,20 @@ def _parse_event(
             checks.append(parse_check(key, value))
         except ValueError as exc:
             raise fail(str(exc)) from None
+    view = raw.get("view")
+    if view is not None and (
+        isinstance(view, bool) or not isinstance(view, int) or not 1 <= view <= VIEW_COUNT
+    ):
+        raise fail(f"view must be a view number 1..{VIEW_COUNT} (the keys 1–6), got {view!r}")
+    layer = raw.get("layer")
+    if layer is not None:
+        m = re.fullmatch(r"L(\d{1,2})", layer) if isinstance(layer, str) else None
+        number = int(m.group(1)) if m else 0
+        if not 1 <= number <= MAX_DEPTH:
+            raise fail(f'layer must name a hidden layer L1..L{MAX_DEPTH}, e.g. "L3", got {layer!r}')
+        layer = number
+    if (view is not None or layer is not None) and caption is None:
+        raise fail("view and layer show what a caption talks about: give the event a caption")
     question = None
     if "question" in raw:
         try:
@@ -389,6 +436,8 @@ def _parse_event(
         window=window,
         expect=tuple(checks),
         question=question,
+        view=view,
+        layer=layer,
     )
 
 

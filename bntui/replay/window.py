@@ -20,6 +20,18 @@ EXACT_UP_TO = 4096  # windows up to this many values are summed exactly (math.fs
 
 
 TWIN = "twin:"  # compare mode: "twin:val_acc" is the twin's metric (its record under this key)
+POOLED_ICS = ("ics_l2", "ics_cos")  # mean over layers 2…head of one record (Frame.ics)
+
+
+def pooled_ics(record: dict[str, Any], key: str) -> float | None:
+    """The mean of ``L2.<key>`` … ``L<head>.<key>`` in one record (None: not measured at
+    that step): a window of these is the pooled mean view 6 prints and ``{ics_cos}`` quotes."""
+    values = [
+        float(v)
+        for name, v in record.items()
+        if name.endswith("." + key) and name[:1] == "L" and name[1:].split(".", 1)[0] != "1"
+    ]
+    return math.fsum(values) / len(values) if values else None
 
 
 def metric_of(record: dict[str, Any], name: str) -> float | None:
@@ -28,6 +40,8 @@ def metric_of(record: dict[str, Any], name: str) -> float | None:
     if name.startswith(TWIN):
         inner = record.get(TWIN)
         return None if inner is None else metric_of(inner, name[len(TWIN) :])
+    if name in POOLED_ICS:
+        return pooled_ics(record, name)
     if name in record:  # top-level fields, the ICS ones (L2.ics_cos) too
         value = record[name]
     elif name[:1] == "L" and "." in name and name[1:].split(".", 1)[0].isdigit():

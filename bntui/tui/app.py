@@ -75,6 +75,7 @@ class BntuiApp(App[int]):
         ascii: bool = False,
         record: str | None = None,
         captions: Mapping[str, str] | None = None,
+        shows: Mapping[str, tuple[int | None, int | None]] | None = None,
         autosave: Path | None = None,
         quiz: Quiz | None = None,
         **runner: Any,
@@ -83,7 +84,9 @@ class BntuiApp(App[int]):
         Runner's keywords (``threaded``, ``paused``; a live replay: ``schedule`` of (step,
         command) pairs, ``steps_per_second``, ``max_steps``, ``holds`` …). ``record``: the
         --record file (saved at exit and by ctrl+s); ``autosave``: the autosave file;
-        ``captions``: a lesson's Korean captions by their English text (``lang ko``)."""
+        ``captions``: a lesson's Korean captions by their English text (``lang ko``);
+        ``shows``: the (view 1–6, layer) a lesson's caption shows, by its English template
+        (``Script.shows``: switched to when the caption appears)."""
         super().__init__()
         self.animation_level = "none"  # no animations: slow links, honest screenshots
         # a Runner, or an object with its interface (the tests' StillRunner of fixed Frames)
@@ -105,6 +108,7 @@ class BntuiApp(App[int]):
         self.message_serial = 0  # counts app notes: the same text said again shows again
         self._app_message: str | None = None
         self.captions: Mapping[str, str] = dict(captions or {})
+        self.shows: Mapping[str, tuple[int | None, int | None]] = dict(shows or {})
         self.quiz = quiz  # a lesson's questions (bntui.tui.screens.question)
         self.too_small = False
         self.painter = Painter(self)
@@ -298,6 +302,14 @@ class BntuiApp(App[int]):
     def action_log_y(self) -> None:
         self.log_y = not self.log_y
         self.pull()
+
+    def show_lesson(self, view: int | None, layer: int | None) -> None:
+        """A lesson caption's ``view``/``layer``: switch as the keys 1–6 and ↑/↓ would."""
+        if layer is not None:
+            self.follow_last = False
+            self.selected = layer
+        if view is not None and VIEWS[view - 1] != self.view:
+            self.action_view(VIEWS[view - 1])
 
     def action_view(self, name: str) -> None:
         if name not in VIEWS:

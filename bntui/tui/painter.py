@@ -19,6 +19,7 @@ from bntui.i18n.message import render
 from bntui.live.captions import fill_values
 from bntui.live.frame import Frame, Needs, RunState
 from bntui.live.runner import Runner
+from bntui.training.events import EventKind
 from bntui.tui import travel
 from bntui.tui.keys import with_keys
 from bntui.tui.panels.bars import StatusBar, TextBar
@@ -64,11 +65,14 @@ class Host(Protocol):
     app_message: str | None
     message_serial: int
     captions: Mapping[str, str]  # a lesson's captions: English -> Korean
+    shows: Mapping[str, tuple[int | None, int | None]]  # a caption's (view, layer)
 
     @property
     def size(self) -> Size: ...
 
     def call_after_refresh(self, callback: Any) -> Any: ...
+
+    def show_lesson(self, view: int | None, layer: int | None) -> None: ...
 
 
 class Painter:
@@ -85,6 +89,7 @@ class Painter:
         self._dataset: str | None = None  # the side map is re-checked when the data changes
         self.is_2d = False
         self._shown: dict[tuple, float] = {}  # message key -> when it was first shown
+        self._captions_seen = 0  # caption events whose view/layer were applied (lesson_shows)
 
     def forget(self) -> None:
         """Redraw everything at the next pull."""
@@ -143,7 +148,10 @@ class Painter:
         if not app.main_screen.is_attached or not app.main_screen.query("#status"):
             return  # shutting down
         top = app.runner.frame(Needs())
+        switched = self.lesson_shows(top)
         self.show_bars(top, status=False)
+        if switched:
+            return  # a new view: drawn by the pull after the layout refresh (action_view)
         seen = (top.version, app.view, app.selected, app.log_y, app.size)
         if seen == self._seen and not self._stale:
             self.show_status(top, moved=False)
@@ -171,6 +179,27 @@ class Painter:
         self.frames += 1
         self.show_status(frame, moved=True)  # the status line shows the panels' step
         self.draw(frame, due)
+
+    def lesson_shows(self, frame: Frame) -> bool:
+        """A lesson's caption with ``view``/``layer`` (``Script.shows``): when it appears,
+        the app switches as the keys would. Every caption not yet seen applies in order, so
+        a fresh app (a slide, a screenshot) shows what the live screen shows at that step.
+        True when the view changed (the app pulls again once the new view is laid out)."""
+        shows = self.app.shows
+        if not shows:
+            return False
+        if frame.replay is not None and not frame.replay.active:
+            return False  # the user took over: the lesson no longer steers the screen
+        captions = [e for e in frame.events if e.kind == EventKind.CAPTION]
+        if len(captions) < self._captions_seen:  # restarted, or back in time
+            self._captions_seen = 0
+        before = self.app.view
+        for event in captions[self._captions_seen :]:
+            view, layer = shows.get(event.command.removeprefix("caption "), (None, None))
+            if view is not None or layer is not None:
+                self.app.show_lesson(view, layer)
+        self._captions_seen = len(captions)
+        return self.app.view != before
 
     def draw(self, frame: Frame, due: tuple[str, ...]) -> None:
         app, events = self.app, frame.events

@@ -58,11 +58,29 @@ def on_screen(value: float, shown: list[Shown]) -> bool:
     return False
 
 
+def claim_on_screen(name: str, value: float | None, screen: str) -> bool:
+    """A caption's ``{claim:ID:run}`` (``name`` = "claim:ID:run", ``value`` its outcome):
+    view 6 prints the same word after the claim's words, "…”: this run agrees."."""
+    from bntui.experiments.claims import claim, run_word
+
+    if value is None:
+        return False
+    c = claim(name.split(":")[1])
+    said = c.text("en").partition(": ")[2] or c.text("en")
+    flat = " ".join(re.sub(r"[│┃╭╮╰╯]", " ", screen).split())  # wrapped lines joined
+    return f"“{said}”: this run {run_word(int(value))}." in flat
+
+
 def unshown(values: tuple[tuple[str, float | None], ...], screen: str) -> list[str]:
-    """The names whose quoted value the screen does not show (or that had no value)."""
+    """The names whose quoted value the screen does not show (or that had no value); a
+    claim's word (``claim:ID:run``) must be the word view 6 prints for that claim."""
     shown = screen_numbers(screen)
     bad = []
     for name, value in values:
+        if name.startswith("claim:"):
+            if not claim_on_screen(name, value, screen):
+                bad.append(f"{name}={value}")
+            continue
         if value is None or not math.isfinite(value) or not on_screen(value, shown):
             bad.append(f"{name}={value}")
     return bad
@@ -86,8 +104,13 @@ def lesson_slides(name: str, seed: int, size: tuple[int, int] = SLIDE_SIZE) -> l
         screens: list[str] = []
 
         async def shoot() -> None:
-            app = BntuiApp(Runner(session, threaded=False), captions=script.captions_ko)
+            app = BntuiApp(
+                Runner(session, threaded=False), captions=script.captions_ko, shows=script.shows
+            )
             async with app.run_test(size=size) as pilot:
+                app.pull()
+                await pilot.pause()
+                app.painter.forget()  # as draw_svg: every panel at its settled size
                 app.pull()
                 await pilot.pause()
                 screens.append(screen_text(app))

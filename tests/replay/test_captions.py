@@ -133,3 +133,54 @@ def test_captions_of_the_recorded_future_are_filled_on_every_route() -> None:
         pair.step()
     assert _captions(pair.twin) == [shown]
     assert _captions(pair.session) == []  # the branch's own script has no caption
+
+
+def _pair_frame(bn_first: bool, bn_ics: dict, plain_ics: dict):
+    """A compare-mode frame (the parts ``frame_value`` reads): BN twin and plain twin."""
+    from types import SimpleNamespace
+
+    bn = SimpleNamespace(bn=True, ics=bn_ics, ics_from=10, twin=None)
+    plain = SimpleNamespace(bn=False, ics=plain_ics, ics_from=10, twin=None)
+    first, second = (bn, plain) if bn_first else (plain, bn)
+    return SimpleNamespace(**{**vars(first), "twin": second})
+
+
+@pytest.mark.parametrize("bn_first", [True, False])
+def test_a_claim_field_quotes_the_registry_and_this_runs_outcome(bn_first: bool) -> None:
+    """ics-l2 claims a smaller ‖G − G′‖ with BN, ics-cos a larger cos: the words follow
+    the claim's direction, whichever twin is the primary."""
+    from bntui.experiments.claims import claim
+
+    frame = _pair_frame(
+        bn_first, {"ics_l2": 0.09, "ics_cos": 0.94}, {"ics_l2": 0.07, "ics_cos": 0.64}
+    )
+    text, values = fill(
+        "“{claim:ics-l2}”: this run {claim:ics-l2:run}; cos: {claim:ics-cos:run}.", frame
+    )
+    assert text == f"“{claim('ics-l2').sentence}”: this run does not agree; cos: agrees."
+    assert dict(values) == {"claim:ics-l2:run": -1.0, "claim:ics-cos:run": 1.0}
+    korean = fill_values("“{claim:ics-l2}”: {claim:ics-l2:run}", dict(values))
+    assert korean == f"“{claim('ics-l2').sentence_ko}”: 일치하지 않습니다"
+
+
+def test_a_claim_outcome_needs_a_bn_twin_and_a_plain_one() -> None:
+    from types import SimpleNamespace
+
+    solo = SimpleNamespace(bn=True, ics={"ics_cos": 0.9}, ics_from=10, twin=None)
+    assert fill("{claim:ics-cos:run}", solo) == (
+        "has not measured it",
+        (("claim:ics-cos:run", None),),
+    )
+    equal = _pair_frame(True, {"ics_cos": 0.9}, {"ics_cos": 0.9})
+    assert fill("{claim:ics-cos:run}", equal)[0] == "is a tie"  # tie = 0: equal is a tie
+    unmeasured = _pair_frame(True, {"ics_cos": None}, {"ics_cos": 0.8})
+    assert fill("{claim:ics-cos:run}", unmeasured)[0] == "has not measured it"
+
+
+def test_the_pooled_ics_metric_of_a_record_leaves_layer_1_out() -> None:
+    from bntui.replay.window import metric_of
+
+    record = {"step": 10, "L1.ics_cos": 1.0, "L2.ics_cos": 0.9, "L3.ics_cos": 0.7, "loss": 1.0}
+    assert metric_of(record, "ics_cos") == pytest.approx(0.8)
+    assert metric_of({"step": 11, "loss": 1.0}, "ics_cos") is None
+    assert metric_of({"step": 10, "twin:": record}, "twin:ics_cos") == pytest.approx(0.8)

@@ -97,6 +97,15 @@ def test_steps_cap_and_config_flags(tmp_path, capsys) -> None:
         ),
         ("[config]\nsteps = 10\nbatchsize = 4\n", "lesson.toml:3: [config]: unknown setting"),
         ("[config]\nactivation = 'relux'\n", "lesson.toml:2: [config]: unknown activation"),
+        (
+            "[[event]]\nat = 0\n[[event]]\nat = 5\ncaption = 'Claimed: {claim:ics-speed}'\n",
+            "lesson.toml:3: event 2 (at 5): caption: {claim:ics-speed}: unknown claim "
+            "'ics-speed'; the registry has steps, lr,",
+        ),
+        (
+            "[[event]]\nat = 5\ncaption = 'x'\nview = 7\n",
+            "lesson.toml:1: event 1 (at 5): view must be a view number 1..6",
+        ),
     ],
 )
 def test_malformed_scripts_exit_2_with_one_line(tmp_path, capsys, text: str, expected: str) -> None:

@@ -206,3 +206,75 @@ def test_bundled_lessons_are_found_by_name() -> None:
             if e.caption:
                 assert not any("\uac00" <= ch <= "\ud7a3" for ch in e.caption), e.caption
                 assert e.caption_ko and any("\uac00" <= ch <= "\ud7a3" for ch in e.caption_ko)
+
+
+SHOWN = """\
+[config]
+depth = 4
+steps = 400
+
+[[event]]
+at = 0
+caption = "main"
+
+[[event]]
+at = 100
+caption = "the ICS view at layer 3"
+view = 6
+layer = "L3"
+
+[[event]]
+at = 200
+caption = "back to the main view"
+view = 1
+"""
+
+
+def test_view_and_layer_show_what_the_caption_talks_about() -> None:
+    s = parse_script(SHOWN, "shown.toml")
+    assert [(e.view, e.layer) for e in s.events] == [(None, None), (6, 3), (1, None)]
+    assert s.shows == {"the ICS view at layer 3": (6, 3), "back to the main view": (1, None)}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ('view = 0\nlayer = "L3"', "view must be a view number 1..6 (the keys 1–6), got 0"),
+        ('view = true\nlayer = "L3"', "view must be a view number 1..6 (the keys 1–6), got True"),
+        ('view = 6\nlayer = "3"', "layer must name a hidden layer L1..L32, e.g. \"L3\", got '3'"),
+        ('view = 6\nlayer = "L33"', "layer must name a hidden layer L1..L32"),
+    ],
+)
+def test_bad_view_or_layer_names_file_line_and_event(change: str, message: str) -> None:
+    with pytest.raises(ScriptError) as err:
+        parse_script(SHOWN.replace('view = 6\nlayer = "L3"', change), "shown.toml")
+    assert str(err.value).startswith("shown.toml:9: event 2 (at 100): ")
+    assert message in str(err.value)
+
+
+def test_view_needs_a_caption_and_one_caption_one_view() -> None:
+    with pytest.raises(ScriptError, match="view and layer show what a caption talks about"):
+        parse_script(SHOWN.replace('caption = "the ICS view at layer 3"\n', ""), "shown.toml")
+    twice = SHOWN.replace("back to the main view", "the ICS view at layer 3")
+    with pytest.raises(ScriptError, match="event 3: the same caption as event 2 with another view"):
+        parse_script(twice, "shown.toml")
+
+
+def test_a_caption_quotes_registry_claims_by_id() -> None:
+    text = SHOWN.replace(
+        'caption = "main"', 'caption = "{claim:ics-cos}: this run {claim:ics-cos:run}"'
+    )
+    s = parse_script(text, "claims.toml")
+    assert s.events[0].caption.startswith("{claim:ics-cos}")
+    for bad, why in (
+        ("{claim:nope}", "unknown claim 'nope'; the registry has steps, lr, init"),
+        ("{claim:steps:run}", "a lesson run does not measure claim 'steps' (only ics-l2, ics-cos)"),
+        (
+            "{claim:ics-cos:why}",
+            "use {claim:ics-cos}, {claim:ics-cos:paper} or {claim:ics-cos:run}",
+        ),
+    ):
+        with pytest.raises(ScriptError) as err:
+            parse_script(SHOWN.replace('caption = "main"', f'caption = "{bad}"'), "claims.toml")
+        assert str(err.value).startswith("claims.toml:5: event 1 (at 0): caption: ")
+        assert why in str(err.value)

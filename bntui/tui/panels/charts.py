@@ -356,10 +356,7 @@ class BandsChart(Chart):
         bands = layer.bands if layer is not None else {}
         n = len(bands.get("p50") or ())
         key = (frame.step, selected, len(events), size, n, frame.norm, in_past(frame))
-        title = _("L{n} · act input p15 / p50 / p85").format(n=selected)
-        if frame.labels is not None:  # compare mode: the bands are the primary's
-            title = f"L{selected} · {PAIR_STYLES[0][False][0]} {frame.labels[0]} · p15 / p50 / p85"
-        set_border(self, title=self.t(title))
+        set_border(self, title=self.t(self.title_for(frame, layer, selected)))
         # the statistics' own step when it lags the frame's (they come every stats_every)
         at = frame.stats_step
         lag = f" · @{at}" if at is not None and at != frame.step else ""
@@ -379,6 +376,20 @@ class BandsChart(Chart):
         self.drawn(lambda: self._draw(bands, events, frame))
         self._draw(bands, events, frame)
         self.refresh()
+
+    def title_for(self, frame: Frame, layer: Any, selected: int) -> str:
+        """The title "L3 · p15 -0.61 · p50 0.02 · p85 0.66": the newest percentiles (what a
+        caption's ``{L3.p15}`` quotes); without p50 when the full title would not fit."""
+        last = layer.last if layer is not None else {}
+        nums = {k: fmt_num(last.get(k)) for k in ("p15", "p50", "p85")}
+        head = f"L{selected}"
+        if frame.labels is not None:  # compare mode: the bands are the primary's
+            head += f" · {PAIR_STYLES[0][False][0]} {frame.labels[0]}"
+        # percentile names and numbers: the same in every language
+        full = f"{head} · p15 {nums['p15']} · p50 {nums['p50']} · p85 {nums['p85']}"
+        if cell_len(full) <= max(self.size.width - 4, 0):
+            return full
+        return f"{head} · p15 {nums['p15']} · p85 {nums['p85']}"
 
     def _draw(self, bands: dict, events: Sequence[Event], frame: Frame) -> None:
         p = self.plt

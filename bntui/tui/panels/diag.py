@@ -46,28 +46,36 @@ def paper_note() -> str:
     return claim("ics-cos").paper(language()) + "."
 
 
-def _compare(a: float, b: float, more: str, less: str) -> str:
-    return _("the same") if a == b else (more if a > b else less)
+ICS_CLAIMS = ("ics-l2", "ics-cos")  # the registry's claims this view measures
 
 
-def run_note(measured: list[tuple[str, bool, float | None, float | None]], n: int) -> str:
+def run_note(
+    measured: list[tuple[str, bool, float | None, float | None]], span: tuple[int, int] | None
+) -> str:
     """What this run measured, beside the paper: ``measured`` holds per twin (label, BN on,
-    mean cos∠(G, G′), mean ‖G − G′‖) over the last ``n`` measurements of layers 2…head.
-    The comparison words come from the numbers (never a fixed conclusion)."""
+    mean cos∠(G, G′), mean ‖G − G′‖) over steps ``span`` of layers 2…head (``Frame.ics``,
+    the numbers a lesson caption's ``{ics_cos}`` quotes). Then, per registry claim
+    (ics-l2, ics-cos), whether this run goes its way: the registry's direction and tie
+    decide the word (``run_outcome``), the same word a caption's ``{claim:ID:run}`` prints."""
+    from bntui.experiments.claims import claim, run_outcome, run_word
+
     have = [m for m in measured if m[2] is not None and m[3] is not None]
-    if not have:
+    if not have or span is None:
         return _("This run: ICS not measured yet (:ics-every 50).")
-    nums = " · ".join(f"{lab}: cos {c:.3f}, ‖G − G′‖ {fmt_num(l2)}" for lab, _bn, c, l2 in have)
-    head = _("This run, mean of the last {n} measurements over layers 2…head:").format(n=n)
+    nums = " · ".join(f"{lab} cos {c:.3f} ‖G − G′‖ {l2:.3g}" for lab, _bn, c, l2 in have)
+    head = _("This run, steps {a}–{b}, layers 2…head:").format(a=f"{span[0]:,}", b=f"{span[1]:,}")
     bn = [m for m in have if m[1]]
     plain = [m for m in have if not m[1]]
     if len(have) == 2 and len(bn) == 1 and len(plain) == 1:
         (_l1, _b1, c1, d1), (_l2, _b2, c2, d2) = bn[0], plain[0]
-        verdict = _("BN's cos is {cos} and its ‖G − G′‖ {l2} than without BN.").format(
-            cos=_compare(c1, c2, _("higher (less shift)"), _("lower (more shift)")),
-            l2=_compare(d1, d2, _("larger (more shift)"), _("smaller (less shift)")),
-        )
-        return f"{head} {nums}. {verdict}"
+        lang = language()
+        verdicts = []
+        for cid, a, b in (("ics-l2", d1, d2), ("ics-cos", c1, c2)):
+            c = claim(cid)
+            said = c.text(lang).partition(": ")[2] or c.text(lang)
+            word = run_word(run_outcome(c, a, b), lang)
+            verdicts.append(_("“{claim}”: this run {word}.").format(claim=said, word=word))
+        return f"{head} {nums}. " + " ".join(verdicts)
     return f"{head} {nums}. " + _("Compare with BN flipped (c) to measure BN's effect.")
 
 
@@ -120,9 +128,8 @@ class DiagView(KeyedStatic):
             n_lin = frame.depth + 1
             longest = max(len(_values(f.diag.get(n))) for f in frames for n in names)
             kk = max(min(k, longest), 4)
-            upto = points_to_cursor(frame, frame.diag.get(names[-1]))  # at a past step
-            used = kk if upto is None else min(kk, upto)
-            notes = [paper_note(), run_note(self._measured(frames, labels, n_lin, kk), used)]
+            span = (frame.ics_from, frame.step) if frame.ics_from is not None else None
+            notes = [paper_note(), run_note(self._measured(frames, labels), span)]
             note_rows = sum(-(-cell_len(t) // max(width, 1)) for t in notes)  # Hangul: 2
             room = max(height - 8 - note_rows, 1)  # rows left for the ICS layers
             tall = min(max(room // n_lin, 1), 4)  # a wide, tall screen: taller ICS bars
@@ -175,32 +182,38 @@ class DiagView(KeyedStatic):
                     row.append(spark, style=TWIN_STYLES[n].replace("bold ", ""))
                     view = frames[n].diag.get(SMOOTH_VIEW[metric])
                     mark_cursor(row, start, cursor_column(frames[n], view, kk))
-                    vals = vals[: points_to_cursor(frames[n], view)]
-                    last = vals[-1] if vals else None
+                    upto = points_to_cursor(frames[n], view)
+                    if upto is not None:  # at a past step: the value at the cursor
+                        vals = vals[:upto]
+                        last = vals[-1] if vals else None
+                    else:
+                        last = self._last(frames[n], metric) if vals else None
                     row.append(f" {fmt_num(last)}"[:VALUE].ljust(cw - kk))
                 lines.append(row)
             lines.append(Text(" " * NAME + self.t(_("scales: 0..max of both twins")), "dim"))
-        for text in notes or [paper_note(), run_note([], 0)]:
+        for text in notes or [paper_note(), run_note([], None)]:
             lines.append(Text(self.t(text), style="italic"))
         self.put(Text("\n", no_wrap=False, overflow="fold").join(lines))
 
     @staticmethod
     def _measured(
-        frames: list[Frame], labels: tuple[str, ...], n_lin: int, kk: int
+        frames: list[Frame], labels: tuple[str, ...]
     ) -> list[tuple[str, bool, float | None, float | None]]:
-        """Per twin: (label, BN on, mean cos, mean l2) over the last ``kk`` measurements
-        (the window the bars show; at a past step, up to the cursor) of layers 2…head."""
-        out = []
-        for f, label in zip(frames, labels, strict=False):
-            cos, l2 = [], []
-            for i in range(2, n_lin + 1):
-                view = f.diag.get(layer_metric(i, "ics_cos"))
-                upto = points_to_cursor(f, view)
-                cos += _finite(_values(view)[:upto][-kk:])
-                l2 += _finite(_values(f.diag.get(layer_metric(i, "ics_l2")))[:upto][-kk:])
-            out.append((label, bool(f.bn), math.fsum(cos) / len(cos) if cos else None,
-                        math.fsum(l2) / len(l2) if l2 else None))  # fmt: skip
-        return out
+        """Per twin: (label, BN on, mean cos, mean l2) of layers 2…head over the frame's ICS
+        window (``Frame.ics``: the last ``ICS_WINDOW`` steps, whatever the width)."""
+        return [
+            (label, bool(f.bn), f.ics.get("ics_cos"), f.ics.get("ics_l2"))
+            for f, label in zip(frames, labels, strict=False)
+        ]
+
+    @staticmethod
+    def _last(f: Frame, metric: str) -> float | None:
+        """The newest measurement (not a bucket's mean): what ``{beta_smooth}`` quotes."""
+        if metric == "landscape":
+            lo, hi = f.diag.get("landscape_lo"), f.diag.get("landscape_hi")
+            return float(hi.last[-1] - lo.last[-1]) if lo is not None and hi is not None else None
+        view = f.diag.get(metric)
+        return float(view.last[-1]) if view is not None and len(view) else None
 
     @staticmethod
     def _range(f: Frame) -> list[float]:

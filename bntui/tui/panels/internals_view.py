@@ -13,7 +13,7 @@ from bntui.i18n.message import Msg, render
 from bntui.live.bn_internals import BNInternals
 from bntui.live.frame import Frame
 from bntui.tui.panels import KeyedStatic, set_border
-from bntui.tui.render import fixed
+from bntui.tui.render import fixed, fmt_num
 
 # (header, BNInternals field, signed) — the per-unit table, left to right
 COLUMNS = (
@@ -86,7 +86,7 @@ class InternalsView(KeyedStatic):
         heads = "".join(h.rjust(cell + 1) for h, _k, _s in COLUMNS)
         out.append(self.t(" unit " + heads), "bold")
         note = NOTES.get(bi.norm.partition(":")[0])
-        footer_rows = 6 + (note is not None)
+        footer_rows = 7 + (note is not None)
         units = len(bi.mu_b) if bi.mu_b is not None else 0
         shown = max(min(units, height - 3 - footer_rows), 1)
         for j in range(shown):
@@ -100,17 +100,24 @@ class InternalsView(KeyedStatic):
             out.append("\n")
             out.append(self.t(_("… {k} more units (a taller terminal shows them)")
                               .format(k=units - shown)), "dim")  # fmt: skip
-        self._footer(out, bi)
+        self._footer(out, bi, frame)
         if note is not None:
             out.append("\n")
             out.append(self.t(_(note)), style="dim")
         self.put(out)
 
-    def _footer(self, out: Text, bi: BNInternals) -> None:
+    def _footer(self, out: Text, bi: BNInternals, frame: Frame) -> None:
         out.append("\n\n")
         out.append(
             self.t(_("train − eval on the whole batch: RMS {d}").format(d=fixed(bi.diff_rms, 6)))
         )
+        out.append("\n")
+        # the layer's mean γ and β as its statistics hold them: what {L3.gamma} quotes
+        last = frame.layers[bi.layer - 1].last if 0 < bi.layer <= len(frame.layers) else {}
+        means = _("L{layer} mean over its units: γ {gamma} · β {beta}").format(
+            layer=bi.layer, gamma=fmt_num(last.get("gamma")), beta=fmt_num(last.get("beta"))
+        )
+        out.append(self.t(means), style="bold")
         out.append("\n")
         spread = _(
             "{m} fresh batches of {b}: sd(μ_B − run μ)/run σ {mu}, sd(σ_B/run σ) {sg}"
