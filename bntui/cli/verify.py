@@ -88,7 +88,8 @@ def run_claims(claims: list, *, jobs: int | None, address: str | None, quiet: bo
         TimeRemainingColumn,
     )
 
-    from bntui.experiments.pool import executor, run_all, window_for
+    from bntui.experiments.pool import executor, run_groups, window_for
+    from bntui.experiments.trial_stack import groups
 
     specs: dict[str, dict[str, Any]] = {}
     for claim in claims:
@@ -105,18 +106,19 @@ def run_claims(claims: list, *, jobs: int | None, address: str | None, quiet: bo
         transient=True,
         disable=quiet,
     )
-    # slow trials first: the pool's last minutes are not spent on one long trial
-    order = sorted(specs.values(), key=lambda s: -s["config"].get("steps", 0))
+    # trials that differ only in seed, init or lr train as one stack of nets; the costly
+    # tasks first: the pool's last minutes are not spent on one long task
+    tasks = groups(list(specs.values()))
     with bar:
-        task = bar.add_task("trials", total=len(order))
+        task = bar.add_task("trials", total=len(specs))
 
         def on_row(spec: dict[str, Any], row: dict[str, Any]) -> None:
             rows[spec["trial"]] = row
             bar.advance(task)
 
-        if order:
+        if tasks:
             with executor(jobs, address) as ex:
-                run_all(ex, order, on_row, window=window_for(ex, jobs))
+                run_groups(ex, tasks, on_row, window=window_for(ex, jobs))
     return rows
 
 

@@ -1,0 +1,174 @@
+"""Trials that differ only in their seed, trained together: one ``StackedMLP`` step for all.
+
+``run_stack(specs)`` returns the rows ``run_trial`` returns for each spec, in order. Each
+trial still has its own ``Session`` (its seed's data, batch order and initial weights,
+its evaluation and row); only the training steps are shared: the sessions' networks are
+rebound to the stack's buffers and trained by ``bntui.nn.stacked`` (the same arithmetic,
+net by net). A trial that diverges or reaches its ``target_acc`` is finished at that
+step, as ``run_trial`` finishes it. Anything the stack cannot do (``stack_key`` is None)
+runs through ``run_trial``; so does a group whose sessions turn out to differ in shape.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from typing import Any
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from bntui.experiments.trial import CACHE, final_evaluations, make_row, run_trial
+from bntui.nn.stacked import STACKABLE_NORMS, StackedMLP, unsupported
+from bntui.training.config import Config
+from bntui.training.epochs import batch_rows
+from bntui.training.metrics import _round
+
+MAX_STACK = 64
+"""Nets per stack at most (a larger group is cut into near-equal stacks)."""
+VARYING = ("seed", "init", "lr")
+"""What may differ between the nets of one stack: the seed (data, batches, weights), the
+initial weights' scale and the learning rate (SGD's step takes one per net)."""
+
+
+def stack_key(spec: dict[str, Any]) -> str | None:
+    """A key shared by the specs that can train in one stack (the same config but for
+    ``VARYING``, the same measure), or None when this trial needs ``run_trial``."""
+    c = spec["config"]
+    measure = spec.get("measure") or {}
+    if set(measure) - {"target_acc"}:
+        return None
+    norm = str(c.get("norm", "bn")).partition(":")[0] if c.get("bn", True) else "none"
+    simple = (
+        c.get("optimizer", "sgd") == "sgd"
+        and c.get("activation", "relu") == "relu"
+        and norm in STACKABLE_NORMS
+        and (norm == "none" or c.get("bn_position", "before") == "before")
+        and not c.get("weight_decay")
+        and not c.get("l1")
+        and c.get("max_norm") is None
+        and c.get("ics_every") is None
+        and c.get("smooth_every") is None
+        and c.get("patience") is None
+        and c.get("epochs") is None
+        and c.get("compare") is None
+        and c.get("depth", 4) >= 1
+        and int(c.get("stats_every", 0)) > int(c.get("steps", 0))
+    )
+    if not simple:
+        return None
+    rest = {k: v for k, v in c.items() if k not in VARYING}
+    return json.dumps([rest, measure], sort_keys=True, default=str)
+
+
+def run_stack(specs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every spec's row (``run_trial``'s), the trials trained together."""
+    from bntui.training.session import Session
+
+    if len(specs) < 2 or len({stack_key(s) for s in specs}) != 1 or stack_key(specs[0]) is None:
+        return [run_trial(s) for s in specs]
+    started = time.perf_counter()
+    with threadpool_limits(limits=1, user_api="blas"):
+        sessions = [
+            Session(Config.from_dict(s["config"], where=f"trial {s.get('trial', '?')}"),
+                    load=CACHE.load)
+            for s in specs
+        ]  # fmt: skip
+        first = sessions[0]
+        c = first.config
+        shapes = {(s.data.x_train.shape, s.data.n_classes) for s in sessions}
+        if (
+            len(shapes) != 1
+            or any(unsupported(s.model) for s in sessions)
+            or (c.normalization != "none" and min(c.batch_size, first.data.n_train) < 2)
+        ):
+            return [run_trial(s) for s in specs]
+        return _train(specs, sessions, started)
+
+
+def _train(specs: list[dict[str, Any]], sessions: list, started: float) -> list[dict[str, Any]]:
+    c = sessions[0].config
+    net = StackedMLP([s.model for s in sessions])
+    size = len(sessions)
+    x = np.stack([s.data.x_train for s in sessions])
+    y = np.stack([s.data.y_train for s in sessions])
+    n, nets = x.shape[1], np.arange(size)[:, None]
+    target = (specs[0].get("measure") or {}).get("target_acc")
+    lrs = np.array([s.config.lr for s in sessions], dtype=net.dtype)[:, None, None]
+    rows: list[dict[str, Any] | None] = [None] * size
+    order: np.ndarray | None = None
+    pos = epoch = step = 0
+
+    def finish(i: int, loss: float, *, diverged: bool = False, reached: bool = False) -> None:
+        s = sessions[i]
+        s.step_count, s.epoch, s.diverged = step, epoch, diverged
+        s.last_record = {"step": step, "loss": _round(loss)}
+        if order is not None:
+            s._order, s._pos = order[i], pos
+        extra: dict[str, Any] = {}
+        if target is not None:
+            extra["steps_to_target"] = step if reached else None
+        evaluated = final_evaluations(s, extra)
+        rows[i] = make_row(specs[i], s, evaluated, extra, started)
+
+    with np.errstate(all="ignore"):
+        active = list(range(size))
+        losses = np.full(size, math.nan)
+        while active and step < c.steps:
+            rows_now = batch_rows(pos, n, c.batch_size, whole=False) if order is not None else 0
+            if rows_now == 0:  # a new epoch: each session's own permutation
+                epoch += 1
+                order = np.stack([s._rng["order"].permutation(n) for s in sessions])
+                pos, rows_now = 0, batch_rows(0, n, c.batch_size, whole=False)
+            idx = order[:, pos : pos + rows_now]  # type: ignore[index]
+            pos += rows_now
+            losses, _ = net.loss(x[nets, idx], y[nets, idx])
+            net.backward()
+            net.sgd(lrs)
+            step += 1
+            if not np.isfinite(losses[active]).all():
+                for i in [i for i in active if not math.isfinite(losses[i])]:
+                    finish(i, losses[i], diverged=True)
+                    active.remove(i)
+            if step % c.eval_every == 0:
+                for i in list(active):
+                    sessions[i].step_count = step
+                    acc = sessions[i].evaluate()[1]
+                    if target is not None and acc >= target:
+                        finish(i, losses[i], reached=True)
+                        active.remove(i)
+        for i in active:
+            finish(i, losses[i])
+    elapsed = time.perf_counter() - started
+    for r in rows:
+        assert r is not None
+        r["seconds"] = round(elapsed / size, 3)  # a share of the stack's time
+        r["stacked"] = size
+    return rows  # type: ignore[return-value]
+
+
+def groups(specs: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """The specs as tasks for ``run_stack``: those with one ``stack_key`` together (at most
+    ``MAX_STACK`` a task), every other spec alone; the costliest tasks first (estimated in
+    steps, a stack's nets at a fraction of a solo step each), so that a pool does not end
+    on one long task."""
+    by_key: dict[str, list[dict[str, Any]]] = {}
+    tasks: list[list[dict[str, Any]]] = []
+    for spec in specs:
+        key = stack_key(spec)
+        if key is None:
+            tasks.append([spec])
+        else:
+            by_key.setdefault(key, []).append(spec)
+    for group in by_key.values():
+        n = len(group)
+        parts = -(-n // MAX_STACK)
+        tasks += [group[k * n // parts : (k + 1) * n // parts] for k in range(parts)]
+
+    def cost(task: list[dict[str, Any]]) -> float:
+        c = task[0]["config"]
+        work = int(c.get("steps", 0)) * int(c.get("depth", 4)) * max(int(c.get("width", 32)), 32)
+        return work * (1.0 + 0.1 * (len(task) - 1))
+
+    return sorted(tasks, key=cost, reverse=True)
