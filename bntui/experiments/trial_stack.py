@@ -20,11 +20,13 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from bntui.experiments.trial import CACHE, final_evaluations, make_row, run_trial
-from bntui.nn.stacked import STACKABLE_NORMS, StackedMLP, unsupported
+from bntui.nn.stacked import STACKABLE_ACTIVATIONS, STACKABLE_NORMS, StackedMLP, unsupported
 from bntui.training.config import Config
 from bntui.training.epochs import batch_rows
 from bntui.training.metrics import _round
 
+MEASURES = ("target_acc", "grad_l1", "train_tail")
+"""What a stacked trial can measure besides its row (``run_trial``'s keys)."""
 MAX_STACK = 64
 """Nets per stack at most (a larger group is cut into near-equal stacks)."""
 VARYING = ("seed", "init", "lr")
@@ -37,12 +39,12 @@ def stack_key(spec: dict[str, Any]) -> str | None:
     ``VARYING``, the same measure), or None when this trial needs ``run_trial``."""
     c = spec["config"]
     measure = spec.get("measure") or {}
-    if set(measure) - {"target_acc"}:
+    if set(measure) - set(MEASURES):
         return None
     norm = str(c.get("norm", "bn")).partition(":")[0] if c.get("bn", True) else "none"
     simple = (
         c.get("optimizer", "sgd") == "sgd"
-        and c.get("activation", "relu") == "relu"
+        and c.get("activation", "relu") in STACKABLE_ACTIVATIONS
         and norm in STACKABLE_NORMS
         and (norm == "none" or c.get("bn_position", "before") == "before")
         and not c.get("weight_decay")
@@ -54,7 +56,6 @@ def stack_key(spec: dict[str, Any]) -> str | None:
         and c.get("epochs") is None
         and c.get("compare") is None
         and c.get("depth", 4) >= 1
-        and int(c.get("stats_every", 0)) > int(c.get("steps", 0))
     )
     if not simple:
         return None
@@ -94,7 +95,11 @@ def _train(specs: list[dict[str, Any]], sessions: list, started: float) -> list[
     x = np.stack([s.data.x_train for s in sessions])
     y = np.stack([s.data.y_train for s in sessions])
     n, nets = x.shape[1], np.arange(size)[:, None]
-    target = (specs[0].get("measure") or {}).get("target_acc")
+    measure = specs[0].get("measure") or {}
+    target = measure.get("target_acc")
+    tail = int(measure.get("train_tail") or 0)
+    tail_acc: list[list[float]] = [[] for _ in sessions]
+    grads: list[list[list[float]]] = [[[] for _ in sessions] for _ in range(2)]  # L1, last
     lrs = np.array([s.config.lr for s in sessions], dtype=net.dtype)[:, None, None]
     rows: list[dict[str, Any] | None] = [None] * size
     order: np.ndarray | None = None
@@ -110,6 +115,12 @@ def _train(specs: list[dict[str, Any]], sessions: list, started: float) -> list[
         if target is not None:
             extra["steps_to_target"] = step if reached else None
         evaluated = final_evaluations(s, extra)
+        if tail:
+            extra["train_tail_acc"] = float(np.mean(tail_acc[i])) if tail_acc[i] else None
+        if measure.get("grad_l1"):
+            for key, series in (("grad_l1", grads[0][i]), ("grad_last", grads[1][i])):
+                finite = [g for g in series if math.isfinite(g)]
+                extra[key] = float(np.mean(finite)) if finite else None
         rows[i] = make_row(specs[i], s, evaluated, extra, started)
 
     with np.errstate(all="ignore"):
@@ -123,14 +134,24 @@ def _train(specs: list[dict[str, Any]], sessions: list, started: float) -> list[
                 pos, rows_now = 0, batch_rows(0, n, c.batch_size, whole=False)
             idx = order[:, pos : pos + rows_now]  # type: ignore[index]
             pos += rows_now
-            losses, _ = net.loss(x[nets, idx], y[nets, idx])
+            yb = y[nets, idx]
+            losses, logits = net.loss(x[nets, idx], yb)
             net.backward()
             net.sgd(lrs)
             step += 1
+            if tail and step > c.steps - tail:  # the record's train-mode batch accuracy
+                right = np.count_nonzero(logits.argmax(axis=2) == yb, axis=1)
+                for i in active:
+                    tail_acc[i].append(_round(right[i] / yb.shape[1]))
             if not np.isfinite(losses[active]).all():
                 for i in [i for i in active if not math.isfinite(losses[i])]:
                     finish(i, losses[i], diverged=True)
                     active.remove(i)
+            if measure.get("grad_l1") and step % c.stats_every == 0:  # layer_stats' norm
+                for side, layer in enumerate((net.layers[0], net.layers[-1])):
+                    for i in active:
+                        g = layer.gW[i]
+                        grads[side][i].append(_round(math.sqrt(float(np.vdot(g, g)))))
             if step % c.eval_every == 0:
                 for i in list(active):
                     sessions[i].step_count = step

@@ -14,23 +14,24 @@ path, bit for bit in float32 on the machines checked and to 1e-12 in float64.
 
 The member MLPs stay usable: their parameters (and BN running statistics) are *rebound*
 to views of the stacked buffers, so ``member.eval_logits`` (or a Session around it) reads
-the weights the stack trains. Supported: hidden layers Linear -> [bn | brn | gn | ln] ->
-ReLU (norm before the activation) -> [Dropout] (each net's mask from its own generator,
-in its order), no penalties, plain SGD (``sgd``).
+the weights the stack trains. Supported: hidden layers Linear -> [bn | brn | gn | ln |
+noisy-bn] -> ReLU or sigmoid (norm before the activation) -> [Dropout] (each net's masks
+and noise from its own generators, in its order), no penalties, plain SGD (``sgd``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from bntui.nn.activation_layers import ReLU
+from bntui.nn.activation_layers import ReLU, Sigmoid
 from bntui.nn.fast import FastBatchNorm1d, FastLinear
-from bntui.nn.functional.activations import _zero
+from bntui.nn.functional.activations import _zero, sigmoid
 from bntui.nn.network import MLP
 from bntui.nn.nn_error import NNError
 from bntui.nn.norm_layers import BatchRenorm1d, GroupNorm, NoisyBatchNorm1d
 
-STACKABLE_NORMS = ("bn", "brn", "gn", "ln", "none")
+STACKABLE_NORMS = ("bn", "brn", "gn", "ln", "noisy-bn", "none")
+STACKABLE_ACTIVATIONS = ("relu", "sigmoid")
 
 
 def unsupported(model: MLP) -> str | None:
@@ -42,7 +43,7 @@ def unsupported(model: MLP) -> str | None:
         return "no hidden layer"
     if s.norm.partition(":")[0] not in STACKABLE_NORMS:
         return f"norm {s.norm}"
-    if s.activation != "relu":
+    if s.activation not in STACKABLE_ACTIVATIONS:
         return f"activation {s.activation}"
     if s.weight_decay or s.l1:
         return "a weight penalty"
@@ -50,11 +51,13 @@ def unsupported(model: MLP) -> str | None:
         return "norm after the activation"
     for b in model.blocks:
         n = b.norm
-        if not isinstance(b.linear, FastLinear) or not isinstance(b.act, ReLU):
+        if not isinstance(b.linear, FastLinear) or type(b.act) not in (ReLU, Sigmoid):
             return "a layer of another kind"
-        if isinstance(n, NoisyBatchNorm1d):
-            return "a layer of another kind"
-        if n is not None and not isinstance(n, FastBatchNorm1d | BatchRenorm1d | GroupNorm):
+        if isinstance(n, NoisyBatchNorm1d) and n.per_sample:
+            return "noise per sample"
+        if n is not None and not isinstance(
+            n, FastBatchNorm1d | BatchRenorm1d | GroupNorm | NoisyBatchNorm1d
+        ):
             return "a layer of another kind"
     return None
 
@@ -64,6 +67,8 @@ def _kind(norm: object) -> str:
         return "none"
     if isinstance(norm, FastBatchNorm1d):
         return "bn"
+    if isinstance(norm, NoisyBatchNorm1d):
+        return "noisy"
     if isinstance(norm, BatchRenorm1d):
         return "brn"
     return "gn"  # GroupNorm (LayerNorm: one group)
@@ -75,6 +80,7 @@ class _Layer:
     def __init__(self, blocks: list, dtype: np.dtype) -> None:
         first = blocks[0]
         self.kind = _kind(first.norm)
+        self.sigmoid = isinstance(first.act, Sigmoid)
         self.need_dx = first.linear.need_dx
         self.W = np.stack([b.linear.W.data for b in blocks]).astype(dtype, copy=False)
         self.b = (
@@ -99,8 +105,12 @@ class _Layer:
             self.running = np.stack([b.norm._running for b in blocks])  # (S, 2, D)
             for i, b in enumerate(blocks):
                 b.norm._running = self.running[i]
-        elif self.kind == "brn":
-            self.momentum, self.r_max, self.d_max = norm.momentum, norm.r_max, norm.d_max
+        elif self.kind in ("brn", "noisy"):
+            self.momentum = norm.momentum
+            if self.kind == "brn":
+                self.r_max, self.d_max = norm.r_max, norm.d_max
+            else:
+                self.norms = [b.norm for b in blocks]
             self.rmean = np.stack([b.norm.running_mean for b in blocks])
             self.rvar = np.stack([b.norm.running_var for b in blocks])
             for i, b in enumerate(blocks):
@@ -218,6 +228,32 @@ class StackedMLP:
             L.rvar += (m * n / (n - 1)) * var
         return out
 
+    def _noisy_forward(self, L: _Layer, x: np.ndarray) -> np.ndarray:
+        """``NoisyBatchNorm1d.forward`` (train mode): the textbook BN, its running
+        statistics, then each net's scale and shift from its own generator."""
+        n = x.shape[1]
+        mean = np.sum(x, axis=1) * (1.0 / n)  # batchnorm_forward
+        xc = x - _col(mean)
+        var = np.sum(xc * xc, axis=1) * (1.0 / n)
+        std = np.sqrt(var + float(L.eps))
+        invstd = 1.0 / std
+        xhat = xc * _col(invstd)
+        y = _col(L.gamma) * xhat + _col(L.beta)
+        m = float(L.momentum)  # batchnorm_running_update
+        L.rmean *= 1.0 - m
+        L.rmean += m * mean
+        if n > 1:
+            L.rvar *= 1.0 - m
+            L.rvar += (m * n / (n - 1)) * var
+        d = x.shape[2]
+        scale, shift = [], []
+        for nb in L.norms:  # each net's draws, in the order its solo pass makes them
+            scale.append((nb.scale[0] + nb.scale[1] * nb.rng.standard_normal(d)).astype(y.dtype))
+            shift.append((nb.shift[0] + nb.shift[1] * nb.rng.standard_normal(d)).astype(y.dtype))
+        s = np.stack(scale)
+        L.cache = (xhat, invstd, s)
+        return y * _col(s) + _col(np.stack(shift))
+
     def _gn_forward(self, L: _Layer, x: np.ndarray) -> np.ndarray:
         """``groupnorm_forward`` (LN: one group), per net."""
         s, n, c = x.shape
@@ -247,8 +283,10 @@ class StackedMLP:
                 z = self._brn_forward(L, z)
             elif L.kind == "gn":
                 z = self._gn_forward(L, z)
+            elif L.kind == "noisy":
+                z = self._noisy_forward(L, z)
             L.act_in = z
-            h = np.maximum(z, _zero(z.dtype))  # relu
+            h = L.act_out = sigmoid(z) if L.sigmoid else np.maximum(z, _zero(z.dtype))
             if L.dropouts is not None:
                 h = self._dropout(L, h)
         self._h = h
@@ -333,6 +371,16 @@ class StackedMLP:
         coef = L.gamma * r * invstd * (1.0 / n)
         return _col(coef) * (n * dout - _col(L.gbeta) - xbn * _col(dbn))
 
+    def _noisy_backward(self, L: _Layer, dout: np.ndarray) -> np.ndarray:
+        """``NoisyBatchNorm1d.backward``: dout times the scale, then the textbook BN's."""
+        xhat, invstd, s = L.cache
+        dout = dout * _col(s)
+        n = dout.shape[1]
+        L.gbeta = np.sum(dout, axis=1)
+        L.ggamma = np.sum(dout * xhat, axis=1)
+        coef = L.gamma * invstd * (1.0 / n)
+        return _col(coef) * (n * dout - _col(L.gbeta) - xhat * _col(L.ggamma))
+
     def _gn_backward(self, L: _Layer, dout: np.ndarray) -> np.ndarray:
         """``groupnorm_backward``, per net."""
         xhat, invstd = L.cache
@@ -356,13 +404,18 @@ class StackedMLP:
         for L in reversed(self.layers):
             if L.mask is not None:
                 d = d * L.mask  # dropout: the same units on the way back
-            d = d * np.greater(L.act_in, _zero(L.act_in.dtype))  # relu_backward
+            if L.sigmoid:
+                d = d * L.act_out * (1.0 - L.act_out)  # sigmoid_backward
+            else:
+                d = d * np.greater(L.act_in, _zero(L.act_in.dtype))  # relu_backward
             if L.kind == "bn":
                 d = self._bn_backward(L, d)
             elif L.kind == "brn":
                 d = self._brn_backward(L, d)
             elif L.kind == "gn":
                 d = self._gn_backward(L, d)
+            elif L.kind == "noisy":
+                d = self._noisy_backward(L, d)
             d = self._linear_backward(L.x, L.W, L.gW, L.gb, d, L.need_dx)
 
     def sgd(self, lr: float | np.ndarray) -> None:

@@ -75,10 +75,24 @@ def test_dropout_arms(registry) -> None:
         same_rows([short(c.specs[(arm, s, None)], 60) for s in SEEDS])
 
 
+def test_gradient_norms_of_a_sigmoid_net(registry) -> None:
+    c = registry["gradient"]
+    for arm in ("bn", "plain"):
+        rows = same_rows([short(c.specs[(arm, s, None)], 50) for s in SEEDS])
+        assert all(r["grad_l1"] > 0 and r["grad_last"] > 0 for r in rows)
+
+
+def test_noisy_bn_and_its_train_tail(registry) -> None:
+    c = registry["noisy-bn"]
+    for arm in ("a", "b"):
+        rows = same_rows([short(c.specs[(arm, s, None)], 150) for s in SEEDS])
+        assert all(0 < r["train_tail_acc"] <= 1 for r in rows)
+
+
 def test_what_is_stacked(registry) -> None:
-    for key in ("ics-l2", "noisy-bn"):
-        assert all(stack_key(s) is None for s in registry[key].specs.values())
-    assert all(stack_key(s) for s in registry["small-batch"].specs.values())
+    assert all(stack_key(s) is None for s in registry["ics-l2"].specs.values())  # momentum
+    for key in ("small-batch", "noisy-bn", "gradient", "gap", "dropout", "lr", "init"):
+        assert all(stack_key(s) for s in registry[key].specs.values()), key
     specs = [s for c in registry.values() for s in c.specs.values()]
     specs = list({s["trial"]: s for s in specs}.values())
     tasks = groups(specs)
@@ -87,7 +101,7 @@ def test_what_is_stacked(registry) -> None:
         assert len(t) == 1 or len({stack_key(s) for s in t}) == 1
         assert len(t) <= MAX_STACK
     # small-batch: one stack per norm and batch size (its seeds)
-    small = [t for t in tasks if t[0]["params"].get("norm") and len(t) > 1]
+    small = [t for t in tasks if "batch" in t[0]["params"] and len(t) > 1]
     assert len(small) == 5 * 4 and all(len(t) == len(SEEDS) for t in small)
 
 
@@ -99,7 +113,7 @@ def test_a_large_group_is_cut_evenly(registry, monkeypatch) -> None:
 
 
 def test_mixed_or_unstackable_specs_run_one_by_one(registry) -> None:
-    spec = short(registry["noisy-bn"].specs[("a", 0, None)], 30)
+    spec = short(registry["ics-l2"].specs[("bn", 0, None)], 30)
     other = short(registry["small-batch"].specs[("bn", 0, 64)], 30)
     rows = run_stack([spec, other])
     assert "stacked" not in rows[0] and "stacked" not in rows[1]

@@ -22,13 +22,15 @@ IN, CLASSES, STEPS = 2, 3, 25
 
 
 def nets(seeds, dtype, **spec):
-    """One MLP per seed (its own init and dropout generators), as the session builds it."""
+    """One MLP per seed (its own init, dropout and noise generators), as the session
+    builds it."""
     out = []
     for seed in seeds:
-        init, drop = np.random.SeedSequence(seed).spawn(2)
         settings = {"depth": 3, "width": 8, "init": "he", **spec}
+        init, drop, noise = np.random.SeedSequence(seed).spawn(3)
         out.append(MLP(IN, CLASSES, rng=np.random.default_rng(init),
-                       dropout_rng=np.random.default_rng(drop), dtype=dtype, fast=True,
+                       dropout_rng=np.random.default_rng(drop),
+                       noise_rng=np.random.default_rng(noise), dtype=dtype, fast=True,
                        **settings))  # fmt: skip
     return out
 
@@ -80,6 +82,9 @@ CASES = [
     pytest.param({"norm": "gn:2"}, id="gn"),
     pytest.param({"norm": "ln"}, id="ln"),
     pytest.param({"norm": "none"}, id="none"),
+    pytest.param({"norm": "noisy-bn"}, id="noisy-bn"),
+    pytest.param({"norm": "bn", "activation": "sigmoid", "init": "xavier"}, id="bn-sigmoid"),
+    pytest.param({"norm": "none", "activation": "sigmoid", "init": "xavier"}, id="sigmoid"),
     pytest.param({"norm": "bn", "dropout": 0.3}, id="bn+dropout"),
     pytest.param(
         {"norm": "none", "dropout": 0.2, "dropout_style": "scale-at-test"},
@@ -120,8 +125,10 @@ def test_init_scales_may_differ_in_one_stack() -> None:
 
 
 def test_what_cannot_stack_is_refused() -> None:
-    assert unsupported(nets([0], np.float32, norm="noisy-bn")[0]) == "norm noisy-bn"
-    assert unsupported(nets([0], np.float32, activation="sigmoid")[0]) == "activation sigmoid"
+    assert unsupported(nets([0], np.float32, activation="tanh")[0]) == "activation tanh"
+    assert unsupported(nets([0], np.float32, bn_position="after")[0]) == (
+        "norm after the activation"
+    )
     slow = MLP(IN, CLASSES, rng=np.random.default_rng(0), dropout_rng=np.random.default_rng(1))
     assert unsupported(slow) == "not built with fast=True"
     with pytest.raises(NNError, match="differ in structure"):
