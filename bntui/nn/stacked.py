@@ -88,18 +88,12 @@ class _Layer:
             if first.linear.b is None
             else np.stack([b.linear.b.data for b in blocks]).astype(dtype, copy=False)
         )
-        for i, b in enumerate(blocks):  # rebind: the members read the stacked weights
-            b.linear.W.data = self.W[i]
-            if self.b is not None:
-                b.linear.b.data = self.b[i]
         self.gamma = self.beta = None
         norm = first.norm
         if norm is not None:
             self.eps = norm.eps
             self.gamma = np.stack([b.norm.gamma.data for b in blocks])
             self.beta = np.stack([b.norm.beta.data for b in blocks])
-            for i, b in enumerate(blocks):
-                b.norm.gamma.data, b.norm.beta.data = self.gamma[i], self.beta[i]
         if self.kind == "bn":
             self.momentum = norm.momentum
             self.running = np.stack([b.norm._running for b in blocks])  # (S, 2, D)
@@ -117,9 +111,7 @@ class _Layer:
                 b.norm.running_mean, b.norm.running_var = self.rmean[i], self.rvar[i]
         elif self.kind == "gn":
             self.groups = norm.num_groups
-        self.gW = np.empty_like(self.W)
-        self.gb = None if self.b is None else np.empty_like(self.b)
-        self.ggamma = self.gbeta = None
+        self.gW = self.gb = self.ggamma = self.gbeta = None  # views into the packed grads
         self.cache: tuple = ()
         self.x: np.ndarray | None = None  # the Linear's input
         self.act_in: np.ndarray | None = None  # the ReLU's input
@@ -127,13 +119,18 @@ class _Layer:
         self.dropouts = None if drop is None else [b.dropout for b in blocks]
         self.mask: np.ndarray | None = None
 
-    def params(self) -> list[tuple[np.ndarray, np.ndarray]]:
-        out = [(self.W, self.gW)]
+    def params(self, blocks: list) -> list[tuple[object, str, str, list]]:
+        """(owner, attribute, grad attribute, the members' Parameters) of each parameter."""
+        out = [(self, "W", "gW", [b.linear.W for b in blocks])]
         if self.b is not None:
-            out.append((self.b, self.gb))
+            out.append((self, "b", "gb", [b.linear.b for b in blocks]))
         if self.gamma is not None:
-            out += [(self.gamma, self.ggamma), (self.beta, self.gbeta)]
+            out.append((self, "gamma", "ggamma", [b.norm.gamma for b in blocks]))
+            out.append((self, "beta", "gbeta", [b.norm.beta for b in blocks]))
         return out
+
+
+_sum = np.add.reduce  # what np.sum calls (the same sums), without its Python wrapper
 
 
 def _col(a: np.ndarray) -> np.ndarray:
@@ -167,12 +164,38 @@ class StackedMLP:
                        for i in range(first.depth)]  # fmt: skip
         self.Wo = np.stack([m.head.W.data for m in members])
         self.bo = np.stack([m.head.b.data for m in members])
-        for i, m in enumerate(members):
-            m.head.W.data, m.head.b.data = self.Wo[i], self.bo[i]
-        self.gWo, self.gbo = np.empty_like(self.Wo), np.empty_like(self.bo)
+        self.gWo = self.gbo = None
+        self._pack()
         self._h: np.ndarray | None = None  # the head's input
         self._dlogits: np.ndarray | None = None
         self._ones: dict[int, np.ndarray] = {}
+
+    def _pack(self) -> None:
+        """Every parameter of every net in one (S, P) buffer, gradients in another, as
+        ``PackedParameters`` packs one net: the stack's arrays and the members'
+        ``Parameter.data`` become views of it (rebound), so SGD is two operations."""
+        entries = []
+        for i, L in enumerate(self.layers):
+            entries += L.params([m.blocks[i] for m in self.members])
+        entries.append((self, "Wo", "gWo", [m.head.W for m in self.members]))
+        entries.append((self, "bo", "gbo", [m.head.b for m in self.members]))
+        total = sum(getattr(o, a)[0].size for o, a, _, _ in entries)
+        self.data = np.empty((self.size, total), self.dtype)
+        self.grad = np.zeros((self.size, total), self.dtype)
+        self._tmp = np.empty_like(self.grad)
+        off = 0
+        for owner, attr, gattr, params in entries:
+            arr = getattr(owner, attr)
+            per, shape = arr[0].size, arr.shape[1:]
+            self.data[:, off : off + per] = arr.reshape(self.size, per)
+            view = self.data[:, off : off + per].reshape(self.size, *shape)
+            gview = self.grad[:, off : off + per].reshape(self.size, *shape)
+            assert np.shares_memory(view, self.data) and np.shares_memory(gview, self.grad)
+            setattr(owner, attr, view)
+            setattr(owner, gattr, gview)
+            for i, p in enumerate(params):  # rebind: the members read the stacked weights
+                p.data = self.data[i, off : off + per].reshape(shape)
+            off += per
 
     def _vec(self, n: int, value: float) -> np.ndarray:
         key = (n, value)
@@ -208,9 +231,9 @@ class StackedMLP:
     def _brn_forward(self, L: _Layer, x: np.ndarray) -> np.ndarray:
         """``BatchRenorm1d.forward`` (``batchrenorm_forward``, textbook), per net."""
         n = x.shape[1]
-        mean = np.sum(x, axis=1) * (1.0 / n)
+        mean = _sum(x, axis=1) * (1.0 / n)
         xc = x - _col(mean)
-        var = np.sum(xc * xc, axis=1) * (1.0 / n)
+        var = _sum(xc * xc, axis=1) * (1.0 / n)
         std = np.sqrt(var + float(L.eps))
         invstd = 1.0 / std
         xbn = xc * _col(invstd)
@@ -232,9 +255,9 @@ class StackedMLP:
         """``NoisyBatchNorm1d.forward`` (train mode): the textbook BN, its running
         statistics, then each net's scale and shift from its own generator."""
         n = x.shape[1]
-        mean = np.sum(x, axis=1) * (1.0 / n)  # batchnorm_forward
+        mean = _sum(x, axis=1) * (1.0 / n)  # batchnorm_forward
         xc = x - _col(mean)
-        var = np.sum(xc * xc, axis=1) * (1.0 / n)
+        var = _sum(xc * xc, axis=1) * (1.0 / n)
         std = np.sqrt(var + float(L.eps))
         invstd = 1.0 / std
         xhat = xc * _col(invstd)
@@ -260,9 +283,9 @@ class StackedMLP:
         g = L.groups
         m = c // g
         xg = x.reshape(s, n, g, m)
-        mean = np.sum(xg, axis=3, keepdims=True) * (1.0 / m)
+        mean = _sum(xg, axis=3, keepdims=True) * (1.0 / m)
         xc = xg - mean
-        var = np.sum(xc * xc, axis=3, keepdims=True) * (1.0 / m)
+        var = _sum(xc * xc, axis=3, keepdims=True) * (1.0 / m)
         invstd = 1.0 / np.sqrt(var + float(L.eps))
         xhat = (xc * invstd).reshape(s, n, c)
         out = _col(L.gamma) * xhat + _col(L.beta)
@@ -352,9 +375,9 @@ class StackedMLP:
         xhat, invstd = L.cache
         n = dout.shape[1]
         one = self._vec(n, 1.0)
-        L.gbeta = np.matmul(one, dout)
+        np.matmul(one, dout, out=L.gbeta)
         t = dout * xhat
-        L.ggamma = np.matmul(one, t)
+        np.matmul(one, t, out=L.ggamma)
         dx = xhat * _col(L.ggamma * (-1.0 / n))
         dx += dout
         dx -= _col(L.gbeta * (1.0 / n))
@@ -365,9 +388,9 @@ class StackedMLP:
         """``batchrenorm_backward``, per net (r, d constant)."""
         xhat, xbn, invstd, r = L.cache
         n = dout.shape[1]
-        L.gbeta = np.sum(dout, axis=1)
-        L.ggamma = np.sum(dout * xhat, axis=1)
-        dbn = np.sum(dout * xbn, axis=1)
+        _sum(dout, axis=1, out=L.gbeta)
+        _sum(dout * xhat, axis=1, out=L.ggamma)
+        dbn = _sum(dout * xbn, axis=1)
         coef = L.gamma * r * invstd * (1.0 / n)
         return _col(coef) * (n * dout - _col(L.gbeta) - xbn * _col(dbn))
 
@@ -376,8 +399,8 @@ class StackedMLP:
         xhat, invstd, s = L.cache
         dout = dout * _col(s)
         n = dout.shape[1]
-        L.gbeta = np.sum(dout, axis=1)
-        L.ggamma = np.sum(dout * xhat, axis=1)
+        _sum(dout, axis=1, out=L.gbeta)
+        _sum(dout * xhat, axis=1, out=L.ggamma)
         coef = L.gamma * invstd * (1.0 / n)
         return _col(coef) * (n * dout - _col(L.gbeta) - xhat * _col(L.ggamma))
 
@@ -387,12 +410,12 @@ class StackedMLP:
         s, n, c = dout.shape
         g = invstd.shape[2]
         m = c // g
-        L.gbeta = np.sum(dout, axis=1)
-        L.ggamma = np.sum(dout * xhat, axis=1)
+        _sum(dout, axis=1, out=L.gbeta)
+        _sum(dout * xhat, axis=1, out=L.ggamma)
         dxhat = (dout * _col(L.gamma)).reshape(s, n, g, m)
         xh = xhat.reshape(s, n, g, m)
-        sum_d = np.sum(dxhat, axis=3, keepdims=True)
-        sum_dx = np.sum(dxhat * xh, axis=3, keepdims=True)
+        sum_d = _sum(dxhat, axis=3, keepdims=True)
+        sum_dx = _sum(dxhat * xh, axis=3, keepdims=True)
         dx = (invstd * (1.0 / m)) * (m * dxhat - sum_d - xh * sum_dx)
         return dx.reshape(s, n, c)
 
@@ -419,14 +442,14 @@ class StackedMLP:
             d = self._linear_backward(L.x, L.W, L.gW, L.gb, d, L.need_dx)
 
     def sgd(self, lr: float | np.ndarray) -> None:
-        """w <- w - lr g for every parameter of every net (``SGD``'s float arithmetic);
-        ``lr``: one for all, or one per net, shape (S, 1, 1) in the nets' dtype."""
+        """w <- w - lr g for every parameter of every net (``SGD``'s float arithmetic, on
+        the packed buffer); ``lr``: one for all, or one per net, shape (S, 1, 1) in the
+        nets' dtype."""
         if not isinstance(lr, np.ndarray):
             lr = float(lr)
         elif lr.shape != (self.size, 1, 1) or lr.dtype != self.dtype:
             raise NNError(f"StackedMLP.sgd: lr per net must be ({self.size}, 1, 1) {self.dtype}")
-        pairs = [(self.Wo, self.gWo), (self.bo, self.gbo)]
-        for L in self.layers:
-            pairs += L.params()
-        for w, g in pairs:
-            w -= g * (lr if w.ndim == 3 or not isinstance(lr, np.ndarray) else lr[:, 0])
+        else:
+            lr = lr[:, 0]
+        np.multiply(self.grad, lr, out=self._tmp)
+        self.data -= self._tmp
