@@ -27,6 +27,9 @@ from bntui.training.metrics import _round
 
 MEASURES = ("target_acc", "grad_l1", "train_tail")
 """What a stacked trial can measure besides its row (``run_trial``'s keys)."""
+STACK_DATA_BYTES = 64 * 2**20
+"""Training sets up to this size together are copied into one (S, n, in) array (one
+gather per step); larger ones (image sets) are gathered net by net from each session."""
 MAX_STACK = 64
 """Nets per stack at most (a larger group is cut into near-equal stacks)."""
 VARYING = ("seed", "init", "lr")
@@ -92,9 +95,10 @@ def _train(specs: list[dict[str, Any]], sessions: list, started: float) -> list[
     c = sessions[0].config
     net = StackedMLP([s.model for s in sessions])
     size = len(sessions)
-    x = np.stack([s.data.x_train for s in sessions])
+    n, nets = sessions[0].data.x_train.shape[0], np.arange(size)[:, None]
+    together = sum(s.data.x_train.nbytes for s in sessions) <= STACK_DATA_BYTES
+    x = np.stack([s.data.x_train for s in sessions]) if together else None
     y = np.stack([s.data.y_train for s in sessions])
-    n, nets = x.shape[1], np.arange(size)[:, None]
     measure = specs[0].get("measure") or {}
     target = measure.get("target_acc")
     tail = int(measure.get("train_tail") or 0)
@@ -135,7 +139,11 @@ def _train(specs: list[dict[str, Any]], sessions: list, started: float) -> list[
             idx = order[:, pos : pos + rows_now]  # type: ignore[index]
             pos += rows_now
             yb = y[nets, idx]
-            losses, logits = net.loss(x[nets, idx], yb)
+            if x is not None:
+                xb = x[nets, idx]
+            else:
+                xb = np.stack([s.data.x_train[i] for s, i in zip(sessions, idx, strict=True)])
+            losses, logits = net.loss(xb, yb)
             net.backward()
             net.sgd(lrs)
             step += 1

@@ -118,3 +118,9 @@ def test_mixed_or_unstackable_specs_run_one_by_one(registry) -> None:
     rows = run_stack([spec, other])
     assert "stacked" not in rows[0] and "stacked" not in rows[1]
     assert rows[0]["trial"] == spec["trial"] and rows[1]["trial"] == other["trial"]
+
+
+def test_large_training_sets_are_gathered_net_by_net(registry, monkeypatch) -> None:
+    monkeypatch.setattr(trial_stack, "STACK_DATA_BYTES", 0)  # as an image set would
+    c = registry["small-batch"]
+    same_rows([short(c.specs[("bn", s, 64)], 40) for s in SEEDS])
