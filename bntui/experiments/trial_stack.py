@@ -179,9 +179,9 @@ def _train(specs: list[dict[str, Any]], sessions: list, started: float) -> list[
 
 def groups(specs: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     """The specs as tasks for ``run_stack``: those with one ``stack_key`` together (at most
-    ``MAX_STACK`` a task), every other spec alone; the costliest tasks first (estimated in
-    steps, a stack's nets at a fraction of a solo step each), so that a pool does not end
-    on one long task."""
+    ``MAX_STACK`` a task), every other spec alone; the costliest tasks first (a rough
+    estimate from steps, depth, width, batch and nets), so that a pool does not end on
+    one long task."""
     by_key: dict[str, list[dict[str, Any]]] = {}
     tasks: list[list[dict[str, Any]]] = []
     for spec in specs:
@@ -196,8 +196,11 @@ def groups(specs: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
         tasks += [group[k * n // parts : (k + 1) * n // parts] for k in range(parts)]
 
     def cost(task: list[dict[str, Any]]) -> float:
+        """Rough seconds: per step, ~60 µs of calls per layer plus each net's products
+        (6 · width² · batch flops per layer at ~50 GFLOP/s)."""
         c = task[0]["config"]
-        work = int(c.get("steps", 0)) * int(c.get("depth", 4)) * max(int(c.get("width", 32)), 32)
-        return work * (1.0 + 0.1 * (len(task) - 1))
+        depth, width = int(c.get("depth", 4)), int(c.get("width", 32))
+        flops = 6.0 * width * width * int(c.get("batch_size", 64)) * depth * len(task)
+        return int(c.get("steps", 0)) * (6e-5 * depth + flops / 5e10)
 
     return sorted(tasks, key=cost, reverse=True)
