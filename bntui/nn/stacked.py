@@ -168,7 +168,7 @@ class StackedMLP:
         self._pack()
         self._h: np.ndarray | None = None  # the head's input
         self._dlogits: np.ndarray | None = None
-        self._ones: dict[int, np.ndarray] = {}
+        self._vecs: dict[tuple[int, float], np.ndarray] = {}
 
     def _pack(self) -> None:
         """Every parameter of every net in one (S, P) buffer, gradients in another, as
@@ -198,10 +198,10 @@ class StackedMLP:
             off += per
 
     def _vec(self, n: int, value: float) -> np.ndarray:
-        key = (n, value)
-        v = self._ones.get(key)  # type: ignore[call-overload]
+        """A vector of n ``value``s (ones, 1/N) in the nets' dtype, kept between steps."""
+        v = self._vecs.get((n, value))
         if v is None:
-            v = self._ones[key] = np.full(n, value, self.dtype)  # type: ignore[index]
+            v = self._vecs[n, value] = np.full(n, value, self.dtype)
         return v
 
     # ------------------------------------------------------------------ forward
@@ -363,7 +363,15 @@ class StackedMLP:
         return losses, logits
 
     # ------------------------------------------------------------------ backward
-    def _linear_backward(self, x, W, gW, gb, dout, need_dx):  # type: ignore[no-untyped-def]
+    def _linear_backward(
+        self,
+        x: np.ndarray,
+        W: np.ndarray,
+        gW: np.ndarray,
+        gb: np.ndarray | None,
+        dout: np.ndarray,
+        need_dx: bool,
+    ) -> np.ndarray | None:
         """``FastLinear.backward``, per net: gW, gb filled; dx returned (or None)."""
         np.matmul(x.transpose(0, 2, 1), dout, out=gW)  # x^T dout
         if gb is not None:
