@@ -25,7 +25,7 @@ from bntui.experiments.stats import mean_std
 STYLE = {SUPPORTED: "bold green", NOT_SUPPORTED: "bold red", TIE: "cyan", MIXED: "yellow",
          NOT_MEASURED: "dim"}  # fmt: skip
 FULL_SEEDS = max(seeds_for(c, quick=False) for c in CLAIMS.values())
-QUICK_SEEDS = max(seeds_for(c, quick=True) for c in CLAIMS.values())
+QUICK_SEEDS = min(seeds_for(c, quick=True) for c in CLAIMS.values())
 
 
 MAX_SEEDS = 100  # seeds per arm: more is refused before any trial is made
@@ -42,12 +42,18 @@ def add_verify_parser(subparsers: Any) -> None:
         "trained on the same seeds; the verdict comes from the per-seed numbers by one rule.",
         epilog=RULE,
     )
-    v.add_argument("--quick", action="store_true", help="smaller runs, fewer seeds")
+    v.add_argument(
+        "--quick",
+        action="store_true",
+        help="smaller runs, fewer seeds (gap, dropout and the ICS claims run as in full: "
+        "their verdicts need it)",
+    )
     v.add_argument(
         "--seeds",
         type=int,
         default=None,
-        help=f"seeds per arm (default {FULL_SEEDS}, --quick {QUICK_SEEDS}; at least 2)",
+        help=f"seeds per arm of every claim (default: the registry's, {FULL_SEEDS}; --quick "
+        f"{QUICK_SEEDS}, or {FULL_SEEDS} for the claims it runs as in full; at least 2)",
     )
     v.add_argument("--titanic", metavar="FILE.csv", help="also check the Titanic claim (001)")
     v.add_argument(
@@ -88,7 +94,8 @@ def run_claims(claims: list, *, jobs: int | None, address: str | None, quiet: bo
         TimeRemainingColumn,
     )
 
-    from bntui.experiments.pool import executor, run_all, window_for
+    from bntui.experiments.pool import executor, run_groups, window_for
+    from bntui.experiments.trial_stack import groups
 
     specs: dict[str, dict[str, Any]] = {}
     for claim in claims:
@@ -105,18 +112,19 @@ def run_claims(claims: list, *, jobs: int | None, address: str | None, quiet: bo
         transient=True,
         disable=quiet,
     )
-    # slow trials first: the pool's last minutes are not spent on one long trial
-    order = sorted(specs.values(), key=lambda s: -s["config"].get("steps", 0))
+    # trials that differ only in seed, init or lr train as one stack of nets; the costly
+    # tasks first: the pool's last minutes are not spent on one long task
+    tasks = groups(list(specs.values()))
     with bar:
-        task = bar.add_task("trials", total=len(order))
+        task = bar.add_task("trials", total=len(specs))
 
         def on_row(spec: dict[str, Any], row: dict[str, Any]) -> None:
             rows[spec["trial"]] = row
             bar.advance(task)
 
-        if order:
+        if tasks:
             with executor(jobs, address) as ex:
-                run_all(ex, order, on_row, window=window_for(ex, jobs))
+                run_groups(ex, tasks, on_row, window=window_for(ex, jobs))
     return rows
 
 
@@ -126,10 +134,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from bntui.experiments.verify_norms import norm_claims
     from bntui.export import check_target, write_text
 
-    n_seeds = args.seeds if args.seeds is not None else (QUICK_SEEDS if args.quick else FULL_SEEDS)
-    if n_seeds < 2:
+    n_seeds = args.seeds
+    if n_seeds is not None and n_seeds < 2:
         raise SweepError(f"--seeds must be at least 2 for a paired verdict, got {n_seeds}")
-    if n_seeds > MAX_SEEDS:
+    if n_seeds is not None and n_seeds > MAX_SEEDS:
         raise SweepError(
             f"--seeds {n_seeds:,}: at most {MAX_SEEDS} seeds per arm (every claim runs "
             "each seed in both arms: 20 seeds already take minutes)"
@@ -140,7 +148,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         if path:
             check_target(path, force=args.force)
     started = time.perf_counter()
-    seeds = list(range(n_seeds))
+    seeds = None if n_seeds is None else list(range(n_seeds))  # None: the registry's
     if args.images:  # a bad path or file: one line now, not one per trial later
         from bntui.training.config import Config
         from bntui.training.session import Session
@@ -150,20 +158,23 @@ def cmd_verify(args: argparse.Namespace) -> int:
     todo += norm_claims(seeds, quick=args.quick)
     n_trials = len({s["trial"] for c in todo for s in c.specs.values()})
     rows = run_claims(todo, jobs=args.jobs, address=args.executor, quiet=args.quiet)
-    results = [evaluate(c, rows, seeds) for c in todo]
+    results = [evaluate(c, rows) for c in todo]
+    counts = sorted({len(c.seeds) for c in todo})
     seconds = time.perf_counter() - started
     fmts = {c.key: c.fmt for c in todo}
     out = console()
     out.print(table(results, fmts))
     for line in details(results, fmts, width=out.width):
         print(line)
+    per_arm = str(counts[0]) if len(counts) == 1 else f"{counts[0]}–{counts[-1]}"
     summary = (
-        f"{n_trials} trials, {len(seeds)} seeds per arm, {'quick' if args.quick else 'full'} "
+        f"{n_trials} trials, {per_arm} seeds per arm, {'quick' if args.quick else 'full'} "
         f"run, {seconds:.1f} s"
     )
     print(summary)
     if args.json:
-        doc = {"quick": args.quick, "seeds": seeds, "seconds": round(seconds, 1), "rule": RULE}
+        doc = {"quick": args.quick, "seeds": list(range(counts[-1])),
+               "seconds": round(seconds, 1), "rule": RULE}  # fmt: skip
         doc["claims"] = results
         write_text(args.json, json.dumps(_clean(doc), indent=1, ensure_ascii=False) + "\n",
                    force=args.force)  # fmt: skip

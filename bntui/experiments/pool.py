@@ -198,6 +198,42 @@ def run_all(
             future.cancel()
 
 
+def run_groups(
+    ex: Executor,
+    tasks: Iterable[list[dict[str, Any]]],
+    on_row: Callable[[dict[str, Any], dict[str, Any]], None],
+    *,
+    window: int = 4,
+) -> None:
+    """``run_all`` for tasks of several specs each (``trial_stack.groups``): each task
+    runs as one ``run_stack`` (a stack of nets, or its specs one by one) and hands over
+    ``on_row(spec, row)`` for every spec of the task."""
+    from bntui.experiments.trial_stack import run_stack
+
+    pending = iter(tasks)
+    inflight: dict[Future, list[dict[str, Any]]] = {}
+
+    def top_up() -> None:
+        while len(inflight) < window:
+            task = next(pending, None)
+            if task is None:
+                return
+            inflight[ex.submit(run_stack, task)] = task
+
+    try:
+        top_up()
+        while inflight:
+            done, _ = wait(list(inflight), return_when=FIRST_COMPLETED)
+            for future in [f for f in inflight if f in done]:  # submission order
+                task = inflight.pop(future)
+                for spec, row in zip(task, future.result(), strict=True):
+                    on_row(spec, row)
+            top_up()
+    finally:
+        for future in inflight:
+            future.cancel()
+
+
 def window_for(ex: Executor, jobs: int | None) -> int:
     """How many trials to keep submitted: one inline, two per worker otherwise."""
     if isinstance(ex, InlineExecutor):

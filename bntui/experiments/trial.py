@@ -74,11 +74,7 @@ def run_trial(spec: dict[str, Any]) -> dict[str, Any]:
                 break
         if target is not None:
             extra.setdefault("steps_to_target", None)
-        val_loss, val_acc = session.evaluate()
-        train_acc = session.train_eval_accuracy()
-        test = session.test_metrics()  # once, at the end
-        if test is not None:
-            extra.update(test)
+        evaluated = final_evaluations(session, extra)
         if tail:
             extra["train_tail_acc"] = float(np.mean(tail_acc)) if tail_acc else None
         if measure.get("grad_l1"):
@@ -100,10 +96,33 @@ def run_trial(spec: dict[str, Any]) -> dict[str, Any]:
             pairs = ics(session.model, x, y, config.lr, optimizer=session.optimizer)
             extra["ics_l2"] = [_finite(a) for a, _ in pairs]
             extra["ics_cos"] = [_finite(b) for _, b in pairs]
+    return make_row(spec, session, evaluated, extra, started)
+
+
+def final_evaluations(session: Any, extra: dict[str, Any]) -> tuple[float, float, float]:
+    """A finished trial's (val loss, val acc, train acc in eval mode), in this order; the
+    test set's metrics (once, at the end) go into ``extra``."""
+    val_loss, val_acc = session.evaluate()
+    train_acc = session.train_eval_accuracy()
+    test = session.test_metrics()
+    if test is not None:
+        extra.update(test)
+    return val_loss, val_acc, train_acc
+
+
+def make_row(
+    spec: dict[str, Any],
+    session: Any,
+    evaluated: tuple[float, float, float],
+    extra: dict[str, Any],
+    started: float,
+) -> dict[str, Any]:
+    """A trial's row from its session, ``final_evaluations`` and the measured extras."""
+    val_loss, val_acc, train_acc = evaluated
     last = session.last_record or {}
     return {
         "trial": spec.get("trial"),
-        "seed": config.seed,
+        "seed": session.config.seed,
         "classes": int(session.data.n_classes),
         "params": spec.get("params", {}),
         "val_acc": _finite(val_acc),

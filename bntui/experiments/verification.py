@@ -15,7 +15,15 @@ from typing import Any
 
 import numpy as np
 
-from bntui.experiments.claims import CLAIMS, NOT_MEASURED, QUORUM, SUPPORTED, ClaimDef, decide
+from bntui.experiments.claims import (
+    CLAIMS,
+    NOT_MEASURED,
+    QUORUM,
+    SUPPORTED,
+    ClaimDef,
+    decide,
+    seeds_for,
+)
 from bntui.experiments.space import trial_id
 from bntui.experiments.stats import mean_std, paired_interval
 from bntui.training.config import Config
@@ -49,6 +57,7 @@ class Claim:
     specs: dict[tuple, dict[str, Any]] = field(default_factory=dict)  # (arm, seed, x) -> spec
     reduce: Reducer | None = None
     skip_note: str = ""
+    seeds: list[int] = field(default_factory=list)  # set by ``claims`` / ``norm_claims``
 
     key = property(lambda self: self.d.id)
     fmt = property(lambda self: self.d.fmt)
@@ -337,29 +346,55 @@ def titanic_claim(seeds: list[int], quick: bool, path: str | None) -> Claim:
     return c
 
 
+def seeds_of(key: str, seeds: list[int] | None, quick: bool) -> list[int]:
+    """A claim's seeds: ``seeds`` (``--seeds``) when given, else the registry's count."""
+    return list(range(seeds_for(CLAIMS[key], quick=quick))) if seeds is None else seeds
+
+
+def quick_for(key: str, quick: bool) -> bool:
+    """Whether the claim runs its quick setup (``quick_as_full`` claims never do)."""
+    return quick and not CLAIMS[key].quick_as_full
+
+
+def planned(key: str, seeds: list[int] | None, quick: bool, build: Callable) -> Claim:
+    """``build(seeds, quick)`` with the claim's seeds and setup; the Claim keeps its seeds."""
+    mine = seeds_of(key, seeds, quick)
+    c = build(mine, quick_for(key, quick))
+    c.seeds = mine
+    return c
+
+
 def claims(
-    seeds: list[int], *, quick: bool, titanic: str | None = None, images: str | None = None
+    seeds: list[int] | None,
+    *,
+    quick: bool,
+    titanic: str | None = None,
+    images: str | None = None,
 ) -> list[Claim]:
-    """Every claim but the normalization ones (``verify_norms``); ``images`` (an IDX
-    directory or .npz) moves the DLFS image claims (init scales, 300-sample gap, dropout)
-    from the spiral to those images."""
+    """Every claim but the normalization ones (``verify_norms``); ``seeds``: every claim's
+    seeds, or None for each claim's registry count; ``images`` (an IDX directory or .npz)
+    moves the DLFS image claims (init scales, 300-sample gap, dropout) from the spiral to
+    those images."""
     return [
-        steps_claim(seeds, quick),
-        lr_claim(seeds, quick),
-        init_claim(seeds, quick, images),
-        gradient_claim(seeds, quick),
-        gap_claim(seeds, quick, images),
-        dropout_claim(seeds, quick, images),
-        ics_claim("ics-l2", "l2", seeds, quick),
-        ics_claim("ics-cos", "cos", seeds, quick),
-        titanic_claim(seeds, quick, titanic),
+        planned("steps", seeds, quick, steps_claim),
+        planned("lr", seeds, quick, lr_claim),
+        planned("init", seeds, quick, lambda s, q: init_claim(s, q, images)),
+        planned("gradient", seeds, quick, gradient_claim),
+        planned("gap", seeds, quick, lambda s, q: gap_claim(s, q, images)),
+        planned("dropout", seeds, quick, lambda s, q: dropout_claim(s, q, images)),
+        planned("ics-l2", seeds, quick, lambda s, q: ics_claim("ics-l2", "l2", s, q)),
+        planned("ics-cos", seeds, quick, lambda s, q: ics_claim("ics-cos", "cos", s, q)),
+        planned("titanic", seeds, quick, lambda s, q: titanic_claim(s, q, titanic)),
     ]
 
 
-def evaluate(claim: Claim, rows: dict[str, dict[str, Any]], seeds: list[int]) -> dict[str, Any]:
+def evaluate(
+    claim: Claim, rows: dict[str, dict[str, Any]], seeds: list[int] | None = None
+) -> dict[str, Any]:
     """The claim's numbers and verdict, as one JSON-able dict: the registry's statement,
     every arm's per-seed numbers, the compared sides ``a`` and ``b``, the rule's counts
-    and the verdict they give."""
+    and the verdict they give. ``seeds``: the claim's own (``claim.seeds``) by default."""
+    seeds = claim.seeds if seeds is None else seeds
     d = claim.d
     out: dict[str, Any] = {
         "key": d.id,

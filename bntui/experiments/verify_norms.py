@@ -14,7 +14,7 @@ import numpy as np
 
 from bntui.experiments.claims import CLAIMS
 from bntui.experiments.stats import mean_std
-from bntui.experiments.verification import Claim, Reduced, _base, _spec
+from bntui.experiments.verification import Claim, Reduced, _base, _spec, planned
 from bntui.training.config import Config
 
 BATCH_NORMS_COMPARED = ("bn", "brn", "gn", "ln", "none")
@@ -105,9 +105,12 @@ def noisy_bn_claim(seeds: list[int], quick: bool) -> Claim:
     return c
 
 
-def norm_claims(seeds: list[int], *, quick: bool) -> list[Claim]:
-    """The normalization claims, after ``verify.claims``."""
-    return [small_batch_claim(seeds, quick), noisy_bn_claim(seeds, quick)]
+def norm_claims(seeds: list[int] | None, *, quick: bool) -> list[Claim]:
+    """The normalization claims, after ``verify.claims`` (``seeds`` None: the registry's)."""
+    return [
+        planned("small-batch", seeds, quick, small_batch_claim),
+        planned("noisy-bn", seeds, quick, noisy_bn_claim),
+    ]
 
 
 def batch_table(result: dict[str, Any]) -> list[str]:

@@ -113,3 +113,19 @@ def test_the_registry_imports_without_textual_or_rich():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_quick_runs_the_seed_sensitive_claims_as_the_full_run():
+    """gap, dropout and ICS: --quick trains the full run's very trials (setup and seeds),
+    so quick and full cannot disagree there; the other claims run smaller in --quick."""
+    from bntui.experiments.claims import seeds_for
+    from bntui.experiments.verification import claims
+
+    quick = {c.key: c for c in claims(None, quick=True)}
+    full = {c.key: c for c in claims(None, quick=False)}
+    same = {k for k in full if quick[k].specs == full[k].specs and quick[k].seeds == full[k].seeds}
+    assert same == {"gap", "dropout", "ics-l2", "ics-cos"}
+    assert {k for k, c in CLAIMS.items() if c.quick_as_full} == same
+    for key in ("steps", "lr", "init", "gradient"):
+        assert len(quick[key].seeds) == seeds_for(CLAIMS[key], quick=True) < 10
+    assert len(claims([0, 1], quick=True)[4].seeds) == 2  # --seeds wins everywhere
