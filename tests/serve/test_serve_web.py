@@ -55,7 +55,7 @@ async def test_a_lesson_can_be_served(tmp_path):
     try:
         async with tabs(served, 1) as (_http, (tab,)):
             await tab.wait_for("act:sigmoid")
-            await tab.wait_for("replay")  # the status line's label: a lesson, not a session
+            await tab.wait_for("(→)")  # the status line's "next event @N (→)": a lesson
     finally:
         assert stop_server(served) == 0
 
