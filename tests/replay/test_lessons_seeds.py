@@ -9,11 +9,13 @@ kernels, the 19-of-20 rule). Each caption is a template filled from the screen a
 from __future__ import annotations
 
 import dataclasses
+import itertools
 
 import pytest
 from rich.console import Console
 from rich.text import Text
 
+from bntui.cli.replay import live_speed
 from bntui.live.captions import format_value, parse_template
 from bntui.replay.headless import run_script
 from bntui.replay.script import Script, lesson_names, load_script
@@ -24,6 +26,7 @@ ENDS_DIVERGED = {"learning-rate"}
 MAY_DIVERGE = {"init-scale"}  # its last run overflows on most seeds, not all
 # the caption bar at 80 columns: 2 lines (max-height 2) of 78 cells (padding 1 each side)
 CAPTION_LINES, CAPTION_CELLS = 2, 78
+MIN_READ_SECONDS = 3.0
 
 
 def widest(template: str) -> str:
@@ -96,6 +99,17 @@ def test_lesson_shape(name: str) -> None:
             assert e.caption_ko, f"{name} at {e.at}: no caption_ko"
             fields = parse_template(e.caption).fields
             assert len(parse_template(e.caption_ko).fields) == len(fields), f"{name} at {e.at}"
+    # a caption stays up long enough to read it: at the default live pace (the whole lesson
+    # in LIVE_MINUTES), the steps until the next caption plus the event's own pause (a
+    # question holds the screen until answered) give at least MIN_READ_SECONDS
+    pace = live_speed(False, script.config.steps)
+    captions = [e for e in events if e.caption]
+    for a, b in itertools.pairwise(captions):
+        shown = (b.at - a.at) / pace + a.pause
+        assert a.question or shown >= MIN_READ_SECONDS, (
+            f"{name}: the caption at {a.at} shows for {shown:.1f} s before the one at {b.at}; "
+            "give it a pause"
+        )
     quoted = [e for e in events if e.caption and parse_template(e.caption).fields]
     assert quoted, f"{name}: no caption quotes a number from the screen"
     settle = 2 * script.config.stats_every
