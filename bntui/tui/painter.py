@@ -275,15 +275,17 @@ class Painter:
             label += " · " + _(FINISHED)
         elif replay is not None and replay.active:
             nxt = replay.next_step
-            # under 120 columns the short form keeps the status line to two rows
+            # under 120 columns the short form keeps the status line to two rows: no view
+            # name (each view's panel titles say which view it is) and a short label
             long = app.size.width >= NARROW_STATUS
-            label += " · " + (
+            said = (
                 (_("replay, next event @{step} (→)") if long else _("next @{step} (→)")).format(
                     step=nxt
                 )
                 if nxt is not None
                 else _("replay, done")
             )
+            label = f"{label} · {said}" if long else said
         shown = (frame.state, frame.pace, frame.config, label)
         if not moved and shown == self._status and app.threaded:
             return
