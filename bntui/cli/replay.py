@@ -18,6 +18,7 @@ from bntui.cli.parser import LIVE_MINUTES, UsageError, given_flags
 from bntui.cli.run import model_arrays
 from bntui.cli.tui import run_live
 from bntui.i18n import N_, _, language, localized
+from bntui.live.captions import parse_template
 from bntui.live.runner import Runner
 from bntui.replay.script import Script, ScriptEvent
 from bntui.training.config import Config
@@ -557,10 +558,24 @@ class SlideWriter:
         return line
 
 
+QUOTE_HOLD = 3.0  # seconds a caption quoting numbers holds the screen still (no `pause`)
+
+
+def hold_seconds(event: ScriptEvent) -> float:
+    """How long the live replay holds still after ``event``: its ``pause``; else QUOTE_HOLD
+    when its caption quotes numbers (a loss, a gradient: while training runs on they change
+    at the next step, and the reader would compare the caption with other numbers)."""
+    if event.pause:
+        return event.pause
+    if event.caption and parse_template(event.caption).fields:
+        return QUOTE_HOLD
+    return 0.0
+
+
 def live_holds(script, total: int) -> dict[tuple[int, str], float]:
-    """(step, last command of the event) -> seconds to hold still after it (``pause = N``)."""
+    """(step, last command of the event) -> seconds to hold still after it (``hold_seconds``)."""
     return {
-        (e.at, e.commands()[-1]): e.pause
+        (e.at, e.commands()[-1]): hold_seconds(e)
         for e in script.events
-        if e.pause and e.commands() and e.at <= total
+        if hold_seconds(e) and e.commands() and e.at <= total
     }

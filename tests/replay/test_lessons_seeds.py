@@ -15,7 +15,7 @@ import pytest
 from rich.console import Console
 from rich.text import Text
 
-from bntui.cli.replay import live_speed
+from bntui.cli.replay import hold_seconds, live_speed
 from bntui.live.captions import format_value, parse_template
 from bntui.replay.headless import run_script
 from bntui.replay.script import Script, lesson_names, load_script
@@ -100,12 +100,13 @@ def test_lesson_shape(name: str) -> None:
             fields = parse_template(e.caption).fields
             assert len(parse_template(e.caption_ko).fields) == len(fields), f"{name} at {e.at}"
     # a caption stays up long enough to read it: at the default live pace (the whole lesson
-    # in LIVE_MINUTES), the steps until the next caption plus the event's own pause (a
-    # question holds the screen until answered) give at least MIN_READ_SECONDS
+    # in LIVE_MINUTES), the steps until the next caption plus the event's hold (its pause,
+    # or QUOTE_HOLD for a caption quoting numbers; a question holds the screen until
+    # answered) give at least MIN_READ_SECONDS
     pace = live_speed(False, script.config.steps)
     captions = [e for e in events if e.caption]
     for a, b in itertools.pairwise(captions):
-        shown = (b.at - a.at) / pace + a.pause
+        shown = (b.at - a.at) / pace + hold_seconds(a)
         assert a.question or shown >= MIN_READ_SECONDS, (
             f"{name}: the caption at {a.at} shows for {shown:.1f} s before the one at {b.at}; "
             "give it a pause"

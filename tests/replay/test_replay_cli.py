@@ -213,3 +213,33 @@ def test_live_pause_holds_the_runner(tmp_path) -> None:
     while runner.paused and time.monotonic() < deadline:
         time.sleep(0.02)
     assert not runner.paused  # released after ~0.2 s
+
+
+def test_a_caption_quoting_numbers_holds_the_live_screen_still() -> None:
+    """While a live lesson trains on, a quoted per-batch loss changes at the next step
+    (sigmoid-vanishing at 1,800: the caption said 0.325, the screen six steps later 0.172);
+    such a caption holds still QUOTE_HOLD seconds unless the lesson sets its own pause."""
+    from bntui.cli.replay import QUOTE_HOLD, live_holds
+    from bntui.replay.script import parse_script
+
+    script = parse_script(
+        """
+[config]
+steps = 100
+[[event]]
+at = 10
+caption = "plain words"
+[[event]]
+at = 20
+caption = "loss {loss}"
+[[event]]
+at = 30
+caption = "loss {loss}"
+pause = 7
+""",
+        "t.toml",
+    )
+    assert live_holds(script, 100) == {
+        (20, "caption loss {loss}"): QUOTE_HOLD,
+        (30, "caption loss {loss}"): 7,
+    }
