@@ -257,6 +257,7 @@ class Runner:
             return
         if event.kind == EventKind.GOTO:  # time travel: stand still at the step gone to
             self._paused = self._paused or self.pair.in_past
+            self.fast_until = None  # a → that reached a lesson's goto ends there, not beyond
             self.meter.restart(self.pair.step_count)
             self.message = event.text
             self.change = None

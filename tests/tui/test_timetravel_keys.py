@@ -54,3 +54,18 @@ async def test_back_then_a_key_branches_and_the_save_replays_the_branch(tmp_path
     assert saved["title"] == "Branch at step 30" and "× recorded" in saved["description"]
     assert [(e["at"], e["do"]) for e in saved["event"]] == [(30, ["lr /2"])]
     assert saved["config"]["steps"] == 40
+
+
+def test_a_skip_that_reaches_a_lessons_goto_ends_there() -> None:
+    """→ fast-forwards to the next event; bn-earlier's event at 1,800 goes back to 300 and
+    branches. The fast-forward stopped at 1,800 only, so the new future then ran unpaced to
+    1,800 as well and the learner never saw it start (seen live at 80×24)."""
+    from bntui.live.runner import Runner
+    from bntui.training.config import Config
+
+    runner = Runner(Config(samples=200, depth=2, width=8, seed=1), threaded=False)
+    runner.step(120)
+    runner.fast_until = 120  # what → sets in the threaded app
+    runner.send("goto 40")
+    runner.step(0)
+    assert runner.pair.step_count == 40 and runner.fast_until is None
