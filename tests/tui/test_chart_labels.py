@@ -103,3 +103,21 @@ def test_loss_subtitle_keeps_the_val_loss_before_the_word_acc():
     assert _subtitle(*series, width=40) == "loss 0.0708 val 0.704 acc 98%/82%"
     assert _subtitle(*series, width=32) == "loss 0.0708 val 0.704 98%/82%"
     assert _subtitle(*series, width=26) == "loss 0.0708 98%/82%"
+
+
+def test_pair_subtitle_falls_back_to_the_glyphs_when_labels_do_not_fit():
+    """At 80 columns "branch 0.245 98% · recorded 0.293 97%" was cut after the recorded
+    loss ("recorded 0.293…"); a caption quoting both futures' numbers needs both whole."""
+    from types import SimpleNamespace
+
+    from bntui.tui.panels.charts import _pair_subtitle
+
+    def twin(loss: float, acc: float) -> SimpleNamespace:
+        return SimpleNamespace(loss={"loss": _Series(loss), "val_acc": _Series(acc)})
+
+    frame = SimpleNamespace(**vars(twin(0.245, 0.98)), labels=("branch", "recorded"))
+    frame.twin = twin(0.293, 0.97)
+    full = "branch 0.245 98% · recorded 0.293 97%"
+    assert _pair_subtitle(frame, False, width=60) == full
+    assert _pair_subtitle(frame, False, width=34) == "• 0.245 98% · × 0.293 97%"
+    assert _pair_subtitle(frame, False, width=34, ascii=True) == "* 0.245 98% · x 0.293 97%"

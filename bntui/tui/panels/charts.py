@@ -287,7 +287,8 @@ class LossChart(Chart):
         if self._solo_title is None:
             self._solo_title = self.border_title
         set_border(self, title=self.t("Loss, val acc · " + "  ".join(legend)))
-        set_border(self, subtitle=self.t(_pair_subtitle(frame, log_y)))
+        sub = _pair_subtitle(frame, log_y, width=self.size.width - 6, ascii=self.ascii)
+        set_border(self, subtitle=self.t(sub))
         self.refresh()
 
 
@@ -304,17 +305,27 @@ PAIR_STYLES = (
 )
 
 
-def _pair_subtitle(frame: Frame, log_y: bool) -> str:
+def _pair_subtitle(frame: Frame, log_y: bool, width: int | None = None, ascii: bool = False) -> str:
+    """Each twin's last loss and val acc after its label; when that is wider than ``width``
+    cells, after its glyph instead (the title's legend names them): long labels such as
+    "branch · recorded" cut the second twin's numbers at 80 columns."""
+
     def last(v: SeriesView | None) -> float | None:
         return float(v.last[-1]) if v is not None and len(v) else None
 
-    parts = []
-    for f, label in zip((frame, frame.twin), frame.labels or ("", ""), strict=True):
-        acc = last(f.loss.get("val_acc")) if f is not None else None
-        loss = last(f.loss.get("loss")) if f is not None else None
-        pct = "–" if acc is None or not math.isfinite(acc) else f"{100 * acc:.0f}%"
-        parts.append(f"{label} {fmt_num(loss)} {pct}")
-    return " · ".join(parts) + (" · log" if log_y else "")
+    def text(names: Sequence[str]) -> str:
+        parts = []
+        for f, name in zip((frame, frame.twin), names, strict=True):
+            acc = last(f.loss.get("val_acc")) if f is not None else None
+            loss = last(f.loss.get("loss")) if f is not None else None
+            pct = "–" if acc is None or not math.isfinite(acc) else f"{100 * acc:.0f}%"
+            parts.append(f"{name} {fmt_num(loss)} {pct}")
+        return " · ".join(parts) + (" · log" if log_y else "")
+
+    full = text(frame.labels or ("", ""))
+    if width is None or cell_len(full) <= width:
+        return full
+    return text([style[ascii][0] for style in PAIR_STYLES])
 
 
 def _subtitle(
@@ -385,11 +396,17 @@ class BandsChart(Chart):
         head = f"L{selected}"
         if frame.labels is not None:  # compare mode: the bands are the primary's
             head += f" · {PAIR_STYLES[0][False][0]} {frame.labels[0]}"
-        # percentile names and numbers: the same in every language
-        full = f"{head} · p15 {nums['p15']} · p50 {nums['p50']} · p85 {nums['p85']}"
-        if cell_len(full) <= max(self.size.width - 4, 0):
-            return full
-        return f"{head} · p15 {nums['p15']} · p85 {nums['p85']}"
+        # percentile names and numbers: the same in every language; in compare mode at
+        # 80 columns the twin's label goes before a number would be cut (its glyph stays)
+        short = f"p15 {nums['p15']} · p85 {nums['p85']}"
+        glyph = f"L{selected} {PAIR_STYLES[0][self.ascii][0]}" if frame.labels else head
+        candidates = (
+            f"{head} · p15 {nums['p15']} · p50 {nums['p50']} · p85 {nums['p85']}",
+            f"{head} · {short}",
+            f"{glyph} · {short}",
+        )
+        room = max(self.size.width - 4, 0)
+        return next((t for t in candidates if cell_len(t) <= room), candidates[-1])
 
     def _draw(self, bands: dict, events: Sequence[Event], frame: Frame) -> None:
         p = self.plt
