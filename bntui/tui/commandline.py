@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from functools import partial
 
-from textual import events
+from textual import events, work
 from textual.await_complete import AwaitComplete
 from textual.command import CommandList, CommandPalette, DiscoveryHit, Hit, Hits, Provider
 from textual.css.query import NoMatches
@@ -53,6 +53,18 @@ class SafeCommandPalette(CommandPalette):
         still there a NoMatches is a real error and is raised."""
         try:
             await super()._dispatch_message(message)
+        except NoMatches:
+            if self.query(CommandList):
+                raise
+
+    @work(exclusive=True, group=CommandPalette._GATHER_COMMANDS_GROUP)
+    async def _gather_commands(self, search_value: str) -> None:
+        """Textual's search worker (started on mount and on every keystroke), guarded like
+        the messages above: ctrl+p then Esc at once under load dismissed the palette before
+        the worker looked up its CommandList, and the worker's error ended the app."""
+        gather = CommandPalette._gather_commands.__wrapped__  # type: ignore[attr-defined]
+        try:
+            await gather(self, search_value)
         except NoMatches:
             if self.query(CommandList):
                 raise

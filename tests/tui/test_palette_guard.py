@@ -76,3 +76,23 @@ async def test_messages_queued_behind_a_dismissal_are_dropped():
         await pilot.pause(0.7)  # past the no-matches countdown
         await pilot.press("q")
     assert app.return_code == 0
+
+
+async def test_a_search_worker_that_outlives_the_palette_is_quiet():
+    """The stress run's crash (seed 1, ~313 actions under load): the search worker Textual
+    starts on mount ran after Esc had removed the palette's CommandList; its NoMatches ended
+    the app. The worker now finds nothing to do."""
+    app = BntuiApp(SMALL, threaded=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("ctrl+p")
+        palette = app.screen
+        assert isinstance(palette, SafeCommandPalette)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not palette.query(CommandList)
+        worker = palette._gather_commands("b")
+        await worker.wait()
+        await pilot.pause()
+        assert app.is_running
+        await pilot.press("q")
+    assert app.return_code == 0
