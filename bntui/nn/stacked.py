@@ -32,6 +32,7 @@ from bntui.nn.norm_layers import BatchRenorm1d, GroupNorm, NoisyBatchNorm1d
 
 STACKABLE_NORMS = ("bn", "brn", "gn", "ln", "noisy-bn", "none")
 STACKABLE_ACTIVATIONS = ("relu", "sigmoid")
+NORM_KINDS = ("bn", "brn", "gn", "noisy")  # a layer kind with _<kind>_forward/_backward
 
 
 def unsupported(model: MLP) -> str | None:
@@ -300,14 +301,8 @@ class StackedMLP:
             z = np.matmul(h, L.W)  # z = x W
             if L.b is not None:
                 z += L.b[:, None, :]  # + b
-            if L.kind == "bn":
-                z = self._bn_forward(L, z)
-            elif L.kind == "brn":
-                z = self._brn_forward(L, z)
-            elif L.kind == "gn":
-                z = self._gn_forward(L, z)
-            elif L.kind == "noisy":
-                z = self._noisy_forward(L, z)
+            if L.kind in NORM_KINDS:  # _bn_forward, _brn_forward, _gn_forward, ...
+                z = getattr(self, f"_{L.kind}_forward")(L, z)
             L.act_in = z
             h = L.act_out = sigmoid(z) if L.sigmoid else np.maximum(z, _zero(z.dtype))
             if L.dropouts is not None:
@@ -439,14 +434,8 @@ class StackedMLP:
                 d = d * L.act_out * (1.0 - L.act_out)  # sigmoid_backward
             else:
                 d = d * np.greater(L.act_in, _zero(L.act_in.dtype))  # relu_backward
-            if L.kind == "bn":
-                d = self._bn_backward(L, d)
-            elif L.kind == "brn":
-                d = self._brn_backward(L, d)
-            elif L.kind == "gn":
-                d = self._gn_backward(L, d)
-            elif L.kind == "noisy":
-                d = self._noisy_backward(L, d)
+            if L.kind in NORM_KINDS:
+                d = getattr(self, f"_{L.kind}_backward")(L, d)
             d = self._linear_backward(L.x, L.W, L.gW, L.gb, d, L.need_dx)
 
     def sgd(self, lr: float | np.ndarray) -> None:
