@@ -131,6 +131,17 @@ class _Layer:
         return out
 
 
+def _running_update(L: _Layer, mean: np.ndarray, var: np.ndarray, n: int) -> None:
+    """``batchnorm_running_update`` on the stacked running statistics, in place (the
+    unbiased variance, as a batch of ``n`` gives it)."""
+    m = float(L.momentum)
+    L.rmean *= 1.0 - m
+    L.rmean += m * mean
+    if n > 1:
+        L.rvar *= 1.0 - m
+        L.rvar += (m * n / (n - 1)) * var
+
+
 _sum = np.add.reduce  # what np.sum calls (the same sums), without its Python wrapper
 
 
@@ -244,12 +255,7 @@ class StackedMLP:
         xhat = xbn * _col(r) + _col(d)
         out = _col(L.gamma) * xhat + _col(L.beta)
         L.cache = (xhat, xbn, invstd, r)
-        m = float(L.momentum)  # batchnorm_running_update
-        L.rmean *= 1.0 - m
-        L.rmean += m * mean
-        if n > 1:
-            L.rvar *= 1.0 - m
-            L.rvar += (m * n / (n - 1)) * var
+        _running_update(L, mean, var, n)
         return out
 
     def _noisy_forward(self, L: _Layer, x: np.ndarray) -> np.ndarray:
@@ -263,12 +269,7 @@ class StackedMLP:
         invstd = 1.0 / std
         xhat = xc * _col(invstd)
         y = _col(L.gamma) * xhat + _col(L.beta)
-        m = float(L.momentum)  # batchnorm_running_update
-        L.rmean *= 1.0 - m
-        L.rmean += m * mean
-        if n > 1:
-            L.rvar *= 1.0 - m
-            L.rvar += (m * n / (n - 1)) * var
+        _running_update(L, mean, var, n)
         d = x.shape[2]
         scale, shift = [], []
         for nb in L.norms:  # each net's draws, in the order its solo pass makes them
