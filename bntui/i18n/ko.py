@@ -563,7 +563,9 @@ KO: dict[str, str] = {
     "You skipped it.": "건너뛰었습니다.",
     "Your prediction was right.": "예측이 맞았습니다.",
     "You predicted: {choice}": "내 예측: {choice}",
-    "The screen now shows: {choice}": "지금 화면이 보여 주는 답: {choice}",
+    "The answer (true on at least 19 of 20 seeds): {choice}": (
+        "답 (시드 20개 중 19개 이상에서 참): {choice}"
+    ),
     "Why: {why}": "이유: {why}",
     "answer · question {n}": "정답 · 질문 {n}",
     "Enter goes on": "Enter로 계속",

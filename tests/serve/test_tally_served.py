@@ -64,7 +64,7 @@ async def test_three_served_tabs_teacher_sees_1_1_1_and_releases(tmp_path) -> No
                 await tab.wait_for("the teacher releases the answer")
             await boss.send_str(json.dumps({"release": 1}))
             for tab in opened:
-                await tab.wait_for("The screen now shows: 2. two")
+                await tab.wait_for("19 of 20 seeds): 2. two")
             await boss.close()
     except BaseException:
         print("CONSOLE", served.console)

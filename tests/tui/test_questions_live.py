@@ -67,7 +67,8 @@ async def test_pause_answer_reveal_and_score() -> None:
         assert app.runner.session.config.lr == pytest.approx(0.2)  # step 20's "lr *2" waits
         assert isinstance(app.screen, AnswerScreen)
         shown = " ".join(str(w.render()) for w in app.screen.query("Static"))
-        assert "The screen now shows: 2. 0.2" in shown and "You predicted: 3. 0.4" in shown
+        assert "The answer (true on at least 19 of 20 seeds): 2. 0.2" in shown
+        assert "You predicted: 3. 0.4" in shown
         assert "0.1 × 2 once." in shown
         await pilot.press("enter")
         await pilot.pause()

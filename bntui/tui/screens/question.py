@@ -201,7 +201,9 @@ class QuestionScreen(ModalScreen[int | None]):
 
 
 class AnswerScreen(ModalScreen[None]):
-    """What the screen now shows: the right choice, the learner's, and why."""
+    """The lesson's answer (its check holds on at least 19 of 20 seeds: the screen of one run
+    may sit on the edge, e.g. a last-batch accuracy beside a 100-step mean), the learner's
+    choice, and why."""
 
     DEFAULT_CSS = QUIZ_CSS
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -224,7 +226,14 @@ class AnswerScreen(ModalScreen[None]):
             verdict = Text(_("You predicted: {choice}").format(choice=mine), style="bold red")
         with Vertical(classes="quiz-body", id="quiz-answer"):
             yield Static(Text(item.question, style="dim"))
-            yield Static(Text(_("The screen now shows: {choice}").format(choice=right), "bold"))
+            yield Static(
+                Text(
+                    _("The answer (true on at least 19 of 20 seeds): {choice}").format(
+                        choice=right
+                    ),
+                    "bold",
+                )
+            )
             yield Static(verdict)
             yield Static(_("Why: {why}").format(why=item.why))
 
