@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bntui.cli.parser import LIVE_MINUTES, UsageError, given_flags
 from bntui.cli.run import model_arrays
+from bntui.cli.signals import deferred
 from bntui.cli.tui import run_live
 from bntui.i18n import N_, _, language, localized
 from bntui.live.captions import parse_template
@@ -162,7 +164,7 @@ def replay_headless(args: argparse.Namespace, script: Script, steps: int | None)
         result = run_script(
             script,
             steps=steps,
-            on_record=tee(writer, streamed),
+            on_record=_both(tee(writer, streamed)),
             screenshot_dir=out,
             keep_records=False,  # flat memory: only what the checks need is kept
             render=render_screenshot,
@@ -226,7 +228,7 @@ def replay_branch(
         open_metrics(args.metrics, force=args.force) as writer,
         open_metrics(out / "metrics.jsonl" if out else None, force=args.force) as streamed,
     ):
-        result = run_branch(script, at, do, steps=steps, on_record=tee(writer, streamed))
+        result = run_branch(script, at, do, steps=steps, on_record=_both(tee(writer, streamed)))
     elapsed = time.perf_counter() - started
     print(_("branch at step {at:,}: {do} · recorded: {recorded}").format(
         at=at, do="; ".join(do), recorded=result.pair.branch.recorded_summary()
@@ -579,3 +581,19 @@ def live_holds(script, total: int) -> dict[tuple[int, str], float]:
         for e in script.events
         if hold_seconds(e) and e.commands() and e.at <= total
     }
+
+
+Write = Callable[[dict[str, Any]], None]
+
+
+def _both(write: Write | None) -> Write | None:
+    """``write`` (one record to every metrics file) as one step a signal does not split: on
+    SIGTERM the files end at the same row."""
+    if write is None:
+        return None
+
+    def both(record: dict[str, Any]) -> None:
+        with deferred():
+            write(record)
+
+    return both

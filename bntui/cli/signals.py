@@ -32,11 +32,32 @@ class Interrupted(KeyboardInterrupt):
 _received: list[int] = []  # signals seen inside interrupts(), in order
 
 
+_deferred: list[int] = []  # depth of deferred() blocks (a list: one module-level cell)
+_pending: list[int] = []  # a signal that arrived inside one, raised when it ends
+
+
 def _handler(signum: int, frame: FrameType | None) -> None:
     _received.append(signum)
     if len(_received) == 2:
         return  # already stopping: let the clean-up finish (a third signal raises)
+    if _deferred and len(_received) == 1:
+        _pending.append(signum)  # raised when the deferred block ends
+        return
     raise Interrupted(signum)
+
+
+@contextmanager
+def deferred() -> Iterator[None]:
+    """A block a first signal does not cut in two (one record written to two files: a
+    headless replay's ``--metrics`` and ``--out``'s metrics.jsonl must hold the same rows);
+    the signal raises ``Interrupted`` when the block ends."""
+    _deferred.append(1)
+    try:
+        yield
+    finally:
+        _deferred.pop()
+    if not _deferred and _pending:
+        raise Interrupted(_pending.pop())
 
 
 @contextmanager
@@ -49,6 +70,7 @@ def interrupts() -> Iterator[None]:
         yield
         return
     _received.clear()
+    _pending.clear()
     previous = {s: signal.signal(s, _handler) for s in HANDLED}
     try:
         yield

@@ -181,3 +181,21 @@ def test_stale_part_files_are_removed_by_the_next_download(tmp_path: Path, monke
     mine.write_bytes(b"not ours")
     assert download.remove_partial(d) == [stale]
     assert not stale.exists() and mine.exists()
+
+
+def test_a_signal_inside_a_deferred_block_raises_when_it_ends() -> None:
+    """One record goes to two files (a headless replay's --metrics and --out's
+    metrics.jsonl); a SIGTERM between the two writes left the files one row apart (seen once
+    in CI). Inside ``deferred()`` the first signal waits for the block's end."""
+    import os
+
+    from bntui.cli.signals import Interrupted, deferred, interrupts
+
+    written: list[str] = []
+    with interrupts(), pytest.raises(Interrupted):
+        with deferred():
+            written.append("--metrics")
+            os.kill(os.getpid(), signal.SIGTERM)
+            written.append("out/metrics.jsonl")
+        written.append("never")
+    assert written == ["--metrics", "out/metrics.jsonl"]
