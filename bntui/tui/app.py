@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
 from textual import events
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import App, ComposeResult
 from textual.binding import BindingType
 from textual.containers import Grid
 from textual.screen import Screen
@@ -353,14 +353,6 @@ class BntuiApp(App[int]):
 
     async def action_quit_key(self) -> None:
         await self.action_quit()
-
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        """Textual's palette commands without its "Quit": as the key table keeps quit out
-        of the palette (q and ctrl+q quit), a palette left open under a stream of keys (the
-        threaded stress run) cannot end the session with a stray Enter."""
-        for command in super().get_system_commands(screen):
-            if command.title != "Quit":
-                yield command
 
     async def action_quit(self) -> None:
         self.save_at_exit()

@@ -96,20 +96,3 @@ async def test_a_search_worker_that_outlives_the_palette_is_quiet():
         assert app.is_running
         await pilot.press("q")
     assert app.return_code == 0
-
-
-async def test_the_palette_cannot_quit():
-    """The key table keeps quit out of the palette (q and ctrl+q quit, with the autosave);
-    Textual's own "Quit" system command is left out too: the threaded stress run ended with
-    status 0 mid-stream when a palette left open met a random Enter."""
-    app = BntuiApp(SMALL, threaded=False)
-    async with app.run_test(size=(80, 24)) as pilot:
-        titles = [c.title for c in app.get_system_commands(app.screen)]
-        assert "Quit" not in titles and "Keys" in titles
-        await pilot.press("ctrl+p", *"quit")
-        await pilot.pause(0.7)
-        await pilot.press("enter")
-        await pilot.pause()
-        assert app.is_running
-        await pilot.press("escape", "q")
-    assert app.return_code == 0
