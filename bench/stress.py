@@ -24,6 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from tmuxdrive import Pane, alive, exit_code, have_tmux, wait_exit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from textual.keys import key_to_character
+
 from bntui.tui.keys import KEYS
 
 # Textual key names (the key table's) -> tmux send-keys names
@@ -40,10 +42,15 @@ PROMPT_TEXT = [*"lr 0.05 bn off depth +1 b ? : *2 /0 nan", "space", "backspace"]
 
 
 def tmux_name(key: str) -> str:
+    """The tmux name of a Textual key. A name tmux does not know is typed letter by letter:
+    "left_square_bracket" (time travel's ``[``) typed its "q" and quit the app mid-run."""
     if key in TMUX_NAMES:
         return TMUX_NAMES[key]
     if key.startswith("ctrl+"):
         return "C-" + key[5:]
+    char = key_to_character(key)
+    if char is not None and len(char) == 1:
+        return char
     return key
 
 
