@@ -89,7 +89,7 @@ async def test_threaded_app_survives_random_keys_and_resizes(seed, tmp_path, mon
             await asyncio.sleep(0.01)
         quit_seconds = time.perf_counter() - start
     assert n >= 500
-    assert app.return_value == 0 and quit_seconds < 1.0, quit_seconds
+    assert app.return_value == 0 and quit_seconds < 5.0, quit_seconds  # a hang bound
     assert not app.runner.alive
 
 
