@@ -175,27 +175,7 @@ def run_all(
 
     At most ``window`` trials are submitted ahead. A failing trial raises its error here
     after the rows finished before it were handed over; ctrl+c cancels the rest."""
-    pending = iter(specs)
-    inflight: dict[Future, dict[str, Any]] = {}
-
-    def top_up() -> None:
-        while len(inflight) < window:
-            spec = next(pending, None)
-            if spec is None:
-                return
-            inflight[ex.submit(run_trial, spec)] = spec
-
-    try:
-        top_up()
-        while inflight:
-            done, _ = wait(list(inflight), return_when=FIRST_COMPLETED)
-            for future in [f for f in inflight if f in done]:  # submission order
-                spec = inflight.pop(future)
-                on_row(spec, future.result())
-            top_up()
-    finally:
-        for future in inflight:
-            future.cancel()
+    _windowed(ex, run_trial, specs, on_row, window)
 
 
 def run_groups(
@@ -210,24 +190,40 @@ def run_groups(
     ``on_row(spec, row)`` for every spec of the task."""
     from bntui.experiments.trial_stack import run_stack
 
-    pending = iter(tasks)
-    inflight: dict[Future, list[dict[str, Any]]] = {}
+    def hand_over(task: list[dict[str, Any]], rows: list[dict[str, Any]]) -> None:
+        for spec, row in zip(task, rows, strict=True):
+            on_row(spec, row)
+
+    _windowed(ex, run_stack, tasks, hand_over, window)
+
+
+def _windowed(
+    ex: Executor,
+    fn: Callable[[Any], Any],
+    items: Iterable[Any],
+    on_result: Callable[[Any, Any], None],
+    window: int,
+) -> None:
+    """``fn(item)`` on ``ex`` for every item, at most ``window`` submitted ahead;
+    ``on_result(item, result)`` in submission order among those done at once. A failing
+    item raises here; ctrl+c (or any error) cancels what is still pending."""
+    pending = iter(items)
+    inflight: dict[Future, Any] = {}
 
     def top_up() -> None:
         while len(inflight) < window:
-            task = next(pending, None)
-            if task is None:
+            item = next(pending, None)
+            if item is None:
                 return
-            inflight[ex.submit(run_stack, task)] = task
+            inflight[ex.submit(fn, item)] = item
 
     try:
         top_up()
         while inflight:
             done, _ = wait(list(inflight), return_when=FIRST_COMPLETED)
             for future in [f for f in inflight if f in done]:  # submission order
-                task = inflight.pop(future)
-                for spec, row in zip(task, future.result(), strict=True):
-                    on_row(spec, row)
+                item = inflight.pop(future)
+                on_result(item, future.result())
             top_up()
     finally:
         for future in inflight:
